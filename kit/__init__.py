@@ -1,0 +1,7 @@
+"""Workshop kit: the helpers behind "Fine-tuning BART on the department server".
+
+Importing ``kit`` is cheap: heavy libraries (torch, transformers, matplotlib)
+are imported inside the functions that need them.
+"""
+
+__version__ = "0.1.0"

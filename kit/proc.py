@@ -1,0 +1,87 @@
+"""The one place the kit runs external commands.
+
+Commands are ``list[str]``; each run is logged (as a shell-quoted line) and a
+failure raises :class:`kit.errors.CommandError` carrying the command and its
+stderr, so callers never have to check return codes by hand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+import logging
+import os
+from pathlib import Path
+import shlex
+import shutil
+import subprocess
+
+from kit.errors import CommandError, CommandNotFound
+
+log = logging.getLogger("kit.proc")
+
+
+def run(
+    cmd: Sequence[str | os.PathLike[str]],
+    *,
+    check: bool = True,
+    cwd: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float | None = None,
+    input: str | None = None,
+    capture: bool = True,
+    hint: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``cmd`` and return its completed process (text mode).
+
+    Args:
+        cmd: Program and arguments; never a shell string.
+        check: Raise :class:`CommandError` when the exit code is non-zero.
+        cwd: Working directory.
+        env: Extra environment variables, layered over ``os.environ``.
+        timeout: Seconds before the command is killed (raises CommandError).
+        input: Text sent to stdin.
+        capture: Capture stdout/stderr (otherwise they go to the terminal).
+        hint: What to do next, attached to the error on failure.
+
+    Raises:
+        CommandNotFound: the program is not on PATH.
+        CommandError: non-zero exit (with ``check``) or timeout.
+    """
+    argv = [os.fspath(c) for c in cmd]
+    log.info("$ %s", shlex.join(argv))
+    full_env = None
+    if env is not None:
+        full_env = {**os.environ, **env}
+    try:
+        proc = subprocess.run(
+            argv,
+            cwd=cwd,
+            env=full_env,
+            timeout=timeout,
+            input=input,
+            text=True,
+            capture_output=capture,
+            stdin=None if input is not None else subprocess.DEVNULL,
+        )
+    except FileNotFoundError as exc:
+        raise CommandNotFound(
+            argv, None, str(exc),
+            message=f"{argv[0]!r} is not installed or not on PATH",
+            hint=hint or f"install {argv[0]} (see `python -m kit doctor`) or fix PATH",
+        ) from None
+    except subprocess.TimeoutExpired as exc:
+        stderr = exc.stderr.decode() if isinstance(exc.stderr, bytes) else (exc.stderr or "")
+        raise CommandError(
+            argv, None, stderr,
+            message=f"command timed out after {timeout} s: {shlex.join(argv)}",
+            hint=hint,
+        ) from None
+    if check and proc.returncode != 0:
+        raise CommandError(argv, proc.returncode, proc.stderr or proc.stdout or "", hint=hint)
+    return proc
+
+
+def which(program: str) -> Path | None:
+    """Return the full path of ``program`` on PATH, or None."""
+    found = shutil.which(program)
+    return Path(found) if found else None
