@@ -11,10 +11,10 @@ Heavy modules are imported inside the handlers so ``--help`` stays fast.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Sequence
 import logging
-from pathlib import Path
 import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from kit.errors import KitError
 

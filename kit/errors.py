@@ -8,8 +8,8 @@ with what to do next. The CLI maps each class to an exit code in one place
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 import shlex
+from collections.abc import Sequence
 
 
 class KitError(Exception):

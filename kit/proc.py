@@ -7,13 +7,13 @@ stderr, so callers never have to check return codes by hand.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 import logging
 import os
-from pathlib import Path
 import shlex
 import shutil
 import subprocess
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from kit.errors import CommandError, CommandNotFound
 

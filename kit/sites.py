@@ -8,11 +8,12 @@ or a value of the wrong type is an error naming the file and the key.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
-import tomllib
 from typing import Any
+
+import tomllib
 
 from kit.errors import ConfigError
 
@@ -144,7 +145,8 @@ def load_site(name: str | None = None, *, sites_dir: Path = SITES_DIR,
         if not path.is_file():
             raise ConfigError(
                 f"no site profile {name!r} (looked for {path})",
-                hint=f"pick one of: {', '.join(available_sites(sites_dir))}, or copy sites/local.toml to sites/{name}.toml",
+                hint=f"pick one of: {', '.join(available_sites(sites_dir))}, "
+                     f"or copy sites/local.toml to sites/{name}.toml",
             )
         data = _merge(data, _read(path), path)
         files.append(path)

@@ -1,0 +1,58 @@
+# Entry points of the workshop kit. `make help` lists them.
+#   make slides   the main job: set up, execute every lesson (local profile), render HTML + PDF
+#   make check    the tests: pairing, every lesson executed on the one-node Slurm (ci profile), pytest
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PY      := .venv/bin/python
+SITE    ?= local
+OUT     ?= build/slides
+LESSONS ?=
+
+.PHONY: help setup slides slides-fast check sync-check sync test lessons-ci slurm-up slurm-down bench lint clean
+
+help: ## list the targets
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+setup: ## install everything from the project's own files (idempotent): .venv, npm ci, apt packages
+	@bash scripts/setup.sh
+
+slides: setup ## the main job: execute every lesson (SITE=local) and render HTML + PDF into build/slides
+	$(PY) -m kit slides $(LESSONS) --site $(SITE) --pdf --out $(OUT)
+	@echo "Open the decks above in a browser or PDF viewer (presenter view: press P in the HTML deck)."
+
+slides-fast: setup ## render the decks from the sources without executing (quick edits)
+	$(PY) -m kit slides $(LESSONS) --no-exec --out $(OUT)
+
+check: setup slurm-up sync-check lessons-ci test ## everything CI runs: pairing, lessons on Slurm (ci), decks, pytest
+
+sync-check: ## fail if a slides/*.md and its notebooks/*.ipynb differ
+	$(PY) -m kit lessons check
+
+sync: ## pair new lessons and bring notebooks in line with slides (jupytext --sync)
+	.venv/bin/jupytext --sync slides/*.md
+
+lessons-ci: ## execute every lesson with papermill in the ci profile and render HTML + PDF into build/check
+	$(PY) -m kit slides $(LESSONS) --site ci --pdf --out build/check
+
+test: ## run pytest (reuses the decks in build/check when lessons-ci ran)
+	KIT_CHECK_BUILD=build/check $(PY) -m pytest
+
+slurm-up: ## start the one-node Slurm cluster on localhost (installs Debian's packages when root)
+	@bash scripts/slurm-up.sh
+
+slurm-down: ## stop the daemons slurm-up started
+	@bash scripts/slurm-down.sh
+
+bench: setup ## run the benchmarks in bench/ (throughput, quality; quality needs ../shared/data)
+	$(PY) bench/throughput.py
+	$(PY) bench/quality.py
+
+lint: ## ruff and mypy
+	.venv/bin/ruff check kit tests bench
+	.venv/bin/mypy kit
+
+clean: ## remove build outputs (build/); never touches slides, notebooks or your runs elsewhere
+	rm -rf build

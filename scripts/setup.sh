@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Install everything the kit needs from the project's own files. Idempotent: each step is
+# skipped when its result is already up to date, so `make slides` and `make check` call it.
+#   - Debian packages (as root, when missing): chromium, fonts-noto-cjk, poppler-utils, nodejs/npm
+#   - .venv: torch==2.13.0 first and alone (the CPU wheel; an unpinned torch pulls a multi-GB
+#     CUDA build), then `pip install -e .[dev]`
+#   - node_modules: `npm ci` from package-lock.json (marp-cli)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '[setup] %s\n' "$*"; }
+
+missing=()
+command -v chromium >/dev/null 2>&1 || [ -n "${CHROME_PATH:-}" ] || missing+=(chromium)
+{ command -v fc-list >/dev/null 2>&1 && [ -n "$(fc-list :lang=ja 2>/dev/null)" ]; } || missing+=(fonts-noto-cjk fontconfig)
+command -v pdfinfo >/dev/null 2>&1 || missing+=(poppler-utils)
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    log "apt-get install ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null 2>&1 \
+      || { apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null; }
+  else
+    log "WARNING: missing system packages: ${missing[*]}"
+    log "  ask an administrator: sudo apt-get install --no-install-recommends ${missing[*]}"
+    log "  (PDF decks need chromium and fonts-noto-cjk; HTML decks and notebooks work without them)"
+  fi
+fi
+
+PYTHON=${PYTHON:-python3}
+stamp=.venv/.kit-installed
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  [ -x .venv/bin/python ] || { log "creating .venv"; "$PYTHON" -m venv .venv; }
+  if ! .venv/bin/python -c 'import torch' >/dev/null 2>&1; then
+    log "pip install torch==2.13.0 (alone, CPU wheel)"
+    .venv/bin/pip install -q torch==2.13.0
+  fi
+  log "pip install -e .[dev]"
+  .venv/bin/pip install -q -e '.[dev]'
+  touch "$stamp"
+fi
+
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "npm ci (marp-cli)"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+log "ready"

@@ -1,0 +1,124 @@
+"""Rendered decks: slides, pages, images, outputs, fonts, links (real marp-cli and Chromium)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from kit.lessons import PROJECT_ROOT, find_lessons
+from kit.render import DEFAULT_MAX_LINES, chrome_path, output_blocks
+
+LESSONS = find_lessons()
+NAMES = [lesson.name for lesson in LESSONS]
+
+
+def slide_count(markdown: str) -> int:
+    """Slides in a Marp deck: `---` rules outside the front matter and code fences, plus one."""
+    body = markdown.split("\n---\n", 1)[1] if markdown.startswith("---\n") else markdown
+    count, fence = 1, None
+    for line in body.split("\n"):
+        match = re.match(r"^(`{3,})", line)
+        if match and (fence is None or match.group(1) == fence and line.strip() == fence):
+            fence = None if fence else match.group(1)
+        elif fence is None and line.strip() == "---":
+            count += 1
+    return count
+
+
+def clip_limit(source: str) -> int:
+    return max([DEFAULT_MAX_LINES, *(int(v) for v in re.findall(r"\bclip=(\d+)", source))])
+
+
+def test_slide_count_parser() -> None:
+    assert slide_count("---\nmarp: true\n---\n\n# a\n\n\n---\n\n```python\n---\n```\n\n\n---\n\nc\n") == 3
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_deck_has_one_section_and_page_per_slide(built_decks: Path, name: str) -> None:
+    source = (PROJECT_ROOT / "slides" / f"{name}.md").read_text(encoding="utf-8")
+    expected = slide_count(source)
+    assert slide_count((built_decks / f"{name}.md").read_text(encoding="utf-8")) == expected
+    html = (built_decks / f"{name}.html").read_text(encoding="utf-8")
+    assert len(re.findall(r"<section\b", html)) == expected
+    info = subprocess.run(["pdfinfo", str(built_decks / f"{name}.pdf")], capture_output=True, text=True, check=True)
+    assert f"Pages:           {expected}" in info.stdout or re.search(rf"Pages:\s+{expected}\b", info.stdout)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_referenced_image_exists_and_outputs_are_clipped(built_decks: Path, name: str) -> None:
+    deck = (built_decks / f"{name}.md").read_text(encoding="utf-8")
+    for ref in re.findall(r"!\[[^\]]*\]\(([^)\s]+)\)", deck):
+        assert (built_decks / ref).is_file(), f"{name}: missing image {ref}"
+    limit = clip_limit((PROJECT_ROOT / "slides" / f"{name}.md").read_text(encoding="utf-8"))
+    for block in output_blocks(deck):
+        assert len(block.split("\n")) <= limit, f"{name}: output block longer than {limit} lines"
+    assert "Traceback" not in deck
+
+
+def test_intro_deck_has_its_executed_outputs(built_decks: Path) -> None:
+    deck = (built_decks / "00-intro.md").read_text(encoding="utf-8")
+    assert re.search(r"transformers: \d+\.\d+", deck)
+    assert "GPU" in deck
+    images = re.findall(r"!\[w:\d+\]\((00-intro/[^)]+\.png)\)", deck)
+    assert images and (built_decks / images[0]).stat().st_size > 5000
+
+
+def test_first_slide_screenshot_is_not_blank(built_decks: Path, tmp_path: Path) -> None:
+    import matplotlib.image
+
+    chrome = chrome_path()
+    assert chrome, "Chromium is needed (make setup installs it)"
+    shot = tmp_path / "slide1.png"
+    subprocess.run(
+        [chrome, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
+         "--hide-scrollbars", "--window-size=1280,720", f"--screenshot={shot}",
+         (built_decks / "00-intro.html").resolve().as_uri()],
+        check=True, capture_output=True, timeout=120,
+    )
+    pixels = matplotlib.image.imread(shot)[..., :3]
+    dark = (pixels.mean(axis=2) < 0.5).mean()
+    assert dark > 0.005, "slide 1 rendered blank"
+
+
+def test_japanese_font_is_installed_and_embedded(built_decks: Path) -> None:
+    fonts = subprocess.run(["fc-list", ":lang=ja", "family"], capture_output=True, text=True, check=True).stdout
+    assert fonts.strip(), "no Japanese font: install fonts-noto-cjk"
+    pdf = str(built_decks / "00-intro.pdf")
+    listing = subprocess.run(["pdffonts", pdf], capture_output=True, text=True, check=True).stdout
+    embedded = [line for line in listing.splitlines()[2:] if " yes " in line]
+    assert embedded, "the PDF embeds no font"
+    # Missing glyphs come out as boxes with no text behind them; real glyphs extract as text.
+    text = subprocess.run(["pdftotext", "-f", "1", "-l", "1", pdf, "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "学科サーバ" in text and "ファインチューニング" in text
+
+
+LINK = re.compile(r"(?<!!)\[[^\]]*\]\(([^)\s]+)\)|(https?://[^\s)>`'\"]+)")
+
+
+def documents() -> list[Path]:
+    return [*(PROJECT_ROOT / "slides").glob("*.md"), PROJECT_ROOT / "README.md"]
+
+
+@pytest.mark.parametrize("doc", documents(), ids=lambda p: p.name)
+def test_links_resolve_or_are_well_formed(doc: Path) -> None:
+    text = doc.read_text(encoding="utf-8")
+    text = re.sub(r"^(`{3,}).*?^\1", "", text, flags=re.S | re.M)  # links inside code are examples
+    for local, url in LINK.findall(text):
+        target = url or local
+        if target.startswith(("http://", "https://")):
+            parsed = urlparse(target)
+            assert parsed.netloc and "." in parsed.netloc and " " not in target, f"{doc}: bad URL {target}"
+        elif not target.startswith(("#", "mailto:")):
+            path = (doc.parent / target.split("#")[0]).resolve()
+            assert path.exists(), f"{doc}: link to missing {target}"
+
+
+def test_environment_can_render_pdf() -> None:
+    assert os.path.exists(PROJECT_ROOT / "node_modules" / ".bin" / "marp")

@@ -1,0 +1,103 @@
+"""Notebook → Marp rendering: clipping, wrapping, images, cell tags."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output, new_raw_cell
+
+from kit.render import RenderOptions, clean_text, clip_text, notebook_to_marp, output_blocks, wrap_text
+
+# A 1x1 PNG.
+PNG = base64.b64encode(bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)).decode()
+
+
+def stream(text: str) -> nbformat.NotebookNode:
+    return new_output("stream", name="stdout", text=text)
+
+
+def test_clip_keeps_head_and_tail_and_counts_omitted() -> None:
+    text = "\n".join(f"line {i}" for i in range(1, 101))
+    clipped = clip_text(text, 10).split("\n")
+    assert len(clipped) == 10
+    assert clipped[0] == "line 1"
+    assert clipped[-1] == "line 100"
+    assert "… 91 lines omitted" in clipped
+
+
+def test_clip_leaves_short_text_alone() -> None:
+    assert clip_text("a\nb\n", 5) == "a\nb"
+
+
+def test_clean_text_strips_ansi_and_progress_rewrites() -> None:
+    assert clean_text("\x1b[31mred\x1b[0m") == "red"
+    assert clean_text(" 10%\r 50%\r100%\ndone") == "100%\ndone"
+
+
+def test_wrap_text_splits_long_lines() -> None:
+    wrapped = wrap_text("x" * 25, 10).split("\n")
+    assert wrapped[0] == "x" * 10
+    assert all(len(line) <= 10 for line in wrapped)
+
+
+def make_nb() -> nbformat.NotebookNode:
+    nb = new_notebook()
+    nb.cells = [
+        new_raw_cell("---\nmarp: true\ntheme: basic1\njupyter:\n  kernelspec:\n    name: python3\n---"),
+        new_markdown_cell("# Title\n\n<!-- note -->"),
+        new_code_cell("print('long')", outputs=[stream("\n".join(str(i) for i in range(50)))]),
+        new_code_cell("hidden()", metadata={"tags": ["remove-cell"]}, outputs=[stream("SECRET\n")]),
+        new_code_cell("no_input()", metadata={"tags": ["remove-input"]}, outputs=[stream("shown output\n")]),
+        new_code_cell("no_output()", metadata={"tags": ["remove-output"]}, outputs=[stream("HIDDEN OUT\n")]),
+        new_code_cell("plot()", outputs=[
+            new_output("display_data", data={"image/png": PNG, "text/plain": "<Figure>"})]),
+        new_code_cell("table()", outputs=[new_output("display_data", data={"text/markdown": "| a |\n| - |\n| 1 |"})]),
+        new_code_cell("print('x')", metadata={"clip": 3}, outputs=[stream("1\n2\n3\n4\n5\n6\n")]),
+    ]
+    return nb
+
+
+def test_notebook_to_marp(tmp_path: Path) -> None:
+    deck = tmp_path / "lesson.md"
+    md = notebook_to_marp(make_nb(), deck, options=RenderOptions(max_lines=8))
+    # Marp's keys stay, jupytext's block goes.
+    assert md.startswith("---\nmarp: true\ntheme: basic1\n---")
+    assert "kernelspec" not in md
+    assert "<!-- note -->" in md
+    blocks = list(output_blocks(md))
+    assert all(len(b.split("\n")) <= 8 for b in blocks[:1])
+    assert "… 43 lines omitted" in blocks[0]
+    # remove-cell drops both; remove-input keeps the output; remove-output keeps the code.
+    assert "hidden()" not in md and "SECRET" not in md
+    assert "no_input()" not in md and "shown output" in md
+    assert "no_output()" in md and "HIDDEN OUT" not in md
+    # Images are written beside the deck and referenced with a Marp size.
+    assert "![w:600](lesson/cell6-0.png)" in md
+    assert (tmp_path / "lesson" / "cell6-0.png").read_bytes().startswith(b"\x89PNG")
+    assert "| a |" in md
+    # Per-cell clip metadata wins over the default.
+    assert blocks[-1].split("\n") == ["1", "… 4 lines omitted", "6"]
+
+
+def test_injected_parameters_replace_the_defaults(tmp_path: Path) -> None:
+    nb = new_notebook()
+    nb.cells = [
+        new_code_cell('site = "local"', metadata={"tags": ["parameters"]}),
+        new_code_cell('# Parameters\nsite = "ci"\n', metadata={"tags": ["injected-parameters"]}),
+    ]
+    md = notebook_to_marp(nb, tmp_path / "d.md")
+    assert 'site = "ci"' in md and 'site = "local"' not in md
+
+
+@pytest.mark.parametrize("text", ["```\ninner\n```", "plain"])
+def test_output_fence_survives_backticks(tmp_path: Path, text: str) -> None:
+    nb = new_notebook()
+    nb.cells = [new_code_cell("x", outputs=[stream(text + "\n")])]
+    md = notebook_to_marp(nb, tmp_path / "d.md")
+    assert list(output_blocks(md)) == [text]
