@@ -408,7 +408,8 @@ class DefFile:
         """
         path = Path(path)
         try:
-            text = path.read_text(encoding="utf-8")
+            # Bytes, not read_text(): universal newlines would hide CRLF line endings.
+            text = path.read_bytes().decode("utf-8")
         except FileNotFoundError:
             raise ConfigError(f"definition file not found: {path}",
                               hint="write one with `python -m kit container def --out PATH`") from None
@@ -758,6 +759,7 @@ def validate(
             if stripped.startswith("%"):
                 add("error", number, f"indented section header {stripped!r}: a section must start at column 1",
                     f"remove the spaces before {stripped.split()[0]}")
+                break  # the lines after it are that section's body, not header lines
             else:
                 add("error", number, f"header line is not 'Key: value': {stripped!r}",
                     "the header holds lines like 'Bootstrap: localimage' and 'From: PATH'; "
@@ -972,7 +974,7 @@ _DIAGNOSES = (
                 r"/etc/sub[ug]id.*(?:no entr|missing)", re.IGNORECASE),
      "subuid",
      "--fakeroot needs an entry for your user in /etc/subuid and /etc/subgid, and there is none",
-     "ask the administrators to add one (`sudo {prog} config fakeroot --add $USER`), or build on a machine "
+     "ask the administrators to add one (`sudo {prog} config fakeroot --add {user}`), or build on a machine "
      "where you are root and copy the .sif here"),
     (re.compile(r"user namespace|max_user_namespaces|unprivileged_userns_clone|CLONE_NEWUSER|"
                 r"setgroups.*operation not permitted|uid_map.*operation not permitted", re.IGNORECASE),
@@ -999,8 +1001,17 @@ def explain_failure(output: str, *, prog: str = "singularity") -> Diagnosis | No
     tmpvar = "SINGULARITY_TMPDIR" if prog == "singularity" else "APPTAINER_TMPDIR"
     for pattern, kind, message, hint in _DIAGNOSES:
         if pattern.search(output):
-            return Diagnosis(kind, message, hint.format(prog=prog, tmpvar=tmpvar))
+            return Diagnosis(kind, message, hint.format(prog=prog, tmpvar=tmpvar, user=_user()))
     return None
+
+
+def _user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "$USER"
 
 
 def _raise_runtime_failure(exc: CommandError, action: str, prog: str) -> None:

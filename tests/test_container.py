@@ -1,0 +1,381 @@
+"""kit.container against the fake apptainer/singularity in tests/fakes (and the host runtime)."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from fakes import call_dirs, calls, make_site, use_runtimes
+
+from kit import container, versions
+from kit.container import (
+    SpaceNeed,
+    build_command,
+    check_free_space,
+    exec_command,
+    explain_failure,
+    parse_version_output,
+    pull_command,
+    shell_line,
+    sif_name_for,
+)
+from kit.errors import CommandError, ConfigError, ContainerError, DefFileError, DiskSpaceError
+from kit.sites import load_site
+
+GOLDEN = Path(__file__).parent / "golden"
+IMAGE = "docker://huggingface/transformers-pytorch-gpu:4.35.2"
+PULLED = "transformers-pytorch-gpu_4.35.2.sif"
+
+
+# --- pure functions ------------------------------------------------------------------------
+
+
+def test_exec_command_for_the_department_server() -> None:
+    site = load_site("ie-ryukyu")
+    assert exec_command(site, "env.sif", ["python3", "bart_finetuning.py"]) == [
+        "singularity", "exec", "--nv", "env.sif", "python3", "bart_finetuning.py"]
+    assert exec_command(site, "env.sif", ["nvidia-smi"], gpu=False, binds=["/data:/data"]) == [
+        "singularity", "exec", "--bind", "/data:/data", "env.sif", "nvidia-smi"]
+    assert exec_command(site, Path("/x/env.sif"), ["python3"], runtime="apptainer")[:4] == [
+        "apptainer", "exec", "--nv", "/x/env.sif"]
+
+
+def test_exec_command_on_the_host_runtime_uses_this_python() -> None:
+    site = load_site("ci")
+    assert exec_command(site, "env.sif", ["python3", "-m", "kit", "train"]) == [sys.executable, "-m", "kit", "train"]
+    assert exec_command(site, "env.sif", ["python", "x.py"]) == [sys.executable, "x.py"]
+    assert exec_command(site, "env.sif", ["bash", "run.sh"]) == ["bash", "run.sh"]
+
+
+def test_pull_and_build_commands_are_the_sites_lines() -> None:
+    site = load_site("default")
+    home = os.path.expanduser("~")
+    assert pull_command(site) == ["singularity", "pull", f"{home}/sif/{PULLED}", IMAGE]
+    assert pull_command(site, "docker://ubuntu:22.04", "u.sif", force=True) == [
+        "singularity", "pull", "--force", "u.sif", "docker://ubuntu:22.04"]
+    assert build_command(site, "env.def", "env.sif") == ["singularity", "build", "--fakeroot", "env.sif", "env.def"]
+    assert build_command(site, "env.def", "env.sif", fakeroot=False, force=True, runtime="apptainer") == [
+        "apptainer", "build", "--force", "env.sif", "env.def"]
+    # The host runtime has no pull: the line shown is the cluster's.
+    assert pull_command(load_site("ci"), dest="x.sif")[:2] == ["singularity", "pull"]
+    assert shell_line(pull_command(site)) == f"singularity pull ~/sif/{PULLED} {IMAGE}"
+
+
+def test_shell_line_quotes_and_shortens_home() -> None:
+    assert shell_line(["a", "b c", "/h/u/sif/x.sif", "/h/u/my dir/x"], home="/h/u") == (
+        "a 'b c' ~/sif/x.sif '/h/u/my dir/x'")
+
+
+@pytest.mark.parametrize("ref, name", [
+    (IMAGE, PULLED),
+    ("docker://ubuntu", "ubuntu_latest.sif"),
+    ("library://alpine:3.19", "alpine_3.19.sif"),
+    ("docker://nvcr.io/nvidia/pytorch:24.01-py3@sha256:abc", "pytorch_24.01-py3.sif"),
+])
+def test_sif_name_for(ref: str, name: str) -> None:
+    assert sif_name_for(ref) == name
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("apptainer version 1.3.4\n", ("apptainer", "1.3.4")),
+    ("singularity-ce version 4.1.5-jammy\n", ("singularity-ce", "4.1.5-jammy")),
+    ("singularity version 3.8.7-1.el8\n", ("singularity", "3.8.7-1.el8")),
+    ("3.11.4\n", (None, "3.11.4")),
+    ("garbage", (None, None)),
+])
+def test_parse_version_output(text: str, expected: tuple) -> None:
+    assert parse_version_output(text) == expected
+
+
+def test_explain_failure_recognises_fakeroot_problems() -> None:
+    subuid = explain_failure("FATAL:   could not use fakeroot: no mapping entry found in /etc/subuid for alice",
+                             prog="apptainer")
+    assert subuid.kind == "subuid" and "/etc/subuid" in subuid.message
+    assert f"sudo apptainer config fakeroot --add {getpass.getuser()}" in subuid.hint
+    userns = explain_failure("ERROR  : Failed to create user namespace: user namespace disabled")
+    assert userns.kind == "userns" and "user namespaces" in userns.message
+    assert explain_failure("write /tmp/x: no space left on device", prog="singularity").hint.startswith(
+        "point the temporary directory at a larger disk (export SINGULARITY_TMPDIR=")
+    assert explain_failure("FATAL: unexpected EOF") is None
+
+
+# --- runtime detection ---------------------------------------------------------------------
+
+
+def test_no_runtime_means_host(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    use_runtimes(monkeypatch, tmp_path)
+    rt = container.detect_runtime(make_site(tmp_path))
+    assert rt.is_host and rt.reason == "no apptainer or singularity on PATH"
+    assert "host Python" in rt.describe()
+
+
+def test_forced_runtime_missing_is_an_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    use_runtimes(monkeypatch, tmp_path, "singularity")
+    with pytest.raises(ContainerError, match="apptainer is not on PATH, but container.runtime = 'apptainer'"):
+        container.detect_runtime(make_site(tmp_path, runtime="apptainer"))
+
+
+def test_auto_prefers_the_sites_command(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    log = use_runtimes(monkeypatch, tmp_path, "apptainer", "singularity")
+    rt = container.detect_runtime(make_site(tmp_path))
+    assert (rt.name, rt.flavor, rt.version) == ("singularity", "singularity-ce", "4.1.5-jammy")
+    rt = container.detect_runtime(make_site(tmp_path, command="apptainer"))
+    assert (rt.name, rt.version) == ("apptainer", "1.3.4")
+    assert calls(log)[-1] == ["apptainer", "--version"]
+
+
+def test_auto_falls_back_to_the_other_runtime(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    use_runtimes(monkeypatch, tmp_path, "apptainer")
+    assert container.detect_runtime(make_site(tmp_path)).name == "apptainer"
+
+
+# --- pull --------------------------------------------------------------------------------
+
+
+def test_pull_runs_then_skips_then_forces(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    log = use_runtimes(monkeypatch, tmp_path, "singularity")
+    site = make_site(tmp_path)
+    out = tmp_path / "sif" / PULLED
+    first = container.pull(site=site, check_space=False)
+    assert first.ran and first.output == out and out.read_text() == f"FAKE-SIF pull {IMAGE}\n"
+    assert calls(log)[-1] == ["singularity", "pull", str(out), IMAGE]
+
+    n = len(calls(log))
+    again = container.pull(site=site, check_space=False)
+    assert again.skipped and "already exists" in again.message and "force=True" in again.message
+    assert [c for c in calls(log)[n:] if c[1] != "--version"] == []  # nothing pulled
+    assert out.read_text() == f"FAKE-SIF pull {IMAGE}\n"
+
+    forced = container.pull(site=site, force=True, check_space=False)
+    assert forced.ran and calls(log)[-1] == ["singularity", "pull", "--force", str(out), IMAGE]
+
+
+def test_pull_into_another_dir_with_a_name(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    log = use_runtimes(monkeypatch, tmp_path, "apptainer")
+    result = container.pull("docker://ubuntu:22.04", tmp_path / "imgs", name="u.sif",
+                            site=make_site(tmp_path, runtime="apptainer"), check_space=False)
+    assert result.output == tmp_path / "imgs" / "u.sif" and result.output.exists()
+    assert calls(log)[-1] == ["apptainer", "pull", str(tmp_path / "imgs" / "u.sif"), "docker://ubuntu:22.04"]
+
+
+def test_pull_on_the_host_runtime_is_skipped_plainly(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    use_runtimes(monkeypatch, tmp_path)
+    result = container.pull(site=make_site(tmp_path))
+    assert result.skipped and not result.output.exists()
+    assert result.message.startswith("container pull: skipped — no apptainer/singularity here")
+    assert f"singularity pull {tmp_path / 'sif' / PULLED} {IMAGE}" in result.message
+
+
+def test_pull_bad_reference(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="names no source"):
+        container.pull("huggingface/transformers-pytorch-gpu:4.35.2", site=make_site(tmp_path))
+
+
+def test_pull_checks_space_before_running(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    log = use_runtimes(monkeypatch, tmp_path, "apptainer")
+    monkeypatch.setenv("APPTAINER_TMPDIR", str(tmp_path / "tmp"))
+    monkeypatch.setattr(versions, "IMAGE_SIF_GIB", 10.0**7)  # more than any disk
+    with pytest.raises(DiskSpaceError) as err:
+        container.pull(site=make_site(tmp_path, runtime="apptainer"))
+    assert "not enough disk space to pull" in str(err.value)
+    assert "export APPTAINER_TMPDIR=" in str(err.value) and "--no-space-check" in str(err.value)
+    assert [c[1] for c in calls(log)] == ["--version"]
+
+
+def test_free_space_needs_on_one_filesystem_add_up(tmp_path: Path) -> None:
+    free_gib = container.free_bytes(tmp_path) / container.GIB
+    one = SpaceNeed(tmp_path / "a", free_gib * 0.6, "the pulled image")
+    check_free_space([one], action="pull")
+    with pytest.raises(DiskSpaceError, match="about .* needed") as err:
+        check_free_space([one, SpaceNeed(tmp_path / "b", free_gib * 0.6, "the temporary root filesystem")],
+                         action="pull", runtime="singularity")
+    assert "export SINGULARITY_TMPDIR=" in err.value.hint
+
+
+def test_temp_and_cache_dirs_honour_the_environment(tmp_path: Path) -> None:
+    env = {"APPTAINER_TMPDIR": "/a", "SINGULARITY_TMPDIR": "/s", "TMPDIR": "/t"}
+    assert container.temp_dir("apptainer", env) == Path("/a")
+    assert container.temp_dir("singularity", env) == Path("/s")
+    assert container.temp_dir("singularity", {"TMPDIR": "/t"}) == Path("/t")
+    assert container.temp_dir("apptainer", {}) == Path("/tmp")
+    assert container.cache_dir("singularity", {}, home="/h") == Path("/h/.singularity/cache")
+    assert container.cache_dir("apptainer", {"APPTAINER_CACHEDIR": "/c"}, home="/h") == Path("/c")
+
+
+# --- build -------------------------------------------------------------------------------
+
+
+def _localimage_def(tmp_path: Path) -> Path:
+    base = tmp_path / "sif" / PULLED
+    base.parent.mkdir(parents=True, exist_ok=True)
+    base.write_text("FAKE-SIF pull\n")
+    path = tmp_path / "defs" / "env.def"
+    path.parent.mkdir()
+    path.write_text(versions.render_env_def(base))
+    return path
+
+
+def test_build_runs_validates_skips_and_forces(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    log = use_runtimes(monkeypatch, tmp_path, "singularity")
+    site = make_site(tmp_path)
+    def_file = _localimage_def(tmp_path)
+    sif = tmp_path / "work" / "env.sif"
+    result = container.build(def_file, site=site, check_space=False)
+    assert result.ran and result.output == sif and result.warnings == ()
+    assert calls(log)[-1] == ["singularity", "build", "--fakeroot", str(sif), str(def_file)]
+    assert call_dirs(log)[-1] == str(def_file.parent)
+    assert sif.read_text().startswith("FAKE-SIF build\n")
+
+    again = container.build(def_file, site=site, check_space=False)
+    assert again.skipped and "already exists" in again.message and "force=True" in again.message
+
+    forced = container.build(def_file, site=site, force=True, fakeroot=False, check_space=False)
+    assert forced.ran and calls(log)[-1] == ["singularity", "build", "--force", str(sif), str(def_file)]
+
+
+def test_build_refuses_an_invalid_file_before_running(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    log = use_runtimes(monkeypatch, tmp_path, "singularity")
+    def_file = tmp_path / "env.def"
+    def_file.write_text((GOLDEN / "workshop-original.def").read_text())
+    with pytest.raises(DefFileError, match=r"1 error\(s\), 5 warning\(s\)") as err:
+        container.build(def_file, site=make_site(tmp_path), check_space=False)
+    assert f"{def_file}:2: error: From: /PATH/TO/" in str(err.value)
+    assert calls(log) == []
+
+
+@pytest.mark.parametrize("failure, error, words", [
+    ("subuid", ContainerError, "needs an entry for your user in /etc/subuid"),
+    ("userns", ContainerError, "unprivileged user namespaces"),
+    ("nospace", DiskSpaceError, "filled up"),
+    ("generic", ContainerError, "exited with 255"),
+])
+def test_build_failures_are_explained(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, failure: str,
+                                      error: type, words: str) -> None:
+    use_runtimes(monkeypatch, tmp_path, "apptainer")
+    monkeypatch.setenv("FAKE_CONTAINER_FAIL", failure)
+    with pytest.raises(error) as err:
+        container.build(_localimage_def(tmp_path), site=make_site(tmp_path, runtime="apptainer"), check_space=False)
+    assert words in str(err.value)
+    assert "FATAL:" in str(err.value)  # the runtime's own words come along
+    assert not (tmp_path / "work" / "env.sif").exists()
+
+
+def test_build_on_the_host_runtime_validates_and_skips(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    use_runtimes(monkeypatch, tmp_path)
+    site = make_site(tmp_path)
+    result = container.build(site=site)  # the committed container/env.def
+    assert result.skipped and not result.output.exists()
+    assert result.message.startswith("container build: skipped — no apptainer/singularity here")
+    assert "env.def is valid (0 warning(s)); on the cluster: singularity build --fakeroot env.sif env.def" in (
+        result.message)
+    bad = tmp_path / "bad.def"
+    bad.write_text("Bootstrap: localimage\nFrom: /PATH/TO/x.sif\n")
+    with pytest.raises(DefFileError):
+        container.build(bad, site=site)
+
+
+# --- exec, check_imports, inspect ----------------------------------------------------------
+
+
+def test_exec_in_the_container(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    log = use_runtimes(monkeypatch, tmp_path, "singularity")
+    monkeypatch.setenv("FAKE_CONTAINER_PYTHON", sys.executable)
+    site = make_site(tmp_path)
+    sif = tmp_path / "env.sif"
+    with pytest.raises(ContainerError, match="no image at"):
+        container.exec(sif, ["python3", "-c", "print(1)"], site=site)
+    sif.write_text("FAKE-SIF build\n")
+    cp = container.exec(sif, ["python3", "-c", "print('inside')"], site=site)
+    assert cp.stdout == "inside\n"
+    assert calls(log)[-1] == ["singularity", "exec", "--nv", str(sif), "python3", "-c", "print('inside')"]
+    with pytest.raises(CommandError):
+        container.exec(sif, ["python3", "-c", "raise SystemExit(3)"], site=site, gpu=False)
+    assert "--nv" not in calls(log)[-1]
+
+
+def test_exec_on_the_host_runtime(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    use_runtimes(monkeypatch, tmp_path)
+    cp = container.exec(None, ["python3", "-c", "import sys; print(sys.executable)"], site=make_site(tmp_path))
+    assert cp.stdout.strip() == sys.executable
+
+
+def test_check_imports_on_the_host(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    use_runtimes(monkeypatch, tmp_path)
+    report = container.check_imports(modules=("json", "kit_no_such_module"), site=make_site(tmp_path))
+    assert report.python == ".".join(map(str, sys.version_info[:3]))
+    assert report.where.startswith("host Python")
+    json_row, missing = report.modules
+    assert json_row.version and json_row.ok
+    assert missing.version is None and "ModuleNotFoundError" in missing.error
+    assert not report.ok
+    assert "| kit_no_such_module | missing |" in report.to_markdown()
+
+
+def test_check_imports_in_the_container_compares_with_the_pins(monkeypatch: pytest.MonkeyPatch,
+                                                                tmp_path: Path) -> None:
+    log = use_runtimes(monkeypatch, tmp_path, "apptainer")
+    monkeypatch.setenv("FAKE_CONTAINER_PYTHON", sys.executable)
+    sif = tmp_path / "work" / "env.sif"
+    sif.parent.mkdir()
+    sif.write_text("FAKE-SIF build\n")
+    report = container.check_imports(modules=("json",), site=make_site(tmp_path, runtime="apptainer"))
+    assert calls(log)[-1][:6] == ["apptainer", "exec", "--nv", str(sif), "python3", "-c"]
+    assert calls(log)[-1][-1] == "json"
+    assert report.expected_python == versions.BASE_IMAGE.python
+    assert not report.ok  # this Python is not the image's 3.8
+    assert report.rows()[0] == ("python", report.python, "3.8", "✗ differs")
+    assert "apptainer 1.3.4" in report.where and report.to_text().splitlines()[1].startswith("module")
+
+
+def test_check_imports_without_result_line_is_explained() -> None:
+    with pytest.raises(ContainerError, match="printed no result"):
+        container.parse_import_output("Traceback ...\nSyntaxError", where="env.sif")
+
+
+def test_inspect_reads_labels_of_a_built_image(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    log = use_runtimes(monkeypatch, tmp_path, "singularity")
+    site = make_site(tmp_path)
+    container.build(_localimage_def(tmp_path), site=site, check_space=False)
+    result = container.inspect(site=site)
+    assert calls(log)[-1] == ["singularity", "inspect", "--labels", str(tmp_path / "work" / "env.sif")]
+    assert result.labels["kit.pin.transformers"] == versions.PINS["transformers"]
+    assert result.labels["kit.base-image"] == versions.BASE_IMAGE.ref
+    assert "%post" in container.inspect(site=site, what="deffile").text
+    with pytest.raises(ConfigError, match="cannot inspect 'nothing'"):
+        container.inspect(site=site, what="nothing")
+
+
+def test_inspect_on_the_host_is_skipped(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    use_runtimes(monkeypatch, tmp_path)
+    result = container.inspect(tmp_path / "env.sif", site=make_site(tmp_path))
+    assert result.skipped and "skipped" in str(result)
+
+
+# --- the workshop's definition file --------------------------------------------------------
+
+
+def test_render_def_from_the_pulled_image(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    use_runtimes(monkeypatch, tmp_path, "singularity")
+    site = make_site(tmp_path)
+    with pytest.raises(ContainerError, match="not pulled yet") as err:
+        container.render_def(site, localimage=True)
+    assert "singularity pull" in err.value.hint
+    container.pull(site=site, check_space=False)
+    text = container.render_def(site, localimage=True)
+    assert f"Bootstrap: localimage\nFrom: {tmp_path / 'sif' / PULLED}\n" in text
+    path = container.write_def(tmp_path / "env.def", text)
+    assert container.validate(path, site=site).issues == ()
+
+
+def test_write_def_never_overwrites_silently(tmp_path: Path) -> None:
+    path = tmp_path / "env.def"
+    path.write_text("# my own edits\n")
+    with pytest.raises(ContainerError, match="exists and differs") as err:
+        container.write_def(path, versions.render_env_def())
+    assert "--force" in err.value.hint and path.read_text() == "# my own edits\n"
+    container.write_def(path, versions.render_env_def(), force=True)
+    container.write_def(path, versions.render_env_def())  # same text: nothing to refuse
+    assert path.read_text() == versions.render_env_def()
