@@ -146,8 +146,9 @@ def render_env_def(from_sif: str | Path | None = None) -> str:
     labels = "\n".join(f"    kit.pin.{n} {v}" for n, v in PINS.items())
     return f"""\
 # The workshop's container: the base image plus pinned Hugging Face libraries.
-# GENERATED from kit/versions.py by `python -m kit container def`; edit kit/versions.py,
-# then regenerate (tests fail when this file and kit/versions.py differ).
+# GENERATED from kit/versions.py: edit that file, then run
+#   python -m kit container def --out container/env.def --force
+# (a test fails when this file and kit/versions.py differ).
 # Base image: {img.os}, Python {img.python}, torch {img.torch}, CUDA {img.cuda}.
 # Build:  singularity build --fakeroot env.sif env.def
 {header}

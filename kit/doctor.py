@@ -1,0 +1,502 @@
+"""``python -m kit doctor``: what this machine has, and what the lessons will do with it.
+
+:func:`run_checks` looks at the container runtime, Slurm (commands, partitions,
+GPUs by gres), the GPU torch sees, free disk in the sif and work directories, the
+Python packages, marp-cli, Chromium and Japanese fonts. It returns a
+:class:`Report`: the checks (name, ok, detail, required for this site) and the
+lesson steps that will run for real or be skipped, and why. Rendering is pure
+(:func:`render_markdown`, :func:`render_text`) so a lesson shows the same table
+the CLI prints. A required piece missing makes :attr:`Report.exit_code` 1.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kit import proc, versions
+from kit.errors import CommandError, KitError
+
+if TYPE_CHECKING:
+    from kit.container import Runtime
+    from kit.sites import Site
+
+TRAINING_PACKAGES = ("torch", "transformers", "datasets", "accelerate", "tokenizers", "sacrebleu")
+LESSON_PACKAGES = ("matplotlib", "papermill", "jupytext", "nbclient", "ipykernel")
+CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of the doctor's table.
+
+    Attributes:
+        name: What was checked (``container runtime``).
+        ok: Present and usable.
+        detail: What was found, or what is missing and what to do.
+        required: This site cannot run the workshop without it.
+    """
+
+    name: str
+    ok: bool
+    detail: str
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Step:
+    """A lesson step and whether it runs for real on this machine."""
+
+    name: str
+    runs: bool
+    why: str
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything :func:`run_checks` found."""
+
+    site: str
+    site_description: str
+    site_source: str  # how the site was chosen: --site, $KIT_SITE, default
+    site_files: tuple[str, ...]
+    checks: tuple[Check, ...]
+    steps: tuple[Step, ...]
+
+    @property
+    def missing(self) -> list[Check]:
+        """Required checks that failed."""
+        return [c for c in self.checks if c.required and not c.ok]
+
+    @property
+    def ok(self) -> bool:
+        """Every required piece is there."""
+        return not self.missing
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every required piece is there, else 1."""
+        return 0 if self.ok else 1
+
+    def check(self, name: str) -> Check:
+        """The check called ``name``.
+
+        Raises:
+            KeyError: no such check.
+        """
+        for c in self.checks:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    def step(self, name: str) -> Step:
+        """The step called ``name``.
+
+        Raises:
+            KeyError: no such step.
+        """
+        for s in self.steps:
+            if s.name == name:
+                return s
+        raise KeyError(name)
+
+    def _repr_markdown_(self) -> str:  # Jupyter shows the table when the report is a cell's value
+        return render_markdown(self)
+
+
+# --- pure parsers ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Partition:
+    """A Slurm partition and the generic resources (gres) of its nodes."""
+
+    name: str
+    default: bool
+    gres: tuple[str, ...]  # ("gpu:tesla:1",), empty when (null)
+
+
+def parse_sinfo_gres(text: str) -> list[Partition]:
+    """Parse ``sinfo -o '%P %G'`` output (header optional; a partition may span several lines).
+
+    ``debug* gpu:tesla:1`` -> ``Partition("debug", True, ("gpu:tesla:1",))``. Socket
+    annotations such as ``(S:0-1)`` are dropped; ``(null)`` means no gres.
+    """
+    parts: dict[str, Partition] = {}
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) < 2 or fields[0] == "PARTITION":
+            continue
+        name, gres_text = fields[0], fields[1]
+        default = name.endswith("*")
+        name = name.rstrip("*")
+        gres = [] if gres_text == "(null)" else [
+            re.sub(r"\(.*?\)", "", g) for g in re.split(r",(?![^(]*\))", gres_text)]
+        old = parts.get(name)
+        merged = tuple(dict.fromkeys([*(old.gres if old else ()), *gres]))
+        parts[name] = Partition(name, default or bool(old and old.default), merged)
+    return list(parts.values())
+
+
+def gpu_request_matches(request: str, gres: str) -> bool:
+    """Whether a node gres (``gpu:tesla:4``) can serve a ``--gpus`` request (``tesla:1``, ``2``).
+
+    Args:
+        request: The site's ``slurm.gpus`` value: ``[TYPE:]COUNT``.
+        gres: One gres entry of a node: ``gpu[:TYPE]:COUNT``.
+    """
+    m = re.fullmatch(r"gpu(?::([^:]+))?:(\d+)", gres)
+    if not m:
+        return False
+    have_type, have = m.group(1), int(m.group(2))
+    want_type, _, want = request.rpartition(":")
+    if not want.isdigit():
+        return False
+    return (not want_type or want_type == have_type) and have >= int(want)
+
+
+def parse_subid(text: str, user: str, uid: int | None = None) -> bool:
+    """Whether ``/etc/subuid`` text has an entry for ``user`` (by name or uid)."""
+    for line in text.splitlines():
+        owner = line.split(":", 1)[0].strip()
+        if owner and (owner == user or (uid is not None and owner == str(uid))):
+            return True
+    return False
+
+
+# --- the checks --------------------------------------------------------------------------
+
+
+def _runtime_check(site: Site) -> tuple[Check, Runtime | None]:
+    from kit.container import RUNTIMES, detect_runtime
+
+    forced = site.container.runtime in RUNTIMES
+    try:
+        rt = detect_runtime(site)
+    except KitError as exc:
+        return Check("container runtime", False, exc.message, required=forced), None
+    if rt.is_host:
+        if site.container.runtime == "host":
+            return Check("container runtime", True, f"not used: {rt.reason} (jobs run on the host Python)"), rt
+        return Check("container runtime", False,
+                     "none: no apptainer or singularity on PATH; container steps are skipped here"), rt
+    return Check("container runtime", True, rt.describe(), required=forced), rt
+
+
+def _fakeroot_check(rt: Runtime) -> Check:
+    import getpass
+
+    user = getpass.getuser()
+    if os.geteuid() == 0:
+        return Check("fakeroot builds", True, "running as root: --fakeroot is not needed")
+    problems = []
+    try:
+        max_ns = int(Path("/proc/sys/user/max_user_namespaces").read_text().strip())
+        if max_ns == 0:
+            problems.append("user namespaces are disabled (user.max_user_namespaces = 0)")
+    except (OSError, ValueError):
+        pass
+    try:
+        if not parse_subid(Path("/etc/subuid").read_text(), user, os.getuid()):
+            problems.append(f"no /etc/subuid entry for {user}")
+    except OSError:
+        problems.append("no /etc/subuid file")
+    if problems:
+        return Check("fakeroot builds", False, "; ".join(problems) + f": `{rt.name} build --fakeroot` will fail "
+                     f"(ask the administrators: `sudo {rt.name} config fakeroot --add {user}`)")
+    return Check("fakeroot builds", True, f"/etc/subuid has an entry for {user}")
+
+
+@dataclass(frozen=True)
+class _Slurm:
+    commands: Check
+    controller: Check
+    gpus: Check
+    partitions: list[Partition]
+    reachable: bool
+
+
+def _slurm_checks(site: Site) -> _Slurm:
+    required = site.slurm.executor == "slurm"
+    found = {name: proc.which(name) for name in ("sbatch", "squeue", "scancel", "sinfo")}
+    missing = [n for n, p in found.items() if p is None]
+    commands = Check("Slurm commands", not missing,
+                     "sbatch, squeue, scancel, sinfo on PATH" if not missing else f"missing: {', '.join(missing)}",
+                     required=required)
+    partitions: list[Partition] = []
+    if found["sinfo"] is None:
+        controller = Check("Slurm controller", False, "sinfo not found", required=required)
+    else:
+        try:
+            cp = proc.run(["sinfo", "-o", "%P %G"], timeout=20)
+            partitions = parse_sinfo_gres(cp.stdout)
+            names = ", ".join(p.name + ("*" if p.default else "") for p in partitions) or "none"
+            controller = Check("Slurm controller", bool(partitions), f"reachable; partitions: {names}",
+                               required=required)
+        except CommandError as exc:
+            controller = Check("Slurm controller", False, f"sinfo failed: {exc.message}", required=required)
+    reachable = controller.ok and not missing
+    request = site.slurm.gpus
+    pool = [p for p in partitions if not site.slurm.partition or p.name == site.slurm.partition]
+    gres_text = "; ".join(f"{p.name}: {', '.join(p.gres) or 'none'}" for p in partitions) or "no partitions"
+    if not request:
+        gpus = Check("Slurm GPUs", True, f"the site asks for no GPU ({gres_text})")
+    elif not reachable:
+        gpus = Check("Slurm GPUs", False, f"--gpus {request}: Slurm not reachable", required=required)
+    else:
+        fits = [p.name for p in pool if any(gpu_request_matches(request, g) for g in p.gres)]
+        detail = f"--gpus {request}: " + (f"served by {', '.join(fits)}" if fits else "no partition has it")
+        gpus = Check("Slurm GPUs", bool(fits), f"{detail} ({gres_text})", required=required)
+    return _Slurm(commands, controller, gpus, partitions, reachable)
+
+
+def _torch_gpu_check() -> tuple[Check, bool]:
+    try:
+        import torch
+    except Exception as exc:  # noqa: BLE001 - any import failure means "no torch here"
+        return Check("GPU (torch)", False, f"torch not importable: {exc}"), False
+    if torch.cuda.is_available():
+        names = sorted({torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())})
+        return Check("GPU (torch)", True, f"torch {torch.__version__}: {torch.cuda.device_count()} CUDA device(s) "
+                     f"({', '.join(names)})"), True
+    return Check("GPU (torch)", False, f"torch {torch.__version__}: no CUDA GPU visible (training runs on the CPU)"), \
+        False
+
+
+def _disk_checks(site: Site, uses_container: bool) -> list[Check]:
+    from kit.container import existing_ancestor, format_size, free_bytes
+
+    checks = []
+    sif_need = 2 * versions.IMAGE_SIF_GIB if uses_container else 0.0
+    work_need = 5.0 if site.train.profile == "workshop" else 0.5  # checkpoints of bart-base vs the tiny model
+    for name, path, need, what in (
+        ("disk: sif dir", site.container.sif_dir, sif_need, "base image + env.sif"),
+        ("disk: work dir", site.work_dir, work_need, "checkpoints and logs"),
+    ):
+        free = free_bytes(path)
+        where = f"{path}" + ("" if path.exists() else f" (not created yet; on {existing_ancestor(path)})")
+        ok = free >= need * 1024**3
+        detail = f"{format_size(free)} free in {where}"
+        if need:
+            detail += f"; needs about {need:g} GiB ({what})"
+        checks.append(Check(name, ok, detail))
+    return checks
+
+
+def _package_versions(names: tuple[str, ...]) -> tuple[dict[str, str], list[str]]:
+    found, missing = {}, []
+    for name in names:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            missing.append(name)
+    return found, missing
+
+
+def _version_tuple(text: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in re.findall(r"\d+", text)[:3])
+
+
+def _package_checks(site: Site) -> list[Check]:
+    # Training runs on this Python only with the host runtime; otherwise inside the image.
+    host_training = site.container.runtime == "host"
+    found, missing = _package_versions(TRAINING_PACKAGES)
+    problems = [f"missing: {', '.join(missing)}"] if missing else []
+    tf = found.get("transformers")
+    if tf and _version_tuple(tf) < _version_tuple(versions.KIT_MIN_TRANSFORMERS):
+        problems.append(f"transformers {tf} is older than the supported {versions.KIT_MIN_TRANSFORMERS}")
+    detail = ", ".join(f"{k} {v}" for k, v in found.items())
+    training = Check("Python packages (training)", not problems, "; ".join([detail, *problems]).strip("; "),
+                     required=host_training)
+    found, missing = _package_versions(LESSON_PACKAGES)
+    detail = ", ".join(f"{k} {v}" for k, v in found.items())
+    lessons = Check("Python packages (lessons)", not missing,
+                    "; ".join([detail, *([f"missing: {', '.join(missing)}"] if missing else [])]).strip("; "))
+    return [training, lessons]
+
+
+def _version_line(cmd: list[str]) -> str | None:
+    try:
+        cp = proc.run(cmd, check=False, timeout=60)
+    except CommandError:
+        return None
+    out = (cp.stdout or cp.stderr or "").strip().splitlines()
+    return out[0] if cp.returncode == 0 and out else None
+
+
+def _marp_check(project_root: Path) -> Check:
+    marp = project_root / "node_modules" / ".bin" / "marp"
+    if not marp.exists():
+        return Check("marp-cli", False, f"not installed ({marp} missing): run `npm ci` in {project_root}")
+    line = _version_line([str(marp), "--version"])
+    return Check("marp-cli", line is not None, line or f"{marp} --version failed")
+
+
+def find_chromium() -> Path | None:
+    """``$CHROME_PATH``, ``/usr/bin/chromium`` or a Chrome/Chromium on PATH."""
+    env = os.environ.get("CHROME_PATH")
+    if env and Path(env).exists():
+        return Path(env)
+    if Path("/usr/bin/chromium").exists():
+        return Path("/usr/bin/chromium")
+    for name in CHROMIUM_CANDIDATES:
+        if found := shutil.which(name):
+            return Path(found)
+    return None
+
+
+def _chromium_check() -> Check:
+    path = find_chromium()
+    if path is None:
+        return Check("Chromium", False, "not found (set CHROME_PATH or install chromium): PDF slides are skipped")
+    line = _version_line([str(path), "--version"])
+    return Check("Chromium", line is not None, f"{line} ({path})" if line else f"{path} --version failed")
+
+
+def japanese_fonts() -> list[str]:
+    """Families ``fc-list :lang=ja`` reports (empty when none, or no fontconfig)."""
+    try:
+        cp = proc.run(["fc-list", ":lang=ja", "family"], check=False, timeout=30)
+    except CommandError:
+        return []
+    return sorted({line.split(",")[0].strip() for line in cp.stdout.splitlines() if line.strip()})
+
+
+def _font_check() -> Check:
+    fonts = japanese_fonts()
+    if not fonts:
+        return Check("Japanese fonts", False, "none (fc-list :lang=ja): install fonts-noto-cjk; plots show boxes")
+    preferred = [f for f in fonts if "JP" in f] or fonts
+    return Check("Japanese fonts", True, f"{len(fonts)} families, e.g. {', '.join(preferred[:2])}")
+
+
+# --- the report ------------------------------------------------------------------------
+
+
+def _site_source(name: str | None) -> str:
+    if name:
+        return "--site"
+    if os.environ.get("KIT_SITE"):
+        return "$KIT_SITE"
+    return "default"
+
+
+def run_checks(site: Site | str | None = None, *, project_root: Path | None = None) -> Report:
+    """Check this machine for a site profile and decide which lesson steps run for real.
+
+    Args:
+        site: A site, a site name, or None (``$KIT_SITE`` or ``default``).
+        project_root: Where ``node_modules/.bin/marp`` lives (default: the kit's project root).
+
+    Returns:
+        The report; it never raises for a missing piece (the piece shows as a failed check).
+    """
+    from kit.container import shell_line
+    from kit.sites import PROJECT_ROOT, load_site
+
+    if site is None or isinstance(site, str):
+        source = _site_source(site)
+        site_obj = load_site(site)
+    else:
+        source, site_obj = "given", site
+    root = project_root or PROJECT_ROOT
+
+    runtime_check, rt = _runtime_check(site_obj)
+    checks = [runtime_check]
+    uses_container = rt is not None and not rt.is_host
+    fakeroot = _fakeroot_check(rt) if uses_container and rt is not None else None
+    if fakeroot:
+        checks.append(fakeroot)
+    slurm = _slurm_checks(site_obj)
+    checks += [slurm.commands, slurm.controller, slurm.gpus]
+    gpu_check, cuda = _torch_gpu_check()
+    checks.append(gpu_check)
+    checks += _disk_checks(site_obj, uses_container)
+    checks += _package_checks(site_obj)
+    marp, chromium, fonts = _marp_check(root), _chromium_check(), _font_check()
+    checks += [marp, chromium, fonts]
+
+    steps: list[Step] = []
+    if uses_container and rt is not None:
+        steps.append(Step("container pull", True, f"with {rt.describe()}"))
+        if fakeroot is not None and not fakeroot.ok:
+            steps.append(Step("container build", False, f"would fail — {fakeroot.detail}"))
+        else:
+            steps.append(Step("container build", True, f"{rt.name} build --fakeroot"))
+        steps.append(Step("import check", True, f"inside {site_obj.container.sif}"))
+    else:
+        why = ("skipped — the site uses the host Python (container.runtime = 'host')"
+               if site_obj.container.runtime == "host" else "skipped — no apptainer/singularity")
+        steps.append(Step("container pull", False, why))
+        steps.append(Step("container build", False, f"{why}; the .def is still validated; on the cluster: "
+                          f"{shell_line(['singularity', 'build', '--fakeroot', 'env.sif', 'env.def'])}"))
+        steps.append(Step("import check", True, "on the host Python (no container)"))
+    executor = site_obj.slurm.executor
+    if executor == "local":
+        steps.append(Step("Slurm jobs", False, "skipped — slurm.executor = 'local': job scripts run with bash"))
+    elif slurm.reachable:
+        default = next((p.name for p in slurm.partitions if p.default), None)
+        part = site_obj.slurm.partition or default or "the default partition"
+        steps.append(Step("Slurm jobs", True, f"sbatch to {part}"))
+    elif executor == "slurm":
+        steps.append(Step("Slurm jobs", False, "fails — slurm.executor = 'slurm' but Slurm is not reachable"))
+    else:
+        steps.append(Step("Slurm jobs", False, "skipped — no Slurm here: job scripts run with bash in the background"))
+    if cuda:
+        steps.append(Step("GPU training", True, gpu_check.detail))
+    elif slurm.gpus.ok and site_obj.slurm.gpus and slurm.reachable:
+        steps.append(Step("GPU training", False, f"jobs get --gpus {site_obj.slurm.gpus} from Slurm, but torch sees "
+                          "no CUDA GPU here: training runs on the CPU"))
+    else:
+        steps.append(Step("GPU training", False, "skipped — no CUDA GPU: training runs on the CPU"))
+    steps.append(Step("slides (HTML)", marp.ok, "marp-cli" if marp.ok else f"skipped — {marp.detail}"))
+    steps.append(Step("slides (PDF)", marp.ok and chromium.ok, "marp-cli + Chromium" if marp.ok and chromium.ok
+                      else f"skipped — {(chromium if marp.ok else marp).detail}"))
+    steps.append(Step("Japanese text in plots", fonts.ok, fonts.detail))
+    return Report(site_obj.name, site_obj.description, source, tuple(str(f) for f in site_obj.files),
+                  tuple(checks), tuple(steps))
+
+
+def _mark(ok: bool) -> str:
+    return "✓" if ok else "✗"
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(report: Report, *, steps: bool = True) -> str:
+    """The report as Markdown tables (checks, then steps) for a slide or notebook."""
+    files = ", ".join(f"`{Path(f).name}`" for f in report.site_files)
+    lines = [f"**site: {report.site}** ({report.site_source}; {files}) — {_md(report.site_description)}", "",
+             "| check | | found | required |", "|---|---|---|---|"]
+    for c in report.checks:
+        lines.append(f"| {c.name} | {_mark(c.ok)} | {_md(c.detail)} | {'yes' if c.required else ''} |")
+    if steps:
+        lines += ["", "| lesson step | runs here | why |", "|---|---|---|"]
+        lines += [f"| {s.name} | {'yes' if s.runs else 'no'} | {_md(s.why)} |" for s in report.steps]
+    if report.missing:
+        lines += ["", f"**missing (required): {', '.join(c.name for c in report.missing)}**"]
+    return "\n".join(lines)
+
+
+def render_text(report: Report) -> str:
+    """The report as aligned text for a terminal."""
+    out = [f"site: {report.site} ({report.site_source}: {', '.join(report.site_files)})",
+           f"      {report.site_description}", ""]
+    width = max(len(c.name) for c in report.checks)
+    for c in report.checks:
+        req = "  [required]" if c.required and not c.ok else ""
+        out.append(f"{_mark(c.ok)} {c.name:<{width}}  {c.detail}{req}")
+    out += ["", "lesson steps on this machine:"]
+    width = max(len(s.name) for s in report.steps)
+    out += [f"  {'run ' if s.runs else 'skip'}  {s.name:<{width}}  {s.why}" for s in report.steps]
+    out.append("")
+    out.append("OK: every required piece is here" if report.ok
+               else f"MISSING (required): {', '.join(c.name for c in report.missing)}")
+    return "\n".join(out)
