@@ -13,6 +13,12 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=slurm/common.sh
 source "$HERE/slurm/common.sh"
 
+[[ -d $KIT_SLURM_DIR ]] && { exec 9>>"$KIT_SLURM_DIR/lock"; } 2>/dev/null && flock -w 120 9
+if [[ $(id -u) != 0 ]]; then
+    for name in slurmd slurmctld munged; do
+        recorded_pid "$name" >/dev/null && die "stopping the development cluster needs root" "run: sudo make slurm-down"
+    done
+fi
 stopped=0
 # Reverse start order: the node, then the controller, then authentication.
 for name in slurmd slurmctld munged; do

@@ -42,6 +42,14 @@ install_packages() {
         "run: sudo apt-get install --no-install-recommends ${PACKAGES[*]}  (then make slurm-up again)"
     say "installing ${PACKAGES[*]} (apt-get)"
     export DEBIAN_FRONTEND=noninteractive
+    # Without systemd, the packages' postinst scripts would try to start the
+    # daemons through /etc/init.d (and fail the install: there is no config
+    # yet). Deny service starts during the install, as container images do.
+    if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+        printf '#!/bin/sh\n# temporary, from scripts/slurm-up.sh\nexit 101\n' >/usr/sbin/policy-rc.d
+        chmod 0755 /usr/sbin/policy-rc.d
+        trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+    fi
     if ! apt-get install -y -q --no-install-recommends "${PACKAGES[@]}"; then
         # A fresh image often has no package lists yet; fetch them only then.
         say "apt-get install failed; running apt-get update and trying again"
@@ -86,6 +94,13 @@ wait_idle() {
         state=$(node_state || true)
         case $state in
             idle | mixed | allocated | completing) say "node is $state: Slurm is up (config $CONF)"; return 0 ;;
+            drain* | down | fail*)
+                # A node drained by an earlier unclean stop (e.g. "Kill task failed")
+                # stays out of service across restarts; take it back once.
+                if ((i == 20)) && [[ $(id -u) == 0 ]]; then
+                    say "node is $state; returning it to service (scontrol update state=resume)"
+                    scontrol update NodeName="$(sinfo -h -N -o %N | head -n 1)" State=RESUME || true
+                fi ;;
         esac
         for d in slurmctld slurmd; do
             recorded_pid "$d" >/dev/null || {
@@ -119,6 +134,8 @@ start() {
 
 main() {
     local fresh
+    # One slurm-up/slurm-down at a time (make check and a developer may race).
+    mkdir -p "$KIT_SLURM_DIR" 2>/dev/null && { exec 9>>"$KIT_SLURM_DIR/lock"; } 2>/dev/null && flock -w 120 9 || true
     # Fast path: our daemons run with the current config.
     if recorded_pid slurmctld >/dev/null && recorded_pid slurmd >/dev/null && our_symlink \
         && command -v slurmd >/dev/null && cmp -s <(render "$HERE/slurm/slurm.conf.in") "$CONF" \

@@ -11,7 +11,6 @@ LOG_DIR="$KIT_SLURM_DIR/log"
 # Clients (sbatch, squeue, ...) look for /etc/slurm/slurm.conf; we point it at
 # our config with a symlink and record that we made it.
 SYSTEM_CONF=/etc/slurm/slurm.conf
-DAEMONS=(munged slurmctld slurmd)
 
 say() { printf 'slurm: %s\n' "$*"; }
 die() { printf 'slurm: error: %s\n' "$1" >&2; [[ $# -gt 1 ]] && printf 'slurm: what to do: %s\n' "$2" >&2; exit 1; }
