@@ -1,0 +1,169 @@
+"""kit.storage: sizes of the workshop's directories, and a clean() that deletes only what it is told."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from fakes import make_site
+
+from kit import storage
+from kit.cli import main
+from kit.errors import ConfigError
+
+ENV: dict[str, str] = {}  # no HF_HOME / cache overrides: the defaults under the fake home
+
+
+def _write(path: Path, size: int) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"x" * size)
+    return path
+
+
+@pytest.fixture()
+def tree(tmp_path: Path) -> dict[str, Path]:
+    """A fake home and work directory with files of known sizes in every known directory."""
+    home = tmp_path / "home"
+    work = tmp_path / "work"
+    return {
+        "home": home,
+        "pulled": _write(tmp_path / "sif" / "transformers-pytorch-gpu_4.35.2.sif", 7000),
+        "env_sif": _write(work / "env.sif", 5000),
+        "checkpoint": _write(work / "runs" / "smoke" / "checkpoint-10" / "model.safetensors", 3000),
+        "work_hf": _write(work / ".cache" / "huggingface" / "hub" / "m.bin", 2000),
+        "singularity": _write(home / ".singularity" / "cache" / "blob" / "layer", 1500),
+        "key": _write(home / ".singularity" / "sypgp" / "pgp-secret", 10),
+        "hf": _write(home / ".cache" / "huggingface" / "datasets" / "d.arrow", 1200),
+        "pip": _write(home / ".cache" / "pip" / "http" / "w", 800),
+        "other": _write(home / ".cache" / "fontconfig" / "c", 100),
+        "outside": _write(tmp_path / "precious" / "thesis.tex", 50),
+    }
+
+
+def _usage(tmp_path: Path, tree: dict[str, Path]) -> dict[str, storage.DirUsage]:
+    rows = storage.usage(make_site(tmp_path), home=tree["home"], env=ENV, apparent=True)
+    return {r.key: r for r in rows}
+
+
+def test_usage_counts_each_directory_once(tmp_path: Path, tree: dict[str, Path]) -> None:
+    rows = _usage(tmp_path, tree)
+    assert list(rows) == ["sif", "work", "work-hf", "singularity", "apptainer", "hf", "pip", "cache"]
+    assert rows["sif"].bytes == 7000 and rows["sif"].files == 1
+    assert rows["work"].bytes == 5000 + 3000  # its .cache/huggingface has its own row
+    assert rows["work-hf"].bytes == 2000
+    assert rows["singularity"].bytes == 1500  # the cache only; keys in ~/.singularity are not listed
+    assert not rows["apptainer"].exists and rows["apptainer"].bytes == 0
+    assert (rows["hf"].bytes, rows["pip"].bytes, rows["cache"].bytes) == (1200, 800, 100)
+    assert [r.dir.safe for r in rows.values()] == [True, False, True, True, True, True, True, False]
+
+
+def test_usage_honours_cache_environment_variables(tmp_path: Path, tree: dict[str, Path]) -> None:
+    env = {"HF_HOME": str(tmp_path / "hf-elsewhere"), "APPTAINER_CACHEDIR": str(tmp_path / "ac")}
+    _write(tmp_path / "hf-elsewhere" / "x", 42)
+    rows = {r.key: r for r in storage.usage(make_site(tmp_path), home=tree["home"], env=env, apparent=True)}
+    assert rows["hf"].path == tmp_path / "hf-elsewhere" and rows["hf"].bytes == 42
+    assert rows["apptainer"].path == tmp_path / "ac"
+    assert rows["cache"].bytes == 100 + 1200  # ~/.cache/huggingface is no longer a known dir of its own
+
+
+def test_hard_links_once_and_symlinks_not_followed(tmp_path: Path, tree: dict[str, Path]) -> None:
+    os.link(tree["pulled"], tmp_path / "sif" / "copy.sif")
+    (tmp_path / "sif" / "link").symlink_to(tree["outside"].parent)
+    # The link counts as itself (its target's path), like du; the folder it points to does not.
+    assert _usage(tmp_path, tree)["sif"].bytes == 7000 + len(str(tree["outside"].parent))
+
+
+def test_disk_blocks_by_default(tmp_path: Path, tree: dict[str, Path]) -> None:
+    rows = {r.key: r for r in storage.usage(make_site(tmp_path), home=tree["home"], env=ENV)}
+    assert rows["sif"].bytes >= 7000  # whole blocks, like du
+
+
+def test_render_markdown_and_text(tmp_path: Path, tree: dict[str, Path]) -> None:
+    rows = list(_usage(tmp_path, tree).values())
+    md = storage.render_markdown(rows, home=tree["home"])
+    lines = md.splitlines()
+    assert lines[0] == "| ディレクトリ | 場所 | サイズ | 削除してよいか | 理由 |"
+    assert lines[5].startswith("| Singularity キャッシュ | ~/.singularity/cache | 1.5 KiB | 可 |")
+    assert "| Apptainer キャッシュ | ~/.apptainer/cache | なし | 可 |" in md
+    assert lines[-1] == "| **合計** | | **20.1 KiB** | | |"
+    short = storage.render_markdown(rows, lang="en", home=tree["home"], hide_missing=True, why=False)
+    assert "Apptainer" not in short and short.splitlines()[0] == "| directory | path | size | safe to delete |"
+    text = storage.render_text(rows, home=tree["home"])
+    assert text.splitlines()[-1].startswith("total") and "no (keep)" in text
+    with pytest.raises(ConfigError, match="unknown language"):
+        storage.render_markdown(rows, lang="fr")
+
+
+def test_plot_usage_writes_a_png(tmp_path: Path, tree: dict[str, Path]) -> None:
+    out = storage.plot_usage(list(_usage(tmp_path, tree).values()), tmp_path / "plots" / "du.png")
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_clean_is_a_dry_run_without_confirm(tmp_path: Path, tree: dict[str, Path]) -> None:
+    site = make_site(tmp_path)
+    result = storage.clean([tree["pulled"], tree["pip"].parent], site=site, home=tree["home"], env=ENV)
+    assert not result.deleted and result.message.startswith("dry run: would delete 2 path(s)")
+    assert tree["pulled"].exists() and tree["pip"].exists()
+    assert [e.dir.key for e in result.entries] == ["sif", "pip"]
+
+
+def test_clean_deletes_exactly_the_given_paths(tmp_path: Path, tree: dict[str, Path]) -> None:
+    site = make_site(tmp_path)
+    ckpt = tree["checkpoint"].parent
+    result = storage.clean([str(ckpt), tree["singularity"].parent.parent], site=site, home=tree["home"], env=ENV,
+                           confirm=True)
+    assert result.deleted and result.bytes >= 3000 + 1500
+    assert not ckpt.exists() and not (tree["home"] / ".singularity" / "cache").exists()
+    # Everything else is still there.
+    for key in ("pulled", "env_sif", "work_hf", "key", "hf", "pip", "other", "outside"):
+        assert tree[key].exists(), key
+    assert (tree["home"] / ".singularity" / "sypgp").exists()
+
+
+@pytest.mark.parametrize("target", [
+    lambda t: t["outside"],  # not a workshop directory
+    lambda t: t["home"] / ".cache",  # the parent of known directories
+    lambda t: t["other"],  # other programs' caches are listed, never deleted
+    lambda t: t["home"],
+    lambda t: t["home"] / ".cache" / "pip" / ".." / ".." / ".." / "precious",  # .. out of a known dir
+])
+def test_clean_refuses_outside_the_known_directories(tmp_path: Path, tree: dict[str, Path], target) -> None:
+    path = target(tree)
+    with pytest.raises(ConfigError, match="refusing to delete") as err:
+        # A valid path first: one refused path must delete nothing at all.
+        storage.clean([tree["pip"], path], site=make_site(tmp_path), home=tree["home"], env=ENV, confirm=True)
+    assert "nothing was deleted" in err.value.hint
+    assert tree["pip"].exists() and tree["outside"].exists()
+
+
+def test_clean_missing_path_and_empty_list(tmp_path: Path, tree: dict[str, Path]) -> None:
+    site = make_site(tmp_path)
+    with pytest.raises(ConfigError, match="no such file or directory"):
+        storage.clean([tmp_path / "sif" / "nope.sif"], site=site, home=tree["home"], env=ENV, confirm=True)
+    with pytest.raises(ConfigError, match="no paths given"):
+        storage.clean([], site=site, confirm=True)
+
+
+def test_clean_removes_a_symlink_not_its_target(tmp_path: Path, tree: dict[str, Path]) -> None:
+    link = tmp_path / "sif" / "latest.sif"
+    link.symlink_to(tree["outside"])
+    storage.clean([link], site=make_site(tmp_path), home=tree["home"], env=ENV, confirm=True)
+    assert not os.path.lexists(link) and tree["outside"].read_text() == "x" * 50
+
+
+def test_cli_storage_du_and_clean(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    for var in ("HF_HOME", "PIP_CACHE_DIR", "XDG_CACHE_HOME", "APPTAINER_CACHEDIR", "SINGULARITY_CACHEDIR"):
+        monkeypatch.delenv(var, raising=False)
+    pulled = _write(tmp_path / "sif" / "base.sif", 4096)
+    assert main(["storage", "du", "--site", "default", "--plot", str(tmp_path / "du.png")]) == 0
+    out = capsys.readouterr().out
+    assert "~/sif" in out and (tmp_path / "du.png").exists()
+    assert main(["storage", "clean", str(pulled), "--site", "default"]) == 0
+    assert "dry run" in capsys.readouterr().out and pulled.exists()
+    assert main(["storage", "clean", str(pulled), "--site", "default", "--yes"]) == 0
+    assert not pulled.exists()
+    assert main(["storage", "clean", str(tmp_path), "--site", "default", "--yes"]) == 2
+    assert "refusing to delete" in capsys.readouterr().err and tmp_path.exists()
