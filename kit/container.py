@@ -114,7 +114,7 @@ def detect_runtime(site: Site | None = None, runtime: str | None = None) -> Runt
     """
     site = site or _load_site()
     wanted = runtime or site.container.runtime
-    origin = f"container.runtime = {wanted!r} in {site.files[-1]}" if runtime is None else f"runtime={wanted!r}"
+    origin = f"container.runtime = {wanted!r} in {_shown(site.files[-1])}" if runtime is None else f"runtime={wanted!r}"
     if wanted == "host":
         return Runtime("host", None, None, None, origin)
     if wanted in RUNTIMES:
@@ -1482,6 +1482,16 @@ def write_def(path: str | os.PathLike[str], text: str, *, force: bool = False) -
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def _shown(path: Path) -> str:
+    """A site file as people know it (``sites/ci.toml``), absolute when outside the project."""
+    from kit.sites import PROJECT_ROOT
+
+    try:
+        return str(path.relative_to(PROJECT_ROOT))
+    except ValueError:
+        return str(path)
 
 
 def _load_site() -> Site:
