@@ -571,6 +571,19 @@ def status_from_queue_row(row: QueueRow) -> JobStatus:
                      nodes=row.nodelist, source="squeue")
 
 
+# --- running Slurm's commands -------------------------------------------------------------
+
+#: Seconds a Slurm command may take: a client whose controller is down retries for a while.
+SLURM_TIMEOUT = 120.0
+_DOWN_HINT = ("is Slurm running? `sinfo` should list a node. On a development machine start the one-node "
+              "cluster (make slurm-up), or set slurm.executor = \"local\" in the site profile")
+
+
+def _run(cmd: list[str], *, check: bool = True, timeout: float = SLURM_TIMEOUT,
+         cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return proc.run(cmd, check=check, timeout=timeout, cwd=cwd, hint=_DOWN_HINT)
+
+
 # --- choosing the executor ---------------------------------------------------------------
 
 
@@ -594,7 +607,7 @@ def executor_for(site: Site | str | None = None) -> str:
 def _gpu_hint(site: Site | None, requested: str) -> str:
     offered = ""
     try:
-        res = proc.run(["sinfo", "-h", "-o", "%G"], check=False, timeout=30)
+        res = _run(["sinfo", "-h", "-o", "%G"], check=False, timeout=30)
         offered = ", ".join(sorted({g for g in res.stdout.split() if g and g != "(null)"}))
     except KitError:
         pass
@@ -677,18 +690,16 @@ def _slurm_submit(script: Path, directives: dict[str, str], name: str, workdir: 
     # A folder named after the job id can only be made once the id is known:
     # submit held, make the folder, then release.
     cmd = ["sbatch", "--parsable", *(["--hold"] if hold else []), str(script)]
-    res = proc.run(cmd, cwd=workdir, check=False,
-                   hint="install Slurm or start the development cluster (make slurm-up), "
-                        "or set slurm.executor = \"local\" in the site profile")
+    res = _run(cmd, cwd=workdir, check=False)
     if res.returncode != 0:
         stderr = (res.stderr or res.stdout).strip()
         hint = "read sbatch's message above, fix the #SBATCH line it names and submit again"
         gpus = directives.get("--gpus") or directives.get("--gres")
         if gpus is not None and re.search(r"gres|node configuration is not available", stderr, re.I):
             hint = _gpu_hint(site, gpus)
-        elif re.search(r"configuration source|Unable to contact slurm controller|Connection refused", stderr):
-            hint = ("Slurm is installed but not reachable: start the development cluster (make slurm-up) "
-                    "or set slurm.executor = \"local\" in the site profile")
+        elif re.search(r"configuration (source|file)|Unable to contact slurm controller|Connection refused",
+                       stderr):
+            hint = "Slurm is installed but not reachable: " + _DOWN_HINT
         raise SubmissionError(f"sbatch refused {script}", hint=hint, details=stderr)
     job_id, _cluster = parse_sbatch_parsable(res.stdout)
     stdout = rundir / expand_pattern(output, job_id=job_id, job_name=name)
@@ -696,9 +707,9 @@ def _slurm_submit(script: Path, directives: dict[str, str], name: str, workdir: 
     if hold:
         for path in {stdout, stderr_path}:
             path.parent.mkdir(parents=True, exist_ok=True)
-        proc.run(["scontrol", "release", job_id])
+        _run(["scontrol", "release", job_id])
     # Slurm's own view of the paths wins where it knows them (absolute, all patterns).
-    fields = parse_scontrol_job(proc.run(["scontrol", "show", "job", "-o", job_id], check=False).stdout)
+    fields = parse_scontrol_job(_run(["scontrol", "show", "job", "-o", job_id], check=False).stdout)
     job = Job(id=job_id, name=fields.get("JobName") or name, script=script,
               stdout=Path(fields["StdOut"]) if fields.get("StdOut") else stdout,
               stderr=Path(fields["StdErr"]) if fields.get("StdErr") else stderr_path,
@@ -719,7 +730,7 @@ def get_job(job_id: str | int) -> Job:
     job_id = str(job_id)
     if job_id.startswith(LOCAL_PREFIX):
         return _local_job(_load_record(job_id))
-    res = proc.run(["scontrol", "show", "job", "-o", job_id], check=False)
+    res = _run(["scontrol", "show", "job", "-o", job_id], check=False)
     fields = parse_scontrol_job(res.stdout) if res.returncode == 0 else {}
     if fields:
         return Job(id=job_id, name=fields.get("JobName", ""),
@@ -757,19 +768,19 @@ def _accounting_row(job_id: str) -> dict[str, str] | None:
     ``jobcomp/filetxt`` file (``sacct -c`` reads it too, but splits job names
     that contain spaces and then loses the state).
     """
-    res = proc.run(["sacct", "-X", "-P", "-j", job_id, "-o", SACCT_FIELDS], check=False)
+    res = _run(["sacct", "-X", "-P", "-j", job_id, "-o", SACCT_FIELDS], check=False)
     if res.returncode == 0:
         rows = [r for r in parse_sacct(res.stdout) if r.get("JobID") == job_id]
         return rows[-1] if rows else None
     if "disabled" not in (res.stderr or ""):
         return None
-    config = parse_show_config(proc.run(["scontrol", "show", "config"], check=False).stdout)
+    config = parse_show_config(_run(["scontrol", "show", "config"], check=False).stdout)
     location = config.get("JobCompLoc", "")
     if config.get("JobCompType") == "jobcomp/filetxt" and os.access(location, os.R_OK):
         with open(location, errors="replace") as fh:
             found = [r for r in parse_jobcomp(fh.read()) if r.get("JobId") == job_id]
         return jobcomp_as_sacct(found[-1]) if found else None
-    res = proc.run(["sacct", "-c", "-P", "-j", job_id, "-o", SACCT_FIELDS], check=False)
+    res = _run(["sacct", "-c", "-P", "-j", job_id, "-o", SACCT_FIELDS], check=False)
     rows = [r for r in parse_sacct(res.stdout) if r.get("JobID") == job_id] if res.returncode == 0 else []
     return rows[-1] if rows else None
 
@@ -783,16 +794,16 @@ def status(job: Job | str | int) -> JobStatus:
     job = _as_job(job)
     if job.executor == "local":
         return _local_status(job)
-    res = proc.run(["squeue", "-h", "-t", "all", "-j", job.id, "-o", QUEUE_FORMAT], check=False)
+    res = _run(["squeue", "-h", "-t", "all", "-j", job.id, "-o", QUEUE_FORMAT], check=False)
     if res.returncode == 0:
         rows = [r for r in parse_squeue(res.stdout) if r.job_id == job.id]
         if rows and not status_from_queue_row(rows[0]).terminal:
             return status_from_queue_row(rows[0])
     elif "Invalid job id" not in (res.stderr or ""):
         raise SlurmError(f"squeue failed for job {job.id}", details=(res.stderr or res.stdout).strip(),
-                         hint="is Slurm running? `sinfo` should list a node (make slurm-up on a dev machine)")
+                         hint=_DOWN_HINT)
     # Finished (or unknown to squeue): scontrol has the exit code and reason.
-    res = proc.run(["scontrol", "show", "job", "-o", job.id], check=False)
+    res = _run(["scontrol", "show", "job", "-o", job.id], check=False)
     fields = parse_scontrol_job(res.stdout) if res.returncode == 0 else {}
     if fields.get("JobState"):
         return status_from_scontrol(fields)
@@ -808,7 +819,7 @@ def cancel(job: Job | str | int) -> None:
     if job.executor == "local":
         _local_cancel(job)
         return
-    proc.run(["scancel", job.id])
+    _run(["scancel", job.id])
 
 
 @dataclass(frozen=True)
@@ -874,7 +885,7 @@ def queue(*, all_users: bool = False) -> Queue:
     rows: list[QueueRow] = []
     if proc.which("squeue"):
         cmd = ["squeue", "-h", "-o", QUEUE_FORMAT, *([] if all_users else ["-u", getpass.getuser()])]
-        rows.extend(parse_squeue(proc.run(cmd, hint="is Slurm running? (make slurm-up)").stdout))
+        rows.extend(parse_squeue(_run(cmd).stdout))
     for record in _local_records():
         job = _local_job(record)
         st = _local_status(job, record)
@@ -953,7 +964,7 @@ def wait(job: Job | str | int, timeout: float = 3600, follow: bool = True, poll:
         st = status(job)
         shown = str(st)
         if shown != last:
-            print(f"[{time.monotonic() - start:6.1f}s] {job.id} ({job.name}): {shown}", file=out, flush=True)
+            print(f"[{time.monotonic() - start:6.1f}s] job {job.id} ({job.name}): {shown}", file=out, flush=True)
             last = shown
         if follower:
             follower.poll(final=st.terminal)
@@ -1159,6 +1170,14 @@ def _local_cancel(job: Job) -> None:
             pass
 
 
+def _interpreter(script: Path) -> list[str]:
+    """The command that runs ``script``: its ``#!`` line, as Slurm does, else bash."""
+    with script.open(errors="replace") as fh:
+        first = fh.readline().strip()
+    words = shlex.split(first[2:]) if first.startswith("#!") else []
+    return [*(words or ["bash"]), str(script)]
+
+
 def _run_local(job_id: str) -> int:
     """The watcher behind one local job (run as ``python -m kit.slurm --run-local ID``)."""
     _save_record_field(job_id, wrapper_pid=os.getpid())
@@ -1173,7 +1192,8 @@ def _run_local(job_id: str) -> int:
     same = stderr == stdout
     with stdout.open("wb") as out, (open(os.devnull, "wb") if same else stderr.open("wb")) as err:
         errors = out if same else err
-        child = subprocess.Popen(["bash", record["script"]], cwd=record["cwd"], env=env, stdin=subprocess.DEVNULL,
+        child = subprocess.Popen(_interpreter(Path(record["script"])), cwd=record["cwd"], env=env,
+                                 stdin=subprocess.DEVNULL,
                                  stdout=out, stderr=errors, start_new_session=True)
         _save_record_field(job_id, state="RUNNING", pgid=child.pid, started=time.time())
         if cancel_flag.exists():  # cancelled between the first check and the start
