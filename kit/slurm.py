@@ -18,10 +18,11 @@ quoted. Everything read back from Slurm (``sbatch --parsable``, ``squeue``,
 pure parsers tested on captured real output (``tests/data/slurm/``).
 
 Where Slurm is absent (no ``sbatch`` on PATH) or the site profile says
-``slurm.executor = "local"``, a *local executor* runs the same script with bash
-in the background, with ``SLURM_JOB_ID``/``SLURM_JOB_NAME`` set, ``%x``/``%j``
-expanded in the log paths and the ``--time`` limit enforced. It says clearly
-that it is not Slurm: its job ids look like ``local-3``.
+``slurm.executor = "local"``, a *local executor* runs the same script in the
+background (with its ``#!`` interpreter: bash for the workshop's scripts), with
+``SLURM_JOB_ID``/``SLURM_JOB_NAME`` set, ``%x``/``%j`` expanded in the log paths
+and the ``--time`` limit enforced. It says clearly that it is not Slurm: its job
+ids look like ``local-3``.
 """
 
 from __future__ import annotations
