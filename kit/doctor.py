@@ -470,19 +470,24 @@ def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def render_markdown(report: Report, *, steps: bool = True) -> str:
-    """The report as Markdown tables (checks, then steps) for a slide or notebook."""
-    files = ", ".join(f"`{Path(f).name}`" for f in report.site_files)
-    lines = [f"**site: {report.site}** ({report.site_source}; {files}) — {_md(report.site_description)}", "",
-             "| check | | found | required |", "|---|---|---|---|"]
-    for c in report.checks:
-        lines.append(f"| {c.name} | {_mark(c.ok)} | {_md(c.detail)} | {'yes' if c.required else ''} |")
+def render_markdown(report: Report, *, checks: bool = True, steps: bool = True) -> str:
+    """The report as Markdown tables (checks, then steps) for a slide or notebook.
+
+    ``checks=False`` or ``steps=False`` leaves that table out, so each fits a slide.
+    """
+    lines: list[str] = []
+    if checks:
+        files = ", ".join(f"`{Path(f).name}`" for f in report.site_files)
+        lines += [f"**site: {report.site}** ({report.site_source}; {files}) — {_md(report.site_description)}", "",
+                  "| check | | found | required |", "|---|---|---|---|"]
+        for c in report.checks:
+            lines.append(f"| {c.name} | {_mark(c.ok)} | {_md(c.detail)} | {'yes' if c.required else ''} |")
     if steps:
         lines += ["", "| lesson step | runs here | why |", "|---|---|---|"]
         lines += [f"| {s.name} | {'yes' if s.runs else 'no'} | {_md(s.why)} |" for s in report.steps]
     if report.missing:
         lines += ["", f"**missing (required): {', '.join(c.name for c in report.missing)}**"]
-    return "\n".join(lines)
+    return "\n".join(lines).strip("\n")
 
 
 def render_text(report: Report) -> str:
