@@ -11,7 +11,8 @@ SITE    ?= local
 OUT     ?= build/slides
 LESSONS ?=
 
-.PHONY: help setup slides slides-fast check sync-check sync test lessons-ci slurm-up slurm-down bench lint clean
+.PHONY: help setup slides slides-fast check sync-check sync test lessons-ci slurm-up slurm-down bench lint clean \
+	doctor env-def pins-check
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -46,6 +47,15 @@ slurm-up: ## start the one-node Slurm cluster on localhost (installs Debian's pa
 slurm-down: ## stop the daemons slurm-up started
 	@bash scripts/slurm-down.sh
 
+doctor: setup ## what this machine has, and which lesson steps run here (SITE=...)
+	$(PY) -m kit doctor --site $(SITE)
+
+env-def: setup ## regenerate container/env.def from kit/versions.py (the one place for the pins)
+	$(PY) -m kit container def --out container/env.def --force
+
+pins-check: setup ## check with pip (dry run, needs PyPI) that the pins in kit/versions.py install together
+	$(PY) -m kit container pins --check
+
 bench: setup ## run the benchmarks in bench/ (throughput, quality; quality needs ../shared/data)
 	$(PY) bench/throughput.py
 	$(PY) bench/quality.py
@@ -54,5 +64,6 @@ lint: ## ruff and mypy
 	.venv/bin/ruff check kit tests bench
 	.venv/bin/mypy kit
 
-clean: ## remove build outputs (build/); never touches slides, notebooks or your runs elsewhere
-	rm -rf build
+clean: ## remove rendered decks and executed notebooks; keeps build/work (training runs, logs)
+	find build -mindepth 1 -maxdepth 1 ! -name work -exec rm -rf {} + 2>/dev/null || true
+	@echo "kept build/work (runs, checkpoints, logs): remove it yourself if you mean to"
