@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import tomllib
-
 from kit.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -86,11 +84,34 @@ def available_sites(sites_dir: Path = SITES_DIR) -> list[str]:
     return sorted(p.stem for p in sites_dir.glob("*.toml"))
 
 
+def _toml() -> Any:
+    """The TOML reader: tomllib (3.11+), else tomli, else the copy pip vendors.
+
+    The training job also runs inside the workshop's image, whose Python is 3.8
+    (no tomllib); every pip since 21.2 carries tomli, so a site still loads there.
+    """
+    try:
+        import tomllib  # novermin
+
+        return tomllib
+    except ImportError:
+        pass
+    try:
+        import tomli
+
+        return tomli
+    except ImportError:
+        from pip._vendor import tomli as vendored
+
+        return vendored
+
+
 def _read(path: Path) -> dict[str, Any]:
+    toml = _toml()
     try:
         with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
+            return toml.load(fh)
+    except toml.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}", hint="fix the syntax at the line shown") from None
 
 
