@@ -480,7 +480,8 @@ def _register_train(sub: argparse._SubParsersAction) -> None:
                    help="workshop | smoke | quality (default: the site's [train] profile, with its model and data)")
     p.add_argument("--config", default=None, help="TOML file of training settings (kit.train.TrainConfig fields)")
     p.add_argument("--output-dir", default=None, help="run folder (default: <site work_dir>/runs/<profile>)")
-    p.add_argument("--data", default=None, help="sample | hub:mutiyama/alt | alt:DIR | DIR with train.en/train.ja/dev.*")
+    p.add_argument("--data", default=None,
+                   help="sample | hub:mutiyama/alt | alt:DIR | DIR with train.en/train.ja/dev.en/dev.ja")
     p.add_argument("--model", default=None, help="hub id, local folder, or 'tiny' (built here from the corpus)")
     p.add_argument("--target-tokenizer", default=None, help="separate tokenizer for the Japanese labels")
     p.add_argument("--max-minutes", type=float, default=None, help="wall-clock budget; a checkpoint is kept")

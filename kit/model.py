@@ -1,0 +1,367 @@
+"""Models and tokenizers: load from the hub or a folder, build a tiny BART offline, translate.
+
+The workshop fine-tunes ``facebook/bart-base`` from the Hugging Face hub. Every
+path here also takes a local folder (anything written by ``save_pretrained``),
+and :func:`make_tiny_bart` builds a small BART from a corpus with no download
+at all: a BPE tokenizer trained with the ``tokenizers`` library and a small
+``BartConfig``, saved with ``save_pretrained`` and loaded back through the same
+``from_pretrained`` calls as the real model. The model name ``"tiny"`` in a
+site profile means exactly that.
+
+Source and target tokenizers may differ (the original tokenised the Japanese
+labels with ``ku-nlp/bart-base-japanese``); a run folder keeps the target one
+in ``target_tokenizer/`` so decoding uses the right vocabulary.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kit.errors import ConfigError, HubUnreachable, TrainError
+
+if TYPE_CHECKING:
+    from kit.data import Corpus
+
+log = logging.getLogger("kit.model")
+
+TINY_MARKER = "kit_tiny.json"
+TARGET_TOKENIZER_DIR = "target_tokenizer"
+SPECIAL_TOKENS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]  # BART's ids 0..4
+
+
+@dataclass(frozen=True)
+class TinySettings:
+    """Size of the tiny BART and its tokenizer.
+
+    The defaults (about 2 M parameters with the sample corpus) train in seconds on
+    two CPU cores; the quality benchmark uses a larger one.
+    """
+
+    vocab_size: int = 2000
+    d_model: int = 128
+    layers: int = 2
+    heads: int = 4
+    ffn_dim: int = 256
+    max_positions: int = 128
+    dropout: float = 0.1
+    min_frequency: int = 2
+    seed: int = 0
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], where: str = "tiny settings") -> TinySettings:
+        """Build from a dict, rejecting unknown keys with a message naming them."""
+        known = {f.name: f.type for f in fields(cls)}
+        unknown = sorted(set(data) - set(known))
+        if unknown:
+            raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}", hint=f"use: {', '.join(known)}")
+        return cls(**{k: (float(v) if k == "dropout" else int(v)) for k, v in data.items()})
+
+    def key(self) -> str:
+        """A short, stable name for these settings (folder names)."""
+        import hashlib
+
+        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:8]
+
+
+@dataclass
+class Seq2SeqBundle:
+    """A loaded model with its tokenizers.
+
+    Attributes:
+        model: The ``AutoModelForSeq2SeqLM``.
+        tokenizer: Tokenizes the English inputs.
+        target_tokenizer: Tokenizes (and decodes) the Japanese side; the same object
+            as ``tokenizer`` unless a separate one was asked for.
+        name: The hub id or folder it came from.
+    """
+
+    model: Any
+    tokenizer: Any
+    target_tokenizer: Any
+    name: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def separate_target(self) -> bool:
+        """Whether labels use a different tokenizer than inputs."""
+        return self.target_tokenizer is not self.tokenizer
+
+    def num_parameters(self) -> int:
+        """Number of model parameters."""
+        return sum(p.numel() for p in self.model.parameters())
+
+
+# --- loading -----------------------------------------------------------------------
+
+
+def _is_local(name: str) -> bool:
+    return Path(os.path.expanduser(name)).is_dir()
+
+
+def _from_pretrained(loader: Any, name: str, what: str, **kwargs: Any) -> Any:
+    """``loader.from_pretrained(name)``; for hub ids, fail fast and clearly when offline."""
+    if _is_local(name):
+        return loader.from_pretrained(os.path.expanduser(name), **kwargs)
+    from kit.data import hub_endpoint, prepare_hub
+
+    started = time.monotonic()
+    online = prepare_hub()
+    try:
+        return loader.from_pretrained(name, **kwargs)
+    except (OSError, ValueError) as exc:
+        evidence = f"{type(exc).__name__}: {exc}"[-600:]
+        if not online:
+            raise HubUnreachable(
+                f"cannot load the {what} {name!r}: {hub_endpoint()} is unreachable and it is not in the local "
+                f"cache (gave up after {time.monotonic() - started:.1f} s)",
+                hint="use --model tiny (a small BART built here from the corpus), or a local folder: download it "
+                     f"where there is internet (huggingface-cli download {name} --local-dir DIR), copy DIR here "
+                     "and pass --model DIR",
+                details=evidence,
+            ) from None
+        raise TrainError(f"cannot load the {what} {name!r}", details=evidence,
+                         hint="check the name on the hub, or pass a local folder") from None
+
+
+def load_model(name_or_dir: str | os.PathLike[str], *, target_tokenizer: str | os.PathLike[str] | None = None,
+               device: str | None = None) -> Seq2SeqBundle:
+    """Load a seq2seq model and its tokenizer(s) from a hub id or a local folder.
+
+    Args:
+        name_or_dir: Hub id (``facebook/bart-base``) or a folder written by ``save_pretrained``
+            (a kit run folder works too).
+        target_tokenizer: A separate tokenizer for the Japanese labels (hub id or folder);
+            default: the folder's ``target_tokenizer/`` if present, else the model's own.
+        device: ``cpu``, ``cuda``... (default: leave where ``from_pretrained`` puts it).
+
+    Raises:
+        HubUnreachable: a hub id while offline and not cached.
+        TrainError: the model could not be loaded.
+    """
+    from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+
+    name = os.fspath(name_or_dir)
+    tokenizer = _from_pretrained(AutoTokenizer, name, "tokenizer")
+    model = _from_pretrained(AutoModelForSeq2SeqLM, name, "model")
+    target = tokenizer
+    if target_tokenizer:
+        target = _from_pretrained(AutoTokenizer, os.fspath(target_tokenizer), "target tokenizer")
+    elif _is_local(name) and (Path(os.path.expanduser(name)) / TARGET_TOKENIZER_DIR).is_dir():
+        target = AutoTokenizer.from_pretrained(Path(os.path.expanduser(name)) / TARGET_TOKENIZER_DIR)
+    if device:
+        model.to(device)
+    return Seq2SeqBundle(model=model, tokenizer=tokenizer, target_tokenizer=target, name=name)
+
+
+# --- the tiny BART -----------------------------------------------------------------
+
+
+def _corpus_texts(corpus: Corpus) -> Iterator[str]:
+    for en, ja in corpus.train:
+        yield en
+        yield ja
+
+
+def train_tokenizer(corpus: Corpus, settings: TinySettings, max_length: int) -> Any:
+    """Train a BPE tokenizer on both sides of the training pairs; return a transformers fast tokenizer.
+
+    Metaspace pre-tokenisation (SentencePiece's ``▁`` marks a preceding space) keeps
+    the spaces of pre-tokenised Japanese exactly, so decoded outputs can be scored
+    with ``tokenize="none"``.
+    """
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.BPE(unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.Metaspace()
+    tok.decoder = decoders.Metaspace()
+    trainer = trainers.BpeTrainer(vocab_size=settings.vocab_size, min_frequency=settings.min_frequency,
+                                  special_tokens=SPECIAL_TOKENS, show_progress=False)
+    tok.train_from_iterator(_corpus_texts(corpus), trainer=trainer)
+    bos, eos = tok.token_to_id("<s>"), tok.token_to_id("</s>")
+    tok.post_processor = processors.TemplateProcessing(single="<s> $A </s>", pair="<s> $A </s> $B </s>",
+                                                       special_tokens=[("<s>", bos), ("</s>", eos)])
+    return PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>", pad_token="<pad>",
+                                   unk_token="<unk>", mask_token="<mask>", model_max_length=max_length)
+
+
+def make_tiny_bart(out_dir: str | os.PathLike[str], corpus: Corpus, settings: TinySettings | None = None, *,
+                   force: bool = False, **overrides: Any) -> Path:
+    """Build a small BART and its tokenizer from ``corpus``, saved with ``save_pretrained``.
+
+    Reuses ``out_dir`` when it already holds a tiny model built from the same
+    corpus with the same settings (a marker file records both).
+
+    Args:
+        out_dir: Folder to write (config, weights, tokenizer files, ``kit_tiny.json``).
+        corpus: Its training pairs train the tokenizer.
+        settings: Model and tokenizer size (default :class:`TinySettings`).
+        force: Replace a different model already in ``out_dir``.
+        **overrides: Fields of :class:`TinySettings` (``d_model=64``...).
+
+    Returns:
+        ``out_dir``, ready for ``from_pretrained`` / :func:`load_model`.
+
+    Raises:
+        TrainError: ``out_dir`` holds something else and ``force`` is not set.
+    """
+    settings = settings or TinySettings()
+    if overrides:
+        settings = TinySettings.from_dict({**asdict(settings), **overrides})
+    out = Path(out_dir)
+    marker = {"settings": asdict(settings), "corpus": corpus.fingerprint(), "source": corpus.source}
+    marker_path = out / TINY_MARKER
+    if marker_path.is_file():
+        try:
+            existing = json.loads(marker_path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError:
+            existing = None
+        if existing and existing.get("settings") == marker["settings"] and existing.get("corpus") == marker["corpus"]:
+            log.info("reusing the tiny model in %s", out)
+            return out
+    if out.exists() and any(out.iterdir()):
+        if not force:
+            raise TrainError(
+                f"{out} already holds a different model (other settings, other corpus, or not a tiny model)",
+                hint="pass force=True (--force) to replace it, or choose another folder",
+            )
+        shutil.rmtree(out)
+    import torch
+    from transformers import BartConfig, BartForConditionalGeneration
+
+    started = time.monotonic()
+    tokenizer = train_tokenizer(corpus, settings, settings.max_positions)
+    torch.manual_seed(settings.seed)
+    config = BartConfig(
+        vocab_size=len(tokenizer), d_model=settings.d_model,
+        encoder_layers=settings.layers, decoder_layers=settings.layers,
+        encoder_attention_heads=settings.heads, decoder_attention_heads=settings.heads,
+        encoder_ffn_dim=settings.ffn_dim, decoder_ffn_dim=settings.ffn_dim,
+        max_position_embeddings=settings.max_positions, dropout=settings.dropout,
+        pad_token_id=tokenizer.pad_token_id, bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id, decoder_start_token_id=tokenizer.eos_token_id,
+        forced_eos_token_id=tokenizer.eos_token_id,
+    )
+    model = BartForConditionalGeneration(config)
+    model.generation_config.max_length = settings.max_positions
+    model.generation_config.num_beams = 1
+    out.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    _portable_tokenizer_class(out)
+    marker["parameters"] = sum(p.numel() for p in model.parameters())
+    marker["vocab"] = len(tokenizer)
+    marker_path.write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
+    log.info("built a tiny BART (%s parameters, vocab %s) in %s in %.1f s", f"{marker['parameters']:,}",
+             marker["vocab"], out, time.monotonic() - started)
+    return out
+
+
+def _portable_tokenizer_class(folder: Path) -> None:
+    """Name the generic fast tokenizer class every transformers version knows.
+
+    transformers 5 records ``TokenizersBackend``, which 4.x's ``AutoTokenizer`` cannot
+    resolve; ``PreTrainedTokenizerFast`` loads in both.
+    """
+    path = folder / "tokenizer_config.json"
+    config = json.loads(path.read_text(encoding="utf-8"))
+    config["tokenizer_class"] = "PreTrainedTokenizerFast"
+    path.write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def resolve_model(name: str, corpus: Corpus, models_dir: str | os.PathLike[str],
+                  tiny: TinySettings | None = None) -> str:
+    """Turn a model name from a profile into something ``from_pretrained`` takes.
+
+    ``"tiny"`` builds (or reuses) a tiny BART under ``models_dir/tiny-<key>-<corpus>``;
+    anything else (hub id, folder) is returned unchanged.
+    """
+    if name != "tiny":
+        return name
+    settings = tiny or TinySettings()
+    folder = Path(models_dir) / f"tiny-{settings.key()}-{corpus.fingerprint()[:8]}"
+    return str(make_tiny_bart(folder, corpus, settings))
+
+
+# --- translation -------------------------------------------------------------------
+
+_CACHE: dict[tuple[str, str], Seq2SeqBundle] = {}
+
+
+def generate(bundle: Seq2SeqBundle, sentences: Sequence[str], *, beam: int = 1, batch_size: int = 32,
+             max_length: int = 120) -> list[str]:
+    """Translate with a loaded model; outputs in the same order as ``sentences``.
+
+    Sentences are batched by length (less padding, faster) and put back in their
+    original order by index, never by position in the batches.
+    """
+    import torch
+
+    model, tokenizer, target = bundle.model, bundle.tokenizer, bundle.target_tokenizer
+    # Empty lines stay empty (one output line per input line); the rest go longest first.
+    order = sorted((i for i in range(len(sentences)) if sentences[i].strip()), key=lambda i: len(sentences[i]),
+                   reverse=True)
+    outputs: list[str] = [""] * len(sentences)
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.inference_mode():
+            for start in range(0, len(order), batch_size):
+                idx = order[start:start + batch_size]
+                enc = tokenizer([sentences[i] for i in idx], return_tensors="pt", padding=True, truncation=True,
+                                max_length=max_length)
+                enc.pop("token_type_ids", None)
+                enc = {k: v.to(device) for k, v in enc.items()}
+                generated = model.generate(**enc, num_beams=beam, max_length=max_length,
+                                           early_stopping=beam > 1)
+                texts = target.batch_decode(generated, skip_special_tokens=True, clean_up_tokenization_spaces=False)
+                for i, text in zip(idx, texts, strict=True):
+                    outputs[i] = " ".join(text.split())
+    finally:
+        model.train(was_training)
+    return outputs
+
+
+def translate(model_dir: str | os.PathLike[str], sentences: Sequence[str], *, beam: int = 1, batch_size: int = 32,
+              max_length: int = 120, target_tokenizer: str | None = None) -> list[str]:
+    """Translate English sentences with a trained run (or any seq2seq model folder / hub id).
+
+    Args:
+        model_dir: A run folder written by :func:`kit.train.train`, a ``checkpoint-*`` folder,
+            any ``save_pretrained`` folder, or a hub id.
+        sentences: English sentences.
+        beam: Beam width (1 = greedy).
+        batch_size: Sentences per ``generate`` call.
+        max_length: Longest output, in tokens.
+        target_tokenizer: Decode with this tokenizer instead of the folder's own.
+
+    Returns:
+        One Japanese line per input sentence, in order.
+    """
+    if beam < 1 or batch_size < 1 or max_length < 2:
+        raise ConfigError(f"beam ({beam}), batch_size ({batch_size}) must be >= 1 and max_length ({max_length}) >= 2")
+    if not sentences:
+        return []
+    name = os.fspath(model_dir)
+    if _is_local(name):
+        folder = Path(os.path.expanduser(name)).resolve()
+        # The newest file time is part of the key, so a retrained run folder is loaded afresh.
+        stamp = max((p.stat().st_mtime_ns for p in folder.iterdir() if p.is_file()), default=0)
+        key = (f"{folder}@{stamp}", target_tokenizer or "")
+    else:
+        key = (name, target_tokenizer or "")
+    bundle = _CACHE.get(key)
+    if bundle is None:
+        bundle = load_model(model_dir, target_tokenizer=target_tokenizer)
+        _CACHE.clear()  # keep one model in memory
+        _CACHE[key] = bundle
+    return generate(bundle, list(sentences), beam=beam, batch_size=batch_size, max_length=max_length)

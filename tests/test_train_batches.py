@@ -1,0 +1,52 @@
+"""Batches: dynamic padding with -100 labels (the kit) vs pad-to-120 with pad-id labels (the original)."""
+
+from __future__ import annotations
+
+import pytest
+
+from kit.data import load_corpus
+from kit.model import Seq2SeqBundle, load_model, make_tiny_bart
+from kit.train import compare_padding, make_batch, show_tokenization
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Seq2SeqBundle:
+    corpus = load_corpus("sample").subset(300, 20, 20)
+    folder = make_tiny_bart(tmp_path_factory.mktemp("tiny"), corpus, vocab_size=600, d_model=32, layers=1,
+                            heads=2, ffn_dim=64)
+    assert make_tiny_bart(folder, corpus, vocab_size=600, d_model=32, layers=1, heads=2, ffn_dim=64) == folder
+    return load_model(folder)
+
+
+PAIRS = [("Police arrested two men.", "警察 は 2 人 の 男 を 逮捕 し た 。"),
+         ("The mayor said that the economy is growing.", "市長 は 経済 は 成長 し て いる と 述べ た 。")]
+
+
+def test_kit_batch_pads_labels_with_minus_100(tiny: Seq2SeqBundle) -> None:
+    batch = make_batch(tiny, PAIRS, max_length=120)
+    pad = tiny.tokenizer.pad_token_id
+    lengths = [len(tiny.target_tokenizer(text_target=ja)["input_ids"]) for _, ja in PAIRS]
+    assert batch["labels"].shape[1] == max(lengths) < 120  # padded to the longest in the batch, not to 120
+    for row, length in zip(batch["labels"].tolist(), lengths, strict=True):
+        assert row[length:] == [-100] * (len(row) - length) and -100 not in row[:length]
+    for row, mask in zip(batch["input_ids"].tolist(), batch["attention_mask"].tolist(), strict=True):
+        assert all((token == pad) == (m == 0) for token, m in zip(row, mask, strict=True))
+    # The decoder input is the labels shifted right, with the pad id (never -100) in the padding.
+    assert (batch["decoder_input_ids"] >= 0).all()
+
+
+def test_original_batch_pads_to_max_length_with_pad_id(tiny: Seq2SeqBundle) -> None:
+    batch = make_batch(tiny, PAIRS, max_length=120, original=True)
+    assert batch["input_ids"].shape[1] == batch["labels"].shape[1] == 120
+    assert (batch["labels"] == tiny.tokenizer.pad_token_id).sum() > 150 and not (batch["labels"] == -100).any()
+
+
+def test_show_tokenization_and_compare_padding(tiny: Seq2SeqBundle) -> None:
+    text = show_tokenization(tiny, PAIRS[0])
+    assert "attention_mask" in text and "labels" in text and "input tokens" in text
+    assert "x -100" in show_tokenization(tiny, PAIRS) and "120" in show_tokenization(tiny, PAIRS, original=True)
+    result = compare_padding(tiny, load_corpus("sample").train[:200], steps=4, batch_size=8, learning_rate=3e-3)
+    assert result.original.samples == result.kit.samples == 32
+    assert result.original.padding_share > 0.7 > result.kit.padding_share
+    assert result.speedup > 1.0
+    assert "speed-up" in str(result) and set(result.as_dict()) >= {"original", "kit", "speedup"}
