@@ -17,10 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kit.errors import DataError
+from kit.fonts import japanese_font
 
 log = logging.getLogger("kit.plot")
-
-JAPANESE_FONTS = ("Noto Sans CJK JP", "Noto Sans JP", "IPAexGothic", "IPAGothic", "TakaoGothic", "Hiragino Sans")
 
 
 @dataclass(frozen=True)
@@ -84,14 +83,6 @@ def _pick_backend() -> None:
         matplotlib.use("Agg")
 
 
-def japanese_font() -> str | None:
-    """The first installed font that can draw Japanese, or None."""
-    from matplotlib import font_manager
-
-    installed = {font.name for font in font_manager.fontManager.ttflist}
-    return next((name for name in JAPANESE_FONTS if name in installed), None)
-
-
 def plot_loss(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | None = None, *,
               x: str = "auto", title: str | None = None, show: bool = False) -> Path:
     """Plot training vs evaluation loss and save it as a PNG.
@@ -128,7 +119,8 @@ def plot_loss(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | Non
         "y": "損失 (loss)" if font else "loss",
         "x": ("ステップ (step)" if x == "step" else "エポック (epoch)") if font else x,
     }
-    with plt.rc_context({"font.family": [font, "sans-serif"]} if font else {}):
+    style = {"font.family": "sans-serif", "font.sans-serif": [font, "DejaVu Sans"], "axes.unicode_minus": False}
+    with plt.rc_context(style if font else {}):
         fig, ax = plt.subplots(figsize=(7, 4), dpi=110)
         if curves.train:
             ax.plot([p[index] for p in curves.train], [p[2] for p in curves.train], label=labels["train"],
