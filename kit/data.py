@@ -34,12 +34,14 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Tuple  # noqa: UP035 (Python 3.8, see Pair)
 
 from kit.errors import DataError, HubUnreachable
 
 log = logging.getLogger("kit.data")
 
-Pair = tuple[str, str]
+# typing.Tuple, not tuple[...]: this alias is evaluated at import, and the training image runs Python 3.8.
+Pair = Tuple[str, str]  # noqa: UP006
 
 SAMPLE_DIR = Path(__file__).resolve().parent / "sample_data"
 ALT_REPO = "mutiyama/alt"
@@ -211,7 +213,7 @@ def read_parallel(en_path: Path, ja_path: Path) -> list[Pair]:
             hint="the files must be line-aligned: line N of one is the translation of line N of the other",
         )
     pairs = []
-    for number, (en, ja) in enumerate(zip(en_lines, ja_lines, strict=True), start=1):
+    for number, (en, ja) in enumerate(zip(en_lines, ja_lines), start=1):  # noqa: B905 (no strict= on the image's Python 3.8)
         if not en and not ja:
             continue
         if not en or not ja:

@@ -324,7 +324,7 @@ def generate(bundle: Seq2SeqBundle, sentences: Sequence[str], *, beam: int = 1, 
                 generated = model.generate(**enc, num_beams=beam, max_length=max_length,
                                            early_stopping=beam > 1)
                 texts = target.batch_decode(generated, skip_special_tokens=True, clean_up_tokenization_spaces=False)
-                for i, text in zip(idx, texts, strict=True):
+                for i, text in zip(idx, texts):  # noqa: B905 (no strict= on the image's Python 3.8)
                     outputs[i] = " ".join(text.split())
     finally:
         model.train(was_training)

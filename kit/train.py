@@ -29,6 +29,7 @@ translations, ``loss.png`` and ``run.json`` (the settings and status).
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import inspect
 import json
@@ -41,12 +42,10 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-import tomllib
 
 from kit.errors import ConfigError, TrainError
 
@@ -101,6 +100,8 @@ class TrainConfig:
         logging_steps: Steps between training-loss log entries.
         group_by_length: Batch examples of similar length together (less padding).
         max_minutes: Wall-clock budget for training (0: none); a checkpoint is written when it runs out.
+        decay_by_time: With ``max_minutes``, decay the learning rate linearly to zero over the budget
+            (warm-up still by steps) instead of following ``lr_scheduler``.
         seed: Random seed.
         precision: ``auto`` (bf16 on Ampere+ GPUs, fp16 on older GPUs, fp32 on CPU), ``fp32``, ``fp16``, ``bf16``.
         use_cpu: Train on the CPU even when a GPU is present.
@@ -138,6 +139,7 @@ class TrainConfig:
     logging_steps: int = 50
     group_by_length: bool = True
     max_minutes: float = 0.0
+    decay_by_time: bool = False
     seed: int = 42
     precision: str = "auto"
     use_cpu: bool = False
@@ -191,6 +193,8 @@ class TrainConfig:
             raise ConfigError("set epochs > 0 or max_steps > 0")
         if self.max_minutes < 0:
             raise ConfigError("max_minutes must be >= 0 (0: no budget)")
+        if self.decay_by_time and not self.max_minutes:
+            raise ConfigError("decay_by_time needs a time budget", hint="set max_minutes > 0 (--max-minutes)")
         return self
 
 
@@ -225,17 +229,18 @@ def _apply(config: TrainConfig, values: dict[str, Any], where: str) -> TrainConf
             TinySettings.from_dict(value, f"{where} [tiny]")  # validates the keys
             updates[name] = {**current, **value}
             continue
-        if isinstance(current, bool):
+        kind = kinds[name]  # the field's declared type (a string: annotations are postponed)
+        if kind == "bool":
             ok = isinstance(value, bool)
-        elif isinstance(current, float):
-            ok = isinstance(value, int | float) and not isinstance(value, bool)
+        elif kind == "float":
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
             value = float(value) if ok else value
-        elif isinstance(current, int):
+        elif kind == "int":
             ok = isinstance(value, int) and not isinstance(value, bool)
         else:
             ok = isinstance(value, str)
         if not ok:
-            raise ConfigError(f"{where}: {key} must be {type(current).__name__}, got {value!r}",
+            raise ConfigError(f"{where}: {key} must be {kind}, got {value!r}",
                               hint=f"for example {name} = {current!r}")
         updates[name] = value
     return replace(config, **updates)
@@ -253,12 +258,13 @@ PROFILES: dict[str, TrainConfig] = {
         batch_size=32, max_length=64, logging_steps=10, save_total_limit=1, num_samples=10, group_by_length=False,
         tiny={"vocab_size": 2000, "d_model": 128, "layers": 2, "heads": 4, "ffn_dim": 256},
     ),
-    # A useful model on two CPU cores in about ten minutes (bench/quality.py; pass --data DIR).
+    # A useful model on two CPU cores in ten minutes (bench/quality.py; pass --data DIR): the learning rate decays
+    # to zero over the time budget, whatever the machine's speed; the last model is kept, not the best evaluated.
     "quality": TrainConfig(
-        profile="quality", model="tiny", data="sample", epochs=6, learning_rate=1.5e-3, warmup_steps=300,
-        batch_size=64, max_length=64, lr_scheduler="linear", eval_strategy="steps", eval_steps=500,
-        save_strategy="steps", save_steps=500, logging_steps=50, max_minutes=10, eval_limit=500,
-        tiny={"vocab_size": 8000, "d_model": 256, "layers": 3, "heads": 4, "ffn_dim": 1024, "dropout": 0.1},
+        profile="quality", model="tiny", data="sample", epochs=50, learning_rate=1e-3, warmup_steps=200,
+        batch_size=32, max_length=64, label_smoothing=0.1, eval_strategy="steps", eval_steps=500,
+        save_strategy="no", load_best_model_at_end=False, logging_steps=50, max_minutes=10.0, decay_by_time=True,
+        eval_limit=500, tiny={"vocab_size": 8000, "d_model": 256, "layers": 3, "heads": 4, "ffn_dim": 1024},
     ),
 }
 
@@ -280,13 +286,16 @@ def read_config_file(path: str | os.PathLike[str], base: TrainConfig | None = No
     Raises:
         ConfigError: unreadable TOML, unknown key or wrong type (names the file).
     """
+    from kit.sites import _toml  # tomllib, or tomli on the image's Python 3.8
+
+    toml = _toml()
     path = Path(path)
     try:
         with path.open("rb") as fh:
-            data = tomllib.load(fh)
+            data = toml.load(fh)
     except FileNotFoundError:
         raise ConfigError(f"no such config file: {path}", hint="check the --config path") from None
-    except tomllib.TOMLDecodeError as exc:
+    except toml.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}", hint="fix the syntax at the line shown") from None
     if "profile" in data:
         base = get_profile(str(data["profile"]))
@@ -388,7 +397,8 @@ def training_argument_kwargs(config: TrainConfig, output_dir: str | os.PathLike[
         "max_steps": config.max_steps if config.max_steps > 0 else -1,
         "warmup_steps": config.warmup_steps,
         "weight_decay": config.weight_decay,
-        "lr_scheduler_type": config.lr_scheduler,
+        # With decay_by_time a callback sets the rate every step; the Trainer's own schedule stays flat.
+        "lr_scheduler_type": "constant" if config.decay_by_time else config.lr_scheduler,
         "label_smoothing_factor": config.label_smoothing,
         "eval_strategy": config.eval_strategy,
         "save_strategy": config.save_strategy,
@@ -447,7 +457,7 @@ def tokenize_pairs(bundle: Seq2SeqBundle, pairs: Sequence[tuple[str, str]],
     enc = bundle.tokenizer(sources, truncation=True, max_length=max_length)
     labels = bundle.target_tokenizer(text_target=targets, truncation=True, max_length=max_length)["input_ids"]
     return [{"input_ids": ids, "attention_mask": mask, "labels": lab}
-            for ids, mask, lab in zip(enc["input_ids"], enc["attention_mask"], labels, strict=True)]
+            for ids, mask, lab in zip(enc["input_ids"], enc["attention_mask"], labels)]  # noqa: B905 (no strict= on the image's Python 3.8)
 
 
 def make_collator(bundle: Seq2SeqBundle, *, pad_to_multiple_of: int | None = None) -> Any:
@@ -553,6 +563,8 @@ class WayStats:
     seconds: float = 0.0
     real_tokens: int = 0  # non-padding input + label tokens
     computed_tokens: int = 0  # input + label positions actually computed (padding included)
+    computed_source: int = 0  # encoder positions computed
+    computed_target: int = 0  # decoder positions computed
     losses: list[float] = field(default_factory=list)
     real_token_loss: float = math.nan  # loss on real tokens only, after the steps (same batch for both ways)
 
@@ -634,7 +646,7 @@ def _length_grouped(pairs: list[tuple[str, str]], lengths: list[int], batch_size
 def compare_padding(model: str | os.PathLike[str] | Seq2SeqBundle, pairs: Sequence[tuple[str, str]], *,
                     steps: int = 8, batch_size: int = 16, max_length: int = 120, learning_rate: float = 1e-3,
                     block: int = 2, seed: int = 0, group_by_length: bool = True, device: str | None = None,
-                    warmup: int = 1) -> PaddingComparison:
+                    warmup: int = 1, autocast: str | None = None) -> PaddingComparison:
     """Train two copies of a model, the original way and the kit's way, interleaved; measure both.
 
     The original way pads every example to ``max_length`` and puts the pad id in
@@ -656,6 +668,7 @@ def compare_padding(model: str | os.PathLike[str] | Seq2SeqBundle, pairs: Sequen
         group_by_length: Length-grouped batches for the kit's way.
         device: ``cpu``/``cuda`` (default: where the model is).
         warmup: Untimed steps per way first (allocations, caches).
+        autocast: ``"bf16"`` to run forward passes under bf16 autocast (GPUs), None for fp32.
 
     Returns:
         The measurements (``str()`` gives a table).
@@ -686,14 +699,14 @@ def compare_padding(model: str | os.PathLike[str] | Seq2SeqBundle, pairs: Sequen
     orig_batches = [list(range(i, i + batch_size)) for i in range(0, need, batch_size)]
     collate = make_collator(bundle)
 
-    def prepared(kind: str, idx: list[int]) -> tuple[dict[str, Any], int, int]:
+    def prepared(kind: str, idx: list[int]) -> tuple[dict[str, Any], int, tuple[int, int]]:
         if kind == "kit":
             batch = collate([features[i] for i in idx])
             real = int(batch["attention_mask"].sum()) + int((batch["labels"] != -100).sum())
         else:
             batch = make_batch(bundle, [chosen[i] for i in idx], max_length=max_length, original=True)
             real = int(batch["attention_mask"].sum()) + int((batch["labels"] != pad).sum())
-        computed = batch["input_ids"].numel() + batch["labels"].numel()
+        computed = (batch["input_ids"].numel(), batch["labels"].numel())
         return {k: v.to(target_device) for k, v in batch.items()}, real, computed
 
     # Batches are built before timing: the comparison is about the model's work, not tokenisation.
@@ -702,12 +715,18 @@ def compare_padding(model: str | os.PathLike[str] | Seq2SeqBundle, pairs: Sequen
     stats = {name: WayStats(name) for name in queues}
     sync = torch.cuda.synchronize if target_device.type == "cuda" else (lambda: None)
 
+    def autocast_context() -> Any:
+        if autocast == "bf16":
+            return torch.autocast(device_type=target_device.type, dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
     def run_step(name: str, index: int, timed: bool) -> None:
         m, opt = models[name]
         batch, real, computed = queues[name][index]
         sync()
         started = time.perf_counter()
-        loss = m(**batch).loss
+        with autocast_context():
+            loss = m(**batch).loss
         loss.backward()
         opt.step()
         opt.zero_grad(set_to_none=True)
@@ -717,7 +736,9 @@ def compare_padding(model: str | os.PathLike[str] | Seq2SeqBundle, pairs: Sequen
             s.seconds += time.perf_counter() - started
             s.samples += batch["input_ids"].shape[0]
             s.real_tokens += real
-            s.computed_tokens += computed
+            s.computed_tokens += computed[0] + computed[1]
+            s.computed_source += computed[0]
+            s.computed_target += computed[1]
             s.losses.append(float(loss.detach()))
 
     torch.manual_seed(seed)
@@ -754,28 +775,87 @@ def _fmt_duration(seconds: float) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
-def make_callbacks(*, deadline: float | None, stop_flag: dict[str, str], plain_progress: bool,
-                   out: Any = None) -> list[Any]:
-    """The kit's TrainerCallbacks: time budget / signal stop, and plain progress lines for job logs.
+class TrainClock:
+    """Wall-clock time of a run that can leave out pauses (a benchmark's evaluation probes, say).
+
+    The time budget (``max_minutes``) and the time-based learning-rate decay read this clock.
+    """
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self._paused = 0.0
+
+    def restart(self) -> None:
+        """Start counting again from now (e.g. when training proper begins, after the setup)."""
+        self.started = time.monotonic()
+        self._paused = 0.0
+
+    def elapsed(self) -> float:
+        """Seconds since the start, pauses excluded."""
+        return time.monotonic() - self.started - self._paused
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """Time spent inside this block does not count."""
+        begun = time.monotonic()
+        try:
+            yield
+        finally:
+            self._paused += time.monotonic() - begun
+
+
+def make_callbacks(*, budget_s: float | None, stop_flag: dict[str, str], plain_progress: bool,
+                   clock: TrainClock | None = None, decay_by_time: bool = False, peak_lr: float = 0.0,
+                   warmup_steps: int = 0, out: Any = None) -> list[Any]:
+    """The kit's TrainerCallbacks: time budget / signal stop, time-based decay, plain progress lines.
 
     Args:
-        deadline: ``time.monotonic()`` value at which to stop (None: no budget).
+        budget_s: Stop once ``clock.elapsed()`` reaches this (None: no budget).
         stop_flag: Shared dict; a signal handler sets ``stop_flag["reason"]``; the callbacks record theirs.
         plain_progress: Print one line per log entry (instead of a tqdm bar).
+        clock: The run's clock (default: one started now).
+        decay_by_time: Set the learning rate each step to ``peak_lr`` x warm-up x (1 - fraction of the
+            budget used), so a budgeted run ends with a fully decayed learning rate whatever its speed.
+        peak_lr: Peak learning rate for ``decay_by_time``.
+        warmup_steps: Linear warm-up steps for ``decay_by_time``.
         out: Stream for the progress lines (default: stdout).
     """
     base = _callback_base()
+    clock = clock or TrainClock()
 
     class StopCallback(base):  # type: ignore[misc, valid-type]
         """Stop (and checkpoint) when the wall-clock budget runs out or a signal arrived."""
 
         def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> Any:
-            if deadline is not None and time.monotonic() >= deadline and "reason" not in stop_flag:
+            if budget_s is not None and clock.elapsed() >= budget_s and "reason" not in stop_flag:
                 stop_flag["reason"] = "time budget"
             if "reason" in stop_flag:
                 control.should_training_stop = True
                 control.should_save = True  # so a resubmitted job resumes from here
             return control
+
+    class TimeDecay(base):  # type: ignore[misc, valid-type]
+        """Linear decay over the time budget instead of over a step count nobody knows in advance."""
+
+        def __init__(self) -> None:
+            self.begun: float | None = None
+
+        def on_step_begin(self, args: Any, state: Any, control: Any, optimizer: Any = None,
+                          **kwargs: Any) -> Any:
+            if optimizer is None or not budget_s:
+                return control
+            if self.begun is None:  # the first step: the decay spans what is left of the budget from here
+                self.begun = clock.elapsed()
+            span = max(budget_s - self.begun, 1e-9)
+            left = max(0.0, 1.0 - (clock.elapsed() - self.begun) / span)
+            warm = min(1.0, (state.global_step + 1) / warmup_steps) if warmup_steps else 1.0
+            for group in optimizer.param_groups:
+                # The Trainer's (constant) scheduler resets the rate after each step; this sets it before the next.
+                group["lr"] = peak_lr * warm * left
+            return control
+
+        def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> Any:
+            return self.on_step_begin(args, state, control, **kwargs)  # so the logged rate is the one in use
 
     class PlainProgress(base):  # type: ignore[misc, valid-type]
         """One readable line per log entry: what a Slurm job log needs (tqdm bars turn into noise there)."""
@@ -804,7 +884,8 @@ def make_callbacks(*, deadline: float | None, stop_flag: dict[str, str], plain_p
             eta = (state.max_steps - state.global_step) / rate if rate else 0.0
             pct = 100 * state.global_step / state.max_steps if state.max_steps else 0.0
             if "loss" in logs:
-                lr = logs.get("learning_rate")
+                optimizer = kwargs.get("optimizer")
+                lr = optimizer.param_groups[0]["lr"] if optimizer is not None else logs.get("learning_rate")
                 self._print(
                     f"step {state.global_step}/{state.max_steps} ({pct:.0f}%) epoch {state.epoch or 0:.2f} "
                     f"loss {logs['loss']:.4f}" + (f" lr {lr:.2e}" if lr is not None else "")
@@ -820,6 +901,8 @@ def make_callbacks(*, deadline: float | None, stop_flag: dict[str, str], plain_p
             return control
 
     callbacks: list[Any] = [StopCallback()]
+    if decay_by_time and budget_s:
+        callbacks.append(TimeDecay())
     if plain_progress:
         callbacks.append(PlainProgress())
     return callbacks
@@ -1041,7 +1124,7 @@ def _quiet_hf() -> None:
 def train(config: TrainConfig, output_dir: str | os.PathLike[str], *, corpus: Corpus | None = None,
           work_dir: str | os.PathLike[str] | None = None, force: bool = False, resume: bool = True,
           progress: str = "auto", callbacks: Sequence[Any] = (), plot: bool = True,
-          log_fn: Callable[[str], None] | None = None) -> TrainResult:
+          log_fn: Callable[[str], None] | None = None, clock: TrainClock | None = None) -> TrainResult:
     """Fine-tune, evaluate, translate the test set, score it, and write everything to ``output_dir``.
 
     Args:
@@ -1057,6 +1140,8 @@ def train(config: TrainConfig, output_dir: str | os.PathLike[str], *, corpus: Co
         callbacks: Extra ``TrainerCallback`` objects.
         plot: Also write ``loss.png``.
         log_fn: Where the kit's own status lines go (default: print).
+        clock: The clock ``max_minutes`` is measured on (default: started when ``train`` is called);
+            pass one to leave out pauses (:meth:`TrainClock.paused`).
 
     Returns:
         Paths and metrics of the run.
@@ -1065,6 +1150,7 @@ def train(config: TrainConfig, output_dir: str | os.PathLike[str], *, corpus: Co
         TrainError: the output folder is not ours, or training failed.
         DataError, HubUnreachable, ConfigError: from the data, model or settings.
     """
+    clock = clock or TrainClock()
     started = time.monotonic()
     config = copy.deepcopy(config).validate()
     say = log_fn or (lambda text: print(text, flush=True))
@@ -1114,9 +1200,10 @@ def train(config: TrainConfig, output_dir: str | os.PathLike[str], *, corpus: Co
     collator = make_collator(bundle, pad_to_multiple_of=8 if torch.cuda.is_available() and not config.use_cpu
                              else None)
     stop_flag: dict[str, str] = {}
-    deadline = started + config.max_minutes * 60 if config.max_minutes else None
-    kit_callbacks = make_callbacks(deadline=deadline, stop_flag=stop_flag, plain_progress=progress in ("log", "auto")
-                                   and not bar)
+    kit_callbacks = make_callbacks(
+        budget_s=config.max_minutes * 60 if config.max_minutes else None, stop_flag=stop_flag,
+        plain_progress=progress in ("log", "auto") and not bar, clock=clock, decay_by_time=config.decay_by_time,
+        peak_lr=config.learning_rate, warmup_steps=config.warmup_steps)
     trainer_kwargs = adapt_arguments(
         {"model": bundle.model, "args": args, "data_collator": collator, "train_dataset": train_features,
          "eval_dataset": eval_features, "processing_class": bundle.tokenizer,
@@ -1189,7 +1276,7 @@ def train(config: TrainConfig, output_dir: str | os.PathLike[str], *, corpus: Co
         "num_beams": config.num_beams, "total_runtime_s": round(time.monotonic() - started, 2),
     })
     metrics.update(_versions())
-    samples = [Sample(en, ja, hyp) for (en, ja), hyp in zip(test_pairs[: config.num_samples], hyps, strict=False)]
+    samples = [Sample(en, ja, hyp) for (en, ja), hyp in zip(test_pairs[: config.num_samples], hyps)]  # noqa: B905 (no strict= on the image's Python 3.8)
     (output_dir / SAMPLES_FILE).write_text(format_samples(samples), encoding="utf-8")
     (output_dir / PREDICTIONS_FILE).write_text("".join(h + "\n" for h in hyps), encoding="utf-8")
     (output_dir / REFERENCES_FILE).write_text("".join(r + "\n" for r in refs), encoding="utf-8")
