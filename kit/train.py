@@ -1156,8 +1156,10 @@ def train(config: TrainConfig, output_dir: str | os.PathLike[str], *, corpus: Co
     say = log_fn or (lambda text: print(text, flush=True))
     output_dir = Path(output_dir)
     checkpoint = _prepare_output_dir(output_dir, force)
-    if not resume:
-        checkpoint = None
+    if checkpoint and not resume:
+        raise TrainError(f"{output_dir} holds checkpoints of an unfinished run (newest: {Path(checkpoint).name})",
+                         hint="drop --no-resume to continue it, pass --force to discard it, or use another "
+                              "--output-dir")
     _quiet_hf()
 
     from kit.bleu import corpus_bleu
