@@ -112,6 +112,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"config: {json.dumps({k: v for k, v in vars(config).items()}, default=str)}", flush=True)
     result = train(config, run_dir, corpus=corpus, work_dir=args.out, force=True, progress="log",
                    callbacks=[BleuProbe()], clock=clock)
+    if result.metrics.get("bleu") is None:
+        print(f"interrupted ({result.metrics.get('stop_reason')}): no final BLEU; probes so far: {probes}")
+        return 1
     final = {"minutes": trained.get("minutes", round(clock.elapsed() / 60, 2)), "step": result.metrics["global_step"],
              "bleu": round(result.metrics["bleu"], 2), "final": True}
     curve = [*probes, final]
