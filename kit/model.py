@@ -39,7 +39,7 @@ SPECIAL_TOKENS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]  # BART's ids 0..4
 
 @dataclass(frozen=True)
 class TinySettings:
-    """Size of the tiny BART and its tokenizer.
+    """Size and kind of the tiny BART and its tokenizer.
 
     The defaults (about 2 M parameters with the sample corpus) train in seconds on
     two CPU cores; the quality benchmark uses a larger one.
@@ -54,6 +54,7 @@ class TinySettings:
     dropout: float = 0.1
     min_frequency: int = 2
     seed: int = 0
+    arch: str = "bart"  # "bart" (post-LN, as bart-base) or "mbart" (the same model with pre-LN: stable at higher lr)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], where: str = "tiny settings") -> TinySettings:
@@ -62,7 +63,10 @@ class TinySettings:
         unknown = sorted(set(data) - set(known))
         if unknown:
             raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}", hint=f"use: {', '.join(known)}")
-        return cls(**{k: (float(v) if k == "dropout" else int(v)) for k, v in data.items()})
+        if data.get("arch", "bart") not in ("bart", "mbart"):
+            raise ConfigError(f"{where}: arch = {data['arch']!r} is not valid", hint="use bart or mbart")
+        casts = {"dropout": float, "arch": str}
+        return cls(**{k: casts.get(k, int)(v) for k, v in data.items()})
 
     def key(self) -> str:
         """A short, stable name for these settings (folder names)."""
@@ -235,12 +239,16 @@ def make_tiny_bart(out_dir: str | os.PathLike[str], corpus: Corpus, settings: Ti
             )
         shutil.rmtree(out)
     import torch
-    from transformers import BartConfig, BartForConditionalGeneration
+    from transformers import BartConfig, BartForConditionalGeneration, MBartConfig, MBartForConditionalGeneration
 
     started = time.monotonic()
     tokenizer = train_tokenizer(corpus, settings, settings.max_positions)
     torch.manual_seed(settings.seed)
-    config = BartConfig(
+    # mBART is BART with the layer norm before each block (pre-LN): from scratch it tolerates a higher learning
+    # rate, where post-LN BART's encoder can collapse (its outputs stop depending on the input).
+    config_class, model_class = ((MBartConfig, MBartForConditionalGeneration) if settings.arch == "mbart"
+                                 else (BartConfig, BartForConditionalGeneration))
+    config = config_class(
         vocab_size=len(tokenizer), d_model=settings.d_model,
         encoder_layers=settings.layers, decoder_layers=settings.layers,
         encoder_attention_heads=settings.heads, decoder_attention_heads=settings.heads,
@@ -250,7 +258,7 @@ def make_tiny_bart(out_dir: str | os.PathLike[str], corpus: Corpus, settings: Ti
         eos_token_id=tokenizer.eos_token_id, decoder_start_token_id=tokenizer.eos_token_id,
         forced_eos_token_id=tokenizer.eos_token_id,
     )
-    model = BartForConditionalGeneration(config)
+    model = model_class(config)
     model.generation_config.max_length = settings.max_positions
     model.generation_config.num_beams = 1
     out.mkdir(parents=True, exist_ok=True)

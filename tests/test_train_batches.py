@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from kit.data import load_corpus
-from kit.model import Seq2SeqBundle, load_model, make_tiny_bart
+from kit.errors import TrainError
+from kit.model import Seq2SeqBundle, load_model, make_tiny_bart, translate
 from kit.train import compare_padding, make_batch, show_tokenization
 
 
@@ -50,3 +53,14 @@ def test_show_tokenization_and_compare_padding(tiny: Seq2SeqBundle) -> None:
     assert result.original.padding_share > 0.7 > result.kit.padding_share
     assert result.speedup > 1.0
     assert "speed-up" in str(result) and set(result.as_dict()) >= {"original", "kit", "speedup"}
+
+
+def test_tiny_mbart_variant_loads_through_auto_classes(tmp_path: Path) -> None:
+    corpus = load_corpus("sample").subset(100, 10, 10)
+    folder = make_tiny_bart(tmp_path / "m", corpus, vocab_size=300, d_model=32, layers=1, heads=2, ffn_dim=64,
+                            arch="mbart")
+    bundle = load_model(folder)
+    assert type(bundle.model).__name__ == "MBartForConditionalGeneration"
+    assert len(translate(folder, ["Police arrested two men.", ""], max_length=8)) == 2
+    with pytest.raises(TrainError, match="already holds a different model"):
+        make_tiny_bart(folder, corpus, vocab_size=300, d_model=64, layers=1, heads=2, ffn_dim=64, arch="mbart")
