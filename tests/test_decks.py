@@ -68,6 +68,24 @@ def test_intro_deck_has_its_executed_outputs(built_decks: Path) -> None:
     assert images and (built_decks / images[0]).stat().st_size > 5000
 
 
+def test_results_deck_has_bleu_samples_and_loss_plot(built_decks: Path) -> None:
+    deck = (built_decks / "04-results.md").read_text(encoding="utf-8")
+    assert re.search(r"BLEU\s+\d+\.\d\d / 100\s+= 0\.\d{4}", deck)
+    assert "tok:none" in deck  # the sacrebleu signature
+    assert "入力: " in deck and "正解: " in deck and "生成文: " in deck
+    plots = re.findall(r"!\[w:\d+\]\((04-results/[^)]+\.png)\)", deck)
+    assert plots and all((built_decks / p).stat().st_size > 5000 for p in plots)
+
+
+def test_slurm_decks_show_real_jobs(built_decks: Path) -> None:
+    slurm_deck = (built_decks / "03-slurm.md").read_text(encoding="utf-8")
+    assert "#SBATCH --gpus tesla:1" in slurm_deck
+    assert "COMPLETED" in slurm_deck and "CANCELLED" in slurm_deck
+    extras = (built_decks / "05-extras.md").read_text(encoding="utf-8")
+    assert "Hello Slurm!" in extras
+    assert re.search(r"!\[w:\d+\]\(05-extras/[^)]+\.png\)", extras)  # the disk-usage chart
+
+
 def test_first_slide_screenshot_is_not_blank(built_decks: Path, tmp_path: Path) -> None:
     import matplotlib.image
 
