@@ -654,7 +654,7 @@ def _length_grouped(pairs: list[tuple[str, str]], lengths: list[int], batch_size
 
 
 def compare_padding(model: str | os.PathLike[str] | Seq2SeqBundle, pairs: Sequence[tuple[str, str]], *,
-                    steps: int = 8, batch_size: int = 16, max_length: int = 120, learning_rate: float = 1e-3,
+                    steps: int = 20, batch_size: int = 16, max_length: int = 120, learning_rate: float = 2e-3,
                     block: int = 2, seed: int = 0, group_by_length: bool = True, device: str | None = None,
                     warmup: int = 1, autocast: str | None = None) -> PaddingComparison:
     """Train two copies of a model, the original way and the kit's way, interleaved; measure both.
