@@ -13,12 +13,16 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Callable, Optional  # noqa: UP035 (Python 3.8, see Handler)
 
 from kit.errors import KitError
 
-Handler = Callable[[argparse.Namespace], int | None]
+# typing's Callable and Optional, not `collections.abc.Callable[..., int | None]`: an alias
+# is evaluated at import time, and the training job imports this module on the workshop
+# image's Python 3.8.
+Handler = Callable[[argparse.Namespace], Optional[int]]  # noqa: UP006, UP035, UP045
 
 
 def _cmd(sub: argparse._SubParsersAction, name: str, handler: Handler, help: str) -> argparse.ArgumentParser:
