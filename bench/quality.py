@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     final = {"minutes": trained.get("minutes", round(clock.elapsed() / 60, 2)), "step": result.metrics["global_step"],
              "bleu": round(result.metrics["bleu"], 2), "final": True}
-    curve = [*probes, final]
+    curve = [p for p in probes if p["step"] != final["step"]] + [final]
     print(result.summary())
     print("\nminutes of training | step | dev BLEU")
     for row in curve:
