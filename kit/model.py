@@ -106,6 +106,17 @@ class Seq2SeqBundle:
 # --- loading -----------------------------------------------------------------------
 
 
+def quiet_hf() -> None:
+    """Silence transformers' per-load progress bars and info chatter (the kit prints what matters)."""
+    try:
+        import transformers
+
+        transformers.utils.logging.disable_progress_bar()
+        transformers.utils.logging.set_verbosity_warning()
+    except (ImportError, AttributeError):
+        pass
+
+
 def _is_local(name: str) -> bool:
     return Path(os.path.expanduser(name)).is_dir()
 
@@ -152,6 +163,7 @@ def load_model(name_or_dir: str | os.PathLike[str], *, target_tokenizer: str | o
     """
     from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
+    quiet_hf()
     name = os.fspath(name_or_dir)
     tokenizer = _from_pretrained(AutoTokenizer, name, "tokenizer")
     model = _from_pretrained(AutoModelForSeq2SeqLM, name, "model")
@@ -241,6 +253,7 @@ def make_tiny_bart(out_dir: str | os.PathLike[str], corpus: Corpus, settings: Ti
     import torch
     from transformers import BartConfig, BartForConditionalGeneration, MBartConfig, MBartForConditionalGeneration
 
+    quiet_hf()
     started = time.monotonic()
     tokenizer = train_tokenizer(corpus, settings, settings.max_positions)
     torch.manual_seed(settings.seed)
