@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -28,7 +27,6 @@ if TYPE_CHECKING:
 
 TRAINING_PACKAGES = ("torch", "transformers", "datasets", "accelerate", "tokenizers", "sacrebleu")
 LESSON_PACKAGES = ("matplotlib", "papermill", "jupytext", "nbclient", "ipykernel")
-CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 
 
 @dataclass(frozen=True)
@@ -338,16 +336,11 @@ def _marp_check(project_root: Path) -> Check:
 
 
 def find_chromium() -> Path | None:
-    """``$CHROME_PATH``, ``/usr/bin/chromium`` or a Chrome/Chromium on PATH."""
-    env = os.environ.get("CHROME_PATH")
-    if env and Path(env).exists():
-        return Path(env)
-    if Path("/usr/bin/chromium").exists():
-        return Path("/usr/bin/chromium")
-    for name in CHROMIUM_CANDIDATES:
-        if found := shutil.which(name):
-            return Path(found)
-    return None
+    """The Chromium the slide renderer would use (:func:`kit.render.chrome_path`)."""
+    from kit.render import chrome_path
+
+    found = chrome_path()
+    return Path(found) if found else None
 
 
 def _chromium_check() -> Check:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import os
 import re
+import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -221,12 +222,19 @@ def marp_executable(root: Path = PROJECT_ROOT) -> Path:
     return path
 
 
+CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
 def chrome_path() -> str | None:
-    """Chromium for PDF export: $CHROME_PATH, else Debian's /usr/bin/chromium."""
+    """Chromium for PDF export: $CHROME_PATH, Debian's /usr/bin/chromium, or a Chrome/Chromium on PATH.
+
+    The one lookup: ``kit doctor`` reports what this finds, so it never promises a
+    browser that the renderer would not use.
+    """
     for candidate in (os.environ.get("CHROME_PATH"), "/usr/bin/chromium", "/usr/bin/chromium-browser"):
         if candidate and Path(candidate).exists():
             return candidate
-    return None
+    return next((found for name in CHROMIUM_CANDIDATES if (found := shutil.which(name))), None)
 
 
 def marp(deck: Path, out: Path, *, pdf: bool = False, themes: Path = THEMES_DIR) -> Path:
