@@ -190,6 +190,7 @@ def exec_command(
     runtime: str | None = None,
     gpu: bool | None = None,
     binds: Sequence[str] = (),
+    resolve_python: bool = True,
 ) -> list[str]:
     """The command that runs ``argv`` in the site's container (pure).
 
@@ -204,11 +205,13 @@ def exec_command(
         runtime: Override ``site.container.runtime``.
         gpu: Pass ``--nv``; default ``site.container.gpu``.
         binds: ``--bind`` specifications (``/data:/data``).
+        resolve_python: For the host runtime, replace ``python3`` by this Python's path (a command run now);
+            False keeps ``python3`` (a job script, whose PATH :func:`kit.job.python_on_path` sets).
     """
     argv = [str(a) for a in argv]
     prog = program(site, runtime)
     if prog is None:
-        if argv and argv[0] in ("python", "python3"):
+        if resolve_python and argv and argv[0] in ("python", "python3"):
             return [sys.executable, *argv[1:]]
         return argv
     nv = site.container.gpu if gpu is None else gpu

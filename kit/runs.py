@@ -1,59 +1,107 @@
-"""Finding training runs in a work directory.
+"""Run folders in a site's work folder: naming new ones, finding finished ones.
 
-Lessons submit each training job into its own folder under ``<work_dir>/runs/``
-(so a rerun never overwrites an earlier result). The results lesson then needs
-"the newest finished run", or, when none exists yet (the Slurm lesson was not
-run in this work dir), one it trains itself.
+Every training run gets its own folder under ``<work_dir>/runs/`` (a job's is
+``runs/job-<SLURM_JOB_ID>``, the program's default; a notebook's is
+``runs/notebook-<timestamp>``), so a rerun never overwrites an earlier result.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from kit.sites import Site
-    from kit.train import RunSummary
 
 RUNS_DIR = "runs"
 
 
-def run_name(profile: str, *, now: float | None = None) -> str:
-    """A fresh run folder name such as ``smoke-20261127-213015``."""
-    return f"{profile}-{time.strftime('%Y%m%d-%H%M%S', time.localtime(now))}"
+def run_name(prefix: str, *, now: float | None = None) -> str:
+    """A fresh run folder name such as ``notebook-20261127-213015``."""
+    return f"{prefix}-{time.strftime('%Y%m%d-%H%M%S', time.localtime(now))}"
 
 
-def finished_runs(work_dir: Path) -> list[Path]:
-    """Run folders under ``work_dir/runs`` whose run finished, oldest first."""
+def new_run_dir(site: str | Site | None, prefix: str) -> Path:
+    """A new, not yet existing run folder in the site's work folder (relative to it when we are inside it)."""
+    from kit.sites import load_site
+
+    cfg = site if not isinstance(site, (str, type(None))) else load_site(site)
+    runs = cfg.work_dir / RUNS_DIR
+    path = runs / run_name(prefix)
+    n = 1
+    while path.exists():
+        n += 1
+        path = runs / f"{run_name(prefix)}-{n}"
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path
+
+
+def job_run_dir(work_dir: str | os.PathLike[str], job_id: str) -> Path:
+    """Where the program writes when run as Slurm job ``job_id`` with no --output_dir."""
+    return Path(work_dir) / RUNS_DIR / f"job-{job_id}"
+
+
+def finished_runs(work_dir: str | os.PathLike[str]) -> list[Path]:
+    """Run folders under ``work_dir/runs`` with a readable metrics.json, oldest first."""
     from kit.train import METRICS_FILE
 
     found = []
-    for metrics in (work_dir / RUNS_DIR).glob(f"*/{METRICS_FILE}"):
+    for metrics in (Path(work_dir) / RUNS_DIR).glob(f"*/{METRICS_FILE}"):
         try:
-            completed = json.loads(metrics.read_text(encoding="utf-8")).get("completed", False)
-        except (OSError, json.JSONDecodeError):
+            json.loads(metrics.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
             continue
-        if completed:
-            found.append(metrics.parent)
+        found.append(metrics.parent)
     return sorted(found, key=lambda p: (p / METRICS_FILE).stat().st_mtime)
 
 
-def find_or_train(site: Site, *, profile: str | None = None) -> RunSummary:
-    """The newest finished run in the site's work dir; trains one (site settings) if there is none.
+def _job_state(job_id: str) -> str | None:
+    from kit import slurm
+    from kit.errors import KitError
 
-    Args:
-        site: The site profile (work dir and training settings).
-        profile: Training profile for a run this function has to train (default: the site's).
+    try:
+        return slurm.status(job_id).state
+    except KitError:
+        return None
+
+
+def results_run(site: str | Site | None = None, *, fallback_minutes: float = 3.0) -> Path:
+    """The run lesson 04 reads, saying which and why.
+
+    The newest job folder (``runs/job-<id>``, lesson 03's job) when its job finished; when that job is still
+    running, was cancelled or timed out, say so and how to go on, and use the newest finished run instead.
+    With no finished run at all, train the *smoke* profile here for at most ``fallback_minutes`` (never the
+    workshop's bart-base: that belongs in a job).
     """
-    from kit.train import load_run, resolve_config, train
+    from kit.profiles import program_args
+    from kit.sites import load_site
+    from kit.train import METRICS_FILE, run_program
 
-    runs = finished_runs(site.work_dir)
-    if runs:
-        return load_run(runs[-1])
-    config = resolve_config(profile, site=site)
-    out = site.work_dir / RUNS_DIR / run_name(config.profile)
-    print(f"no finished run in {site.work_dir / RUNS_DIR}: training one now ({config.profile} profile) in {out}")
-    train(config, out, work_dir=site.work_dir)
-    return load_run(out)
+    cfg = site if not isinstance(site, (str, type(None))) else load_site(site)
+    runs = cfg.work_dir / RUNS_DIR
+    jobs = sorted(runs.glob("job-*"), key=lambda p: p.stat().st_mtime) if runs.is_dir() else []
+    if jobs and not (jobs[-1] / METRICS_FILE).is_file():
+        job_id = jobs[-1].name.removeprefix("job-")
+        state = _job_state(job_id) or "不明"
+        print(f"ジョブ {job_id} の結果はまだありません（状態: {state}）。")
+        if state in ("PENDING", "RUNNING", "CONFIGURING", "COMPLETING"):
+            print(f"終わるのを待つ: squeue -j {job_id}（または python -m kit slurm wait {job_id}）、"
+                  "終わったらこのセルをもう一度実行")
+        else:
+            print("TIMEOUT や CANCELLED なら、同じ sbatch train.sbatch をもう一度投げると"
+                  "チェックポイントから再開します")
+    finished = finished_runs(cfg.work_dir)
+    if finished:
+        return finished[-1]
+    out = cfg.work_dir / RUNS_DIR / run_name("fallback")
+    print(f"終わった実行がないので、小さなモデルで最大 {fallback_minutes:g} 分だけ学習します: "
+          f"{os.path.relpath(out, cfg.work_dir)}")
+    args = program_args("smoke", cfg.work_dir, relative_to=cfg.work_dir)
+    run_program([*args, "--output_dir", os.path.relpath(out, cfg.work_dir), "--max_minutes", f"{fallback_minutes:g}",
+                 "--disable_tqdm", "true"], cwd=cfg.work_dir)
+    return out

@@ -1,0 +1,195 @@
+#!/usr/bin/env python3
+# Generated from slides/02-program.md (its code cells tagged "program", in order) by `make program`.
+# To change the program, edit the lesson and run `make program`: `make check` fails when the two differ.
+
+
+"""Fine-tune BART English->Japanese with transformers' Seq2SeqTrainer: the workshop's training program.
+
+  python3 bart_finetuning.py                              # facebook/bart-base on ALT, the workshop's settings
+  python3 bart_finetuning.py --model_name_or_path DIR --data_dir DIR   # a local model and text files
+  torchrun --nproc_per_node 2 bart_finetuning.py          # two GPUs (DDP), the same options
+  python3 bart_finetuning.py --help                       # every option
+"""
+import inspect, json, os, signal, sys, time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import datasets
+import numpy as np
+import sacrebleu
+import torch
+from datasets import Dataset, DatasetDict, load_dataset
+from transformers import (AutoModelForSeq2SeqLM, AutoTokenizer, DataCollatorForSeq2Seq, HfArgumentParser,
+                          Seq2SeqTrainer, Seq2SeqTrainingArguments, TrainerCallback)
+from transformers.trainer_utils import get_last_checkpoint
+from transformers.utils.logging import disable_progress_bar
+
+
+@dataclass
+class Arguments:
+    """This program's own options. Every Seq2SeqTrainingArguments option works too (--help lists them all)."""
+
+    model_name_or_path: str = field(default="facebook/bart-base", metadata={"help": "hub id or local folder"})
+    data_dir: Optional[str] = field(default=None, metadata={"help": "train/dev/test.{en,ja} (default: ALT)"})
+    dataset_name: str = field(default="mutiyama/alt", metadata={"help": "ALT on the Hugging Face hub"})
+    dataset_revision: str = "b844b035b75e9e8f75e03aa82434c657f4719811"  # pinned: every run sees the same data
+    max_length: int = field(default=120, metadata={"help": "longest input and output, in tokens"})
+    num_beams: int = 1
+    num_samples: int = field(default=10, metadata={"help": "test translations written to samples.txt"})
+    bleu_tokenize: str = field(default="none", metadata={"help": "none: the Japanese is split into words"})
+    max_minutes: float = field(default=0, metadata={"help": "stop with a checkpoint after this many minutes"})
+
+
+# The workshop's settings. What you type on the command line comes later, and argparse keeps the last value.
+WORKSHOP = ["--learning_rate", "5e-5", "--num_train_epochs", "1", "--per_device_train_batch_size", "16",
+            "--per_device_eval_batch_size", "32", "--eval_strategy", "epoch", "--save_strategy", "epoch",
+            "--save_total_limit", "2", "--logging_steps", "50", "--predict_with_generate", "true",
+            "--report_to", "none", "--output_dir", "runs/job-" + os.environ.get("SLURM_JOB_ID", "local"),
+            "--disable_tqdm", str(not sys.stderr.isatty()),  # a job log gets plain lines, not progress bars
+            "--dataloader_pin_memory", str(torch.cuda.is_available()), "--ddp_find_unused_parameters", "false"]
+
+# transformers 4.41 renamed --evaluation_strategy to --eval_strategy; the workshop image has 4.35. Take both.
+EVAL = "eval_strategy" if "eval_strategy" in inspect.signature(Seq2SeqTrainingArguments).parameters \
+    else "evaluation_strategy"
+
+
+def parse_args(argv=None):
+    argv = WORKSHOP + list(sys.argv[1:] if argv is None else argv)
+    argv = ["--" + EVAL if a in ("--eval_strategy", "--evaluation_strategy") else a for a in argv]
+    return HfArgumentParser((Arguments, Seq2SeqTrainingArguments)).parse_args_into_dataclasses(args=argv)
+
+
+def read_text_pairs(data_dir):
+    """train/dev/test.{en,ja}: one sentence a line, line n of .en translated on line n of .ja."""
+    def split(name):
+        en, ja = (Path(data_dir, name + lang) for lang in (".en", ".ja"))
+        for path in (en, ja):
+            if not path.is_file():
+                sys.exit(f"error: {path} not found: --data_dir needs train.en/.ja and dev.en/.ja (test optional)")
+        en_lines, ja_lines = (p.read_text(encoding="utf-8").splitlines() for p in (en, ja))
+        if len(en_lines) != len(ja_lines):
+            sys.exit(f"error: {en} has {len(en_lines)} lines but {ja} has {len(ja_lines)}: they must pair up")
+        return Dataset.from_dict({"en": en_lines, "ja": ja_lines})
+
+    has_test = Path(data_dir, "test.en").is_file()
+    return DatasetDict(train=split("train"), validation=split("dev"), test=split("test" if has_test else "dev"))
+
+
+def load_pairs(args):
+    """English-Japanese pairs: columns en, ja; splits train, validation, test."""
+    if args.data_dir:
+        return read_text_pairs(args.data_dir)
+    alt = load_dataset(args.dataset_name, "alt-jp", revision=args.dataset_revision)
+    alt = alt.filter(lambda row: bool(row["en_tokenized"] and row["jp_tokenized"]))  # a few rows lack one side
+    return alt.map(lambda row: {"en": row["en_tokenized"], "ja": row["jp_tokenized"]},
+                   remove_columns=alt["train"].column_names)
+
+
+def tokenize(pairs, tokenizer, max_length):
+    """Token ids of the inputs and, through text_target=, of the labels. No padding yet: see the collator."""
+    def encode(batch):
+        return tokenizer(batch["en"], text_target=batch["ja"], max_length=max_length, truncation=True)
+
+    return pairs.map(encode, batched=True, remove_columns=["en", "ja"])
+
+
+def load_model(name):
+    if name.startswith((".", "/", "~")) and not os.path.isdir(os.path.expanduser(name)):
+        sys.exit(f"error: no model folder {name}: pass a folder written by save_pretrained, or a hub id")
+    tokenizer = AutoTokenizer.from_pretrained(os.path.expanduser(name))
+    model = AutoModelForSeq2SeqLM.from_pretrained(os.path.expanduser(name))
+    return tokenizer, model
+
+
+class TimeBudget(TrainerCallback):
+    """Stop with a checkpoint after `minutes`, or when Slurm sends SIGTERM (--time reached, scancel).
+
+    The same command, submitted again, resumes from that checkpoint.
+    """
+
+    def __init__(self, minutes):
+        self.deadline = time.monotonic() + minutes * 60 if minutes > 0 else None
+        self.stopped = None
+        signal.signal(signal.SIGTERM, lambda signum, frame: setattr(self, "stopped", "SIGTERM"))
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if self.deadline and time.monotonic() > self.deadline:
+            self.stopped = self.stopped or "time budget"
+        if self.stopped:
+            control.should_training_stop = control.should_save = True
+        return control
+
+
+def make_trainer(training_args, tokenizer, model, tokenized, callbacks):
+    # Pad each batch to its own longest example, and the labels with -100, which the loss ignores.
+    collator = DataCollatorForSeq2Seq(tokenizer, model=model, label_pad_token_id=-100)
+    # Trainer(tokenizer=...) is called processing_class= since transformers 4.46 (tokenizer= is gone in 5).
+    tok = "processing_class" if "processing_class" in inspect.signature(Seq2SeqTrainer).parameters else "tokenizer"
+    return Seq2SeqTrainer(model=model, args=training_args, data_collator=collator, callbacks=callbacks,
+                          train_dataset=tokenized["train"], eval_dataset=tokenized["validation"], **{tok: tokenizer})
+
+
+def train(trainer):
+    out = trainer.args.output_dir
+    last = get_last_checkpoint(out) if os.path.isdir(out) else None  # an interrupted run: go on from there
+    if last:
+        print(f"resuming from {last}", flush=True)
+    result = trainer.train(resume_from_checkpoint=last)
+    trainer.save_state()  # trainer_state.json: every logged loss, for the plot
+    return {"train_loss": result.training_loss, "global_step": trainer.state.global_step,
+            "epoch": trainer.state.epoch, "resumed_from": last, "world_size": trainer.args.world_size,
+            "device": str(trainer.args.device), "train_samples_per_second": result.metrics["train_samples_per_second"]}
+
+
+def translate_and_score(trainer, tokenizer, pairs, tokenized, args):
+    """Translate the test set and score it with sacrebleu (no evaluate.load download)."""
+    out = trainer.predict(tokenized["test"], max_length=args.max_length, num_beams=args.num_beams)
+    ids = np.where(out.predictions != -100, out.predictions, tokenizer.pad_token_id)
+    texts = tokenizer.batch_decode(ids, skip_special_tokens=True)
+    references = pairs["test"]["ja"]
+    outputs = [" ".join(text.split()) for text in texts][: len(references)]  # several GPUs pad the last batch
+    bleu = sacrebleu.BLEU(tokenize=args.bleu_tokenize)
+    score = bleu.corpus_score(outputs, [references])
+    return {"bleu": score.score, "bleu_signature": str(bleu.get_signature()), "test_sentences": len(outputs)}, outputs
+
+
+def write_results(output_dir, metrics, pairs, outputs, num_samples):
+    """metrics.json, samples.txt (入力 / 正解 / 生成文), and the test translations and references, one a line."""
+    Path(output_dir, "metrics.json").write_text(json.dumps(metrics, indent=2, ensure_ascii=False) + "\n",
+                                                encoding="utf-8")
+    samples = zip(pairs["test"]["en"][:num_samples], pairs["test"]["ja"], outputs)
+    Path(output_dir, "samples.txt").write_text("".join(
+        f"入力: {en}\n正解: {ja}\n生成文: {out}\n\n" for en, ja, out in samples), encoding="utf-8")
+    for name, lines in (("test_predictions.txt", outputs), ("test_references.txt", pairs["test"]["ja"])):
+        Path(output_dir, name).write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+
+
+def main(argv=None):
+    args, training_args = parse_args(argv)
+    if training_args.disable_tqdm:
+        disable_progress_bar()
+        datasets.disable_progress_bars()
+    if Path(training_args.output_dir, "metrics.json").is_file():
+        sys.exit(f"error: {training_args.output_dir} holds a finished run: pass another --output_dir")
+    pairs = load_pairs(args)
+    tokenizer, model = load_model(args.model_name_or_path)
+    tokenized = tokenize(pairs, tokenizer, args.max_length)
+    budget = TimeBudget(args.max_minutes)
+    trainer = make_trainer(training_args, tokenizer, model, tokenized, [budget])
+    metrics = train(trainer)
+    if budget.stopped:
+        print(f"stopped ({budget.stopped}) at step {trainer.state.global_step}: "
+              "submit the same command again to resume from the checkpoint", flush=True)
+        return metrics
+    trainer.save_model()  # the model and tokenizer, for from_pretrained(output_dir)
+    scores, outputs = translate_and_score(trainer, tokenizer, pairs, tokenized, args)
+    metrics.update(scores, eval_loss=trainer.evaluate()["eval_loss"])
+    if trainer.is_world_process_zero():
+        write_results(training_args.output_dir, metrics, pairs, outputs, args.num_samples)
+        print(f"BLEU {scores['bleu']:.2f} ({scores['bleu_signature']}); results in {training_args.output_dir}")
+    return metrics
+
+
+if __name__ == "__main__":
+    main()

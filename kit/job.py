@@ -1,0 +1,155 @@
+"""The training job: the workshop's ``train.sbatch``, whose body runs ``bart_finetuning.py`` in the container.
+
+The job runs in the site's work folder, where the participant keeps the program,
+``env.sif``, ``train.sbatch`` and ``logs/``. Its body is the workshop's line::
+
+    singularity exec --nv env.sif python3 bart_finetuning.py
+
+plus the site's training profile's arguments (none for the workshop itself), and
+``torchrun --nproc_per_node N`` instead of ``python3`` when the site asks for N GPUs.
+Nothing the participant edited (``train.sbatch``, ``bart_finetuning.py``) is overwritten
+unless they say so; the difference is shown instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import os
+import re
+import shlex
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kit.errors import ConfigError
+from kit.train import PROGRAM_NAME, program_path
+
+if TYPE_CHECKING:
+    from kit.sites import Site
+    from kit.slurm import Job, JobSpec
+
+SCRIPT_NAME = "train.sbatch"
+
+
+def gpu_count(gpus: str) -> int:
+    """GPUs a ``--gpus`` value asks for: ``tesla:2`` → 2, ``2`` → 2, ``tesla`` → 1, ``""`` → 0.
+
+    Raises:
+        ConfigError: a value Slurm would not take.
+    """
+    if not gpus:
+        return 0
+    match = re.fullmatch(r"(?:[A-Za-z0-9_.-]+:)?(\d+)|([A-Za-z][A-Za-z0-9_.-]*)", gpus.strip())
+    if not match:
+        raise ConfigError(f"--gpus {gpus!r} is not a GPU request", hint="write TYPE:COUNT (tesla:1) or COUNT")
+    return int(match.group(1)) if match.group(1) else 1
+
+
+def body_argv(program_args: Sequence[str] = (), *, nproc: int = 1) -> list[str]:
+    """What runs inside the container: ``python3 bart_finetuning.py ARGS`` or torchrun with ``nproc`` processes."""
+    if nproc > 1:
+        return ["torchrun", "--nproc_per_node", str(nproc), PROGRAM_NAME, *program_args]
+    return ["python3", PROGRAM_NAME, *program_args]
+
+
+def body_line(site: Site, program_args: Sequence[str] = ()) -> str:
+    """The job's command line (pure): the container's exec line, one ``--option value`` a line when long."""
+    from kit import container
+
+    nproc = max(1, gpu_count(site.slurm.gpus))
+    argv = container.exec_command(site, site.container.sif, body_argv(program_args, nproc=nproc),
+                                  resolve_python=False)
+    words = [shlex.quote(a) for a in argv]
+    if len(" ".join(words)) <= 100:
+        return " ".join(words)
+    # One `--option value` a line after the program: readable on a slide, and the same command for bash.
+    start = words.index(PROGRAM_NAME) + 1
+    groups = [words[:start]]
+    for word in words[start:]:
+        if word.startswith("--") or len(groups) == 1:
+            groups.append([word])
+        else:
+            groups[-1].append(word)
+    return " \\\n    ".join(" ".join(g) for g in groups)
+
+
+def train_job(site: Site, program_args: Sequence[str] | None = None) -> JobSpec:
+    """The site's ``train.sbatch``: its ``#SBATCH`` values, and the program with its profile's arguments."""
+    from kit import slurm
+    from kit.profiles import site_program_args
+
+    args = site_program_args(site) if program_args is None else list(program_args)
+    return slurm.train_spec(site, body=[body_line(site, args)])
+
+
+@dataclass
+class Written:
+    """A file the kit wrote or kept: ``kept`` with the difference when the participant's own version differs."""
+
+    path: Path
+    kept: bool = False
+    diff: str = ""
+
+    def __str__(self) -> str:
+        if not self.kept:
+            return f"wrote {self.path.name}"
+        return (f"kept your {self.path.name} (it differs from the kit's; pass force=True to replace it):\n"
+                + self.diff)
+
+
+def _write_unless_edited(path: Path, text: str, *, force: bool) -> Written:
+    if path.is_file() and not force:
+        old = path.read_text(encoding="utf-8", errors="replace")
+        if old == text:
+            return Written(path)
+        diff = "".join(difflib.unified_diff(text.splitlines(True), old.splitlines(True), "kit", "yours", n=1))
+        return Written(path, kept=True, diff=diff)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return Written(path)
+
+
+def install_program(site: Site, *, force: bool = False) -> Written:
+    """Put ``bart_finetuning.py`` in the work folder (the participant's copy), unless theirs differs."""
+    target = site.work_dir / PROGRAM_NAME
+    if target.resolve() == program_path().resolve():
+        return Written(target)
+    return _write_unless_edited(target, program_path().read_text(encoding="utf-8"), force=force)
+
+
+def write_train_script(site: Site, *, force: bool = False, program_args: Sequence[str] | None = None) -> Written:
+    """Write the work folder's ``train.sbatch`` (and ``logs/``), keeping a participant's edited one."""
+    from kit import slurm
+
+    (site.work_dir / "logs").mkdir(parents=True, exist_ok=True)
+    text = slurm.render_script(train_job(site, program_args))
+    return _write_unless_edited(site.work_dir / SCRIPT_NAME, text, force=force)
+
+
+@contextlib.contextmanager
+def python_on_path() -> Iterator[None]:
+    """Put this Python's bin folder first on PATH while submitting: a job inherits the submitter's environment.
+
+    With the host runtime (a laptop, CI) the job's ``python3`` and ``torchrun`` must be the ones that
+    have transformers, i.e. this virtual environment's, whether or not it was activated.
+    """
+    old = os.environ.get("PATH", "")
+    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), old])
+    try:
+        yield
+    finally:
+        os.environ["PATH"] = old
+
+
+def submit_training(site: Site, script: str | os.PathLike[str] = SCRIPT_NAME) -> Job:
+    """``sbatch train.sbatch`` in the work folder (the program must be there: :func:`install_program`)."""
+    from kit import slurm
+
+    if not (site.work_dir / PROGRAM_NAME).is_file():
+        raise ConfigError(f"{site.work_dir / PROGRAM_NAME} is missing: the job would fail at once",
+                          hint=f"copy {PROGRAM_NAME} from the repository into the work folder")
+    with python_on_path():
+        return slurm.submit(script, site=site, cwd=site.work_dir)

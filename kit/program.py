@@ -1,0 +1,117 @@
+"""The participant's training program, ``bart_finetuning.py``, written literately in lesson 02.
+
+The lesson is the one source: its code cells tagged ``program`` are the program,
+in order (as nbdev exports a notebook). :func:`render_program` joins them under
+a short header and adds the ``if __name__ == "__main__"`` guard (a notebook
+kernel's ``__name__`` is ``"__main__"`` too, so the guard cannot live in a cell).
+``make program`` writes the file; :func:`check_program` (run by ``make check``)
+fails naming the lesson cell where the committed file and the lesson differ.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from kit.errors import LessonError
+from kit.sites import PROJECT_ROOT
+
+LESSON = PROJECT_ROOT / "slides" / "02-program.md"
+PROGRAM = PROJECT_ROOT / "bart_finetuning.py"
+TAG = "program"
+HEADER = (
+    "#!/usr/bin/env python3\n"
+    "# Generated from slides/02-program.md (its code cells tagged \"program\", in order) by `make program`.\n"
+    "# To change the program, edit the lesson and run `make program`: `make check` fails when the two differ.\n"
+)
+FOOTER = '\n\nif __name__ == "__main__":\n    main()\n'
+
+
+class ProgramDrift(LessonError):
+    """The committed program and the lesson's program cells differ."""
+
+
+@dataclass(frozen=True)
+class ProgramCell:
+    """One exported cell: its position in the lesson, its slide title, its code."""
+
+    number: int  # 1-based index among the lesson's code cells
+    title: str
+    source: str
+
+
+def program_cells(lesson: Path = LESSON) -> list[ProgramCell]:
+    """The lesson's code cells tagged ``program``, in order.
+
+    Raises:
+        LessonError: the lesson has no such cell.
+    """
+    import jupytext
+
+    nb = jupytext.read(lesson)
+    cells, title, number = [], "", 0
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            match = re.search(r"^#+ (.+)$", cell.source, re.M)
+            title = match.group(1).strip() if match else title
+            continue
+        if cell.cell_type != "code":
+            continue
+        number += 1
+        if TAG in cell.metadata.get("tags", []):
+            cells.append(ProgramCell(number, title, cell.source.strip("\n")))
+    if not cells:
+        raise LessonError(f"{lesson} has no code cell tagged {TAG!r}",
+                          hint=f'tag the program\'s cells: ```python tags=["{TAG}"]')
+    return cells
+
+
+def _layout(cells: list[ProgramCell]) -> tuple[str, list[tuple[int, ProgramCell]]]:
+    """The program text, and the line (0-based) where each cell starts in it."""
+    text, starts = HEADER, []
+    for cell in cells:
+        text += "\n\n"
+        starts.append((text.count("\n"), cell))
+        text += cell.source + "\n"
+    return text.rstrip("\n") + "\n" + FOOTER, starts
+
+
+def render_program(lesson: Path = LESSON) -> str:
+    """The program as the lesson defines it."""
+    return _layout(program_cells(lesson))[0]
+
+
+def write_program(lesson: Path = LESSON, path: Path = PROGRAM) -> Path:
+    """Regenerate the program file from the lesson (``make program``)."""
+    path.write_text(render_program(lesson), encoding="utf-8")
+    path.chmod(0o755)
+    return path
+
+
+def check_program(lesson: Path = LESSON, path: Path = PROGRAM) -> None:
+    """Fail unless ``path`` is exactly what the lesson's program cells make.
+
+    Raises:
+        ProgramDrift: naming the lesson cell (number and slide title) at the first difference.
+    """
+    expected, starts = _layout(program_cells(lesson))
+    shown = path.relative_to(PROJECT_ROOT) if path.is_relative_to(PROJECT_ROOT) else path
+    fix = ("if the lesson is right, run `make program` to regenerate the file; if you edited the file, "
+           f"copy the change into that cell of {lesson.name} and run `make program`")
+    if not path.is_file():
+        raise ProgramDrift(f"{shown} is missing", hint="run `make program` to write it from the lesson")
+    actual = path.read_text(encoding="utf-8")
+    if actual == expected:
+        return
+    want, have = expected.splitlines(), actual.splitlines()
+    first = next((i for i, (a, b) in enumerate(zip(want, have, strict=False)) if a != b), min(len(want), len(have)))
+    owner = None
+    for start, cell in starts:
+        if start <= first:
+            owner = cell
+    where = (f"lesson {lesson.stem}, code cell {owner.number} (slide 「{owner.title}」)" if owner
+             else "the generated header")
+    diff = "\n".join(list(difflib.unified_diff(want, have, "lesson", str(shown), lineterm="", n=1))[:14])
+    raise ProgramDrift(f"{shown} differs from {where} at line {first + 1}", details=diff, hint=fix)
