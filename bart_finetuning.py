@@ -20,6 +20,7 @@ import numpy as np
 import sacrebleu
 import torch
 from datasets import Dataset, DatasetDict, load_dataset
+from huggingface_hub import snapshot_download
 from transformers import (AutoModelForSeq2SeqLM, AutoTokenizer, DataCollatorForSeq2Seq, HfArgumentParser,
                           Seq2SeqTrainer, Seq2SeqTrainingArguments, TrainerCallback)
 from transformers.trainer_utils import get_last_checkpoint
@@ -80,7 +81,11 @@ def load_pairs(args):
     """English-Japanese pairs: columns en, ja; splits train, validation, test."""
     if args.data_dir:
         return read_text_pairs(args.data_dir)
-    alt = load_dataset(args.dataset_name, "alt-jp", revision=args.dataset_revision)
+    # ALT's alt-jp parquet files, fetched once into the Hugging Face cache (an offline node: copy that cache).
+    folder = snapshot_download(args.dataset_name, repo_type="dataset", revision=args.dataset_revision,
+                               allow_patterns="alt-jp/*")
+    alt = load_dataset("parquet", data_files={split: f"{folder}/alt-jp/{split}-*.parquet"
+                                              for split in ("train", "validation", "test")})
     alt = alt.filter(lambda row: bool(row["en_tokenized"] and row["jp_tokenized"]))  # a few rows lack one side
     return alt.map(lambda row: {"en": row["en_tokenized"], "ja": row["jp_tokenized"]},
                    remove_columns=alt["train"].column_names)

@@ -412,22 +412,21 @@ def _register_container(sub: argparse._SubParsersAction) -> None:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from kit import train as kt
-    from kit.sites import load_site
+    from kit.train import train_profile
 
-    site = load_site(args.site)
-    config = kt.resolve_config(
-        args.profile, site=site, config_file=args.config, model=args.model, data=args.data,
-        target_tokenizer=args.target_tokenizer, max_minutes=args.max_minutes, epochs=args.epochs,
-        max_steps=args.max_steps, batch_size=args.batch_size, learning_rate=args.lr,
-    )
-    output_dir = Path(args.output_dir) if args.output_dir else site.work_dir / "runs" / config.profile
-    print(f"profile {config.profile} (site {site.name}): model {config.model}, data {config.data}", flush=True)
-    result = kt.train(config, output_dir, work_dir=site.work_dir, force=args.force, resume=not args.no_resume,
-                      progress=args.progress)
-    print(result.summary(), flush=True)
-    if not result.completed and str(result.metrics.get("stop_reason", "")).startswith("signal"):
-        return 143  # stopped by SIGTERM (Slurm's time limit or scancel): the usual 128 + 15
+    train_profile(args.site, profile=args.profile, data=args.data, program_args=args.program_args,
+                  nproc=args.nproc)
+    return 0
+
+
+def _program(args: argparse.Namespace) -> int:
+    from kit import program
+
+    if args.action == "write":
+        print(f"wrote {program.write_program()} from {program.LESSON.name}")
+    else:
+        program.check_program()
+        print(f"{program.PROGRAM.name} matches the program cells of {program.LESSON.name}")
     return 0
 
 
@@ -479,25 +478,17 @@ def _register_train(sub: argparse._SubParsersAction) -> None:
     from kit.bleu import TOKENIZERS
 
     p = _cmd(sub, "train", _train,
-             "fine-tune a seq2seq model (the Slurm job's program): writes the model, metrics.json, samples.txt")
+             "run bart_finetuning.py with a training profile's arguments, in the site's work folder")
     p.add_argument("--profile", default=None,
-                   help="workshop | smoke | quality (default: the site's [train] profile, with its model and data)")
-    p.add_argument("--config", default=None, help="TOML file of training settings (kit.train.TrainConfig fields)")
-    p.add_argument("--output-dir", default=None, help="run folder (default: <site work_dir>/runs/<profile>)")
-    p.add_argument("--data", default=None,
-                   help="sample | hub:mutiyama/alt | alt:DIR | DIR with train.en/train.ja/dev.en/dev.ja")
-    p.add_argument("--model", default=None, help="hub id, local folder, or 'tiny' (built here from the corpus)")
-    p.add_argument("--target-tokenizer", default=None, help="separate tokenizer for the Japanese labels")
-    p.add_argument("--max-minutes", type=float, default=None, help="wall-clock budget; a checkpoint is kept")
-    p.add_argument("--epochs", type=float, default=None, help="passes over the training data")
-    p.add_argument("--max-steps", type=int, default=None, help="optimizer steps (overrides --epochs)")
-    p.add_argument("--batch-size", type=int, default=None, help="examples per step")
-    p.add_argument("--lr", type=float, default=None, help="learning rate")
-    p.add_argument("--site", default=None, help="site profile (default: $KIT_SITE or 'default')")
-    p.add_argument("--force", action="store_true", help="start over even if the run folder holds a run")
-    p.add_argument("--no-resume", action="store_true", help="do not resume from the newest checkpoint")
-    p.add_argument("--progress", choices=("auto", "bar", "log", "none"), default="auto",
-                   help="tqdm bar, plain log lines, or auto (bar on a terminal, lines in a job log)")
+                   help="workshop | smoke | quality (default: the site's [train] profile)")
+    p.add_argument("--data", default=None, help="folder with train/dev[/test].{en,ja} instead of the profile's data")
+    p.add_argument("--nproc", type=int, default=1, help="processes (torchrun; one per GPU)")
+    p.add_argument("--site", default=None, help="site profile (default: $KIT_SITE or 'local')")
+    p.add_argument("program_args", nargs=argparse.REMAINDER,
+                   help="more options for the program after --, e.g. -- --output_dir runs/try1 --num_train_epochs 3")
+
+    p = _cmd(sub, "program", _program, "write bart_finetuning.py from lesson 02, or check that they agree")
+    p.add_argument("action", choices=("write", "check"))
 
     p = _cmd(sub, "translate", _translate, "translate English sentences with a trained run (one line per input)")
     p.add_argument("--model", required=True, help="run folder, checkpoint folder, model folder or hub id")

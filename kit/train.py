@@ -117,3 +117,23 @@ def load_run(run_dir: str | os.PathLike[str]) -> RunSummary:
     samples_path = run / SAMPLES_FILE
     samples = parse_samples(samples_path.read_text(encoding="utf-8")) if samples_path.is_file() else []
     return RunSummary(run, metrics, samples)
+
+
+def train_profile(site: str | None = None, *, profile: str | None = None, data: str | None = None,
+                  program_args: Sequence[str] = (), nproc: int = 1) -> None:
+    """``python -m kit train``: the program with a profile's arguments, in the site's work folder.
+
+    Without ``--output_dir`` among ``program_args`` the run goes to ``runs/<profile>-<timestamp>``.
+    """
+    from kit.profiles import program_args as profile_args
+    from kit.runs import RUNS_DIR, run_name
+    from kit.sites import load_site
+
+    cfg = load_site(site)
+    name = profile or cfg.train.profile
+    extra = [a for a in program_args if a != "--"]
+    args = profile_args(name, cfg.work_dir, data=data, relative_to=cfg.work_dir)
+    if "--output_dir" not in extra:
+        extra += ["--output_dir", f"{RUNS_DIR}/{run_name(name)}"]
+    print(f"profile {name} (site {cfg.name}), in {cfg.work_dir}", flush=True)
+    run_program([*args, *extra], cwd=cfg.work_dir, nproc=nproc)
