@@ -110,7 +110,7 @@ def load_model(name):
 class TimeBudget(TrainerCallback):
     """Stop with a checkpoint after `minutes`, or when Slurm sends SIGTERM (--time reached, scancel).
 
-    The same command, submitted again, resumes from that checkpoint.
+    Run again with the same --output_dir, and training resumes from that checkpoint.
     """
 
     def __init__(self, minutes):
@@ -184,8 +184,8 @@ def main(argv=None):
     trainer = make_trainer(training_args, tokenizer, model, tokenized, [budget])
     metrics = train(trainer)
     if budget.stopped:
-        print(f"stopped ({budget.stopped}) at step {trainer.state.global_step}: "
-              "submit the same command again to resume from the checkpoint", flush=True)
+        print(f"stopped ({budget.stopped}) at step {trainer.state.global_step}: to go on from its checkpoint, "
+              f"run again with --output_dir {training_args.output_dir}", flush=True)
         return metrics
     trainer.save_model()  # the model and tokenizer, for from_pretrained(output_dir)
     scores, outputs = translate_and_score(trainer, tokenizer, pairs, tokenized, args)

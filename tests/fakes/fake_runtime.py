@@ -60,7 +60,8 @@ def main(prog: str, args: list[str]) -> None:
         fatal(FAILURES[failure].format(user=os.environ.get("USER", "user")))
     flags, pos = split(rest)
     if verb == "pull":
-        dest, ref = pos
+        # `pull URI` names the image after the URI as the real runtimes do: docker://org/name:tag -> name_tag.sif
+        dest, ref = pos if len(pos) == 2 else (pos[0].rsplit("/", 1)[-1].replace(":", "_") + ".sif", pos[0])
         if os.path.exists(dest) and "--force" not in flags:
             fatal(f'FATAL:   Image file already exists: "{dest}" - will not overwrite')
         with open(dest, "w", encoding="utf-8") as fh:

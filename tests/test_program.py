@@ -1,0 +1,172 @@
+"""The participant's program, bart_finetuning.py: one source with lesson 02, standalone, correct.
+
+The program runs in fresh processes whose ``kit`` is a poisoned stand-in (importing it fails): it must
+need nothing but the stdlib, torch, transformers, datasets, sacrebleu and huggingface_hub.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kit import program
+from kit.data import Corpus, load_corpus
+from kit.model import TinySettings, make_tiny_bart
+from kit.sites import PROJECT_ROOT
+
+PROGRAM = PROJECT_ROOT / "bart_finetuning.py"
+TINY = TinySettings(vocab_size=600, d_model=64, layers=1, heads=2, ffn_dim=128, dropout=0.0)
+
+
+def load_program_module():
+    """The program as a module (its main() is behind the __main__ guard)."""
+    spec = importlib.util.spec_from_file_location("bart_finetuning", PROGRAM)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def write_pairs(folder: Path, pairs: list[tuple[str, str]], splits=("train", "dev", "test")) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for split in splits:
+        (folder / f"{split}.en").write_text("".join(en + "\n" for en, _ in pairs), encoding="utf-8")
+        (folder / f"{split}.ja").write_text("".join(ja + "\n" for _, ja in pairs), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def overfit(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """32 sample pairs as train = dev = test, and a tiny BART whose tokenizer was trained on them."""
+    root = tmp_path_factory.mktemp("overfit")
+    pairs = load_corpus("sample").train[:32]
+    data = write_pairs(root / "data", pairs)
+    model = make_tiny_bart(root / "model", Corpus(pairs, pairs, pairs, source="32 pairs"), TINY)
+    return data, model
+
+
+def run_program(args: list[str], cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """``python bart_finetuning.py ARGS`` with a ``kit`` that cannot be imported."""
+    poison = cwd / "poison"
+    poison.mkdir(exist_ok=True)
+    (poison / "kit.py").write_text("raise ImportError('bart_finetuning.py must not import kit')\n")
+    env = {**os.environ, "PYTHONPATH": str(poison), "HF_HUB_OFFLINE": "1"}
+    return subprocess.run([sys.executable, str(PROGRAM), *args], cwd=cwd, env=env, text=True,
+                          capture_output=True, timeout=timeout)
+
+
+def test_program_file_is_generated_from_lesson_02() -> None:
+    program.check_program()
+    assert PROGRAM.read_text(encoding="utf-8") == program.render_program()
+    assert "import kit" not in PROGRAM.read_text(encoding="utf-8")
+    assert len(PROGRAM.read_text(encoding="utf-8").splitlines()) <= 200
+
+
+@pytest.mark.parametrize("side", ["program", "lesson"])
+def test_a_change_on_either_side_fails_naming_the_lesson_cell(tmp_path: Path, side: str) -> None:
+    lesson, prog = tmp_path / "02-program.md", tmp_path / "bart_finetuning.py"
+    shutil.copy(program.LESSON, lesson)
+    shutil.copy(PROGRAM, prog)
+    target = prog if side == "program" else lesson
+    text = target.read_text(encoding="utf-8")
+    old = "    collator = DataCollatorForSeq2Seq(tokenizer, model=model, label_pad_token_id=-100)"
+    assert text.count(old) == 1
+    target.write_text(text.replace(old, old.replace("-100", "-99")), encoding="utf-8")
+    with pytest.raises(program.ProgramDrift) as err:
+        program.check_program(lesson, prog)
+    message = str(err.value)
+    assert "「`Seq2SeqTrainer` を組み立てて学習する」" in message and "code cell" in message
+    assert "make program" in message and "-99" in message
+
+
+def test_program_passes_vermin_for_python_3_8() -> None:
+    vermin = Path(sys.executable).with_name("vermin")
+    proc = subprocess.run([str(vermin), "-t=3.8-", "--no-tips", "--violations", str(PROGRAM)], text=True,
+                          capture_output=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("spelling", ["--eval_strategy", "--evaluation_strategy"])
+def test_both_eval_strategy_spellings(spelling: str) -> None:
+    prog = load_program_module()
+    _, training_args = prog.parse_args([spelling, "steps", "--eval_steps", "7", "--output_dir", "x"])
+    strategy = getattr(training_args, prog.EVAL)
+    assert getattr(strategy, "value", strategy) == "steps" and training_args.eval_steps == 7
+
+
+def test_workshop_defaults_and_command_line_wins() -> None:
+    prog = load_program_module()
+    args, training_args = prog.parse_args([])
+    assert (training_args.learning_rate, training_args.num_train_epochs) == (5e-5, 1.0)
+    assert training_args.per_device_train_batch_size == 16 and args.max_length == 120
+    assert args.model_name_or_path == "facebook/bart-base" and args.data_dir is None
+    _, changed = prog.parse_args(["--learning_rate", "1e-3", "--output_dir", "mine"])
+    assert changed.learning_rate == 1e-3 and changed.output_dir == "mine"
+
+
+def test_bad_data_folder_says_which_file_and_what_is_needed(tmp_path: Path, overfit: tuple[Path, Path]) -> None:
+    data, model = overfit
+    broken = write_pairs(tmp_path / "broken", load_corpus("sample").train[:4], splits=("train",))
+    proc = run_program(["--model_name_or_path", str(model), "--data_dir", str(broken)], tmp_path)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert f"{broken / 'dev.en'} not found" in proc.stderr and "train.en/.ja and dev.en/.ja" in proc.stderr
+    write_pairs(broken, load_corpus("sample").train[:4], splits=("dev",))
+    (broken / "dev.ja").write_text("一\n", encoding="utf-8")
+    proc = run_program(["--model_name_or_path", str(model), "--data_dir", str(broken)], tmp_path)
+    assert "has 4 lines but" in proc.stderr and "dev.ja has 1" in proc.stderr
+
+
+def test_missing_model_folder_is_not_taken_for_a_hub_id(tmp_path: Path, overfit: tuple[Path, Path]) -> None:
+    data, _ = overfit
+    proc = run_program(["--model_name_or_path", "./no-such-model", "--data_dir", str(data)], tmp_path)
+    assert proc.returncode == 1 and "no model folder ./no-such-model" in proc.stderr
+    assert "Traceback" not in proc.stderr and "huggingface.co" not in proc.stderr
+
+
+def test_overfits_32_pairs_to_bleu_100_then_refuses_to_overwrite(tmp_path: Path, overfit: tuple[Path, Path]) -> None:
+    # An under-trained model may emit one constant sentence; memorising 32 pairs shows that the whole
+    # chain (tokenizer, text_target labels, -100 padding, generation, decoding, BLEU) is right.
+    data, model = overfit
+    args = ["--model_name_or_path", str(model), "--data_dir", str(data), "--output_dir", "run",
+            "--max_steps", "400", "--per_device_train_batch_size", "8", "--learning_rate", "3e-3",
+            "--eval_strategy", "no", "--save_strategy", "no", "--logging_steps", "100", "--max_length", "64"]
+    proc = run_program(args, tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = tmp_path / "run"
+    metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    assert metrics["bleu"] > 99.0, metrics
+    assert metrics["test_sentences"] == 32 and "tok:none" in metrics["bleu_signature"]
+    assert metrics["world_size"] == 1 and metrics["resumed_from"] is None
+    samples = (out / "samples.txt").read_text(encoding="utf-8")
+    assert samples.count("入力: ") == samples.count("正解: ") == samples.count("生成文: ") == 10
+    history = json.loads((out / "trainer_state.json").read_text(encoding="utf-8"))["log_history"]
+    assert [h["step"] for h in history if "loss" in h] == [100, 200, 300, 400]
+    assert (out / "test_predictions.txt").read_text(encoding="utf-8").splitlines() == \
+        (out / "test_references.txt").read_text(encoding="utf-8").splitlines()
+    before = (out / "metrics.json").read_bytes()
+    again = run_program(args, tmp_path)
+    assert again.returncode == 1 and "holds a finished run" in again.stderr
+    assert (out / "metrics.json").read_bytes() == before
+
+
+def test_time_budget_stops_with_a_checkpoint_and_the_same_command_resumes(tmp_path: Path,
+                                                                          overfit: tuple[Path, Path]) -> None:
+    data, model = overfit
+    args = ["--model_name_or_path", str(model), "--data_dir", str(data), "--output_dir", "run",
+            "--max_steps", "12", "--per_device_train_batch_size", "8", "--logging_steps", "1",
+            "--eval_strategy", "no", "--max_length", "64"]
+    first = run_program([*args, "--max_minutes", "0.000001"], tmp_path)
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert "stopped (time budget) at step 1" in first.stdout and (tmp_path / "run" / "checkpoint-1").is_dir()
+    assert not (tmp_path / "run" / "metrics.json").exists()
+    second = run_program(args, tmp_path)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert "run again with --output_dir run" in first.stdout and "resuming from run/checkpoint-1" in second.stdout
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text(encoding="utf-8"))
+    assert metrics["resumed_from"] == "run/checkpoint-1" and metrics["global_step"] == 12

@@ -1,0 +1,149 @@
+"""The training job on the real one-node Slurm: the README's recipe verbatim, a time limit and resume, torchrun.
+
+Fakes only for what cannot exist here: ``singularity`` (tests/fakes: ``exec`` runs on the host) and the
+Hugging Face hub (a pre-filled offline cache, tests/fakes/hub.py). The program itself is never faked.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kit import job as training
+from kit import slurm
+from kit.data import load_corpus
+from kit.model import TinySettings, make_tiny_bart
+from kit.profiles import site_program_args
+from kit.sites import PROJECT_ROOT, load_site
+
+try:  # tests/ as a package (python -m pytest from the project root) or as a plain folder on sys.path
+    from tests.fakes.hub import make_fake_hub
+    from tests.slurm_fixtures import slurm_cluster
+except ImportError:  # pragma: no cover
+    from fakes.hub import make_fake_hub
+    from slurm_fixtures import slurm_cluster
+
+__all__ = ["slurm_cluster"]  # the fixture pytest must see here
+FAKES = PROJECT_ROOT / "tests" / "fakes"
+SAMPLE = PROJECT_ROOT / "kit" / "sample_data"
+
+
+def readme_cluster_block() -> list[str]:
+    """The lines of the console block in the README's cluster section."""
+    text = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## On the cluster (participants)"):]
+    block = re.search(r"```console\n(.*?)```", section, re.S)
+    assert block, "the README's cluster section has no console block"
+    return [line for line in block.group(1).splitlines() if line.strip()]
+
+
+def wait_done(job_id: str, timeout: float = 600) -> slurm.JobStatus:
+    return slurm.wait(job_id, timeout=timeout, follow=False, raise_on_failure=False, poll=1.0)
+
+
+@pytest.mark.slurm
+def test_readme_cluster_recipe_verbatim(slurm_cluster: None, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    tiny = make_tiny_bart(tmp_path / "tiny", load_corpus("sample"),
+                          TinySettings(vocab_size=1000, d_model=64, layers=1, heads=2, ffn_dim=128))
+    make_fake_hub(home / ".cache" / "huggingface", tiny, SAMPLE)
+    env = {**os.environ, "HOME": str(home), "HF_HOME": str(home / ".cache" / "huggingface"), "HF_HUB_OFFLINE": "1",
+           "PATH": os.pathsep.join([str(FAKES), str(Path(sys.executable).parent), os.environ["PATH"]]),
+           "FAKE_CONTAINER_LOG": str(tmp_path / "runtime.jsonl"), "USER": os.environ.get("USER", "root")}
+    lines = [line.replace("<this repository>", str(PROJECT_ROOT)) for line in readme_cluster_block()]
+    script = "set -euo pipefail\n" + "\n".join(lines) + "\n"
+    proc = subprocess.run(["bash", "-c", script], cwd=home, env=env, text=True, capture_output=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    job_id = re.search(r"Submitted batch job (\d+)", proc.stdout).group(1)
+    clone = home / "workshop2024"
+    assert (clone / "env.sif").is_file() and (clone / "transformers-pytorch-gpu_4.35.2.sif").is_file()
+    status = wait_done(job_id)
+    log = clone / "logs" / f"bart-finetune-{job_id}.log"
+    err = clone / "logs" / f"bart-finetune-{job_id}.err"
+    assert status.state == "COMPLETED", err.read_text()[-3000:] if err.exists() else status
+    run = clone / "runs" / f"job-{job_id}"
+    for name in ("metrics.json", "samples.txt", "trainer_state.json", "test_predictions.txt"):
+        assert (run / name).is_file(), name
+    metrics = json.loads((run / "metrics.json").read_text(encoding="utf-8"))
+    assert metrics["test_sentences"] == 100 and metrics["world_size"] == 1 and "BLEU" in log.read_text()
+    calls = [json.loads(line)["argv"] for line in (tmp_path / "runtime.jsonl").read_text().splitlines()]
+    assert ["singularity", "exec", "--nv", "env.sif", "python3", "bart_finetuning.py"] in calls
+
+
+def ci_site(work: Path, **slurm_values: object):
+    return load_site("ci", overrides={"work_dir": str(work), "slurm": slurm_values})
+
+
+@pytest.mark.slurm
+def test_job_at_its_time_limit_checkpoints_and_a_resubmission_resumes(slurm_cluster: None, tmp_path: Path) -> None:
+    site = ci_site(tmp_path / "work", time="1")
+    training.install_program(site)
+    base = site_program_args(site)
+    # More steps than a minute allows: Slurm ends the job at its 1-minute limit with SIGTERM.
+    training.write_train_script(site, program_args=[*base, "--max_steps", "100000", "--logging_steps", "20",
+                                                    "--save_strategy", "no", "--eval_strategy", "no"])
+    first = training.submit_training(site)
+    status = wait_done(first.id, timeout=240)
+    assert status.state == "TIMEOUT", status
+    run = site.work_dir / "runs" / f"job-{first.id}"
+    log = (site.work_dir / "logs" / f"bart-finetune-{first.id}.log").read_text()
+    assert f"run again with --output_dir runs/job-{first.id}" in log, log[-2000:]
+    checkpoint = max(run.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
+    step = int(checkpoint.name.split("-")[1])
+    assert step > 0 and not (run / "metrics.json").exists()
+    again = ci_site(tmp_path / "work", time="00:10:00")
+    training.write_train_script(again, force=True, program_args=[
+        *base, "--max_steps", str(step + 10), "--logging_steps", "5", "--save_strategy", "no",
+        "--eval_strategy", "no", "--output_dir", f"runs/job-{first.id}"])
+    second = training.submit_training(again)
+    assert wait_done(second.id).state == "COMPLETED"
+    metrics = json.loads((run / "metrics.json").read_text(encoding="utf-8"))
+    assert metrics["resumed_from"] == f"runs/job-{first.id}/{checkpoint.name}"
+    assert metrics["global_step"] == step + 10
+
+
+@pytest.mark.slurm
+def test_two_gpu_site_launches_torchrun_and_trains_with_world_size_2(slurm_cluster: None, tmp_path: Path) -> None:
+    site = ci_site(tmp_path / "work", gpus="tesla:2", time="00:10:00")
+    training.install_program(site)
+    args = [*site_program_args(site), "--max_steps", "8", "--eval_strategy", "no", "--save_strategy", "no"]
+    written = training.write_train_script(site, program_args=args)
+    text = written.path.read_text()
+    assert "#SBATCH --gpus tesla:2" in text and "torchrun --nproc_per_node 2 bart_finetuning.py" in text
+    submitted = training.submit_training(site)
+    status = wait_done(submitted.id)
+    err = site.work_dir / "logs" / f"bart-finetune-{submitted.id}.err"
+    assert status.state == "COMPLETED", err.read_text()[-3000:]
+    metrics = json.loads((site.work_dir / "runs" / f"job-{submitted.id}" / "metrics.json").read_text())
+    assert metrics["world_size"] == 2 and metrics["global_step"] == 8 and metrics["test_sentences"] == 100
+
+
+def test_committed_train_sbatch_is_the_workshop_script() -> None:
+    expected = slurm.render_script(training.train_job(load_site("ie-ryukyu")))
+    assert (PROJECT_ROOT / "train.sbatch").read_text(encoding="utf-8") == expected
+    assert expected.rstrip().endswith("\nsingularity exec --nv env.sif python3 bart_finetuning.py")
+    assert (PROJECT_ROOT / "logs" / ".gitkeep").is_file()
+
+
+def test_an_edited_train_sbatch_is_kept_and_the_difference_shown(tmp_path: Path) -> None:
+    site = ci_site(tmp_path / "work")
+    first = training.write_train_script(site)
+    assert not first.kept
+    edited = first.path.read_text().replace("--time 00:15:00", "--time 00:20:00")
+    first.path.write_text(edited)
+    second = training.write_train_script(site)
+    assert second.kept and "-#SBATCH --time 00:15:00" in second.diff and "+#SBATCH --time 00:20:00" in second.diff
+    assert first.path.read_text() == edited
+    assert not training.write_train_script(site, force=True).kept and "00:15:00" in first.path.read_text()
+
+
+@pytest.mark.parametrize(("gpus", "count"), [("tesla:1", 1), ("tesla:2", 2), ("4", 4), ("tesla", 1), ("", 0)])
+def test_gpu_count(gpus: str, count: int) -> None:
+    assert training.gpu_count(gpus) == count
