@@ -48,6 +48,7 @@ WORKSHOP = ["--learning_rate", "5e-5", "--num_train_epochs", "1", "--per_device_
             "--save_total_limit", "2", "--logging_steps", "50", "--predict_with_generate", "true",
             "--report_to", "none", "--output_dir", "runs/job-" + os.environ.get("SLURM_JOB_ID", "local"),
             "--disable_tqdm", str(not sys.stderr.isatty()),  # a job log gets plain lines, not progress bars
+            "--use_cpu", str(not torch.cuda.is_available()),  # on CPUs too, torchrun then trains as one (gloo)
             "--dataloader_pin_memory", str(torch.cuda.is_available()), "--ddp_find_unused_parameters", "false"]
 
 # transformers 4.41 renamed --evaluation_strategy to --eval_strategy; the workshop image has 4.35. Take both.
@@ -109,9 +110,7 @@ def load_model(name):
 
 class TimeBudget(TrainerCallback):
     """Stop with a checkpoint after `minutes`, or when Slurm sends SIGTERM (--time reached, scancel).
-
-    Run again with the same --output_dir, and training resumes from that checkpoint.
-    """
+    Run again with the same --output_dir, and training resumes from that checkpoint."""
 
     def __init__(self, minutes):
         self.deadline = time.monotonic() + minutes * 60 if minutes > 0 else None
