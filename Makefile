@@ -11,7 +11,7 @@ SITE    ?= local
 OUT     ?= build/slides
 LESSONS ?=
 
-.PHONY: help setup slides slides-fast check sync-check sync test lessons-ci slurm-up slurm-down bench lint clean \
+.PHONY: help setup slides slides-fast check sync-check sync program test lessons-ci slurm-up slurm-down bench lint clean \
 	doctor env-def pins-check
 
 help: ## list the targets
@@ -29,8 +29,12 @@ slides-fast: setup ## render the decks from the sources without executing (quick
 
 check: setup slurm-up sync-check lessons-ci test ## everything CI runs: pairing, lessons on Slurm (ci), decks, pytest
 
-sync-check: ## fail if a slides/*.md and its notebooks/*.ipynb differ
+sync-check: ## fail if a slides/*.md and its notebooks/*.ipynb differ, or bart_finetuning.py and lesson 02
 	$(PY) -m kit lessons check
+	$(PY) -m kit program check
+
+program: ## regenerate bart_finetuning.py from lesson 02's cells tagged "program"
+	$(PY) -m kit program write
 
 sync: ## pair new lessons and bring notebooks in line with slides (jupytext --sync)
 	.venv/bin/jupytext --sync slides/*.md

@@ -44,3 +44,19 @@ def test_cli_and_mismatched_lines(tmp_path: Path) -> None:
     short.write_text("一 行 だけ 。\n", encoding="utf-8")
     with pytest.raises(DataError, match="has 1 lines but"):
         bleu_files(short, FIXTURE / "ref.ja")
+
+
+@pytest.mark.parametrize("tokenize", ["none", "char", "13a"])
+def test_local_evaluate_metric_equals_sacrebleu_offline(tokenize: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import evaluate
+    import sacrebleu
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # evaluate.load of a path must not touch the hub
+    hyps = (FIXTURE / "hyp.ja").read_text(encoding="utf-8").splitlines()
+    refs = (FIXTURE / "ref.ja").read_text(encoding="utf-8").splitlines()
+    metric = evaluate.load(str(PROJECT_ROOT / "metrics" / "sacrebleu_bleu"))
+    result = metric.compute(predictions=hyps, references=[[r] for r in refs], tokenize=tokenize)
+    expected = sacrebleu.corpus_bleu(hyps, [refs], tokenize=tokenize)
+    assert result["score"] == pytest.approx(expected.score) and 0 < result["score"] < 100
+    assert result["bleu"] == pytest.approx(expected.score / 100)
+    assert f"tok:{tokenize}" in result["signature"]

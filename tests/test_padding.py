@@ -1,4 +1,4 @@
-"""Batches: dynamic padding with -100 labels (the kit) vs pad-to-120 with pad-id labels (the original)."""
+"""Batches: dynamic padding with -100 labels (the program) vs pad-to-120 with pad-id labels (the original)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from kit.data import load_corpus
 from kit.errors import TrainError
 from kit.model import Seq2SeqBundle, load_model, make_tiny_bart, translate
-from kit.train import compare_padding, make_batch, show_tokenization
+from kit.padding import compare_padding, make_batch
 
 
 @pytest.fixture(scope="module")
@@ -44,10 +44,7 @@ def test_original_batch_pads_to_max_length_with_pad_id(tiny: Seq2SeqBundle) -> N
     assert (batch["labels"] == tiny.tokenizer.pad_token_id).sum() > 150 and not (batch["labels"] == -100).any()
 
 
-def test_show_tokenization_and_compare_padding(tiny: Seq2SeqBundle) -> None:
-    text = show_tokenization(tiny, PAIRS[0])
-    assert "attention_mask" in text and "labels" in text and "input tokens" in text
-    assert "x -100" in show_tokenization(tiny, PAIRS) and "120" in show_tokenization(tiny, PAIRS, original=True)
+def test_compare_padding_measures_both_ways_on_the_same_steps(tiny: Seq2SeqBundle) -> None:
     result = compare_padding(tiny, load_corpus("sample").train[:200], steps=4, batch_size=8, learning_rate=3e-3)
     assert result.original.samples == result.kit.samples == 32
     assert result.original.padding_share > 0.7 > result.kit.padding_share
