@@ -7,19 +7,17 @@
 
   python3 bart_finetuning.py                              # facebook/bart-base on ALT, the workshop's settings
   python3 bart_finetuning.py --model_name_or_path DIR --data_dir DIR   # a local model and text files
-  torchrun --nproc_per_node 2 bart_finetuning.py          # two GPUs (DDP), the same options
-  python3 bart_finetuning.py --help                       # every option
+  torchrun --nproc_per_node 2 bart_finetuning.py          # two GPUs (DDP), the same options (--help lists all)
 """
 import inspect, json, os, signal, sys, time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-import datasets
 import numpy as np
 import sacrebleu
 import torch
-from datasets import Dataset, DatasetDict, load_dataset
+from datasets import Dataset, DatasetDict, disable_progress_bars, load_dataset
 from huggingface_hub import snapshot_download
 from transformers import (AutoModelForSeq2SeqLM, AutoTokenizer, DataCollatorForSeq2Seq, HfArgumentParser,
                           Seq2SeqTrainer, Seq2SeqTrainingArguments, TrainerCallback)
@@ -51,13 +49,16 @@ WORKSHOP = ["--learning_rate", "5e-5", "--num_train_epochs", "1", "--per_device_
             "--use_cpu", str(not torch.cuda.is_available()),  # on CPUs too, torchrun then trains as one (gloo)
             "--dataloader_pin_memory", str(torch.cuda.is_available()), "--ddp_find_unused_parameters", "false"]
 
-# transformers 4.41 renamed --evaluation_strategy to --eval_strategy; the workshop image has 4.35. Take both.
-EVAL = "eval_strategy" if "eval_strategy" in inspect.signature(Seq2SeqTrainingArguments).parameters \
-    else "evaluation_strategy"
+# Renamed options (the workshop image has transformers 4.35): --evaluation_strategy became --eval_strategy in
+# 4.41, and --group_by_length true (batches of similar lengths: less padding) became --train_sampling_strategy.
+NEW = inspect.signature(Seq2SeqTrainingArguments).parameters
+EVAL = "eval_strategy" if "eval_strategy" in NEW else "evaluation_strategy"
+GROUP = ["--train_sampling_strategy", "group_by_length"] if "train_sampling_strategy" in NEW else \
+    ["--group_by_length", "true"]
 
 
 def parse_args(argv=None):
-    argv = WORKSHOP + list(sys.argv[1:] if argv is None else argv)
+    argv = WORKSHOP + GROUP + list(sys.argv[1:] if argv is None else argv)
     argv = ["--" + EVAL if a in ("--eval_strategy", "--evaluation_strategy") else a for a in argv]
     return HfArgumentParser((Arguments, Seq2SeqTrainingArguments)).parse_args_into_dataclasses(args=argv)
 
@@ -173,7 +174,7 @@ def main(argv=None):
     args, training_args = parse_args(argv)
     if training_args.disable_tqdm:
         disable_progress_bar()
-        datasets.disable_progress_bars()
+        disable_progress_bars()
     if Path(training_args.output_dir, "metrics.json").is_file():
         sys.exit(f"error: {training_args.output_dir} holds a finished run: pass another --output_dir")
     pairs = load_pairs(args)
