@@ -17,12 +17,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Callable, Optional  # noqa: UP035 (Python 3.8, see Handler)
 
-from kit.errors import KitError
+from kit.errors import ExitStatus, KitError
 
 # typing's Callable and Optional, not `collections.abc.Callable[..., int | None]`: an alias
 # is evaluated at import time, and the training job imports this module on the workshop
 # image's Python 3.8.
 Handler = Callable[[argparse.Namespace], Optional[int]]  # noqa: UP006, UP035, UP045
+#: The one wording of the default site (kit.sites.site_name: $KIT_SITE, else local).
+SITE_HELP = "site profile (default: $KIT_SITE, else 'local')"
 
 
 def _cmd(sub: argparse._SubParsersAction, name: str, handler: Handler, help: str) -> argparse.ArgumentParser:
@@ -74,7 +76,7 @@ def _lessons_list(args: argparse.Namespace) -> int:
 def _register_lessons(sub: argparse._SubParsersAction) -> None:
     p = _cmd(sub, "slides", _slides, "execute lessons and render their Marp decks (HTML, optionally PDF)")
     p.add_argument("lessons", nargs="*", help="lesson names such as 00-intro (default: all)")
-    p.add_argument("--site", default=None, help="site profile for execution (default: $KIT_SITE or 'local')")
+    p.add_argument("--site", default=None, help=SITE_HELP + " for execution")
     p.add_argument("--out", default="build/slides", help="output folder (default: build/slides)")
     p.add_argument("--pdf", action="store_true", help="also render PDF (needs Chromium)")
     p.add_argument("--no-exec", action="store_true", help="render the source without executing (quick edits)")
@@ -94,16 +96,10 @@ def _register_lessons(sub: argparse._SubParsersAction) -> None:
 # --- sites -------------------------------------------------------------------
 
 
-def _sites_show(args: argparse.Namespace) -> int:
-    from kit.sites import available_sites, load_site
+def _sites_show(args: argparse.Namespace) -> None:
+    from kit import sites
 
-    if args.name is None:
-        for name in available_sites():
-            print(f"{name}\t{load_site(name).description}")
-        return 0
-    site = load_site(args.name)
-    print(site)
-    return 0
+    print(sites.describe(args.name))
 
 
 def _register_sites(sub: argparse._SubParsersAction) -> None:
@@ -114,60 +110,48 @@ def _register_sites(sub: argparse._SubParsersAction) -> None:
 # --- slurm (kit.slurm) ---------------------------------------------------------
 
 
-def _slurm_script(args: argparse.Namespace) -> int:
-    from kit import slurm
-    from kit.sites import load_site
-
-    spec = slurm.hello_spec() if args.kind == "hello" else slurm.train_spec(load_site(args.site))
-    if args.out is None:
-        print(slurm.render_script(spec), end="")
-    else:
-        print(f"wrote {slurm.write_script(spec, args.out, force=args.force)}")
-    return 0
-
-
-def _slurm_submit(args: argparse.Namespace) -> int:
+def _slurm_script(args: argparse.Namespace) -> None:
     from kit import slurm
 
-    job = slurm.submit(args.script, site=args.site, cwd=args.cwd)
-    print(f"submitted {job}\n  script: {job.script}\n  output: {job.stdout}\n  error:  {job.stderr}")
-    return 0
+    spec = slurm.workshop_spec(args.kind, site=args.site, program_args=args.program_args)
+    _emit(slurm.render_script(spec), args.out, lambda: slurm.write_script(spec, args.out, force=args.force))
 
 
-def _slurm_status(args: argparse.Namespace) -> int:
+def _slurm_submit(args: argparse.Namespace) -> None:
+    from kit import slurm
+
+    print(slurm.submit(args.script, site=args.site, cwd=args.cwd).describe())
+
+
+def _slurm_status(args: argparse.Namespace) -> None:
     from kit import slurm
 
     print(f"{args.job}: {slurm.status(args.job)}")
-    return 0
 
 
-def _slurm_wait(args: argparse.Namespace) -> int:
+def _slurm_wait(args: argparse.Namespace) -> None:
     from kit import slurm
 
     slurm.wait(args.job, timeout=args.timeout, follow=not args.no_follow)
-    return 0
 
 
-def _slurm_cancel(args: argparse.Namespace) -> int:
+def _slurm_cancel(args: argparse.Namespace) -> None:
     from kit import slurm
 
     slurm.cancel(args.job)
     print(f"cancelled {args.job}")
-    return 0
 
 
-def _slurm_logs(args: argparse.Namespace) -> int:
+def _slurm_logs(args: argparse.Namespace) -> None:
     from kit import slurm
 
     print(slurm.logs(args.job, lines=args.lines))
-    return 0
 
 
-def _slurm_queue(args: argparse.Namespace) -> int:
+def _slurm_queue(args: argparse.Namespace) -> None:
     from kit import slurm
 
     print(slurm.queue(all_users=args.all))
-    return 0
 
 
 def _register_slurm(sub: argparse._SubParsersAction) -> None:
@@ -176,12 +160,15 @@ def _register_slurm(sub: argparse._SubParsersAction) -> None:
     ssub = sp.add_subparsers(dest="slurm_cmd", required=True)
     p = _cmd(ssub, "script", _slurm_script, "print or write the workshop's train.sbatch or hello script")
     p.add_argument("kind", choices=["train", "hello"])
-    p.add_argument("--site", default=None, help="site profile for the #SBATCH values (default: $KIT_SITE)")
+    p.add_argument("--site", default=None, help=SITE_HELP + " for the #SBATCH values")
     p.add_argument("-o", "--out", default=None, help="write to this file instead of printing")
     p.add_argument("--force", action="store_true", help="overwrite a different existing file")
+    p.add_argument("--args", dest="program_args", nargs=argparse.REMAINDER, default=[], metavar="ARG",
+                   help="train: everything after --args is appended to the program in the exec line "
+                        "(e.g. --args --max-minutes 30); give it last")
     p = _cmd(ssub, "submit", _slurm_submit, "submit a batch script (sbatch --parsable; makes its log folders)")
     p.add_argument("script")
-    p.add_argument("--site", default=None, help="site profile: picks Slurm or the local executor")
+    p.add_argument("--site", default=None, help=SITE_HELP + ": picks Slurm or the local executor")
     p.add_argument("--cwd", default=None, help="folder to submit from (default: current)")
     p = _cmd(ssub, "status", _slurm_status, "show a job's state")
     p.add_argument("job", help="job id (local-N for the local executor)")
@@ -207,25 +194,29 @@ def _site_arg(args: argparse.Namespace):  # noqa: ANN202 - returns kit.sites.Sit
     return load_site(args.site)
 
 
-def _container_pull(args: argparse.Namespace) -> int:
+def _emit(text: str, out: str | None, write: Callable[[], Path]) -> None:
+    """Print ``text``, or (with ``--out``) write it and print where."""
+    if out is None:
+        print(text, end="" if text.endswith("\n") else "\n")
+    else:
+        print(f"wrote {write()}")
+
+
+def _container_pull(args: argparse.Namespace) -> None:
     from kit import container
 
-    result = container.pull(args.ref, args.dir, site=_site_arg(args), force=args.force, name=args.name,
-                            check_space=not args.no_space_check)
-    print(result)
-    return 0
+    print(container.pull(args.ref, args.dir, site=_site_arg(args), force=args.force, name=args.name,
+                         check_space=not args.no_space_check))
 
 
-def _container_build(args: argparse.Namespace) -> int:
+def _container_build(args: argparse.Namespace) -> None:
     from kit import container
 
-    result = container.build(args.def_file, args.sif, site=_site_arg(args), fakeroot=not args.no_fakeroot,
-                             force=args.force, check_space=not args.no_space_check)
-    print(result)
-    return 0
+    print(container.build(args.def_file, args.sif, site=_site_arg(args), fakeroot=not args.no_fakeroot,
+                          force=args.force, check_space=not args.no_space_check))
 
 
-def _container_exec(args: argparse.Namespace) -> int:
+def _container_exec(args: argparse.Namespace) -> None:
     from kit import container
 
     argv = args.argv[1:] if args.argv[:1] == ["--"] else args.argv
@@ -233,108 +224,76 @@ def _container_exec(args: argparse.Namespace) -> int:
         from kit.errors import ConfigError
 
         raise ConfigError("nothing to run", hint="python -m kit container exec -- python3 -c 'import torch'")
-    cp = container.exec(args.sif, argv, site=_site_arg(args), gpu=False if args.no_gpu else None,
-                        check=False, capture=False)
-    return cp.returncode
+    container.run_interactive(args.sif, argv, site=_site_arg(args), gpu=False if args.no_gpu else None)
 
 
-def _container_check(args: argparse.Namespace) -> int:
+def _container_check(args: argparse.Namespace) -> None:
     from kit import container
 
     report = container.check_imports(args.sif, args.modules or container.versions.CHECK_MODULES,
                                      site=_site_arg(args))
     print(report.to_text())
-    return 0 if report.ok else 1
+    report.raise_for_failure()
 
 
-def _container_inspect(args: argparse.Namespace) -> int:
+def _container_inspect(args: argparse.Namespace) -> None:
     from kit import container
 
     print(container.inspect(args.sif, args.what, site=_site_arg(args)))
-    return 0
 
 
-def _container_validate(args: argparse.Namespace) -> int:
+def _container_validate(args: argparse.Namespace) -> None:
     from kit import container
 
-    site = _site_arg(args)
-    ok = True
-    for path in args.def_files or [site.container.def_file]:
-        report = container.validate(path, site=site)
-        print(report.to_text())
-        ok = ok and report.ok
-    return 0 if ok else 2
+    reports = container.validate_files(args.def_files, site=_site_arg(args))
+    print(reports.to_text())
+    reports.raise_for_errors()
 
 
-def _container_def(args: argparse.Namespace) -> int:
+def _container_def(args: argparse.Namespace) -> None:
     from kit import container
 
-    localimage = args.localimage if args.localimage is not None else (True if args.from_pulled else None)
-    text = container.render_def(_site_arg(args), localimage=localimage)
-    if args.out is None:
-        print(text, end="")
-    else:
-        print(f"wrote {container.write_def(args.out, text, force=args.force)}")
-    return 0
+    text = container.render_def(_site_arg(args), localimage=args.localimage, from_pulled=args.from_pulled)
+    _emit(text, args.out, lambda: container.write_def(args.out, text, force=args.force))
 
 
-def _container_commands(args: argparse.Namespace) -> int:
+def _container_commands(args: argparse.Namespace) -> None:
     from kit import container
 
-    site = _site_arg(args)
-    lines = [
-        container.pull_command(site),
-        container.build_command(site, "env.def", "env.sif"),
-        container.exec_command(site, "env.sif", ["python3", "-m", "kit", "train"]),
-    ]
-    for cmd in lines:
-        print(container.shell_line(cmd))
-    return 0
+    print(container.site_commands_text(_site_arg(args)))
 
 
-def _container_pins(args: argparse.Namespace) -> int:
-    from kit import proc, versions
+def _container_pins(args: argparse.Namespace) -> None:
+    from kit import versions
 
-    img = versions.BASE_IMAGE
-    print(f"base image: {img.ref} ({img.os}, Python {img.python}, torch {img.torch}, CUDA {img.cuda})")
-    print(f"pip=={versions.PIP_VERSION}")
-    for name, version in versions.PINS.items():
-        print(f"{name}=={version}")
+    print(versions.pins_text())
     if args.check:
-        cmd = versions.resolve_command([sys.executable, "-m", "pip"])
-        proc.run(cmd, hint="a pin does not resolve for the image's Python/torch: fix kit/versions.py")
-        print(f"OK: the pins resolve together for Python {img.python} with torch=={img.torch}")
-    return 0
+        print(versions.check_pins())
 
 
-def _doctor(args: argparse.Namespace) -> int:
+def _doctor(args: argparse.Namespace) -> None:
     from kit import doctor
 
     report = doctor.run_checks(args.site)
     print(doctor.render_markdown(report) if args.markdown else doctor.render_text(report))
-    return report.exit_code
+    report.raise_for_missing()
 
 
-def _storage_du(args: argparse.Namespace) -> int:
+def _storage_du(args: argparse.Namespace) -> None:
     from kit import storage
 
-    rows = storage.usage(_site_arg(args))
-    print(storage.render_markdown(rows, lang=args.lang) if args.markdown else storage.render_text(rows, lang=args.lang))
-    if args.plot:
-        print(f"chart: {storage.plot_usage(rows, args.plot, lang=args.lang)}")
-    return 0
+    print(storage.du_report(_site_arg(args), markdown=args.markdown, lang=args.lang, plot=args.plot))
 
 
-def _storage_clean(args: argparse.Namespace) -> int:
+def _storage_clean(args: argparse.Namespace) -> None:
     from kit import storage
 
-    print(storage.clean(args.paths, site=_site_arg(args), confirm=args.yes))
-    return 0
+    print(storage.clean(args.paths, site=_site_arg(args), confirm=args.yes, whole=args.whole))
 
 
 def _register_container(sub: argparse._SubParsersAction) -> None:
     """``container ...``, ``doctor`` and ``storage ...``."""
-    site_help = "site profile (default: $KIT_SITE or 'default')"
+    site_help = SITE_HELP
     cp = sub.add_parser("container", help="pull, build, run and check the workshop's container",
                         description="Apptainer/Singularity steps of the workshop (host fallback without a runtime).")
     csub = cp.add_subparsers(dest="container_cmd", required=True)
@@ -402,9 +361,12 @@ def _register_container(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--markdown", action="store_true")
     p.add_argument("--lang", default="en", choices=["en", "ja"])
     p.add_argument("--plot", default=None, metavar="PNG", help="also write a bar chart")
-    p = _cmd(ssub, "clean", _storage_clean, "delete exact paths inside the known directories (dry run without --yes)")
+    p = _cmd(ssub, "clean", _storage_clean,
+             "delete what the workshop made (caches, images, runs, checkpoints) by exact path; dry run without --yes")
     p.add_argument("paths", nargs="+")
     p.add_argument("--yes", action="store_true", help="really delete")
+    p.add_argument("--whole", metavar="PATH", action="append", default=[],
+                   help="name a folder that holds several runs or images a second time to delete it whole")
     p.add_argument("--site", default=None, help=site_help)
 
 
@@ -493,7 +455,7 @@ def _register_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-steps", type=int, default=None, help="optimizer steps (overrides --epochs)")
     p.add_argument("--batch-size", type=int, default=None, help="examples per step")
     p.add_argument("--lr", type=float, default=None, help="learning rate")
-    p.add_argument("--site", default=None, help="site profile (default: $KIT_SITE or 'default')")
+    p.add_argument("--site", default=None, help=SITE_HELP)
     p.add_argument("--force", action="store_true", help="start over even if the run folder holds a run")
     p.add_argument("--no-resume", action="store_true", help="do not resume from the newest checkpoint")
     p.add_argument("--progress", choices=("auto", "bar", "log", "none"), default="auto",
@@ -549,6 +511,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         return int(args.func(args) or 0)
+    except ExitStatus as exc:  # a program run through the kit: its own status, its own messages
+        return exc.exit_code
     except KitError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
