@@ -28,7 +28,7 @@ def path_error(exc: OSError, path: str | os.PathLike[str], action: str) -> KitEr
         return ConfigError(f"cannot {action}: {where} is a folder",
                            hint=f"name a file inside it, e.g. {where / target.name}" if where != target
                            else f"name a file inside it, e.g. {where}/<name>")
-    if isinstance(exc, NotADirectoryError) or (isinstance(exc, FileExistsError) and where != target):
+    if isinstance(exc, (NotADirectoryError, FileExistsError)):  # a file where a folder should be
         return ConfigError(f"cannot {action} at {target}: {where} is a file, not a folder",
                            hint="choose another path, or move that file away")
     if isinstance(exc, PermissionError) or exc.errno == errno.EROFS:

@@ -101,6 +101,21 @@ def test_explain_failure_recognises_fakeroot_problems() -> None:
     assert explain_failure("FATAL: unexpected EOF") is None
 
 
+def test_fakeroot_problems_before_a_build_say_what_a_failed_build_would() -> None:
+    after = explain_failure("FATAL:   could not use fakeroot: no mapping entry found in /etc/subuid for bob",
+                            prog="apptainer")
+    before = container.fakeroot_problems(user="bob", uid=1000, subuid_text="alice:100000:65536\n",
+                                         max_user_namespaces=15000, prog="apptainer")
+    assert [d.kind for d in before] == ["subuid"]
+    assert (before[0].message, before[0].hint.replace("--add bob", "--add U")) == (
+        after.message, after.hint.replace(f"--add {getpass.getuser()}", "--add U"))  # one diagnosis, two ways in
+    assert container.fakeroot_problems(user="bob", uid=1000, subuid_text="1000:100000:65536\n",
+                                       max_user_namespaces=15000) == []  # an entry by uid counts
+    blocked = container.fakeroot_problems(user="bob", uid=1000, subuid_text=None, max_user_namespaces=0)
+    assert [d.kind for d in blocked] == ["userns", "subuid"]
+    assert container.fakeroot_problems(user="root", uid=0, subuid_text=None, max_user_namespaces=0) == []
+
+
 # --- runtime detection ---------------------------------------------------------------------
 
 

@@ -77,6 +77,24 @@ def test_hello_completes_and_its_log_holds_its_output(executor: str, executor_si
 
 
 @pytest.mark.parametrize("executor", EXECUTORS)
+def test_logs_of_a_finished_job_whose_log_was_deleted_say_so(executor: str, executor_site: Site,
+                                                              tmp_path: Path) -> None:
+    job = slurm.submit(slurm.hello_spec(), site=executor_site, cwd=tmp_path)
+    run_to_end(job)
+    job.stdout.unlink()
+    shown = str(slurm.logs(job))
+    assert "missing: the job has ended" in shown and "deleted or moved" in shown
+    assert "not written yet" not in shown
+
+
+def test_both_executors_implement_the_one_interface() -> None:
+    for cls in (slurm.SlurmExecutor, slurm.LocalExecutor):
+        assert issubclass(cls, slurm.Executor) and not cls.__abstractmethods__
+        cls()  # instantiable: every method of the interface is there
+    assert slurm.executor_of("local-7").name == "local" and slurm.executor_of("7").name == "slurm"
+
+
+@pytest.mark.parametrize("executor", EXECUTORS)
 def test_missing_log_folders_are_made_before_submission(executor: str, executor_site: Site,
                                                          tmp_path: Path) -> None:
     # Without them Slurm accepts the job, then fails it (JobLaunchFailure) and writes no log at all.

@@ -166,3 +166,61 @@ def test_cli_storage_du_and_clean(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     assert not pulled.exists()
     assert main(["storage", "clean", str(tmp_path), "--site", "ie-ryukyu", "--yes"]) == 2
     assert "refusing to delete" in capsys.readouterr().err and tmp_path.exists()
+
+
+# --- clean deletes only what the workshop made, whatever the profile's folders are ---------------
+
+
+def _home_site(home: Path):  # noqa: ANN202 - a Site whose work_dir is the home folder itself
+    from kit.sites import load_site
+
+    return load_site("ie-ryukyu", overrides={"work_dir": str(home), "container": {"sif_dir": str(home / "sif")}})
+
+
+def test_a_work_dir_of_home_does_not_make_home_deletable(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    ssh = _write(home / ".ssh" / "id_ed25519", 10)
+    run = _write(home / "runs" / "smoke" / "metrics.json", 10)
+    site = _home_site(home)
+    for target in (ssh.parent, home, tmp_path):
+        with pytest.raises(ConfigError, match="refusing to delete"):
+            storage.clean([target], site=site, home=home, env=ENV, confirm=True)
+    assert ssh.exists()
+    result = storage.clean([run.parent], site=site, home=home, env=ENV, confirm=True)  # a named run is fine
+    assert [e.what for e in result.entries] == ["run"] and not run.parent.exists() and ssh.exists()
+
+
+def test_a_folder_holding_every_run_or_image_must_be_named_twice(fakes, tmp_path: Path,
+                                                                 tree: dict[str, Path]) -> None:
+    site = fakes.site()
+    work, runs, sif_dir = tmp_path / "work", tmp_path / "work" / "runs", tmp_path / "sif"
+    for target, what in ((work, "work directory"), (runs, "every training run"), (sif_dir, "every pulled image")):
+        with pytest.raises(ConfigError, match=what) as err:
+            storage.clean([target], site=site, home=tree["home"], env=ENV, confirm=True)
+        assert "nothing was deleted" in err.value.hint
+    assert runs.exists() and tree["env_sif"].exists() and tree["pulled"].exists()
+    result = storage.clean([runs], whole=[runs], site=site, home=tree["home"], env=ENV, confirm=True)
+    assert [e.what for e in result.entries] == ["runs folder"] and not runs.exists() and tree["env_sif"].exists()
+    with pytest.raises(ConfigError, match="work directory"):  # never whole, even named twice
+        storage.clean([work], whole=[work], site=site, home=tree["home"], env=ENV, confirm=True)
+
+
+def test_clean_names_what_each_path_is(fakes, tmp_path: Path, tree: dict[str, Path]) -> None:
+    stray = _write(tmp_path / "work" / "notes.txt", 5)
+    site = fakes.site()
+    result = storage.clean([tree["pulled"], tree["env_sif"], tree["checkpoint"].parent, tree["hf"]],
+                           site=site, home=tree["home"], env=ENV)
+    assert [e.what for e in result.entries] == ["image", "image", "checkpoint", "cache"]
+    with pytest.raises(ConfigError, match="the workshop did not make it"):
+        storage.clean([stray], site=site, home=tree["home"], env=ENV, confirm=True)
+
+
+def test_cli_clean_whole(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    sif_dir = tmp_path / "sif"
+    _write(sif_dir / "a.sif", 10)
+    _write(sif_dir / "b.sif", 10)
+    assert main(["storage", "clean", str(sif_dir), "--site", "ie-ryukyu", "--yes"]) == 2
+    assert "--whole" in capsys.readouterr().err and sif_dir.exists()
+    assert main(["storage", "clean", str(sif_dir), "--whole", str(sif_dir), "--site", "ie-ryukyu", "--yes"]) == 0
+    assert not sif_dir.exists()

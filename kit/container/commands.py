@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kit.errors import ConfigError
-from kit.textutil import shell_line
+from kit.textutil import shell_line, shown_path
 
 if TYPE_CHECKING:
     from kit.sites import Site
@@ -175,13 +175,14 @@ def version_command(program_path: str | os.PathLike[str]) -> list[str]:
 def site_commands(site: Site, program_argv: Sequence[str] = ("python3", "-m", "kit", "train")) -> list[list[str]]:
     """The site's pull, build and exec commands, with its own paths (``kit container commands``) (pure).
 
-    The build line names the site's ``container.def_file`` and ``container.sif`` as the site's
-    cluster would see them; the exec line is :func:`exec_command` with the site's cluster program.
+    The build line names the site's ``container.def_file`` (relative to the project, where the
+    commands are run from) and ``container.sif``; the exec line is :func:`exec_command` with the
+    site's cluster program.
     """
     cluster = program(site) or site.container.command
     return [
         pull_command(site),
-        build_command(site, site.container.def_file, site_sif_path(site), runtime=cluster),
+        build_command(site, shown_path(site.container.def_file), site_sif_path(site), runtime=cluster),
         exec_command(site, site_sif_path(site), program_argv, runtime=cluster),
     ]
 
