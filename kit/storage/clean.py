@@ -71,6 +71,16 @@ def _inside(path: Path, root: Path) -> bool:
     return path == root or root in path.parents
 
 
+def _whole_folder(target: Path, owner: KnownDir, named_twice: bool, what: str, holds: str,
+                  singles: str) -> tuple[str, KnownDir]:
+    """A folder holding several items goes whole only when named twice (``--whole``)."""
+    if named_twice:
+        return what, owner
+    raise ConfigError(f"{target} holds {holds}; not deleting it whole",
+                      hint=f"name {singles}, or name the folder a second time to delete it whole: "
+                           f"--whole {target}; nothing was deleted")
+
+
 def classify(target: Path, site: Site, dirs: Sequence[KnownDir], *, whole: Sequence[Path] = (),
              home: Path) -> tuple[str, KnownDir]:
     """What ``target`` is (``cache``, ``image``, ``run``, ``checkpoint``, ``images folder``,
@@ -98,11 +108,8 @@ def classify(target: Path, site: Site, dirs: Sequence[KnownDir], *, whole: Seque
     if "sif" in by_key:
         d, sif_dir = by_key["sif"]
         if target == sif_dir:
-            if named_twice:
-                return "images folder", d
-            raise ConfigError(f"{target} holds every pulled image; not deleting it whole",
-                              hint=f"name single images (e.g. {sif_dir}/NAME.sif), or name the folder a second "
-                                   f"time to delete it whole: --whole {target}; nothing was deleted")
+            return _whole_folder(target, d, named_twice, "images folder", "every pulled image",
+                                 f"single images (e.g. {sif_dir}/NAME.sif)")
         if target.parent == sif_dir and target.suffix == ".sif":
             return "image", d
     if "work" in by_key:
@@ -113,11 +120,8 @@ def classify(target: Path, site: Site, dirs: Sequence[KnownDir], *, whole: Seque
         if target == built:
             return "image", d
         if target == runs:
-            if named_twice:
-                return "runs folder", d
-            raise ConfigError(f"{target} holds every training run; not deleting it whole",
-                              hint=f"name single runs ({runs}/NAME) or checkpoints ({runs}/NAME/checkpoint-N), "
-                                   f"or name the folder a second time: --whole {target}; nothing was deleted")
+            return _whole_folder(target, d, named_twice, "runs folder", "every training run",
+                                 f"single runs ({runs}/NAME) or checkpoints ({runs}/NAME/checkpoint-N)")
         if target.parent == runs:
             return "run", d
         if _inside(target, runs) and _CHECKPOINT.fullmatch(target.name):
