@@ -20,7 +20,7 @@ import dataclasses
 import os
 import sys
 from pathlib import Path
-from typing import Any, Dict, Mapping, Optional, Type, TypeVar  # noqa: UP035 (Python 3.8)
+from typing import Any, Dict, List, Mapping, Optional, Tuple, Type, TypeVar  # noqa: UP035 (Python 3.8)
 
 from kit.errors import ConfigError
 
@@ -157,7 +157,7 @@ def _default(f: dataclasses.Field) -> Any:  # type: ignore[type-arg]
     return None
 
 
-def _split_union(kind: str) -> tuple:  # type: ignore[type-arg]
+def _split_union(kind: str) -> Tuple[str, bool]:  # noqa: UP006
     if kind.startswith("Optional[") and kind.endswith("]"):
         return kind[len("Optional["):-1].strip(), True
     parts = [p.strip() for p in kind.split("|")]
@@ -166,9 +166,10 @@ def _split_union(kind: str) -> tuple:  # type: ignore[type-arg]
     return kind, False
 
 
-def _args(kind: str) -> list:  # type: ignore[type-arg]
+def _args(kind: str) -> List[str]:  # noqa: UP006
     inner = kind[kind.index("[") + 1:-1]
-    out, depth, start = [], 0, 0
+    out: List[str] = []  # noqa: UP006
+    depth = start = 0
     for i, ch in enumerate(inner):
         depth += ch == "["
         depth -= ch == "]"
@@ -224,7 +225,7 @@ def _convert(value: Any, kind: str, where: str, namespace: Mapping[str, Any], ex
         vkind = _args(kind)[1] if "[" in kind else "Any"
         return {str(k): _convert(v, vkind, f"{where}.{k}", namespace, None) for k, v in value.items()}
     target = namespace.get(kind)
-    if target is not None and dataclasses.is_dataclass(target):
+    if isinstance(target, type) and dataclasses.is_dataclass(target):
         if not isinstance(value, dict):
             raise ConfigError(f"{where} must be a table", hint=f"write it as [{where.rsplit(': ', 1)[-1]}]")
         return from_mapping(target, value, where.replace(": ", " [", 1) + "]" if ": " in where else where,

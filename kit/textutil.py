@@ -45,7 +45,7 @@ def shell_line(cmd: Sequence[str | os.PathLike[str]], *, home: str | os.PathLike
     """
     home_dir = os.fspath(home) if home is not None else os.path.expanduser("~")
     parts = []
-    for arg in map(os.fspath, cmd):
+    for arg in (os.fspath(c) for c in cmd):
         if home_dir not in ("", "/") and arg.startswith(home_dir + os.sep):
             rest = arg[len(home_dir) + 1:]
             if shlex.quote(rest) == rest:

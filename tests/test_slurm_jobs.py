@@ -185,7 +185,7 @@ def test_impossible_gpu_request_names_the_site_profile_setting(slurm_cluster: No
     text = str(err.value)
     assert "Requested node configuration is not available" in text  # sbatch's own words
     assert "slurm.gpus = 'tesla:99'" in text and str(sites / "bigcluster.toml") in text
-    assert "gpu:tesla:1" in text  # what this cluster offers
+    assert "gpu:tesla:" in text  # what this cluster offers (sinfo)
 
 
 @SLURM_ONLY
