@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
 from kit.errors import CommandError, ContainerError, DiskSpaceError
+from kit.textutil import shell_line
 
 
 @dataclass(frozen=True)
@@ -133,5 +133,5 @@ def raise_runtime_failure(exc: CommandError, action: str, prog: str) -> None:
     if found is not None:
         cls = DiskSpaceError if found.kind == "space" else ContainerError
         raise cls(f"{action} failed: {found.message}", hint=found.hint, details=exc.details) from None
-    raise ContainerError(f"{action} failed: {shlex.join(exc.cmd)} exited with {exc.returncode}",
+    raise ContainerError(f"{action} failed: {shell_line(exc.cmd)} exited with {exc.returncode}",
                          details=exc.details, hint="read the runtime's message above") from None
