@@ -40,6 +40,7 @@ SLURM_UP = PROJECT_ROOT / "scripts" / "slurm-up.sh"
 #: files carry ``@pytest.mark.slow`` themselves (tests/test_train_run.py belongs to the training work).
 SLOW_TESTS = frozenset({
     "tests/test_train_run.py::test_tiny_model_overfits_32_pairs_to_bleu_100",
+    "tests/test_train_run.py::test_time_budget_stops_with_a_checkpoint_and_rerun_resumes",
 })
 #: Fixtures that execute something slow: every test using one is marked with the marker.
 FIXTURE_MARKERS = {"slurm_cluster": "slurm", "built_decks": "decks", "smoke_run": "slow"}
