@@ -11,8 +11,8 @@ SITE    ?= local
 OUT     ?= build/slides
 LESSONS ?=
 
-.PHONY: help setup slides slides-fast check sync-check sync program test lessons-ci slurm-up slurm-down bench lint clean \
-	doctor env-def pins-check
+.PHONY: help setup slides slides-fast check sync-check sync program test test-fast lessons-ci slurm-up slurm-down \
+	bench lint clean doctor env-def pins-check lock
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -44,6 +44,12 @@ lessons-ci: ## execute every lesson with papermill in the ci profile and render 
 
 test: ## run pytest (reuses the decks in build/check when lessons-ci ran)
 	KIT_CHECK_BUILD=build/check $(PY) -m pytest
+
+test-fast: ## the unit tests only (no Slurm, no lessons or decks, nothing slow): the quick loop, under 30 s
+	$(PY) -m pytest -q -m "not slurm and not decks and not slow"
+
+lock: ## re-resolve requirements.lock from pyproject.toml (uv; UPGRADE=1 moves every pin to the newest allowed)
+	@bash scripts/lock.sh
 
 slurm-up: ## start the one-node Slurm cluster on localhost (installs Debian's packages when root)
 	@bash scripts/slurm-up.sh

@@ -5,7 +5,9 @@ exit codes here and nowhere else: a :class:`kit.errors.KitError` prints its
 message (what went wrong, the evidence, what to do) and returns its
 ``exit_code``.
 
-Heavy modules are imported inside the handlers so ``--help`` stays fast.
+Heavy modules are imported inside the handlers so ``--help`` stays fast. The
+cluster side's commands (sites, slurm, container, doctor, storage) are in
+:mod:`kit.cli_cluster`.
 """
 
 from __future__ import annotations
@@ -17,12 +19,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Callable, Optional  # noqa: UP035 (Python 3.8, see Handler)
 
-from kit.errors import KitError
+from kit.errors import ExitStatus, KitError
 
 # typing's Callable and Optional, not `collections.abc.Callable[..., int | None]`: an alias
 # is evaluated at import time, and the training job imports this module on the workshop
 # image's Python 3.8.
 Handler = Callable[[argparse.Namespace], Optional[int]]  # noqa: UP006, UP035, UP045
+#: The one wording of the default site (kit.sites.site_name: $KIT_SITE, else local).
+SITE_HELP = "site profile (default: $KIT_SITE, else 'local')"
 
 
 def _cmd(sub: argparse._SubParsersAction, name: str, handler: Handler, help: str) -> argparse.ArgumentParser:
@@ -74,7 +78,7 @@ def _lessons_list(args: argparse.Namespace) -> int:
 def _register_lessons(sub: argparse._SubParsersAction) -> None:
     p = _cmd(sub, "slides", _slides, "execute lessons and render their Marp decks (HTML, optionally PDF)")
     p.add_argument("lessons", nargs="*", help="lesson names such as 00-intro (default: all)")
-    p.add_argument("--site", default=None, help="site profile for execution (default: $KIT_SITE or 'local')")
+    p.add_argument("--site", default=None, help=SITE_HELP + " for execution")
     p.add_argument("--out", default="build/slides", help="output folder (default: build/slides)")
     p.add_argument("--pdf", action="store_true", help="also render PDF (needs Chromium)")
     p.add_argument("--no-exec", action="store_true", help="render the source without executing (quick edits)")
@@ -89,323 +93,6 @@ def _register_lessons(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--site", default=None)
     p.add_argument("--out", default="build/executed")
     _cmd(lsub, "list", _lessons_list, "list the lessons")
-
-
-# --- sites -------------------------------------------------------------------
-
-
-def _sites_show(args: argparse.Namespace) -> int:
-    from kit.sites import available_sites, load_site
-
-    if args.name is None:
-        for name in available_sites():
-            print(f"{name}\t{load_site(name).description}")
-        return 0
-    site = load_site(args.name)
-    print(site)
-    return 0
-
-
-def _register_sites(sub: argparse._SubParsersAction) -> None:
-    p = _cmd(sub, "sites", _sites_show, "list site profiles, or show one merged")
-    p.add_argument("name", nargs="?")
-
-
-# --- slurm (kit.slurm) ---------------------------------------------------------
-
-
-def _slurm_script(args: argparse.Namespace) -> int:
-    from kit import slurm
-    from kit.sites import load_site
-
-    spec = slurm.hello_spec() if args.kind == "hello" else slurm.train_spec(load_site(args.site))
-    if args.out is None:
-        print(slurm.render_script(spec), end="")
-    else:
-        print(f"wrote {slurm.write_script(spec, args.out, force=args.force)}")
-    return 0
-
-
-def _slurm_submit(args: argparse.Namespace) -> int:
-    from kit import slurm
-
-    job = slurm.submit(args.script, site=args.site, cwd=args.cwd)
-    print(f"submitted {job}\n  script: {job.script}\n  output: {job.stdout}\n  error:  {job.stderr}")
-    return 0
-
-
-def _slurm_status(args: argparse.Namespace) -> int:
-    from kit import slurm
-
-    print(f"{args.job}: {slurm.status(args.job)}")
-    return 0
-
-
-def _slurm_wait(args: argparse.Namespace) -> int:
-    from kit import slurm
-
-    slurm.wait(args.job, timeout=args.timeout, follow=not args.no_follow)
-    return 0
-
-
-def _slurm_cancel(args: argparse.Namespace) -> int:
-    from kit import slurm
-
-    slurm.cancel(args.job)
-    print(f"cancelled {args.job}")
-    return 0
-
-
-def _slurm_logs(args: argparse.Namespace) -> int:
-    from kit import slurm
-
-    print(slurm.logs(args.job, lines=args.lines))
-    return 0
-
-
-def _slurm_queue(args: argparse.Namespace) -> int:
-    from kit import slurm
-
-    print(slurm.queue(all_users=args.all))
-    return 0
-
-
-def _register_slurm(sub: argparse._SubParsersAction) -> None:
-    """``slurm script|submit|status|wait|cancel|logs|queue`` (kit.slurm)."""
-    sp = sub.add_parser("slurm", help="write, submit and watch Slurm jobs (or run them locally without Slurm)")
-    ssub = sp.add_subparsers(dest="slurm_cmd", required=True)
-    p = _cmd(ssub, "script", _slurm_script, "print or write the workshop's train.sbatch or hello script")
-    p.add_argument("kind", choices=["train", "hello"])
-    p.add_argument("--site", default=None, help="site profile for the #SBATCH values (default: $KIT_SITE)")
-    p.add_argument("-o", "--out", default=None, help="write to this file instead of printing")
-    p.add_argument("--force", action="store_true", help="overwrite a different existing file")
-    p = _cmd(ssub, "submit", _slurm_submit, "submit a batch script (sbatch --parsable; makes its log folders)")
-    p.add_argument("script")
-    p.add_argument("--site", default=None, help="site profile: picks Slurm or the local executor")
-    p.add_argument("--cwd", default=None, help="folder to submit from (default: current)")
-    p = _cmd(ssub, "status", _slurm_status, "show a job's state")
-    p.add_argument("job", help="job id (local-N for the local executor)")
-    p = _cmd(ssub, "wait", _slurm_wait, "wait for a job, showing state changes and new log lines")
-    p.add_argument("job")
-    p.add_argument("--timeout", type=float, default=3600, help="seconds to wait at most (default 3600)")
-    p.add_argument("--no-follow", action="store_true", help="do not print the log as it grows")
-    p = _cmd(ssub, "cancel", _slurm_cancel, "cancel a job (scancel)")
-    p.add_argument("job")
-    p = _cmd(ssub, "logs", _slurm_logs, "show a job's log paths and last lines")
-    p.add_argument("job")
-    p.add_argument("-n", "--lines", type=int, default=20)
-    p = _cmd(ssub, "queue", _slurm_queue, "list your pending and running jobs")
-    p.add_argument("--all", action="store_true", help="everyone's jobs")
-
-
-# --- container and doctor (kit.container, kit.doctor, kit.storage) -------------
-
-
-def _site_arg(args: argparse.Namespace):  # noqa: ANN202 - returns kit.sites.Site, imported lazily
-    from kit.sites import load_site
-
-    return load_site(args.site)
-
-
-def _container_pull(args: argparse.Namespace) -> int:
-    from kit import container
-
-    result = container.pull(args.ref, args.dir, site=_site_arg(args), force=args.force, name=args.name,
-                            check_space=not args.no_space_check)
-    print(result)
-    return 0
-
-
-def _container_build(args: argparse.Namespace) -> int:
-    from kit import container
-
-    result = container.build(args.def_file, args.sif, site=_site_arg(args), fakeroot=not args.no_fakeroot,
-                             force=args.force, check_space=not args.no_space_check)
-    print(result)
-    return 0
-
-
-def _container_exec(args: argparse.Namespace) -> int:
-    from kit import container
-
-    argv = args.argv[1:] if args.argv[:1] == ["--"] else args.argv
-    if not argv:
-        from kit.errors import ConfigError
-
-        raise ConfigError("nothing to run", hint="python -m kit container exec -- python3 -c 'import torch'")
-    cp = container.exec(args.sif, argv, site=_site_arg(args), gpu=False if args.no_gpu else None,
-                        check=False, capture=False)
-    return cp.returncode
-
-
-def _container_check(args: argparse.Namespace) -> int:
-    from kit import container
-
-    report = container.check_imports(args.sif, args.modules or container.versions.CHECK_MODULES,
-                                     site=_site_arg(args))
-    print(report.to_text())
-    return 0 if report.ok else 1
-
-
-def _container_inspect(args: argparse.Namespace) -> int:
-    from kit import container
-
-    print(container.inspect(args.sif, args.what, site=_site_arg(args)))
-    return 0
-
-
-def _container_validate(args: argparse.Namespace) -> int:
-    from kit import container
-
-    site = _site_arg(args)
-    ok = True
-    for path in args.def_files or [site.container.def_file]:
-        report = container.validate(path, site=site)
-        print(report.to_text())
-        ok = ok and report.ok
-    return 0 if ok else 2
-
-
-def _container_def(args: argparse.Namespace) -> int:
-    from kit import container
-
-    localimage = args.localimage if args.localimage is not None else (True if args.from_pulled else None)
-    text = container.render_def(_site_arg(args), localimage=localimage)
-    if args.out is None:
-        print(text, end="")
-    else:
-        print(f"wrote {container.write_def(args.out, text, force=args.force)}")
-    return 0
-
-
-def _container_commands(args: argparse.Namespace) -> int:
-    from kit import container
-
-    site = _site_arg(args)
-    lines = [
-        container.pull_command(site),
-        container.build_command(site, "env.def", "env.sif"),
-        container.exec_command(site, "env.sif", ["python3", "-m", "kit", "train"]),
-    ]
-    for cmd in lines:
-        print(container.shell_line(cmd))
-    return 0
-
-
-def _container_pins(args: argparse.Namespace) -> int:
-    from kit import proc, versions
-
-    img = versions.BASE_IMAGE
-    print(f"base image: {img.ref} ({img.os}, Python {img.python}, torch {img.torch}, CUDA {img.cuda})")
-    print(f"pip=={versions.PIP_VERSION}")
-    for name, version in versions.PINS.items():
-        print(f"{name}=={version}")
-    if args.check:
-        cmd = versions.resolve_command([sys.executable, "-m", "pip"])
-        proc.run(cmd, hint="a pin does not resolve for the image's Python/torch: fix kit/versions.py")
-        print(f"OK: the pins resolve together for Python {img.python} with torch=={img.torch}")
-    return 0
-
-
-def _doctor(args: argparse.Namespace) -> int:
-    from kit import doctor
-
-    report = doctor.run_checks(args.site)
-    print(doctor.render_markdown(report) if args.markdown else doctor.render_text(report))
-    return report.exit_code
-
-
-def _storage_du(args: argparse.Namespace) -> int:
-    from kit import storage
-
-    rows = storage.usage(_site_arg(args))
-    print(storage.render_markdown(rows, lang=args.lang) if args.markdown else storage.render_text(rows, lang=args.lang))
-    if args.plot:
-        print(f"chart: {storage.plot_usage(rows, args.plot, lang=args.lang)}")
-    return 0
-
-
-def _storage_clean(args: argparse.Namespace) -> int:
-    from kit import storage
-
-    print(storage.clean(args.paths, site=_site_arg(args), confirm=args.yes))
-    return 0
-
-
-def _register_container(sub: argparse._SubParsersAction) -> None:
-    """``container ...``, ``doctor`` and ``storage ...``."""
-    site_help = "site profile (default: $KIT_SITE or 'default')"
-    cp = sub.add_parser("container", help="pull, build, run and check the workshop's container",
-                        description="Apptainer/Singularity steps of the workshop (host fallback without a runtime).")
-    csub = cp.add_subparsers(dest="container_cmd", required=True)
-
-    p = _cmd(csub, "pull", _container_pull, "pull the base image into the site's sif directory (skips if present)")
-    p.add_argument("ref", nargs="?", help="image reference (default: the site's container.image)")
-    p.add_argument("--dir", default=None, help="destination folder (default: the site's container.sif_dir)")
-    p.add_argument("--name", default=None, help="file name (default: NAME_TAG.sif)")
-    p.add_argument("--force", action="store_true", help="pull again and overwrite an existing .sif")
-    p.add_argument("--no-space-check", action="store_true", help="skip the free-space estimate")
-    p.add_argument("--site", default=None, help=site_help)
-
-    p = _cmd(csub, "build", _container_build, "validate a definition file and build it (--fakeroot)")
-    p.add_argument("--def", dest="def_file", default=None, help="definition file (default: container/env.def)")
-    p.add_argument("--sif", default=None, help="output image (default: WORK_DIR/env.sif)")
-    p.add_argument("--no-fakeroot", action="store_true", help="build without --fakeroot (needs root)")
-    p.add_argument("--force", action="store_true", help="rebuild and overwrite an existing image")
-    p.add_argument("--no-space-check", action="store_true", help="skip the free-space estimate")
-    p.add_argument("--site", default=None, help=site_help)
-
-    p = _cmd(csub, "exec", _container_exec, "run a command in the image (host Python without a runtime)")
-    p.add_argument("--sif", default=None, help="image (default: WORK_DIR/env.sif)")
-    p.add_argument("--no-gpu", action="store_true", help="leave out --nv")
-    p.add_argument("--site", default=None, help=site_help)
-    p.add_argument("argv", nargs=argparse.REMAINDER, help="-- COMMAND ARGS...")
-
-    p = _cmd(csub, "check", _container_check, "import torch, transformers, ... inside the image; show versions")
-    p.add_argument("--sif", default=None, help="image (default: WORK_DIR/env.sif)")
-    p.add_argument("--modules", nargs="+", default=None, help="modules to import")
-    p.add_argument("--site", default=None, help=site_help)
-
-    p = _cmd(csub, "inspect", _container_inspect, "show an image's labels, definition file, environment ...")
-    p.add_argument("sif", nargs="?", default=None, help="image (default: WORK_DIR/env.sif)")
-    p.add_argument("--what", default="labels", choices=["labels", "deffile", "environment", "runscript", "test",
-                                                        "helpfile"])
-    p.add_argument("--site", default=None, help=site_help)
-
-    p = _cmd(csub, "validate", _container_validate, "check definition files (errors and warnings with lines)")
-    p.add_argument("def_files", nargs="*", help="definition files (default: the site's container.def_file)")
-    p.add_argument("--site", default=None, help=site_help)
-
-    p = _cmd(csub, "def", _container_def, "print or write the workshop's env.def (from kit/versions.py)")
-    p.add_argument("--out", default=None, help="write here instead of printing")
-    p.add_argument("--force", action="store_true", help="overwrite an existing, different file")
-    g = p.add_mutually_exclusive_group()
-    g.add_argument("--localimage", default=None, help="Bootstrap: localimage from this .sif")
-    g.add_argument("--from-pulled", action="store_true", help="Bootstrap: localimage from the site's pulled image")
-    p.add_argument("--site", default=None, help=site_help)
-
-    p = _cmd(csub, "commands", _container_commands, "print the site's pull, build and exec lines")
-    p.add_argument("--site", default=None, help=site_help)
-
-    p = _cmd(csub, "pins", _container_pins, "print the pinned versions (--check: resolve them with pip, needs PyPI)")
-    p.add_argument("--check", action="store_true")
-
-    p = _cmd(sub, "doctor", _doctor, "what this machine has, and which lesson steps run here")
-    p.add_argument("--site", default=None, help=site_help)
-    p.add_argument("--markdown", action="store_true", help="print Markdown tables")
-
-    sp = sub.add_parser("storage", help="disk usage of the workshop's directories; delete what is safe",
-                        description="Disk usage of ~/sif, the work dir, container and Hugging Face caches.")
-    ssub = sp.add_subparsers(dest="storage_cmd", required=True)
-    p = _cmd(ssub, "du", _storage_du, "sizes of the known directories, with what is safe to delete")
-    p.add_argument("--site", default=None, help=site_help)
-    p.add_argument("--markdown", action="store_true")
-    p.add_argument("--lang", default="en", choices=["en", "ja"])
-    p.add_argument("--plot", default=None, metavar="PNG", help="also write a bar chart")
-    p = _cmd(ssub, "clean", _storage_clean, "delete exact paths inside the known directories (dry run without --yes)")
-    p.add_argument("paths", nargs="+")
-    p.add_argument("--yes", action="store_true", help="really delete")
-    p.add_argument("--site", default=None, help=site_help)
 
 
 # --- training (kit.train, kit.bleu, kit.plot) ------------------------------------
@@ -483,7 +170,7 @@ def _register_train(sub: argparse._SubParsersAction) -> None:
                    help="workshop | smoke | quality (default: the site's [train] profile)")
     p.add_argument("--data", default=None, help="folder with train/dev[/test].{en,ja} instead of the profile's data")
     p.add_argument("--nproc", type=int, default=1, help="processes (torchrun; one per GPU)")
-    p.add_argument("--site", default=None, help="site profile (default: $KIT_SITE or 'local')")
+    p.add_argument("--site", default=None, help=SITE_HELP)
     p.add_argument("program_args", nargs=argparse.REMAINDER,
                    help="more options for the program after --, e.g. -- --output_dir runs/try1 --num_train_epochs 3")
 
@@ -525,7 +212,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log every command run")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for register in (_register_lessons, _register_sites, _register_slurm, _register_container, _register_train):
+    from kit import cli_cluster
+
+    for register in (_register_lessons, cli_cluster.register, _register_train):
         register(sub)
     return parser
 
@@ -540,6 +229,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         return int(args.func(args) or 0)
+    except ExitStatus as exc:  # a program run through the kit: its own status, its own messages
+        return exc.exit_code
     except KitError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code

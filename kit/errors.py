@@ -39,6 +39,20 @@ class KitError(Exception):
         return "\n".join(parts)
 
 
+class CheckFailed(KitError):
+    """A check ran and found something missing or different; the report printed above says what."""
+
+    exit_code = 1
+
+
+class ExitStatus(KitError):
+    """A program the user ran through the kit (``kit container exec``) exited non-zero: pass its status on."""
+
+    def __init__(self, status: int, message: str = "") -> None:
+        super().__init__(message)
+        self.exit_code = status
+
+
 class ConfigError(KitError):
     """Bad input: a file, line or option the user wrote. Says where and how to fix it."""
 

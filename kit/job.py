@@ -17,7 +17,6 @@ import contextlib
 import difflib
 import os
 import re
-import shlex
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kit.errors import ConfigError
+from kit.textutil import shell_line
 from kit.train import PROGRAM_NAME, program_path
 
 if TYPE_CHECKING:
@@ -62,18 +62,17 @@ def body_line(site: Site, program_args: Sequence[str] = ()) -> str:
     nproc = max(1, gpu_count(site.slurm.gpus))
     argv = container.exec_command(site, site.container.sif, body_argv(program_args, nproc=nproc),
                                   resolve_python=False)
-    words = [shlex.quote(a) for a in argv]
-    if len(" ".join(words)) <= 100:
-        return " ".join(words)
+    if len(shell_line(argv)) <= 100:
+        return shell_line(argv)
     # One `--option value` a line after the program: readable on a slide, and the same command for bash.
-    start = words.index(PROGRAM_NAME) + 1
-    groups = [words[:start]]
-    for word in words[start:]:
+    start = argv.index(PROGRAM_NAME) + 1
+    groups = [argv[:start]]
+    for word in argv[start:]:
         if word.startswith("--") or len(groups) == 1:
             groups.append([word])
         else:
             groups[-1].append(word)
-    return " \\\n    ".join(" ".join(g) for g in groups)
+    return " \\\n    ".join(shell_line(g) for g in groups)
 
 
 def train_job(site: Site, program_args: Sequence[str] | None = None) -> JobSpec:

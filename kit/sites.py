@@ -1,22 +1,29 @@
 """Site profiles: what differs between clusters, in one small TOML file per site.
 
 ``sites/<name>.toml`` is merged over ``sites/default.toml``; a site overrides
-only what differs. The site is picked by argument, else ``$KIT_SITE``, else
-``default``. Every key a site may set exists in ``default.toml``: an unknown key
-or a value of the wrong type is an error naming the file and the key.
+only what differs. ``default.toml`` is only that base, not a site of its own.
+The site is picked by argument, else ``$KIT_SITE``, else ``local``
+(:data:`DEFAULT_SITE`, the one default everywhere in the kit). Every key a site
+may set exists in ``default.toml``: an unknown key or a value of the wrong type
+is an error naming the file and the key (:mod:`kit.config` reads and checks).
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from kit.config import from_mapping, merge, read_toml, toml_module
 from kit.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SITES_DIR = PROJECT_ROOT / "sites"
+#: The site used when none is named and ``$KIT_SITE`` is not set.
+DEFAULT_SITE = "local"
+#: The base every site is merged over (not a site of its own).
+BASE_FILE = "default.toml"
 
 
 @dataclass(frozen=True)
@@ -73,70 +80,40 @@ class Site:
     files: tuple[Path, ...]  # the TOML files merged, default first
 
 
+
 _VALID = {
     ("container", "runtime"): {"auto", "singularity", "apptainer", "host"},
     ("slurm", "executor"): {"auto", "slurm", "local"},
 }
 
+# Kept for kit.train.read_config_file, which imports it (kit.config.read_toml is the public reader).
+_toml = toml_module
+
 
 def available_sites(sites_dir: Path = SITES_DIR) -> list[str]:
-    """Names of the site profiles shipped (``default`` included)."""
-    return sorted(p.stem for p in sites_dir.glob("*.toml"))
+    """Names of the site profiles shipped (not ``default``: that file is the base they merge over)."""
+    return sorted(p.stem for p in sites_dir.glob("*.toml") if p.name != BASE_FILE)
 
 
-def _toml() -> Any:
-    """The TOML reader: tomllib (3.11+), else tomli, else the copy pip vendors.
-
-    The training job also runs inside the workshop's image, whose Python is 3.8
-    (no tomllib); every pip since 21.2 carries tomli, so a site still loads there.
-    """
-    try:
-        import tomllib  # novermin
-
-        return tomllib
-    except ImportError:
-        pass
-    try:
-        import tomli
-
-        return tomli
-    except ImportError:
-        from pip._vendor import tomli as vendored
-
-        return vendored
+def site_name(name: str | None = None) -> str:
+    """The site to use: ``name``, else ``$KIT_SITE``, else :data:`DEFAULT_SITE` (``local``)."""
+    return name or os.environ.get("KIT_SITE") or DEFAULT_SITE
 
 
-def _read(path: Path) -> dict[str, Any]:
-    toml = _toml()
-    try:
-        with path.open("rb") as fh:
-            return toml.load(fh)
-    except toml.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}", hint="fix the syntax at the line shown") from None
+def site_source(name: str | None = None) -> str:
+    """How :func:`site_name` chooses: ``--site``, ``$KIT_SITE`` or ``default``."""
+    if name:
+        return "--site"
+    if os.environ.get("KIT_SITE"):
+        return "$KIT_SITE"
+    return "default"
 
 
-def _merge(base: dict[str, Any], over: dict[str, Any], path: Path, prefix: str = "") -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in over.items():
-        dotted = f"{prefix}{key}"
-        if key not in base:
-            known = ", ".join(sorted(base))
-            raise ConfigError(
-                f"{path}: unknown key {dotted!r}",
-                hint=f"use one of: {known} (every key is listed in sites/default.toml)",
-            )
-        if isinstance(base[key], dict):
-            if not isinstance(value, dict):
-                raise ConfigError(f"{path}: {dotted!r} must be a table ([{dotted}])")
-            merged[key] = _merge(base[key], value, path, dotted + ".")
-        else:
-            if type(value) is not type(base[key]):
-                raise ConfigError(
-                    f"{path}: {dotted!r} must be {type(base[key]).__name__}, got {value!r}",
-                    hint=f"see the value in sites/default.toml, e.g. {dotted} = {base[key]!r}",
-                )
-            merged[key] = value
-    return merged
+def describe(name: str | None = None) -> str:
+    """Every shipped site with its description (``name`` None), or one site merged, as text."""
+    if name is None:
+        return "\n".join(f"{n}\t{load_site(n).description}" for n in available_sites())
+    return str(load_site(name))
 
 
 def resolve_path(value: str, root: Path = PROJECT_ROOT) -> Path:
@@ -150,47 +127,45 @@ def load_site(name: str | None = None, *, sites_dir: Path = SITES_DIR,
     """Load and validate a site profile.
 
     Args:
-        name: Profile name (file stem in ``sites/``); default ``$KIT_SITE`` or ``default``.
+        name: Profile name (file stem in ``sites/``); default ``$KIT_SITE``, else ``local``.
         sites_dir: Folder holding the TOML files.
         overrides: Nested dict merged last (e.g. from a papermill parameter).
 
     Raises:
-        ConfigError: unknown site, unknown key, wrong type or invalid value.
+        ConfigError: unknown site, the base ``default``, unknown key, wrong type or invalid value.
     """
-    name = name or os.environ.get("KIT_SITE") or "default"
-    default_path = sites_dir / "default.toml"
-    data = _read(default_path)
-    files = [default_path]
-    if name != "default":
-        path = sites_dir / f"{name}.toml"
-        if not path.is_file():
-            raise ConfigError(
-                f"no site profile {name!r} (looked for {path})",
-                hint=f"pick one of: {', '.join(available_sites(sites_dir))}, "
-                     f"or copy sites/local.toml to sites/{name}.toml",
-            )
-        data = _merge(data, _read(path), path)
-        files.append(path)
+    name = site_name(name)
+    base_path = sites_dir / BASE_FILE
+    if name == Path(BASE_FILE).stem:
+        raise ConfigError(
+            f"{base_path} is the base every site merges over, not a site to pick",
+            hint=f"pick one of: {', '.join(available_sites(sites_dir))} (ie-ryukyu has the same values)",
+        )
+    path = sites_dir / f"{name}.toml"
+    if not path.is_file():
+        raise ConfigError(
+            f"no site profile {name!r} (looked for {path})",
+            hint=f"pick one of: {', '.join(available_sites(sites_dir))}, "
+                 f"or copy sites/local.toml to sites/{name}.toml",
+        )
+    data = merge(read_toml(base_path), read_toml(path), str(path))
     if overrides:
-        data = _merge(data, overrides, Path("<overrides>"))
+        data = merge(data, overrides, "<overrides>")
     for (table, key), allowed in _VALID.items():
         if data[table][key] not in allowed:
             raise ConfigError(
-                f"{files[-1]}: {table}.{key} = {data[table][key]!r} is not valid",
+                f"{path}: {table}.{key} = {data[table][key]!r} is not valid",
                 hint=f"use one of: {', '.join(sorted(allowed))}",
             )
-    c, s, t = data["container"], data["slurm"], data["train"]
+    c = data["container"]
+    container = from_mapping(ContainerSettings, c, f"{path} [container]")
     return Site(
         name=name,
         description=data["description"],
         work_dir=resolve_path(data["work_dir"]),
-        container=ContainerSettings(
-            runtime=c["runtime"], command=c["command"], image=c["image"],
-            sif_dir=resolve_path(c["sif_dir"]), def_file=resolve_path(c["def_file"]),
-            sif=c["sif"], gpu=c["gpu"],
-        ),
-        slurm=SlurmSettings(**s),
-        train=TrainSettings(**t),
+        container=replace(container, sif_dir=resolve_path(c["sif_dir"]), def_file=resolve_path(c["def_file"])),
+        slurm=from_mapping(SlurmSettings, data["slurm"], f"{path} [slurm]"),
+        train=from_mapping(TrainSettings, data["train"], f"{path} [train]"),
         docs=dict(data["docs"]),
-        files=tuple(files),
+        files=(base_path, path),
     )

@@ -116,6 +116,29 @@ def resolve_command(pip: Sequence[str] = ("pip",)) -> list[str]:
     ]
 
 
+def pins_text() -> str:
+    """The base image and every pin, one per line (``python -m kit container pins``)."""
+    img = BASE_IMAGE
+    lines = [f"base image: {img.ref} ({img.os}, Python {img.python}, torch {img.torch}, CUDA {img.cuda})",
+             f"pip=={PIP_VERSION}", *(f"{name}=={version}" for name, version in PINS.items())]
+    return "\n".join(lines)
+
+
+def check_pins() -> str:
+    """Resolve the pins with pip (dry run, needs PyPI); return the line saying they resolve.
+
+    Raises:
+        CommandError: a pin does not resolve for the image's Python and torch.
+    """
+    import sys
+
+    from kit import proc
+
+    proc.run(resolve_command([sys.executable, "-m", "pip"]),
+             hint="a pin does not resolve for the image's Python/torch: fix kit/versions.py")
+    return f"OK: the pins resolve together for Python {BASE_IMAGE.python} with torch=={BASE_IMAGE.torch}"
+
+
 def _image_name(ref: str) -> str:
     return ref.split("://", 1)[-1]
 

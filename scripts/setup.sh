@@ -2,8 +2,10 @@
 # Install everything the kit needs from the project's own files. Idempotent: each step is
 # skipped when its result is already up to date, so `make slides` and `make check` call it.
 #   - Debian packages (as root, when missing): chromium, fonts-noto-cjk, poppler-utils, nodejs/npm
-#   - .venv: torch==2.13.0 first and alone (the CPU wheel; an unpinned torch pulls a multi-GB
-#     CUDA build), then `pip install -e .[dev]`
+#   - .venv: torch first and alone (requirements-torch.txt, torch==2.13.0: the CPU wheel; an
+#     unpinned torch pulls a multi-GB CUDA build), then every other package at the exact version
+#     in requirements.lock (`make lock` refreshes it), then the kit itself: `pip install --no-deps
+#     -e .[dev]`, so nothing outside the lock is installed
 #   - node_modules: `npm ci` from package-lock.json (marp-cli)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,14 +32,19 @@ fi
 
 PYTHON=${PYTHON:-python3}
 stamp=.venv/.kit-installed
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ requirements.lock -nt "$stamp" ] \
+   || [ requirements-torch.txt -nt "$stamp" ]; then
   [ -x .venv/bin/python ] || { log "creating .venv"; "$PYTHON" -m venv .venv; }
-  if ! .venv/bin/python -c 'import torch' >/dev/null 2>&1; then
-    log "pip install torch==2.13.0 (alone, CPU wheel)"
-    .venv/bin/pip install -q torch==2.13.0
+  torch_pin=$(grep -E '^torch==' requirements-torch.txt)
+  if ! .venv/bin/python -c "import importlib.metadata as m, sys; sys.exit(m.version('torch').split('+')[0] != '${torch_pin#torch==}')" \
+       >/dev/null 2>&1; then
+    log "pip install $torch_pin (alone, CPU wheel)"
+    .venv/bin/pip install -q -r requirements-torch.txt
   fi
-  log "pip install -e .[dev]"
-  .venv/bin/pip install -q -e '.[dev]'
+  log "pip install -r requirements.lock (exact versions; make lock refreshes it)"
+  .venv/bin/pip install -q -r requirements.lock
+  log "pip install --no-deps -e .[dev]"
+  .venv/bin/pip install -q --no-deps -e '.[dev]'
   touch "$stamp"
 fi
 

@@ -116,11 +116,13 @@ wait_idle() {
 }
 
 # start NAME CMD...: start a daemon in the foreground of its own session,
-# detached from this script, and record its PID.
+# detached from this script, and record its PID. The daemon must not inherit fd 9,
+# the lock main() holds: a daemon holding it would make every later slurm-up and
+# slurm-down wait out `flock -w 120` (the lock is never free while the cluster runs).
 start() {
     local name=$1 pid
     shift
-    setsid "$@" </dev/null >>"$LOG_DIR/$name.out" 2>&1 &
+    setsid "$@" </dev/null >>"$LOG_DIR/$name.out" 2>&1 9>&- &
     pid=$!
     echo "$pid" >"$RUN_DIR/$name.pid"
     sleep 0.05

@@ -1,23 +1,68 @@
-"""Shared fixtures: the rendered decks of every lesson.
+"""Shared fixtures and markers, the one place every test file takes them from.
 
-`make check` executes and renders all lessons once (ci profile) into build/check
-and sets KIT_CHECK_BUILD; the deck tests read those. Run on their own, the tests
-execute and render the lessons themselves into a temporary folder.
+Markers (registered in pyproject.toml), so ``make test-fast`` (``-m "not slurm and
+not decks and not slow"``) runs only the unit tests:
+
+* ``slurm``: needs the one-node Slurm; given automatically to every test that uses
+  the ``slurm_cluster`` fixture.
+* ``decks``: executes lessons or renders decks; given automatically to every test
+  that uses ``built_decks``.
+* ``slow``: takes more than a few seconds.
+
+Fixtures: ``built_decks`` (every lesson executed and rendered once), ``slurm_cluster``
+(a Slurm that answers), ``local_jobs_dir`` (the local executor's records kept in a
+temporary folder), ``executor_site`` (the ci site for the test's ``executor``
+parameter), ``fakes`` (the fake apptainer/singularity of ``tests/fakes`` on PATH, and
+site profiles under ``tmp_path``).
 """
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from kit.lessons import build_slides, find_lessons
+from kit import slurm
+from kit.sites import PROJECT_ROOT, Site, load_site
+
+FAKES = Path(__file__).resolve().parent / "fakes"
+SLURM_UP = PROJECT_ROOT / "scripts" / "slurm-up.sh"
+
+
+#: Fixtures that execute something slow: every test using one is marked with the marker.
+FIXTURE_MARKERS = {"slurm_cluster": "slurm", "built_decks": "decks", "overfit": "slow"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark tests by the fixtures they use (``slurm_cluster`` -> slurm, ``built_decks`` -> decks,
+    ``overfit`` -> slow: the program's training runs)."""
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        for fixture, marker in FIXTURE_MARKERS.items():
+            if fixture in names:
+                item.add_marker(getattr(pytest.mark, marker))
+
+
+# --- decks ------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
 def built_decks(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Folder holding <lesson>.md/.html/.pdf for every lesson, executed in the ci profile."""
+    """Folder holding <lesson>.md/.html/.pdf for every lesson, executed in the ci profile.
+
+    `make check` executes and renders all lessons once (ci profile) into build/check and
+    sets KIT_CHECK_BUILD; the deck tests read those. Otherwise the lessons are executed
+    and rendered here, into a temporary folder.
+    """
+    from kit.lessons import build_slides, find_lessons
+
     names = [lesson.name for lesson in find_lessons()]
     given = os.environ.get("KIT_CHECK_BUILD")
     if given:
@@ -27,3 +72,132 @@ def built_decks(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("decks")
     build_slides(site="ci", out_dir=folder, pdf=True)
     return folder
+
+
+# --- Slurm ------------------------------------------------------------------------
+
+
+def sinfo_ok() -> bool:
+    """Whether a Slurm controller answers with a usable node."""
+    if not shutil.which("sinfo"):
+        return False
+    res = subprocess.run(["sinfo", "-h", "-o", "%T"], capture_output=True, text=True, timeout=60)
+    return res.returncode == 0 and any(s in res.stdout for s in ("idle", "mixed", "allocated", "completing"))
+
+
+@pytest.fixture(scope="session")
+def slurm_cluster() -> None:
+    """A Slurm that answers: the one already running, or the dev cluster started by scripts/slurm-up.sh.
+
+    Skips only where Slurm cannot exist: not root (cannot install or start it) and no sbatch.
+    The cluster is shared (other sessions may use it), so it is never stopped here:
+    `make slurm-down` stops it.
+    """
+    if sinfo_ok():
+        return
+    if os.geteuid() != 0 and not shutil.which("sbatch"):
+        pytest.skip("Slurm cannot exist here: not root (cannot run scripts/slurm-up.sh) and no sbatch on PATH")
+    res = subprocess.run(["bash", str(SLURM_UP)], capture_output=True, text=True, timeout=600)
+    if res.returncode != 0 or not sinfo_ok():
+        pytest.fail(f"scripts/slurm-up.sh could not start Slurm (exit {res.returncode}):\n{res.stdout}{res.stderr}")
+
+
+@pytest.fixture(scope="module")
+def local_jobs_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Keep the local executor's job records out of the user's home during tests."""
+    folder = tmp_path_factory.mktemp("local-jobs")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KIT_LOCAL_JOBS", str(folder))
+        yield folder
+
+
+def site_for(executor: str, **slurm_overrides: object) -> Site:
+    """The CI site profile with its executor forced to ``executor``."""
+    return load_site("ci", overrides={"slurm": {"executor": executor, **slurm_overrides}})
+
+
+@pytest.fixture
+def executor_site(request: pytest.FixtureRequest, local_jobs_dir: Path) -> Site:
+    """The CI site for the test's ``executor`` parameter; starts the cluster for ``slurm``."""
+    executor = request.getfixturevalue("executor")
+    if executor == "slurm":
+        request.getfixturevalue("slurm_cluster")
+    return site_for(executor)
+
+
+def wait_for_state(job: slurm.Job, states: set[str], timeout: float = 60) -> slurm.JobStatus:
+    """Poll until the job is in one of ``states`` (for tests that act on a running job)."""
+    end = time.monotonic() + timeout
+    while True:
+        st = slurm.status(job)
+        if st.state in states:
+            return st
+        if st.terminal or time.monotonic() > end:
+            raise AssertionError(f"{job} reached {st} while waiting for {states}")
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def slurm_helpers() -> Any:
+    """``site_for`` and ``wait_for_state`` for the job tests."""
+
+    class Helpers:
+        site_for = staticmethod(site_for)
+        wait_for_state = staticmethod(wait_for_state)
+
+    return Helpers
+
+
+# --- fake container runtimes --------------------------------------------------------
+
+
+class Fakes:
+    """The fake ``apptainer``/``singularity`` (tests/fakes) on PATH, their call log, and sites in ``tmp_path``."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+        self.monkeypatch = monkeypatch
+        self.tmp_path = tmp_path
+        self.log = tmp_path / "runtime-calls.jsonl"
+
+    def use(self, *names: str) -> Path:
+        """Put only the named fake runtimes on PATH (none: no runtime at all); return the argv log.
+
+        PATH keeps the folders of ``sh``, ``python3``, ``readlink`` and ``dirname`` (the shims
+        need them) after the fakes, so a fake always wins over a real runtime.
+        """
+        bin_dir = self.tmp_path / "fakebin"
+        bin_dir.mkdir(exist_ok=True)
+        for name in names:
+            (bin_dir / name).symlink_to(FAKES / name)
+        tools = {str(Path(shutil.which(t) or "/usr/bin/" + t).parent) for t in ("python3", "readlink", "dirname")}
+        # Nothing at all without names: the kit must not need PATH on the host runtime.
+        path = os.pathsep.join([str(bin_dir), *sorted(tools)]) if names else str(bin_dir)
+        self.monkeypatch.setenv("PATH", path)
+        self.monkeypatch.setenv("FAKE_CONTAINER_LOG", str(self.log))
+        for var in ("FAKE_CONTAINER_FAIL", "FAKE_CONTAINER_VERSION", "FAKE_CONTAINER_PYTHON"):
+            self.monkeypatch.delenv(var, raising=False)
+        return self.log
+
+    def calls(self) -> list[list[str]]:
+        """The argv of every fake runtime call, in order."""
+        if not self.log.exists():
+            return []
+        return [json.loads(line)["argv"] for line in self.log.read_text().splitlines()]
+
+    def call_dirs(self) -> list[str]:
+        """The working directory of every fake runtime call."""
+        return [json.loads(line)["cwd"] for line in self.log.read_text().splitlines()] if self.log.exists() else []
+
+    def site(self, name: str = "ie-ryukyu", **container: Any) -> Site:
+        """A site whose work and sif directories live under ``tmp_path`` (container keys override)."""
+        overrides = {
+            "work_dir": str(self.tmp_path / "work"),
+            "container": {"sif_dir": str(self.tmp_path / "sif"), **container},
+        }
+        return load_site(name, overrides=overrides)
+
+
+@pytest.fixture
+def fakes(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Fakes:
+    """:class:`Fakes` for this test (PATH and environment restored afterwards)."""
+    return Fakes(monkeypatch, tmp_path)

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from fakes import call_dirs, calls, make_site, use_runtimes
 
 from kit import container, versions
 from kit.container import (
@@ -51,7 +50,7 @@ def test_exec_command_on_the_host_runtime_uses_this_python() -> None:
 
 
 def test_pull_and_build_commands_are_the_sites_lines() -> None:
-    site = load_site("default")
+    site = load_site("ie-ryukyu")
     home = os.path.expanduser("~")
     assert pull_command(site) == ["singularity", "pull", f"{home}/sif/{PULLED}", IMAGE]
     assert pull_command(site, "docker://ubuntu:22.04", "u.sif", force=True) == [
@@ -102,87 +101,102 @@ def test_explain_failure_recognises_fakeroot_problems() -> None:
     assert explain_failure("FATAL: unexpected EOF") is None
 
 
+def test_fakeroot_problems_before_a_build_say_what_a_failed_build_would() -> None:
+    after = explain_failure("FATAL:   could not use fakeroot: no mapping entry found in /etc/subuid for bob",
+                            prog="apptainer")
+    before = container.fakeroot_problems(user="bob", uid=1000, subuid_text="alice:100000:65536\n",
+                                         max_user_namespaces=15000, prog="apptainer")
+    assert [d.kind for d in before] == ["subuid"]
+    assert (before[0].message, before[0].hint.replace("--add bob", "--add U")) == (
+        after.message, after.hint.replace(f"--add {getpass.getuser()}", "--add U"))  # one diagnosis, two ways in
+    assert container.fakeroot_problems(user="bob", uid=1000, subuid_text="1000:100000:65536\n",
+                                       max_user_namespaces=15000) == []  # an entry by uid counts
+    blocked = container.fakeroot_problems(user="bob", uid=1000, subuid_text=None, max_user_namespaces=0)
+    assert [d.kind for d in blocked] == ["userns", "subuid"]
+    assert container.fakeroot_problems(user="root", uid=0, subuid_text=None, max_user_namespaces=0) == []
+
+
 # --- runtime detection ---------------------------------------------------------------------
 
 
-def test_no_runtime_means_host(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    use_runtimes(monkeypatch, tmp_path)
-    rt = container.detect_runtime(make_site(tmp_path))
+def test_no_runtime_means_host(fakes, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    fakes.use()
+    rt = container.detect_runtime(fakes.site())
     assert rt.is_host and rt.reason == "no apptainer or singularity on PATH"
     assert "host Python" in rt.describe()
 
 
-def test_forced_runtime_missing_is_an_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    use_runtimes(monkeypatch, tmp_path, "singularity")
+def test_forced_runtime_missing_is_an_error(fakes, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    fakes.use("singularity")
     with pytest.raises(ContainerError, match="apptainer is not on PATH, but container.runtime = 'apptainer'"):
-        container.detect_runtime(make_site(tmp_path, runtime="apptainer"))
+        container.detect_runtime(fakes.site(runtime="apptainer"))
 
 
-def test_auto_prefers_the_sites_command(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    log = use_runtimes(monkeypatch, tmp_path, "apptainer", "singularity")
-    rt = container.detect_runtime(make_site(tmp_path))
+def test_auto_prefers_the_sites_command(fakes, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    fakes.use("apptainer", "singularity")
+    rt = container.detect_runtime(fakes.site())
     assert (rt.name, rt.flavor, rt.version) == ("singularity", "singularity-ce", "4.1.5-jammy")
-    rt = container.detect_runtime(make_site(tmp_path, command="apptainer"))
+    rt = container.detect_runtime(fakes.site(command="apptainer"))
     assert (rt.name, rt.version) == ("apptainer", "1.3.4")
-    assert calls(log)[-1] == ["apptainer", "--version"]
+    assert fakes.calls()[-1] == ["apptainer", "--version"]
 
 
-def test_auto_falls_back_to_the_other_runtime(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    use_runtimes(monkeypatch, tmp_path, "apptainer")
-    assert container.detect_runtime(make_site(tmp_path)).name == "apptainer"
+def test_auto_falls_back_to_the_other_runtime(fakes, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    fakes.use("apptainer")
+    assert container.detect_runtime(fakes.site()).name == "apptainer"
 
 
 # --- pull --------------------------------------------------------------------------------
 
 
-def test_pull_runs_then_skips_then_forces(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    log = use_runtimes(monkeypatch, tmp_path, "singularity")
-    site = make_site(tmp_path)
+def test_pull_runs_then_skips_then_forces(fakes, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    fakes.use("singularity")
+    site = fakes.site()
     out = tmp_path / "sif" / PULLED
     first = container.pull(site=site, check_space=False)
     assert first.ran and first.output == out and out.read_text() == f"FAKE-SIF pull {IMAGE}\n"
-    assert calls(log)[-1] == ["singularity", "pull", str(out), IMAGE]
+    assert fakes.calls()[-1] == ["singularity", "pull", str(out), IMAGE]
 
-    n = len(calls(log))
+    n = len(fakes.calls())
     again = container.pull(site=site, check_space=False)
     assert again.skipped and "already exists" in again.message and "force=True" in again.message
-    assert [c for c in calls(log)[n:] if c[1] != "--version"] == []  # nothing pulled
+    assert [c for c in fakes.calls()[n:] if c[1] != "--version"] == []  # nothing pulled
     assert out.read_text() == f"FAKE-SIF pull {IMAGE}\n"
 
     forced = container.pull(site=site, force=True, check_space=False)
-    assert forced.ran and calls(log)[-1] == ["singularity", "pull", "--force", str(out), IMAGE]
+    assert forced.ran and fakes.calls()[-1] == ["singularity", "pull", "--force", str(out), IMAGE]
 
 
-def test_pull_into_another_dir_with_a_name(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    log = use_runtimes(monkeypatch, tmp_path, "apptainer")
+def test_pull_into_another_dir_with_a_name(fakes, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    fakes.use("apptainer")
     result = container.pull("docker://ubuntu:22.04", tmp_path / "imgs", name="u.sif",
-                            site=make_site(tmp_path, runtime="apptainer"), check_space=False)
+                            site=fakes.site(runtime="apptainer"), check_space=False)
     assert result.output == tmp_path / "imgs" / "u.sif" and result.output.exists()
-    assert calls(log)[-1] == ["apptainer", "pull", str(tmp_path / "imgs" / "u.sif"), "docker://ubuntu:22.04"]
+    assert fakes.calls()[-1] == ["apptainer", "pull", str(tmp_path / "imgs" / "u.sif"), "docker://ubuntu:22.04"]
 
 
-def test_pull_on_the_host_runtime_is_skipped_plainly(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    use_runtimes(monkeypatch, tmp_path)
-    result = container.pull(site=make_site(tmp_path))
+def test_pull_on_the_host_runtime_is_skipped_plainly(fakes, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    fakes.use()
+    result = container.pull(site=fakes.site())
     assert result.skipped and not result.output.exists()
     assert result.message.startswith("container pull: skipped — no apptainer/singularity here")
     assert f"singularity pull {tmp_path / 'sif' / PULLED} {IMAGE}" in result.message
 
 
-def test_pull_bad_reference(tmp_path: Path) -> None:
+def test_pull_bad_reference(fakes, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="names no source"):
-        container.pull("huggingface/transformers-pytorch-gpu:4.35.2", site=make_site(tmp_path))
+        container.pull("huggingface/transformers-pytorch-gpu:4.35.2", site=fakes.site())
 
 
-def test_pull_checks_space_before_running(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    log = use_runtimes(monkeypatch, tmp_path, "apptainer")
+def test_pull_checks_space_before_running(fakes, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    fakes.use("apptainer")
     monkeypatch.setenv("APPTAINER_TMPDIR", str(tmp_path / "tmp"))
     monkeypatch.setattr(versions, "IMAGE_SIF_GIB", 10.0**7)  # more than any disk
     with pytest.raises(DiskSpaceError) as err:
-        container.pull(site=make_site(tmp_path, runtime="apptainer"))
+        container.pull(site=fakes.site(runtime="apptainer"))
     assert "not enough disk space to pull" in str(err.value)
     assert "export APPTAINER_TMPDIR=" in str(err.value) and "--no-space-check" in str(err.value)
-    assert [c[1] for c in calls(log)] == ["--version"]
+    assert [c[1] for c in fakes.calls()] == ["--version"]
 
 
 def test_free_space_needs_on_one_filesystem_add_up(tmp_path: Path) -> None:
@@ -218,32 +232,32 @@ def _localimage_def(tmp_path: Path) -> Path:
     return path
 
 
-def test_build_runs_validates_skips_and_forces(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    log = use_runtimes(monkeypatch, tmp_path, "singularity")
-    site = make_site(tmp_path)
+def test_build_runs_validates_skips_and_forces(fakes, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    fakes.use("singularity")
+    site = fakes.site()
     def_file = _localimage_def(tmp_path)
     sif = tmp_path / "work" / "env.sif"
     result = container.build(def_file, site=site, check_space=False)
     assert result.ran and result.output == sif and result.warnings == ()
-    assert calls(log)[-1] == ["singularity", "build", "--fakeroot", str(sif), str(def_file)]
-    assert call_dirs(log)[-1] == str(def_file.parent)
+    assert fakes.calls()[-1] == ["singularity", "build", "--fakeroot", str(sif), str(def_file)]
+    assert fakes.call_dirs()[-1] == str(def_file.parent)
     assert sif.read_text().startswith("FAKE-SIF build\n")
 
     again = container.build(def_file, site=site, check_space=False)
     assert again.skipped and "already exists" in again.message and "force=True" in again.message
 
     forced = container.build(def_file, site=site, force=True, fakeroot=False, check_space=False)
-    assert forced.ran and calls(log)[-1] == ["singularity", "build", "--force", str(sif), str(def_file)]
+    assert forced.ran and fakes.calls()[-1] == ["singularity", "build", "--force", str(sif), str(def_file)]
 
 
-def test_build_refuses_an_invalid_file_before_running(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    log = use_runtimes(monkeypatch, tmp_path, "singularity")
+def test_build_refuses_an_invalid_file_before_running(fakes, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    fakes.use("singularity")
     def_file = tmp_path / "env.def"
     def_file.write_text((GOLDEN / "workshop-original.def").read_text())
     with pytest.raises(DefFileError, match=r"1 error\(s\), 5 warning\(s\)") as err:
-        container.build(def_file, site=make_site(tmp_path), check_space=False)
+        container.build(def_file, site=fakes.site(), check_space=False)
     assert f"{def_file}:2: error: From: /PATH/TO/" in str(err.value)
-    assert calls(log) == []
+    assert fakes.calls() == []
 
 
 @pytest.mark.parametrize("failure, error, words", [
@@ -252,20 +266,20 @@ def test_build_refuses_an_invalid_file_before_running(monkeypatch: pytest.Monkey
     ("nospace", DiskSpaceError, "filled up"),
     ("generic", ContainerError, "exited with 255"),
 ])
-def test_build_failures_are_explained(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, failure: str,
+def test_build_failures_are_explained(fakes, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, failure: str,
                                       error: type, words: str) -> None:
-    use_runtimes(monkeypatch, tmp_path, "apptainer")
+    fakes.use("apptainer")
     monkeypatch.setenv("FAKE_CONTAINER_FAIL", failure)
     with pytest.raises(error) as err:
-        container.build(_localimage_def(tmp_path), site=make_site(tmp_path, runtime="apptainer"), check_space=False)
+        container.build(_localimage_def(tmp_path), site=fakes.site(runtime="apptainer"), check_space=False)
     assert words in str(err.value)
     assert "FATAL:" in str(err.value)  # the runtime's own words come along
     assert not (tmp_path / "work" / "env.sif").exists()
 
 
-def test_build_on_the_host_runtime_validates_and_skips(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    use_runtimes(monkeypatch, tmp_path)
-    site = make_site(tmp_path)
+def test_build_on_the_host_runtime_validates_and_skips(fakes, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    fakes.use()
+    site = fakes.site()
     result = container.build(site=site)  # the committed container/env.def
     assert result.skipped and not result.output.exists()
     assert result.message.startswith("container build: skipped — no apptainer/singularity here")
@@ -280,31 +294,31 @@ def test_build_on_the_host_runtime_validates_and_skips(monkeypatch: pytest.Monke
 # --- exec, check_imports, inspect ----------------------------------------------------------
 
 
-def test_exec_in_the_container(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    log = use_runtimes(monkeypatch, tmp_path, "singularity")
+def test_exec_in_the_container(fakes, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    fakes.use("singularity")
     monkeypatch.setenv("FAKE_CONTAINER_PYTHON", sys.executable)
-    site = make_site(tmp_path)
+    site = fakes.site()
     sif = tmp_path / "env.sif"
     with pytest.raises(ContainerError, match="no image at"):
         container.exec(sif, ["python3", "-c", "print(1)"], site=site)
     sif.write_text("FAKE-SIF build\n")
     cp = container.exec(sif, ["python3", "-c", "print('inside')"], site=site)
     assert cp.stdout == "inside\n"
-    assert calls(log)[-1] == ["singularity", "exec", "--nv", str(sif), "python3", "-c", "print('inside')"]
+    assert fakes.calls()[-1] == ["singularity", "exec", "--nv", str(sif), "python3", "-c", "print('inside')"]
     with pytest.raises(CommandError):
         container.exec(sif, ["python3", "-c", "raise SystemExit(3)"], site=site, gpu=False)
-    assert "--nv" not in calls(log)[-1]
+    assert "--nv" not in fakes.calls()[-1]
 
 
-def test_exec_on_the_host_runtime(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    use_runtimes(monkeypatch, tmp_path)
-    cp = container.exec(None, ["python3", "-c", "import sys; print(sys.executable)"], site=make_site(tmp_path))
+def test_exec_on_the_host_runtime(fakes, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    fakes.use()
+    cp = container.exec(None, ["python3", "-c", "import sys; print(sys.executable)"], site=fakes.site())
     assert cp.stdout.strip() == sys.executable
 
 
-def test_check_imports_on_the_host(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    use_runtimes(monkeypatch, tmp_path)
-    report = container.check_imports(modules=("json", "kit_no_such_module"), site=make_site(tmp_path))
+def test_check_imports_on_the_host(fakes, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    fakes.use()
+    report = container.check_imports(modules=("json", "kit_no_such_module"), site=fakes.site())
     assert report.python == ".".join(map(str, sys.version_info[:3]))
     assert report.where.startswith("host Python")
     json_row, missing = report.modules
@@ -314,16 +328,16 @@ def test_check_imports_on_the_host(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     assert "| kit_no_such_module | missing |" in report.to_markdown()
 
 
-def test_check_imports_in_the_container_compares_with_the_pins(monkeypatch: pytest.MonkeyPatch,
+def test_check_imports_in_the_container_compares_with_the_pins(fakes, monkeypatch: pytest.MonkeyPatch,
                                                                 tmp_path: Path) -> None:
-    log = use_runtimes(monkeypatch, tmp_path, "apptainer")
+    fakes.use("apptainer")
     monkeypatch.setenv("FAKE_CONTAINER_PYTHON", sys.executable)
     sif = tmp_path / "work" / "env.sif"
     sif.parent.mkdir()
     sif.write_text("FAKE-SIF build\n")
-    report = container.check_imports(modules=("json",), site=make_site(tmp_path, runtime="apptainer"))
-    assert calls(log)[-1][:6] == ["apptainer", "exec", "--nv", str(sif), "python3", "-c"]
-    assert calls(log)[-1][-1] == "json"
+    report = container.check_imports(modules=("json",), site=fakes.site(runtime="apptainer"))
+    assert fakes.calls()[-1][:6] == ["apptainer", "exec", "--nv", str(sif), "python3", "-c"]
+    assert fakes.calls()[-1][-1] == "json"
     assert report.expected_python == versions.BASE_IMAGE.python
     assert not report.ok  # this Python is not the image's 3.8
     assert report.rows()[0] == ("python", report.python, "3.8", "✗ differs")
@@ -335,12 +349,12 @@ def test_check_imports_without_result_line_is_explained() -> None:
         container.parse_import_output("Traceback ...\nSyntaxError", where="env.sif")
 
 
-def test_inspect_reads_labels_of_a_built_image(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    log = use_runtimes(monkeypatch, tmp_path, "singularity")
-    site = make_site(tmp_path)
+def test_inspect_reads_labels_of_a_built_image(fakes, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    fakes.use("singularity")
+    site = fakes.site()
     container.build(_localimage_def(tmp_path), site=site, check_space=False)
     result = container.inspect(site=site)
-    assert calls(log)[-1] == ["singularity", "inspect", "--labels", str(tmp_path / "work" / "env.sif")]
+    assert fakes.calls()[-1] == ["singularity", "inspect", "--labels", str(tmp_path / "work" / "env.sif")]
     assert result.labels["kit.pin.transformers"] == versions.PINS["transformers"]
     assert result.labels["kit.base-image"] == versions.BASE_IMAGE.ref
     assert "%post" in container.inspect(site=site, what="deffile").text
@@ -348,18 +362,18 @@ def test_inspect_reads_labels_of_a_built_image(monkeypatch: pytest.MonkeyPatch, 
         container.inspect(site=site, what="nothing")
 
 
-def test_inspect_on_the_host_is_skipped(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    use_runtimes(monkeypatch, tmp_path)
-    result = container.inspect(tmp_path / "env.sif", site=make_site(tmp_path))
+def test_inspect_on_the_host_is_skipped(fakes, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    fakes.use()
+    result = container.inspect(tmp_path / "env.sif", site=fakes.site())
     assert result.skipped and "skipped" in str(result)
 
 
 # --- the workshop's definition file --------------------------------------------------------
 
 
-def test_render_def_from_the_pulled_image(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    use_runtimes(monkeypatch, tmp_path, "singularity")
-    site = make_site(tmp_path)
+def test_render_def_from_the_pulled_image(fakes, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    fakes.use("singularity")
+    site = fakes.site()
     with pytest.raises(ContainerError, match="not pulled yet") as err:
         container.render_def(site, localimage=True)
     assert "singularity pull" in err.value.hint

@@ -14,7 +14,7 @@ GOLDEN = Path(__file__).parent / "golden"
 
 
 def _site(tmp_path: Path):
-    return load_site("default", overrides={"work_dir": str(tmp_path / "work"),
+    return load_site("ie-ryukyu", overrides={"work_dir": str(tmp_path / "work"),
                                            "container": {"sif_dir": str(tmp_path / "sif")}})
 
 

@@ -19,7 +19,7 @@ def test_committed_env_def_is_the_generated_one() -> None:
 
 
 def test_committed_env_def_passes_the_validator_without_warnings(tmp_path: Path) -> None:
-    site = load_site("default", overrides={"container": {"sif_dir": str(tmp_path)}})
+    site = load_site("ie-ryukyu", overrides={"container": {"sif_dir": str(tmp_path)}})
     report = validate(ENV_DEF, site=site)
     assert report.issues == (), report.to_text()
 
@@ -49,7 +49,7 @@ def test_localimage_variant_differs_only_in_the_header(tmp_path: Path) -> None:
     docker = DefFile.parse(versions.render_env_def())
     assert local.header == {"bootstrap": "localimage", "from": str(base)}
     assert [s.body for s in local.sections] == [s.body for s in docker.sections]
-    assert validate(local, site=load_site("default")).issues == ()
+    assert validate(local, site=load_site("ie-ryukyu")).issues == ()
 
 
 def test_pins_are_exact_versions_for_the_image() -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fakes import make_site, use_runtimes
 
 from kit import doctor
 from kit.cli import main
@@ -81,9 +80,9 @@ def test_ci_site_on_this_machine(monkeypatch: pytest.MonkeyPatch) -> None:
     assert report.ok, doctor.render_text(report)
 
 
-def test_forced_runtime_missing_fails_the_doctor(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    use_runtimes(monkeypatch, tmp_path)  # no runtime, no Slurm on PATH
-    report = doctor.run_checks(make_site(tmp_path, runtime="apptainer"))
+def test_forced_runtime_missing_fails_the_doctor(fakes, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    fakes.use()  # no runtime, no Slurm on PATH
+    report = doctor.run_checks(fakes.site(runtime="apptainer"))
     runtime = report.check("container runtime")
     assert not runtime.ok and runtime.required and "apptainer is not on PATH" in runtime.detail
     assert [c.name for c in report.missing] == ["container runtime"]
@@ -92,9 +91,9 @@ def test_forced_runtime_missing_fails_the_doctor(monkeypatch: pytest.MonkeyPatch
     assert report.step("Slurm jobs").why.startswith("skipped — no Slurm here")
 
 
-def test_fake_runtime_is_reported_with_its_version(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    use_runtimes(monkeypatch, tmp_path, "apptainer")
-    report = doctor.run_checks(make_site(tmp_path, runtime="apptainer"))
+def test_fake_runtime_is_reported_with_its_version(fakes, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    fakes.use("apptainer")
+    report = doctor.run_checks(fakes.site(runtime="apptainer"))
     assert report.check("container runtime").ok
     assert report.check("container runtime").detail.startswith("apptainer 1.3.4 (")
     assert report.step("container pull").runs
@@ -102,19 +101,20 @@ def test_fake_runtime_is_reported_with_its_version(monkeypatch: pytest.MonkeyPat
     assert report.check("disk: sif dir").detail.endswith("needs about 16 GiB (base image + env.sif)")
 
 
-def test_auto_site_without_runtime_skips_container_steps(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    use_runtimes(monkeypatch, tmp_path)
-    report = doctor.run_checks(make_site(tmp_path))
+def test_auto_site_without_runtime_skips_container_steps(fakes, monkeypatch: pytest.MonkeyPatch,
+                                                         tmp_path: Path) -> None:
+    fakes.use()
+    report = doctor.run_checks(fakes.site())
     assert not report.check("container runtime").ok and not report.check("container runtime").required
     assert report.step("container build").why.startswith("skipped — no apptainer/singularity")
     assert report.step("import check").why == "on the host Python (no container)"
 
 
-def test_cli_doctor_prints_and_returns_the_exit_code(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+def test_cli_doctor_prints_and_returns_the_exit_code(fakes, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
-    use_runtimes(monkeypatch, tmp_path)
+    fakes.use()
     monkeypatch.setenv("HOME", str(tmp_path))
-    assert main(["doctor", "--site", "default", "--markdown"]) == 0
+    assert main(["doctor", "--site", "ie-ryukyu", "--markdown"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("**site: default** (--site; `default.toml`)")
+    assert out.startswith("**site: ie-ryukyu** (--site; `default.toml`, `ie-ryukyu.toml`)")
     assert "| container pull | no | skipped — no apptainer/singularity |" in out

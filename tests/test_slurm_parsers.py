@@ -118,14 +118,3 @@ def test_show_config_names_the_jobcomp_file() -> None:
     assert config["JobCompLoc"].endswith("/jobcomp.txt")
     assert config["MinJobAge"] == "3600 sec"
     assert "disabled" in read("sacct_disabled.stderr")
-
-
-def test_error_captures_are_what_the_code_matches() -> None:
-    # submit() turns these into a hint about the site profile's GPU setting.
-    for name in ("sbatch_gpus_unavailable.stderr", "sbatch_gpus_badtype.stderr"):
-        assert "Requested node configuration is not available" in read(name)
-    assert "Invalid generic resource (gres) specification" in read("sbatch_gres_invalid.stderr")
-    # status() treats this as "squeue does not know the job (any more)".
-    assert "Invalid job id specified" in read("squeue_invalid.stderr")
-    assert "Invalid job id specified" in read("scontrol_invalid.stderr")
-    assert read("sinfo_gres.txt").split() == ["gpu:tesla:1"]

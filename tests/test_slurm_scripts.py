@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from kit import slurm
+from kit import container, slurm
+from kit.cli import main
 from kit.errors import ConfigError
 from kit.sites import load_site
 
@@ -18,7 +19,7 @@ def golden(name: str) -> str:
     return (GOLDEN / name).read_text()
 
 
-@pytest.mark.parametrize("site_name", ["default", "ie-ryukyu"])
+@pytest.mark.parametrize("site_name", ["ie-ryukyu"])
 def test_train_script_matches_the_workshop_exactly(site_name: str) -> None:
     assert slurm.render_script(slurm.train_spec(load_site(site_name))) == golden("train.sbatch")
 
@@ -72,7 +73,7 @@ def test_bad_values_are_refused_with_the_option_named(bad: slurm.JobSpec) -> Non
 
 def test_write_script_creates_then_keeps_identical_file(tmp_path: Path) -> None:
     path = tmp_path / "jobs" / "train.sbatch"
-    spec = slurm.train_spec(load_site("default"))
+    spec = slurm.train_spec(load_site("ie-ryukyu"))
     assert slurm.write_script(spec, path) == path
     assert path.read_text() == golden("train.sbatch")
     mtime = path.stat().st_mtime_ns
@@ -129,7 +130,27 @@ def test_parse_time_limit_rejects_garbage() -> None:
         slurm.parse_time_limit("one hour")
 
 
-def test_container_command_follows_the_site() -> None:
-    site = load_site("default")
-    assert slurm.container_command(site) == "singularity exec --nv env.sif python3 bart_finetuning.py"
-    assert shlex.split(slurm.container_command(load_site("ci"), ["python3", "a b.py"]))[-1] == "a b.py"
+def test_train_body_is_the_one_exec_line_with_program_arguments() -> None:
+    site = load_site("ie-ryukyu")
+    spec = slurm.train_spec(site, program_args=["--max-minutes", "30", "--data", "my corpus"])
+    body = spec.body[-1]
+    assert body == "singularity exec --nv env.sif python3 bart_finetuning.py --max-minutes 30 --data 'my corpus'"
+    # The same line kit.container builds, word for word.
+    assert shlex.split(body) == container.exec_command(site, "env.sif", [
+        "python3", "bart_finetuning.py", "--max-minutes", "30", "--data", "my corpus"])
+
+
+def test_train_body_follows_the_runtime_and_binds() -> None:
+    site = load_site("ie-ryukyu", overrides={"container": {"runtime": "apptainer", "gpu": False}})
+    body = slurm.train_spec(site, binds=["/data:/data"]).body[-1]
+    assert body == "apptainer exec --bind /data:/data env.sif python3 bart_finetuning.py"
+    # A host-runtime site (ci) still writes its cluster's command into the script.
+    assert slurm.train_spec(load_site("ci")).body[-1] == "singularity exec env.sif python3 bart_finetuning.py"
+
+
+def test_cli_script_passes_program_arguments(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["slurm", "script", "train", "--site", "ie-ryukyu", "--args", "--max-minutes", "5"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1].endswith("bart_finetuning.py --max-minutes 5")
+    assert main(["slurm", "script", "hello", "-o", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{tmp_path} is a folder" in err and "What to do: name a file inside it" in err

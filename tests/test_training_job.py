@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from fakes.hub import make_fake_hub  # tests/ is on sys.path (pytest's rootdir-relative import)
 
 from kit import job as training
 from kit import slurm
@@ -22,14 +23,6 @@ from kit.model import TinySettings, make_tiny_bart
 from kit.profiles import site_program_args
 from kit.sites import PROJECT_ROOT, load_site
 
-try:  # tests/ as a package (python -m pytest from the project root) or as a plain folder on sys.path
-    from tests.fakes.hub import make_fake_hub
-    from tests.slurm_fixtures import slurm_cluster
-except ImportError:  # pragma: no cover
-    from fakes.hub import make_fake_hub
-    from slurm_fixtures import slurm_cluster
-
-__all__ = ["slurm_cluster"]  # the fixture pytest must see here
 FAKES = PROJECT_ROOT / "tests" / "fakes"
 SAMPLE = PROJECT_ROOT / "kit" / "sample_data"
 

@@ -58,6 +58,7 @@ scontrol show job -o "$R" >"$out/scontrol_cancelled.txt"
 scontrol show job -o 999999 2>"$out/scontrol_invalid.stderr" || true
 squeue -h -t all -j 999999 -o "$FMT" 2>"$out/squeue_invalid.stderr" || true
 sinfo -h -o '%G' >"$out/sinfo_gres.txt"
+sinfo -o '%P %G' >"$out/sinfo_partition_gres.txt"
 scontrol show config >"$out/scontrol_show_config.txt"
 # Wait for the time limit (checked about every 30 s).
 while [[ $(squeue -h -j "$T" -o %T) == RUNNING ]]; do sleep 2; done

@@ -1,21 +1,16 @@
-"""Disk usage of what the workshop fills, and what is safe to delete.
+"""Disk usage of what the workshop fills, and what is safe to delete (``kit storage du``).
 
 Pulled images (``~/sif``), the work directory (``env.sif``, runs, logs), the
 Singularity/Apptainer layer caches and the Hugging Face and pip caches fill a home
 quota quickly. :func:`usage` measures each known directory (nested known
 directories are counted once, in their own row); :func:`render_markdown` /
 :func:`render_text` and :func:`plot_usage` show it with what is safe to delete
-and why.
-
-:func:`clean` never deletes on its own: it needs the exact paths and
-``confirm=True`` (``--yes``); without it, it only says what it would delete.
-Paths outside the known directories are refused.
+and why. Deleting is :mod:`kit.storage.clean`.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -23,6 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kit.errors import ConfigError
+from kit.pathio import make_dirs, user_path
+from kit.textutil import format_size, text_table
 
 if TYPE_CHECKING:
     from kit.sites import Site
@@ -201,13 +198,6 @@ def usage(site: Site, *, home: str | os.PathLike[str] | None = None, env: Mappin
     return rows
 
 
-def format_size(n: float) -> str:
-    """``1.5 GiB`` style sizes."""
-    from kit.container import format_size as fmt
-
-    return fmt(n)
-
-
 def _home_short(path: Path, home: Path | None) -> str:
     home = home or Path(os.path.expanduser("~"))
     try:
@@ -263,11 +253,9 @@ def render_markdown(rows: Sequence[DirUsage], *, lang: str = "ja", home: str | o
 
 def render_text(rows: Sequence[DirUsage], *, lang: str = "en", home: str | os.PathLike[str] | None = None) -> str:
     """The same table as aligned text for a terminal."""
-    from kit.container import _text_table
-
     body = _rows(rows, lang, Path(home) if home is not None else None, False)
     body.append((_TOTAL[lang], "", format_size(sum(r.bytes for r in rows)), "", ""))
-    return _text_table(_HEAD[lang], body)
+    return text_table(_HEAD[lang], body)
 
 
 def plot_usage(rows: Sequence[DirUsage], out: str | os.PathLike[str], *, lang: str = "ja",
@@ -289,7 +277,7 @@ def plot_usage(rows: Sequence[DirUsage], out: str | os.PathLike[str], *, lang: s
     if lang not in _HEAD:
         raise ConfigError(f"unknown language {lang!r}", hint="use 'en' or 'ja'")
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    make_dirs(out.parent, "write the chart")
     rows = list(rows)
     largest = max([r.bytes for r in rows] + [1])
     unit, div = next(((u, d) for u, d in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024))
@@ -312,84 +300,19 @@ def plot_usage(rows: Sequence[DirUsage], out: str | os.PathLike[str], *, lang: s
     ax.set_title(title or {"en": "Disk usage", "ja": "ディスク使用量"}[lang])
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
-    fig.savefig(out)
-    plt.close(fig)
+    try:
+        with user_path(out, "write the chart"):
+            fig.savefig(out)
+    finally:
+        plt.close(fig)
     return out
 
 
-@dataclass(frozen=True)
-class CleanEntry:
-    """One path :func:`clean` deletes (or would delete)."""
-
-    path: Path
-    bytes: int
-    dir: KnownDir
-
-
-@dataclass(frozen=True)
-class CleanResult:
-    """What :func:`clean` deleted, or would delete without ``confirm``."""
-
-    entries: tuple[CleanEntry, ...]
-    deleted: bool
-    message: str
-
-    @property
-    def bytes(self) -> int:
-        """Total size of the entries."""
-        return sum(e.bytes for e in self.entries)
-
-    def __str__(self) -> str:
-        lines = [self.message]
-        lines += [f"  {format_size(e.bytes):>10}  {e.path}  ({e.dir.label['en']})" for e in self.entries]
-        return "\n".join(lines)
-
-
-def clean(paths: Sequence[str | os.PathLike[str]], *, site: Site, confirm: bool = False,
-          home: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None) -> CleanResult:
-    """Delete exactly ``paths``, each inside a known directory, only with ``confirm=True``.
-
-    Every path is checked before anything is deleted: one refused path deletes nothing.
-    A symbolic link is removed itself, never its target.
-
-    Args:
-        paths: Files or directories, as written (``~`` expanded).
-        site: The site profile (defines the sif and work directories).
-        confirm: Really delete. False (default): report what would be deleted.
-        home: The home directory (default ``~``).
-        env: Environment (default ``os.environ``).
-
-    Raises:
-        ConfigError: no paths, a path that does not exist, or one outside the known directories
-            (or a parent of one, such as ``~/.cache``).
-    """
-    if not paths:
-        raise ConfigError("no paths given to clean", hint="name the exact directories or files to delete")
-    dirs = [d for d in known_dirs(site, home=home, env=env)]
-    roots = [(d, _real(d.path)) for d in dirs if d.cleanable]
-    entries = []
-    for raw in paths:
-        target = _real(Path(os.path.expanduser(os.fspath(raw))))
-        if not os.path.lexists(target):
-            raise ConfigError(f"{raw}: no such file or directory", hint="run `python -m kit storage du` to see "
-                              "what exists; nothing was deleted")
-        owner = next((d for d, root in roots if target == root or root in target.parents), None)
-        if owner is None:
-            allowed = ", ".join(str(root) for _, root in roots)
-            raise ConfigError(f"refusing to delete {target}: it is not inside a directory the workshop fills",
-                              hint=f"the kit deletes only inside: {allowed}; nothing was deleted")
-        if target.is_symlink() or not target.is_dir():
-            size = target.lstat().st_size
-        else:
-            size = _du(target, set(), apparent=False)[0]
-        entries.append(CleanEntry(target, size, owner))
-    total = format_size(sum(e.bytes for e in entries))
-    if not confirm:
-        return CleanResult(tuple(entries), False, f"dry run: would delete {len(entries)} path(s), {total}; "
-                           "nothing deleted (confirm=True / --yes deletes them)")
-    for e in entries:
-        if e.path.is_symlink() or not e.path.is_dir():
-            e.path.unlink()
-        else:
-            shutil.rmtree(e.path)
-    return CleanResult(tuple(entries), True, f"deleted {len(entries)} path(s), {total} freed")
+def du_report(site: Site, *, markdown: bool = False, lang: str = "en", plot: str | os.PathLike[str] | None = None,
+              home: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None) -> str:
+    """``kit storage du``: the usage table (text or Markdown), and the chart's path when ``plot`` is given."""
+    rows = usage(site, home=home, env=env)
+    text = render_markdown(rows, lang=lang, home=home) if markdown else render_text(rows, lang=lang, home=home)
+    if plot:
+        text += f"\nchart: {plot_usage(rows, plot, lang=lang)}"
+    return text

@@ -1,13 +1,5 @@
-"""``python -m kit doctor``: what this machine has, and what the lessons will do with it.
-
-:func:`run_checks` looks at the container runtime, Slurm (commands, partitions,
-GPUs by gres), the GPU torch sees, free disk in the sif and work directories, the
-Python packages, marp-cli, Chromium and Japanese fonts. It returns a
-:class:`Report`: the checks (name, ok, detail, required for this site) and the
-lesson steps that will run for real or be skipped, and why. Rendering is pure
-(:func:`render_markdown`, :func:`render_text`) so a lesson shows the same table
-the CLI prints. A required piece missing makes :attr:`Report.exit_code` 1.
-"""
+"""The doctor's checks: container runtime, fakeroot, Slurm and its GPUs, torch's GPU, disk,
+packages, marp-cli, Chromium and Japanese fonts; :func:`run_checks` gathers them into a report."""
 
 from __future__ import annotations
 
@@ -19,7 +11,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kit import proc, versions
+from kit.doctor.report import Check, Report, Step
 from kit.errors import CommandError, KitError
+from kit.slurm.gpus import Partition, check_gpu_request, partitions
+from kit.textutil import format_size, shell_line
 
 if TYPE_CHECKING:
     from kit.container import Runtime
@@ -27,147 +22,6 @@ if TYPE_CHECKING:
 
 TRAINING_PACKAGES = ("torch", "transformers", "datasets", "accelerate", "tokenizers", "sacrebleu")
 LESSON_PACKAGES = ("matplotlib", "papermill", "jupytext", "nbclient", "ipykernel")
-
-
-@dataclass(frozen=True)
-class Check:
-    """One line of the doctor's table.
-
-    Attributes:
-        name: What was checked (``container runtime``).
-        ok: Present and usable.
-        detail: What was found, or what is missing and what to do.
-        required: This site cannot run the workshop without it.
-    """
-
-    name: str
-    ok: bool
-    detail: str
-    required: bool = False
-
-
-@dataclass(frozen=True)
-class Step:
-    """A lesson step and whether it runs for real on this machine."""
-
-    name: str
-    runs: bool
-    why: str
-
-
-@dataclass(frozen=True)
-class Report:
-    """Everything :func:`run_checks` found."""
-
-    site: str
-    site_description: str
-    site_source: str  # how the site was chosen: --site, $KIT_SITE, default
-    site_files: tuple[str, ...]
-    checks: tuple[Check, ...]
-    steps: tuple[Step, ...]
-
-    @property
-    def missing(self) -> list[Check]:
-        """Required checks that failed."""
-        return [c for c in self.checks if c.required and not c.ok]
-
-    @property
-    def ok(self) -> bool:
-        """Every required piece is there."""
-        return not self.missing
-
-    @property
-    def exit_code(self) -> int:
-        """0 when every required piece is there, else 1."""
-        return 0 if self.ok else 1
-
-    def check(self, name: str) -> Check:
-        """The check called ``name``.
-
-        Raises:
-            KeyError: no such check.
-        """
-        for c in self.checks:
-            if c.name == name:
-                return c
-        raise KeyError(name)
-
-    def step(self, name: str) -> Step:
-        """The step called ``name``.
-
-        Raises:
-            KeyError: no such step.
-        """
-        for s in self.steps:
-            if s.name == name:
-                return s
-        raise KeyError(name)
-
-    def _repr_markdown_(self) -> str:  # Jupyter shows the table when the report is a cell's value
-        return render_markdown(self)
-
-
-# --- pure parsers ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Partition:
-    """A Slurm partition and the generic resources (gres) of its nodes."""
-
-    name: str
-    default: bool
-    gres: tuple[str, ...]  # ("gpu:tesla:1",), empty when (null)
-
-
-def parse_sinfo_gres(text: str) -> list[Partition]:
-    """Parse ``sinfo -o '%P %G'`` output (header optional; a partition may span several lines).
-
-    ``debug* gpu:tesla:1`` -> ``Partition("debug", True, ("gpu:tesla:1",))``. Socket
-    annotations such as ``(S:0-1)`` are dropped; ``(null)`` means no gres.
-    """
-    parts: dict[str, Partition] = {}
-    for line in text.splitlines():
-        fields = line.split()
-        if len(fields) < 2 or fields[0] == "PARTITION":
-            continue
-        name, gres_text = fields[0], fields[1]
-        default = name.endswith("*")
-        name = name.rstrip("*")
-        gres = [] if gres_text == "(null)" else [
-            re.sub(r"\(.*?\)", "", g) for g in re.split(r",(?![^(]*\))", gres_text)]
-        old = parts.get(name)
-        merged = tuple(dict.fromkeys([*(old.gres if old else ()), *gres]))
-        parts[name] = Partition(name, default or bool(old and old.default), merged)
-    return list(parts.values())
-
-
-def gpu_request_matches(request: str, gres: str) -> bool:
-    """Whether a node gres (``gpu:tesla:4``) can serve a ``--gpus`` request (``tesla:1``, ``2``).
-
-    Args:
-        request: The site's ``slurm.gpus`` value: ``[TYPE:]COUNT``.
-        gres: One gres entry of a node: ``gpu[:TYPE]:COUNT``.
-    """
-    m = re.fullmatch(r"gpu(?::([^:]+))?:(\d+)", gres)
-    if not m:
-        return False
-    have_type, have = m.group(1), int(m.group(2))
-    want_type, _, want = request.rpartition(":")
-    if not want.isdigit():
-        return False
-    return (not want_type or want_type == have_type) and have >= int(want)
-
-
-def parse_subid(text: str, user: str, uid: int | None = None) -> bool:
-    """Whether ``/etc/subuid`` text has an entry for ``user`` (by name or uid)."""
-    for line in text.splitlines():
-        owner = line.split(":", 1)[0].strip()
-        if owner and (owner == user or (uid is not None and owner == str(uid))):
-            return True
-    return False
-
-
-# --- the checks --------------------------------------------------------------------------
 
 
 def _runtime_check(site: Site) -> tuple[Check, Runtime | None]:
@@ -187,27 +41,15 @@ def _runtime_check(site: Site) -> tuple[Check, Runtime | None]:
 
 
 def _fakeroot_check(rt: Runtime) -> Check:
-    import getpass
+    from kit.container import check_fakeroot
 
-    user = getpass.getuser()
     if os.geteuid() == 0:
         return Check("fakeroot builds", True, "running as root: --fakeroot is not needed")
-    problems = []
-    try:
-        max_ns = int(Path("/proc/sys/user/max_user_namespaces").read_text().strip())
-        if max_ns == 0:
-            problems.append("user namespaces are disabled (user.max_user_namespaces = 0)")
-    except (OSError, ValueError):
-        pass
-    try:
-        if not parse_subid(Path("/etc/subuid").read_text(), user, os.getuid()):
-            problems.append(f"no /etc/subuid entry for {user}")
-    except OSError:
-        problems.append("no /etc/subuid file")
+    problems = check_fakeroot(rt.name)
     if problems:
-        return Check("fakeroot builds", False, "; ".join(problems) + f": `{rt.name} build --fakeroot` will fail "
-                     f"(ask the administrators: `sudo {rt.name} config fakeroot --add {user}`)")
-    return Check("fakeroot builds", True, f"/etc/subuid has an entry for {user}")
+        return Check("fakeroot builds", False, "; ".join(p.message for p in problems)
+                     + f": `{rt.name} build --fakeroot` will fail ({problems[0].hint})")
+    return Check("fakeroot builds", True, "/etc/subuid has an entry for this user")
 
 
 @dataclass(frozen=True)
@@ -226,31 +68,29 @@ def _slurm_checks(site: Site) -> _Slurm:
     commands = Check("Slurm commands", not missing,
                      "sbatch, squeue, scancel, sinfo on PATH" if not missing else f"missing: {', '.join(missing)}",
                      required=required)
-    partitions: list[Partition] = []
+    found_partitions: list[Partition] = []
     if found["sinfo"] is None:
         controller = Check("Slurm controller", False, "sinfo not found", required=required)
     else:
         try:
-            cp = proc.run(["sinfo", "-o", "%P %G"], timeout=20)
-            partitions = parse_sinfo_gres(cp.stdout)
-            names = ", ".join(p.name + ("*" if p.default else "") for p in partitions) or "none"
-            controller = Check("Slurm controller", bool(partitions), f"reachable; partitions: {names}",
+            found_partitions = partitions(timeout=20)
+            names = ", ".join(p.name + ("*" if p.default else "") for p in found_partitions) or "none"
+            controller = Check("Slurm controller", bool(found_partitions), f"reachable; partitions: {names}",
                                required=required)
         except CommandError as exc:
             controller = Check("Slurm controller", False, f"sinfo failed: {exc.message}", required=required)
     reachable = controller.ok and not missing
     request = site.slurm.gpus
-    pool = [p for p in partitions if not site.slurm.partition or p.name == site.slurm.partition]
-    gres_text = "; ".join(f"{p.name}: {', '.join(p.gres) or 'none'}" for p in partitions) or "no partitions"
+    gres_text = "; ".join(f"{p.name}: {', '.join(p.gres) or 'none'}" for p in found_partitions) or "no partitions"
     if not request:
         gpus = Check("Slurm GPUs", True, f"the site asks for no GPU ({gres_text})")
     elif not reachable:
         gpus = Check("Slurm GPUs", False, f"--gpus {request}: Slurm not reachable", required=required)
     else:
-        fits = [p.name for p in pool if any(gpu_request_matches(request, g) for g in p.gres)]
+        fits = check_gpu_request(request, found_partitions, site.slurm.partition)
         detail = f"--gpus {request}: " + (f"served by {', '.join(fits)}" if fits else "no partition has it")
         gpus = Check("Slurm GPUs", bool(fits), f"{detail} ({gres_text})", required=required)
-    return _Slurm(commands, controller, gpus, partitions, reachable)
+    return _Slurm(commands, controller, gpus, found_partitions, reachable)
 
 
 def _torch_gpu_check() -> tuple[Check, bool]:
@@ -267,7 +107,7 @@ def _torch_gpu_check() -> tuple[Check, bool]:
 
 
 def _disk_checks(site: Site, uses_container: bool) -> list[Check]:
-    from kit.container import existing_ancestor, format_size, free_bytes
+    from kit.container import existing_ancestor, free_bytes
 
     checks = []
     sif_need = 2 * versions.IMAGE_SIF_GIB if uses_container else 0.0
@@ -371,29 +211,20 @@ def _font_check() -> Check:
 # --- the report ------------------------------------------------------------------------
 
 
-def _site_source(name: str | None) -> str:
-    if name:
-        return "--site"
-    if os.environ.get("KIT_SITE"):
-        return "$KIT_SITE"
-    return "default"
-
-
 def run_checks(site: Site | str | None = None, *, project_root: Path | None = None) -> Report:
     """Check this machine for a site profile and decide which lesson steps run for real.
 
     Args:
-        site: A site, a site name, or None (``$KIT_SITE`` or ``default``).
+        site: A site, a site name, or None (``$KIT_SITE``, else ``local``).
         project_root: Where ``node_modules/.bin/marp`` lives (default: the kit's project root).
 
     Returns:
         The report; it never raises for a missing piece (the piece shows as a failed check).
     """
-    from kit.container import shell_line
-    from kit.sites import PROJECT_ROOT, load_site
+    from kit.sites import PROJECT_ROOT, load_site, site_source
 
     if site is None or isinstance(site, str):
-        source = _site_source(site)
+        source = site_source(site)
         site_obj = load_site(site)
     else:
         source, site_obj = "given", site
@@ -426,8 +257,10 @@ def run_checks(site: Site | str | None = None, *, project_root: Path | None = No
         why = ("skipped — the site uses the host Python (container.runtime = 'host')"
                if site_obj.container.runtime == "host" else "skipped — no apptainer/singularity")
         steps.append(Step("container pull", False, why))
-        steps.append(Step("container build", False, f"{why}; the .def is still validated; on the cluster: "
-                          f"{shell_line(['singularity', 'build', '--fakeroot', 'env.sif', 'env.def'])}"))
+        from kit.container import build_command
+
+        line = shell_line(build_command(site_obj, "env.def", "env.sif"))
+        steps.append(Step("container build", False, f"{why}; the .def is still validated; on the cluster: {line}"))
         steps.append(Step("import check", True, "on the host Python (no container)"))
     executor = site_obj.slurm.executor
     if executor == "local":
@@ -453,48 +286,3 @@ def run_checks(site: Site | str | None = None, *, project_root: Path | None = No
     steps.append(Step("Japanese text in plots", fonts.ok, fonts.detail))
     return Report(site_obj.name, site_obj.description, source, tuple(str(f) for f in site_obj.files),
                   tuple(checks), tuple(steps))
-
-
-def _mark(ok: bool) -> str:
-    return "✓" if ok else "✗"
-
-
-def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def render_markdown(report: Report, *, checks: bool = True, steps: bool = True) -> str:
-    """The report as Markdown tables (checks, then steps) for a slide or notebook.
-
-    ``checks=False`` or ``steps=False`` leaves that table out, so each fits a slide.
-    """
-    lines: list[str] = []
-    if checks:
-        files = ", ".join(f"`{Path(f).name}`" for f in report.site_files)
-        lines += [f"**site: {report.site}** ({report.site_source}; {files}) — {_md(report.site_description)}", "",
-                  "| check | | found | required |", "|---|---|---|---|"]
-        for c in report.checks:
-            lines.append(f"| {c.name} | {_mark(c.ok)} | {_md(c.detail)} | {'yes' if c.required else ''} |")
-    if steps:
-        lines += ["", "| lesson step | runs here | why |", "|---|---|---|"]
-        lines += [f"| {s.name} | {'yes' if s.runs else 'no'} | {_md(s.why)} |" for s in report.steps]
-    if report.missing:
-        lines += ["", f"**missing (required): {', '.join(c.name for c in report.missing)}**"]
-    return "\n".join(lines).strip("\n")
-
-
-def render_text(report: Report) -> str:
-    """The report as aligned text for a terminal."""
-    out = [f"site: {report.site} ({report.site_source}: {', '.join(report.site_files)})",
-           f"      {report.site_description}", ""]
-    width = max(len(c.name) for c in report.checks)
-    for c in report.checks:
-        req = "  [required]" if c.required and not c.ok else ""
-        out.append(f"{_mark(c.ok)} {c.name:<{width}}  {c.detail}{req}")
-    out += ["", "lesson steps on this machine:"]
-    width = max(len(s.name) for s in report.steps)
-    out += [f"  {'run ' if s.runs else 'skip'}  {s.name:<{width}}  {s.why}" for s in report.steps]
-    out.append("")
-    out.append("OK: every required piece is here" if report.ok
-               else f"MISSING (required): {', '.join(c.name for c in report.missing)}")
-    return "\n".join(out)

@@ -1,0 +1,195 @@
+"""Every container command the kit runs or shows, built by a pure function (golden-tested).
+
+``exec_command`` is the one builder of the ``singularity exec`` line: :func:`kit.container.exec`
+runs it and :func:`kit.slurm.train_spec` writes it into the batch script.
+:func:`kit.textutil.shell_line` (re-exported as ``kit.container.shell_line``) shows any of them.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kit.errors import ConfigError
+from kit.textutil import shell_line, shown_path
+
+if TYPE_CHECKING:
+    from kit.sites import Site
+
+
+def program(site: Site, runtime: str | None = None) -> str | None:
+    """The program a site's commands use: ``singularity``/``apptainer``, or None for the host runtime.
+
+    ``auto`` means the site's ``container.command`` (what its cluster has).
+    """
+    wanted = runtime or site.container.runtime
+    if wanted == "host":
+        return None
+    if wanted == "auto":
+        return site.container.command
+    return wanted
+
+
+def _display_program(site: Site, runtime: str | None) -> str:
+    # pull/build have no host form: show the command the site's cluster would run.
+    return program(site, runtime) or site.container.command
+
+
+def sif_name_for(ref: str) -> str:
+    """The file name ``singularity pull REF`` gives an image.
+
+    ``docker://huggingface/transformers-pytorch-gpu:4.35.2`` ->
+    ``transformers-pytorch-gpu_4.35.2.sif``.
+    """
+    body = ref.split("://", 1)[-1].split("@", 1)[0]
+    last = body.rstrip("/").rsplit("/", 1)[-1]
+    name, _, tag = last.partition(":")
+    return f"{name}_{tag or 'latest'}.sif"
+
+
+def pulled_image_path(site: Site, ref: str | None = None) -> Path:
+    """Where :func:`pull` puts the site's base image (``~/sif/transformers-pytorch-gpu_4.35.2.sif``)."""
+    return site.container.sif_dir / sif_name_for(ref or site.container.image)
+
+
+def site_sif_path(site: Site) -> Path:
+    """The built image of a site (``container.sif``, relative names under the work directory)."""
+    sif = Path(os.path.expanduser(site.container.sif))
+    return sif if sif.is_absolute() else site.work_dir / sif
+
+
+def exec_command(
+    site: Site,
+    sif: str | os.PathLike[str],
+    argv: Sequence[str],
+    *,
+    runtime: str | None = None,
+    gpu: bool | None = None,
+    binds: Sequence[str] = (),
+    resolve_python: bool = True,
+) -> list[str]:
+    """The command that runs ``argv`` in the site's container (pure).
+
+    ``['singularity', 'exec', '--nv', 'env.sif', 'python3', 'train.py']``; for the
+    host runtime just ``argv``, with a leading ``python``/``python3`` replaced by
+    ``sys.executable`` (the kit's own Python).
+
+    Args:
+        site: The site profile.
+        sif: The image, as it should appear on the line (``env.sif`` stays relative).
+        argv: Program and arguments to run inside.
+        runtime: Override ``site.container.runtime``.
+        gpu: Pass ``--nv``; default ``site.container.gpu``.
+        binds: ``--bind`` specifications (``/data:/data``).
+        resolve_python: For the host runtime, replace ``python3`` by this Python's path (a command run now);
+            False keeps ``python3`` (a job script, whose PATH :func:`kit.job.python_on_path` sets).
+    """
+    argv = [str(a) for a in argv]
+    prog = program(site, runtime)
+    if prog is None:
+        if resolve_python and argv and argv[0] in ("python", "python3"):
+            return [sys.executable, *argv[1:]]
+        return argv
+    nv = site.container.gpu if gpu is None else gpu
+    cmd = [prog, "exec"]
+    if nv:
+        cmd.append("--nv")
+    for bind in binds:
+        cmd += ["--bind", bind]
+    return [*cmd, os.fspath(sif), *argv]
+
+
+def pull_command(
+    site: Site,
+    ref: str | None = None,
+    dest: str | os.PathLike[str] | None = None,
+    *,
+    force: bool = False,
+    runtime: str | None = None,
+) -> list[str]:
+    """``singularity pull [--force] DEST REF`` for the site (pure).
+
+    Args:
+        site: The site profile.
+        ref: Image reference; default ``site.container.image``.
+        dest: Output .sif; default :func:`pulled_image_path`.
+        force: Add ``--force`` (overwrite an existing file).
+        runtime: Override ``site.container.runtime``; the host runtime shows the site's command.
+    """
+    ref = ref or site.container.image
+    dest = dest if dest is not None else pulled_image_path(site, ref)
+    cmd = [_display_program(site, runtime), "pull"]
+    if force:
+        cmd.append("--force")
+    return [*cmd, os.fspath(dest), ref]
+
+
+def build_command(
+    site: Site,
+    def_file: str | os.PathLike[str] | None = None,
+    sif: str | os.PathLike[str] | None = None,
+    *,
+    fakeroot: bool = True,
+    force: bool = False,
+    runtime: str | None = None,
+) -> list[str]:
+    """``singularity build [--fakeroot] [--force] SIF DEF`` for the site (pure).
+
+    Args:
+        site: The site profile.
+        def_file: Definition file; default ``site.container.def_file``.
+        sif: Output image; default :func:`site_sif_path`.
+        fakeroot: Add ``--fakeroot`` (build without root, as on the department server).
+        force: Add ``--force`` (overwrite an existing image).
+        runtime: Override ``site.container.runtime``; the host runtime shows the site's command.
+    """
+    cmd = [_display_program(site, runtime), "build"]
+    if fakeroot:
+        cmd.append("--fakeroot")
+    if force:
+        cmd.append("--force")
+    def_file = def_file if def_file is not None else site.container.def_file
+    sif = sif if sif is not None else site_sif_path(site)
+    return [*cmd, os.fspath(sif), os.fspath(def_file)]
+
+
+INSPECT_FLAGS = {"labels": "--labels", "deffile": "--deffile", "environment": "--environment",
+                 "runscript": "--runscript", "test": "--test", "helpfile": "--helpfile"}
+
+
+def inspect_command(site: Site, sif: str | os.PathLike[str], what: str = "labels", *,
+                    runtime: str | None = None) -> list[str]:
+    """``singularity inspect --labels SIF`` (or ``--deffile`` ...) for the site (pure)."""
+    if what not in INSPECT_FLAGS:
+        raise ConfigError(f"cannot inspect {what!r}", hint=f"use one of: {', '.join(INSPECT_FLAGS)}")
+    return [_display_program(site, runtime), "inspect", INSPECT_FLAGS[what], os.fspath(sif)]
+
+
+
+
+def version_command(program_path: str | os.PathLike[str]) -> list[str]:
+    """``apptainer --version`` (pure)."""
+    return [os.fspath(program_path), "--version"]
+
+
+def site_commands(site: Site, program_argv: Sequence[str] = ("python3", "-m", "kit", "train")) -> list[list[str]]:
+    """The site's pull, build and exec commands, with its own paths (``kit container commands``) (pure).
+
+    The build line names the site's ``container.def_file`` (relative to the project, where the
+    commands are run from) and ``container.sif``; the exec line is :func:`exec_command` with the
+    site's cluster program.
+    """
+    cluster = program(site) or site.container.command
+    return [
+        pull_command(site),
+        build_command(site, shown_path(site.container.def_file), site_sif_path(site), runtime=cluster),
+        exec_command(site, site_sif_path(site), program_argv, runtime=cluster),
+    ]
+
+
+def site_commands_text(site: Site) -> str:
+    """:func:`site_commands` as shell lines, one per line."""
+    return "\n".join(shell_line(cmd) for cmd in site_commands(site))

@@ -1,0 +1,210 @@
+"""Definition files: a model whose round trip keeps the text byte for byte.
+
+(spython's parser refuses ``Bootstrap: localimage``, which the workshop uses.)
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kit.errors import ConfigError, DefFileError
+
+if TYPE_CHECKING:
+    pass
+
+
+SECTIONS = frozenset({
+    "setup", "files", "environment", "post", "runscript", "startscript", "test", "labels", "help",
+    "arguments",
+    # SCIF apps: %appinstall NAME etc.
+    "appinstall", "appenv", "apphelp", "applabels", "appfiles", "apprun", "appstart", "apptest",
+})
+HEADER_KEYS = frozenset({
+    "bootstrap", "from", "stage", "includecmd", "include", "mirrorurl", "osversion", "updateurl",
+    "registry", "namespace", "fingerprints", "library", "confurl", "setopt", "product", "user", "regcode",
+    "productpgp", "registerurl", "modules", "otherurl0", "otherurl1", "otherurl2",
+})
+# Bootstrap agents; True: needs a From: line.
+BOOTSTRAP_AGENTS = {
+    "localimage": True, "docker": True, "docker-daemon": True, "docker-archive": True, "library": True,
+    "oras": True, "shub": True, "oci": True, "oci-archive": True, "debootstrap": False, "yum": False,
+    "dnf": False, "zypper": False, "arch": False, "busybox": False, "scratch": False,
+}
+
+_SECTION_RE = re.compile(r"^%([A-Za-z][\w-]*)(?:[ \t]+(.*?))?[ \t]*\r?\n?$")
+_HEADER_RE = re.compile(r"^[ \t]*([A-Za-z][\w-]*)[ \t]*:[ \t]*(.*?)[ \t]*\r?\n?$")
+
+
+@dataclass(frozen=True)
+class HeaderField:
+    """One ``Key: value`` line of the header."""
+
+    key: str  # as written (``Bootstrap``)
+    value: str
+    line: int  # 1-based
+
+
+@dataclass(frozen=True)
+class Section:
+    """One ``%name`` section with its body, as written.
+
+    Attributes:
+        name: Lower-case section name (``post``).
+        args: Text after the name on the ``%`` line (``-c /bin/bash``, an app name).
+        line: 1-based line number of the ``%`` line.
+        head: The ``%`` line as written, newline included.
+        body_lines: The body lines as written, newlines included.
+    """
+
+    name: str
+    args: str
+    line: int
+    head: str
+    body_lines: tuple[str, ...]
+
+    @property
+    def body(self) -> str:
+        """The body text, exactly as written."""
+        return "".join(self.body_lines)
+
+    def numbered(self) -> list[tuple[int, str]]:
+        """Body lines with their 1-based line numbers (newlines stripped)."""
+        return [(self.line + 1 + i, text.rstrip("\r\n")) for i, text in enumerate(self.body_lines)]
+
+
+@dataclass(frozen=True)
+class DefFile:
+    """A definition file: the header (lines before the first ``%section``) and the sections.
+
+    ``DefFile.parse(text).render() == text`` for any text: every line is kept as written.
+    Parsing never fails; :func:`validate` reports what is wrong.
+    """
+
+    preamble: tuple[str, ...]
+    sections: tuple[Section, ...]
+    path: Path | None = None
+
+    @classmethod
+    def parse(cls, text: str, path: str | os.PathLike[str] | None = None) -> DefFile:
+        """Split ``text`` into header lines and sections."""
+        lines = text.splitlines(keepends=True)
+        preamble: list[str] = []
+        sections: list[Section] = []
+        current: tuple[str, str, int, str] | None = None
+        body: list[str] = []
+        for number, raw in enumerate(lines, start=1):
+            m = _SECTION_RE.match(raw)
+            if m:
+                if current is not None:
+                    sections.append(Section(*current, tuple(body)))
+                current = (m.group(1).lower(), m.group(2) or "", number, raw)
+                body = []
+            elif current is None:
+                preamble.append(raw)
+            else:
+                body.append(raw)
+        if current is not None:
+            sections.append(Section(*current, tuple(body)))
+        return cls(tuple(preamble), tuple(sections), Path(path) if path is not None else None)
+
+    @classmethod
+    def read(cls, path: str | os.PathLike[str]) -> DefFile:
+        """Read and parse a file.
+
+        Raises:
+            ConfigError: the file does not exist or is not UTF-8 text.
+        """
+        path = Path(path)
+        try:
+            # Bytes, not read_text(): universal newlines would hide CRLF line endings.
+            text = path.read_bytes().decode("utf-8")
+        except FileNotFoundError:
+            raise ConfigError(f"definition file not found: {path}",
+                              hint="write one with `python -m kit container def --out PATH`") from None
+        except UnicodeDecodeError as exc:
+            raise DefFileError(f"{path}: not UTF-8 text ({exc})", hint="save the file as UTF-8") from None
+        return cls.parse(text, path)
+
+    @classmethod
+    def new(cls, header: Mapping[str, str], sections: Sequence[tuple[str, str]] = ()) -> DefFile:
+        """Build a definition file from a header and ``(name, body)`` pairs.
+
+        Bodies are used as given (indent them yourself); a blank line separates sections.
+        """
+        text = "".join(f"{k}: {v}\n" for k, v in header.items())
+        for name, body in sections:
+            text += f"\n%{name}\n{body}"
+            if body and not body.endswith("\n"):
+                text += "\n"
+        return cls.parse(text)
+
+    def render(self) -> str:
+        """The text, exactly as parsed (plus any edits)."""
+        return "".join(self.preamble) + "".join(s.head + s.body for s in self.sections)
+
+    def header_fields(self) -> list[HeaderField]:
+        """The well-formed ``Key: value`` lines of the header, in order."""
+        fields = []
+        for number, raw in enumerate(self.preamble, start=1):
+            stripped = raw.strip()
+            if not stripped or stripped.startswith("#"):
+                continue
+            m = _HEADER_RE.match(raw)
+            if m:
+                fields.append(HeaderField(m.group(1), m.group(2), number))
+        return fields
+
+    @property
+    def header(self) -> dict[str, str]:
+        """Header values by lower-case key (the first of duplicates)."""
+        out: dict[str, str] = {}
+        for f in self.header_fields():
+            out.setdefault(f.key.lower(), f.value)
+        return out
+
+    def get(self, key: str) -> HeaderField | None:
+        """The header field ``key`` (case-insensitive), or None."""
+        return next((f for f in self.header_fields() if f.key.lower() == key.lower()), None)
+
+    def section(self, name: str) -> Section | None:
+        """The first section called ``name`` (without ``%``), or None."""
+        return next((s for s in self.sections if s.name == name.lower()), None)
+
+    def with_header(self, key: str, value: str) -> DefFile:
+        """A copy with header ``key`` set to ``value``, every other line unchanged."""
+        field_ = self.get(key)
+        pre = list(self.preamble)
+        if field_ is None:
+            # Insert after the last header field so comments at the top stay on top.
+            fields = self.header_fields()
+            at = fields[-1].line if fields else len(pre)
+            pre.insert(at, f"{key}: {value}\n")
+        else:
+            raw = pre[field_.line - 1]
+            ending = raw[len(raw.rstrip("\r\n")):]
+            pre[field_.line - 1] = f"{field_.key}: {value}{ending or chr(10)}"
+        return DefFile.parse("".join(pre) + "".join(s.head + s.body for s in self.sections), self.path)
+
+    def with_section(self, name: str, body: str) -> DefFile:
+        """A copy with section ``name``'s body replaced (appended when missing)."""
+        if body and not body.endswith("\n"):
+            body += "\n"
+        parts = ["".join(self.preamble)]
+        found = False
+        for s in self.sections:
+            if s.name == name.lower() and not found:
+                parts.append(s.head + body)
+                found = True
+            else:
+                parts.append(s.head + s.body)
+        text = "".join(parts)
+        if not found:
+            if text and not text.endswith("\n"):
+                text += "\n"
+            text += f"\n%{name}\n{body}"
+        return DefFile.parse(text, self.path)

@@ -1,0 +1,61 @@
+"""The workshop's definition file (``env.def``), generated from :mod:`kit.versions`."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kit import versions
+from kit.container.commands import pull_command, pulled_image_path
+from kit.container.runtime import default_site
+from kit.errors import ContainerError
+from kit.pathio import user_path
+from kit.textutil import shell_line
+
+if TYPE_CHECKING:
+    from kit.sites import Site
+
+
+def render_def(site: Site | None = None, *, localimage: str | os.PathLike[str] | bool | None = None,
+               from_pulled: bool = False) -> str:
+    """The workshop's ``env.def`` (from :mod:`kit.versions`).
+
+    Args:
+        site: For ``localimage=True``.
+        localimage: None/False: ``Bootstrap: docker`` (what ``container/env.def`` holds). A path:
+            ``Bootstrap: localimage`` from that .sif. True: from the site's pulled image
+            (:func:`pulled_image_path`), which must exist.
+        from_pulled: Same as ``localimage=True`` (the CLI's ``--from-pulled``).
+
+    Raises:
+        ContainerError: ``localimage=True`` and the base image is not pulled yet.
+    """
+    if from_pulled and localimage in (None, False, True):
+        localimage = True
+    if localimage is None or localimage is False:
+        return versions.render_env_def()
+    if localimage is True:
+        site = site or default_site()
+        path = pulled_image_path(site)
+        if not path.exists():
+            raise ContainerError(f"the base image is not pulled yet: {path} does not exist",
+                                 hint=f"pull it first: {shell_line(pull_command(site))}")
+        return versions.render_env_def(path)
+    return versions.render_env_def(Path(os.path.expanduser(os.fspath(localimage))))
+
+
+def write_def(path: str | os.PathLike[str], text: str, *, force: bool = False) -> Path:
+    """Write a definition file; refuse to overwrite a different existing file unless ``force``.
+
+    Raises:
+        ContainerError: the file exists with other content and ``force`` is False.
+    """
+    path = Path(path)
+    with user_path(path, "write the definition file"):
+        if path.exists() and path.read_text(encoding="utf-8") != text and not force:
+            raise ContainerError(f"{path} exists and differs from the generated definition",
+                                 hint="pass --force (force=True) to overwrite it, or choose another --out")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return path

@@ -1,0 +1,318 @@
+"""The container steps: pull, build, exec, inspect, and the workshop's ``env.def``.
+
+Without a runtime (the ``host`` runtime: a laptop, CI) :func:`exec` runs on the host
+Python, and :func:`pull` and :func:`build` validate their inputs and return a result
+with ``skipped=True`` and a plain message: nothing pretends a .sif exists when it does not.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kit import proc, versions
+from kit.container.commands import (
+    build_command,
+    exec_command,
+    inspect_command,
+    pull_command,
+    sif_name_for,
+    site_sif_path,
+)
+from kit.container.deffile import DefFile
+from kit.container.diagnose import raise_runtime_failure
+from kit.container.runtime import default_site, detect_runtime
+from kit.container.space import SpaceNeed, cache_dir, check_free_space, temp_dir
+from kit.container.validate import validate
+from kit.errors import CommandError, ConfigError, ContainerError, ExitStatus
+from kit.textutil import format_size, shell_line
+
+if TYPE_CHECKING:
+    from kit.sites import Site
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """What a pull or build did, or why it was skipped.
+
+    Attributes:
+        action: ``pull`` or ``build``.
+        command: The command that ran (or would run on the site's cluster).
+        output: The image file.
+        skipped: True when nothing ran (the image exists, or no container runtime here).
+        message: One plain sentence for a lesson to print.
+        warnings: Validator warnings (build).
+        stdout: The runtime's output when it ran.
+    """
+
+    action: str
+    command: list[str]
+    output: Path
+    skipped: bool
+    message: str
+    warnings: tuple[str, ...] = ()
+    stdout: str = ""
+
+    @property
+    def ran(self) -> bool:
+        """True when the runtime ran."""
+        return not self.skipped
+
+    def __str__(self) -> str:
+        return "\n".join([self.message, *self.warnings])
+
+
+_REF_RE = re.compile(r"^(docker|docker-archive|docker-daemon|library|oras|shub|oci|oci-archive|https?)://\S+$")
+
+
+def _age(path: Path) -> str:
+    return datetime.fromtimestamp(path.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
+
+
+def pull(
+    ref: str | None = None,
+    dest_dir: str | os.PathLike[str] | None = None,
+    *,
+    site: Site | None = None,
+    force: bool = False,
+    name: str | None = None,
+    runtime: str | None = None,
+    check_space: bool = True,
+) -> StepResult:
+    """Pull an image into ``dest_dir`` (``singularity pull``).
+
+    Skips when the .sif is already there (pulling again downloads gigabytes), unless
+    ``force``; an existing file is never overwritten without ``force=True``.
+
+    Args:
+        ref: Image reference; default ``site.container.image``.
+        dest_dir: Folder; default ``site.container.sif_dir``.
+        site: Site profile (default ``load_site()``).
+        force: Pull again and overwrite the existing .sif (``--force``).
+        name: File name; default like singularity's (``transformers-pytorch-gpu_4.35.2.sif``).
+        runtime: Override ``site.container.runtime``.
+        check_space: Check free space in the destination, temporary and cache directories first.
+
+    Raises:
+        ConfigError: the reference has no transport (``docker://``).
+        DiskSpaceError: not enough space (or the disk filled up).
+        ContainerError: the runtime failed, or did not create the file.
+    """
+    site = site or default_site()
+    ref = ref or site.container.image
+    if not _REF_RE.match(ref):
+        raise ConfigError(f"image reference {ref!r} names no source",
+                          hint=f"write it with a transport, e.g. {versions.BASE_IMAGE.ref}")
+    dest = Path(os.path.expanduser(os.fspath(dest_dir))) if dest_dir is not None else site.container.sif_dir
+    if name is not None and (os.sep in name or not name.endswith(".sif")):
+        raise ConfigError(f"image name {name!r} must be a plain file name ending in .sif")
+    out = dest / (name or sif_name_for(ref))
+    rt = detect_runtime(site, runtime)
+    cmd = pull_command(site, ref, out, force=force, runtime=None if rt.is_host else rt.name)
+    if out.exists() and not force:
+        return StepResult("pull", cmd, out, True,
+                          f"container pull: skipped — {out} already exists (pulled {_age(out)}, "
+                          f"{format_size(out.stat().st_size)}); pass force=True (--force) to pull it again")
+    if rt.is_host:
+        return StepResult("pull", cmd, out, True,
+                          f"container pull: skipped — no apptainer/singularity here ({rt.reason}); "
+                          f"on the cluster: {shell_line(cmd)}")
+    dest.mkdir(parents=True, exist_ok=True)
+    if check_space:
+        img = versions
+        check_free_space([
+            SpaceNeed(dest, img.IMAGE_SIF_GIB, "the pulled image"),
+            SpaceNeed(temp_dir(rt.name), img.IMAGE_ROOTFS_GIB, "the temporary root filesystem"),
+            SpaceNeed(cache_dir(rt.name), img.IMAGE_LAYERS_GIB, "the layer cache"),
+        ], action=f"pull {ref}", runtime=rt.name)
+    try:
+        cp = proc.run(cmd)
+    except CommandError as exc:
+        raise_runtime_failure(exc, f"pull of {ref}", rt.name)
+        raise  # unreachable: raise_runtime_failure always raises
+    if not out.exists():
+        raise ContainerError(f"{rt.name} pull reported success but {out} does not exist",
+                             details=cp.stdout + cp.stderr, hint="check the runtime's output above")
+    return StepResult("pull", cmd, out, False, f"container pull: pulled {ref} to {out} "
+                      f"({format_size(out.stat().st_size)})", stdout=cp.stdout + cp.stderr)
+
+
+def build(
+    def_file: str | os.PathLike[str] | None = None,
+    sif: str | os.PathLike[str] | None = None,
+    *,
+    site: Site | None = None,
+    fakeroot: bool = True,
+    force: bool = False,
+    runtime: str | None = None,
+    check_space: bool = True,
+) -> StepResult:
+    """Validate a definition file and build it (``singularity build --fakeroot SIF DEF``).
+
+    Validation runs first everywhere, the host runtime included (errors raise; warnings
+    come back in ``result.warnings``). An existing .sif is kept unless ``force=True``.
+
+    Args:
+        def_file: Definition file; default ``site.container.def_file``.
+        sif: Output image; default :func:`site_sif_path`.
+        site: Site profile (default ``load_site()``).
+        fakeroot: Build with ``--fakeroot`` (no root needed, as on the department server).
+        force: Rebuild and overwrite an existing image.
+        runtime: Override ``site.container.runtime``.
+        check_space: Check free space in the image's folder and the temporary directory first.
+
+    Raises:
+        ConfigError: the definition file is missing.
+        DefFileError: the definition file has errors (all listed, with lines).
+        DiskSpaceError: not enough space.
+        ContainerError: the build failed (``--fakeroot`` problems explained).
+    """
+    site = site or default_site()
+    def_path = Path(os.path.abspath(def_file if def_file is not None else site.container.def_file))
+    out = Path(os.path.abspath(sif if sif is not None else site_sif_path(site)))
+    deffile = DefFile.read(def_path)
+    report = validate(deffile, site=site)
+    report.raise_for_errors()
+    warnings = tuple(str(w) for w in report.warnings)
+    rt = detect_runtime(site, runtime)
+    cmd = build_command(site, def_path, out, fakeroot=fakeroot, force=force,
+                        runtime=None if rt.is_host else rt.name)
+    if out.exists() and not force:
+        stale = def_path.stat().st_mtime > out.stat().st_mtime
+        note = f" ({def_path.name} changed since: rebuild)" if stale else ""
+        return StepResult("build", cmd, out, True,
+                          f"container build: skipped — {out} already exists (built {_age(out)}){note}; "
+                          "pass force=True (--force) to rebuild", warnings)
+    if rt.is_host:
+        return StepResult("build", cmd, out, True,
+                          f"container build: skipped — no apptainer/singularity here ({rt.reason}); "
+                          f"{def_path.name} is valid ({len(warnings)} warning(s)); on the cluster: "
+                          f"{shell_line(build_command(site, def_path.name, out.name, fakeroot=fakeroot))}",
+                          warnings)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if check_space:
+        needs = [SpaceNeed(out.parent, versions.IMAGE_SIF_GIB, "the built image"),
+                 SpaceNeed(temp_dir(rt.name), versions.IMAGE_ROOTFS_GIB + versions.BUILD_EXTRA_GIB,
+                           "the build's temporary root filesystem")]
+        if (deffile.header.get("bootstrap") or "").lower() != "localimage":
+            needs.append(SpaceNeed(cache_dir(rt.name), versions.IMAGE_LAYERS_GIB, "the layer cache"))
+        check_free_space(needs, action=f"build {out.name}", runtime=rt.name)
+    try:
+        # Relative paths inside the file (From:, %files) are relative to the file's folder.
+        cp = proc.run(cmd, cwd=def_path.parent)
+    except CommandError as exc:
+        raise_runtime_failure(exc, f"build of {out.name}", rt.name)
+        raise
+    if not out.exists():
+        raise ContainerError(f"{rt.name} build reported success but {out} does not exist",
+                             details=cp.stdout + cp.stderr, hint="check the runtime's output above")
+    return StepResult("build", cmd, out, False,
+                      f"container build: built {out} ({format_size(out.stat().st_size)}) from {def_path.name}",
+                      warnings, cp.stdout + cp.stderr)
+
+
+def exec(  # noqa: A001 - the runtime's verb; shadows the builtin only inside this module
+    sif: str | os.PathLike[str] | None,
+    argv: Sequence[str],
+    *,
+    site: Site | None = None,
+    gpu: bool | None = None,
+    runtime: str | None = None,
+    binds: Sequence[str] = (),
+    cwd: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    check: bool = True,
+    capture: bool = True,
+    timeout: float | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``argv`` inside the image (``singularity exec [--nv] SIF ...``), or on the host Python.
+
+    Args:
+        sif: The image (default :func:`site_sif_path`); ignored by the host runtime.
+        argv: Program and arguments.
+        site: Site profile (default ``load_site()``).
+        gpu: ``--nv``; default ``site.container.gpu``.
+        runtime: Override ``site.container.runtime``.
+        binds: ``--bind`` specifications.
+        cwd, env, check, capture, timeout: As for :func:`kit.proc.run`.
+
+    Raises:
+        ContainerError: the image does not exist (build or pull it first).
+        CommandError: the command failed (with ``check``).
+    """
+    site = site or default_site()
+    rt = detect_runtime(site, runtime)
+    if rt.is_host:
+        cmd = exec_command(site, sif or "", argv, runtime="host")
+    else:
+        image = Path(os.path.expanduser(os.fspath(sif))) if sif is not None else site_sif_path(site)
+        where = image if image.is_absolute() or cwd is None else Path(cwd) / image
+        if not where.exists():
+            raise ContainerError(f"no image at {where}",
+                                 hint="build it first (`python -m kit container build`) or pass the right path")
+        cmd = exec_command(site, image, argv, runtime=rt.name, gpu=gpu, binds=binds)
+    return proc.run(cmd, cwd=cwd, env=env, check=check, capture=capture, timeout=timeout)
+
+
+def run_interactive(sif: str | os.PathLike[str] | None, argv: Sequence[str], *, site: Site | None = None,
+                    gpu: bool | None = None) -> None:
+    """:func:`exec` with the terminal attached (``kit container exec``): the program's own output.
+
+    Raises:
+        ExitStatus: the program exited non-zero (its status, passed on by the CLI).
+    """
+    cp = exec(sif, argv, site=site, gpu=gpu, check=False, capture=False)
+    if cp.returncode != 0:
+        raise ExitStatus(cp.returncode)
+
+
+
+
+@dataclass(frozen=True)
+class InspectResult:
+    """What ``singularity inspect`` said, or why it was skipped."""
+
+    command: list[str]
+    skipped: bool
+    message: str
+    text: str = ""
+    labels: dict[str, str] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.text if not self.skipped else self.message
+
+
+def parse_labels(text: str) -> dict[str, str]:
+    """``key: value`` lines of ``inspect --labels`` as a dict."""
+    labels = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip() and " " not in key.strip():
+            labels[key.strip()] = value.strip()
+    return labels
+
+
+def inspect(sif: str | os.PathLike[str] | None = None, what: str = "labels", *, site: Site | None = None,
+            runtime: str | None = None) -> InspectResult:
+    """``singularity inspect --labels SIF`` (or deffile, environment, runscript, test, helpfile).
+
+    Raises:
+        ContainerError: the image does not exist.
+    """
+    site = site or default_site()
+    image = Path(os.path.expanduser(os.fspath(sif))) if sif is not None else site_sif_path(site)
+    rt = detect_runtime(site, runtime)
+    cmd = inspect_command(site, image, what, runtime=None if rt.is_host else rt.name)
+    if rt.is_host:
+        return InspectResult(cmd, True, f"container inspect: skipped — no apptainer/singularity here ({rt.reason})")
+    if not image.exists():
+        raise ContainerError(f"no image at {image}", hint="build or pull it first")
+    cp = proc.run(cmd)
+    return InspectResult(cmd, False, f"inspected {image}", cp.stdout,
+                         parse_labels(cp.stdout) if what == "labels" else {})

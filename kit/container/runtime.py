@@ -1,0 +1,120 @@
+"""Which container runtime a site uses here: apptainer, singularity, or the host Python."""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kit import proc
+from kit.container.commands import version_command
+from kit.errors import CommandError, ConfigError, ContainerError
+from kit.textutil import shown_path
+
+if TYPE_CHECKING:
+    from kit.sites import Site
+
+
+RUNTIMES = ("apptainer", "singularity")
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """The container runtime this machine uses for a site.
+
+    Attributes:
+        name: ``apptainer``, ``singularity`` or ``host`` (no container: the host Python).
+        path: The program found on PATH (None for host).
+        version: Its version (``1.3.4``), None when unknown.
+        flavor: What ``--version`` calls it (``apptainer``, ``singularity-ce``, ``singularity``).
+        reason: Why this runtime was chosen, for reports.
+    """
+
+    name: str
+    path: Path | None
+    version: str | None
+    flavor: str | None
+    reason: str
+
+    @property
+    def is_host(self) -> bool:
+        """True when there is no container runtime (commands run on the host Python)."""
+        return self.name == "host"
+
+    def describe(self) -> str:
+        """One line such as ``apptainer 1.3.4 (/usr/bin/apptainer)`` or ``host Python (...)``."""
+        if self.is_host:
+            return f"host Python {sys.version.split()[0]} ({self.reason})"
+        return f"{self.flavor or self.name} {self.version or '(version unknown)'} ({self.path})"
+
+
+def parse_version_output(text: str) -> tuple[str | None, str | None]:
+    """Parse ``apptainer --version`` style output.
+
+    ``apptainer version 1.3.4`` -> ``("apptainer", "1.3.4")``;
+    ``singularity-ce version 4.1.5-jammy`` -> ``("singularity-ce", "4.1.5-jammy")``.
+
+    Returns:
+        (flavor, version); Nones when the text is not recognised.
+    """
+    m = re.search(r"^\s*([\w.-]+)\s+version\s+(\S+)", text, re.MULTILINE | re.IGNORECASE)
+    if not m:
+        m2 = re.search(r"\b(\d+\.\d+(?:\.\d+)?\S*)", text)
+        return (None, m2.group(1) if m2 else None)
+    return m.group(1).lower(), m.group(2)
+
+
+def _version_of(path: Path) -> tuple[str | None, str | None]:
+    try:
+        cp = proc.run(version_command(path), check=False, timeout=30)
+    except CommandError:
+        return None, None
+    return parse_version_output(cp.stdout or cp.stderr)
+
+
+def detect_runtime(site: Site | None = None, runtime: str | None = None) -> Runtime:
+    """Find the runtime to use: the one the site forces, else apptainer/singularity on PATH, else host.
+
+    Args:
+        site: The site profile (default: ``load_site()``).
+        runtime: Override ``site.container.runtime`` (``auto``, ``apptainer``, ``singularity``, ``host``).
+
+    Raises:
+        ContainerError: the profile forces a runtime that is not on PATH.
+    """
+    site = site or default_site()
+    wanted = runtime or site.container.runtime
+    origin = (f"container.runtime = {wanted!r} in {shown_path(site.files[-1])}" if runtime is None
+              else f"runtime={wanted!r}")
+    if wanted == "host":
+        return Runtime("host", None, None, None, origin)
+    if wanted in RUNTIMES:
+        path = proc.which(wanted)
+        if path is None:
+            raise ContainerError(
+                f"{wanted} is not on PATH, but {origin}",
+                hint=f"load it (e.g. `module load {wanted}`), or set container.runtime = 'auto' "
+                     "(use what is installed) or 'host' (no container) in the site profile",
+            )
+        flavor, version = _version_of(path)
+        return Runtime(wanted, path, version, flavor, origin)
+    if wanted != "auto":
+        raise ConfigError(f"unknown container runtime {wanted!r}", hint="use auto, apptainer, singularity or host")
+    order = [site.container.command] + [r for r in RUNTIMES if r != site.container.command]
+    for name in order:
+        path = proc.which(name)
+        if path is not None:
+            flavor, version = _version_of(path)
+            return Runtime(name, path, version, flavor, f"found {name} on PATH")
+    return Runtime("host", None, None, None, "no apptainer or singularity on PATH")
+
+
+
+
+def default_site() -> Site:
+    """The site profile used when none is given (``$KIT_SITE``, else ``local``)."""
+    from kit.sites import load_site
+
+    return load_site()

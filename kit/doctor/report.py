@@ -1,0 +1,137 @@
+"""The doctor's report: checks, lesson steps, and their rendering (pure) for a slide or a terminal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from kit.errors import CheckFailed
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of the doctor's table.
+
+    Attributes:
+        name: What was checked (``container runtime``).
+        ok: Present and usable.
+        detail: What was found, or what is missing and what to do.
+        required: This site cannot run the workshop without it.
+    """
+
+    name: str
+    ok: bool
+    detail: str
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Step:
+    """A lesson step and whether it runs for real on this machine."""
+
+    name: str
+    runs: bool
+    why: str
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything :func:`run_checks` found."""
+
+    site: str
+    site_description: str
+    site_source: str  # how the site was chosen: --site, $KIT_SITE, default (local)
+    site_files: tuple[str, ...]
+    checks: tuple[Check, ...]
+    steps: tuple[Step, ...]
+
+    @property
+    def missing(self) -> list[Check]:
+        """Required checks that failed."""
+        return [c for c in self.checks if c.required and not c.ok]
+
+    @property
+    def ok(self) -> bool:
+        """Every required piece is there."""
+        return not self.missing
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every required piece is there, else 1."""
+        return 0 if self.ok else 1
+
+    def raise_for_missing(self) -> None:
+        """Raise :class:`CheckFailed` (exit code 1) naming the required pieces that are missing."""
+        if not self.ok:
+            raise CheckFailed(f"missing for site {self.site}: {', '.join(c.name for c in self.missing)}",
+                              hint="see the table above: each line says what to install or change")
+
+    def check(self, name: str) -> Check:
+        """The check called ``name``.
+
+        Raises:
+            KeyError: no such check.
+        """
+        for c in self.checks:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    def step(self, name: str) -> Step:
+        """The step called ``name``.
+
+        Raises:
+            KeyError: no such step.
+        """
+        for s in self.steps:
+            if s.name == name:
+                return s
+        raise KeyError(name)
+
+    def _repr_markdown_(self) -> str:  # Jupyter shows the table when the report is a cell's value
+        return render_markdown(self)
+
+
+def _mark(ok: bool) -> str:
+    return "✓" if ok else "✗"
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(report: Report, *, checks: bool = True, steps: bool = True) -> str:
+    """The report as Markdown tables (checks, then steps) for a slide or notebook.
+
+    ``checks=False`` or ``steps=False`` leaves that table out, so each fits a slide.
+    """
+    lines: list[str] = []
+    if checks:
+        files = ", ".join(f"`{Path(f).name}`" for f in report.site_files)
+        lines += [f"**site: {report.site}** ({report.site_source}; {files}) — {_md(report.site_description)}", "",
+                  "| check | | found | required |", "|---|---|---|---|"]
+        for c in report.checks:
+            lines.append(f"| {c.name} | {_mark(c.ok)} | {_md(c.detail)} | {'yes' if c.required else ''} |")
+    if steps:
+        lines += ["", "| lesson step | runs here | why |", "|---|---|---|"]
+        lines += [f"| {s.name} | {'yes' if s.runs else 'no'} | {_md(s.why)} |" for s in report.steps]
+    if report.missing:
+        lines += ["", f"**missing (required): {', '.join(c.name for c in report.missing)}**"]
+    return "\n".join(lines).strip("\n")
+
+
+def render_text(report: Report) -> str:
+    """The report as aligned text for a terminal."""
+    out = [f"site: {report.site} ({report.site_source}: {', '.join(report.site_files)})",
+           f"      {report.site_description}", ""]
+    width = max(len(c.name) for c in report.checks)
+    for c in report.checks:
+        req = "  [required]" if c.required and not c.ok else ""
+        out.append(f"{_mark(c.ok)} {c.name:<{width}}  {c.detail}{req}")
+    out += ["", "lesson steps on this machine:"]
+    width = max(len(s.name) for s in report.steps)
+    out += [f"  {'run ' if s.runs else 'skip'}  {s.name:<{width}}  {s.why}" for s in report.steps]
+    out.append("")
+    out.append("OK: every required piece is here" if report.ok
+               else f"MISSING (required): {', '.join(c.name for c in report.missing)}")
+    return "\n".join(out)

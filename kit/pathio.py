@@ -1,0 +1,65 @@
+"""The one place OS errors on user-given paths become kit errors that name the path and the fix.
+
+Writing a script to ``-o DIR``, a definition file to ``--out DIR``, a chart into a
+read-only folder, a job's log folder that cannot be created: instead of a traceback,
+a :class:`kit.errors.ConfigError` says which path, what went wrong, and what to do::
+
+    with user_path(out, "write the job script"):
+        out.write_text(text)
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from kit.errors import ConfigError, DiskSpaceError, KitError
+
+
+def path_error(exc: OSError, path: str | os.PathLike[str], action: str) -> KitError:
+    """The kit error for ``exc``, raised while trying to ``action`` at ``path`` (pure)."""
+    target = Path(path)
+    where = Path(exc.filename) if getattr(exc, "filename", None) else target
+    parent = where.parent
+    if isinstance(exc, IsADirectoryError):
+        return ConfigError(f"cannot {action}: {where} is a folder",
+                           hint=f"name a file inside it, e.g. {where / target.name}" if where != target
+                           else f"name a file inside it, e.g. {where}/<name>")
+    if isinstance(exc, (NotADirectoryError, FileExistsError)):  # a file where a folder should be
+        return ConfigError(f"cannot {action} at {target}: {where} is a file, not a folder",
+                           hint="choose another path, or move that file away")
+    if isinstance(exc, PermissionError) or exc.errno == errno.EROFS:
+        why = "read-only filesystem" if exc.errno == errno.EROFS else "permission denied"
+        return ConfigError(f"cannot {action} at {where}: {why}",
+                           hint=f"choose a folder you can write to (check with `ls -ld {parent}`)")
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return DiskSpaceError(f"cannot {action} at {where}: the disk (or your quota) is full",
+                              hint="free space (`python -m kit storage du` shows what is safe to delete)")
+    if isinstance(exc, FileNotFoundError):
+        if parent.is_dir():  # the folder exists but takes no new files (/proc, a pseudo filesystem)
+            return ConfigError(f"cannot {action} at {target}: {parent} does not take new files",
+                               hint="choose a folder you can write to")
+        return ConfigError(f"cannot {action}: {where} does not exist", hint="check the path")
+    return ConfigError(f"cannot {action} at {where}: {exc.strerror or exc}", hint="check the path")
+
+
+@contextmanager
+def user_path(path: str | os.PathLike[str], action: str) -> Iterator[None]:
+    """Turn an :class:`OSError` inside the block into :func:`path_error` (kit errors pass through)."""
+    try:
+        yield
+    except KitError:
+        raise
+    except OSError as exc:
+        raise path_error(exc, path, action) from None
+
+
+def make_dirs(path: str | os.PathLike[str], action: str) -> Path:
+    """``mkdir -p path``, with :func:`path_error` when it cannot be made."""
+    folder = Path(path)
+    with user_path(folder, action):
+        folder.mkdir(parents=True, exist_ok=True)
+    return folder

@@ -1,0 +1,310 @@
+"""Jobs from Python: submit a script, watch it, read its logs, whichever executor runs it.
+
+Every function here works on a :class:`Job` of either executor (Slurm or local),
+through the :class:`kit.slurm.executor.Executor` interface.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from kit.errors import ConfigError, JobFailed, KitError, WaitTimeout, tail
+from kit.pathio import make_dirs, user_path
+from kit.slurm.executor import Job, executor_for, executor_named, executor_of, site_of
+from kit.slurm.parse import JobStatus, QueueRow
+from kit.slurm.spec import JobSpec, parse_directives, write_script
+
+if TYPE_CHECKING:
+    from kit.sites import Site
+
+
+def submit(spec_or_path: JobSpec | str | os.PathLike[str], *, site: Site | str | None = None,
+           cwd: str | os.PathLike[str] | None = None) -> Job:
+    """Submit a job with ``sbatch --parsable`` (or the local executor).
+
+    The folders of ``--output``/``--error`` are created first: Slurm accepts a job
+    whose log folder is missing and then fails it (``JobLaunchFailure``) without
+    writing a log anywhere.
+
+    Args:
+        spec_or_path: A job spec (written to ``cwd/.kit-jobs/<n>/<script_name>``)
+            or the path of a batch script (relative to ``cwd``).
+        site: Site profile (or its name): picks the executor and names the GPU
+            setting in errors. None: ``auto`` (Slurm if sbatch exists).
+        cwd: The folder to submit from (the job's working folder); default the current one.
+
+    Returns:
+        The job.
+
+    Raises:
+        ConfigError: the script does not exist.
+        SubmissionError: sbatch refused the job (its stderr, and for GPU
+            requests the site profile's GPU setting).
+    """
+    site = site_of(site)
+    workdir = Path(cwd).resolve() if cwd is not None else Path.cwd()
+    if isinstance(spec_or_path, JobSpec):
+        folder = make_dirs(workdir / ".kit-jobs", "write the job script")
+        with user_path(folder, "write the job script"):
+            script = write_script(spec_or_path, Path(tempfile.mkdtemp(dir=folder)) / spec_or_path.script_name)
+    else:
+        script = Path(spec_or_path)
+        script = (workdir / script) if not script.is_absolute() else script
+        if not script.is_file():
+            raise ConfigError(f"job script {script} does not exist",
+                              hint="check the path, or write one with kit.slurm.write_script()")
+    with user_path(script, "read the job script"):
+        text = script.read_text(errors="replace")
+    directives = parse_directives(text)
+    name = directives.get("--job-name") or script.name
+    return executor_for(site).submit(script, directives, name=name, workdir=workdir, site=site)
+
+
+
+
+def get_job(job_id: str | int) -> Job:
+    """Rebuild a :class:`Job` from its id (``scontrol show job``, or the local executor's record).
+
+    Raises:
+        SlurmError: Slurm does not know the job (any more).
+    """
+    job_id = str(job_id)
+    return executor_of(job_id).get_job(job_id)
+
+
+def _as_job(job: Job | str | int) -> Job:
+    return job if isinstance(job, Job) else get_job(job)
+
+
+def status(job: Job | str | int) -> JobStatus:
+    """The job's state (Slurm: ``squeue``, then ``scontrol show job``, then ``sacct``/jobcomp).
+
+    Raises:
+        SlurmError: Slurm does not answer, or does not know the job.
+    """
+    job = _as_job(job)
+    return executor_of(job).status(job)
+
+
+def cancel(job: Job | str | int) -> None:
+    """Cancel a job (``scancel``; the local executor signals the job's process group)."""
+    job = _as_job(job)
+    executor_of(job).cancel(job)
+
+
+@dataclass(frozen=True)
+class JobLogs:
+    """A job's log files and their last lines."""
+
+    stdout: Path | None
+    stderr: Path | None
+    stdout_tail: str
+    stderr_tail: str
+    finished: bool = False  # the job has ended: a missing log will not appear any more
+
+    def __str__(self) -> str:
+        parts = []
+        same = self.stdout == self.stderr
+        for label, path, text in (("output", self.stdout, self.stdout_tail),
+                                  ("error", self.stderr, self.stderr_tail)):
+            if label == "error" and same:
+                continue
+            parts.append(f"--- {label}: {path} ---")
+            parts.append(text or _missing_note(path, self.finished))
+        return "\n".join(parts)
+
+
+def _read_tail(path: Path | None, lines: int) -> str:
+    if path is None or not path.is_file():
+        return ""
+    with path.open("rb") as fh:
+        fh.seek(0, os.SEEK_END)
+        size = fh.tell()
+        fh.seek(max(0, size - 64 * 1024))  # a tail never needs more than the last 64 KiB
+        text = fh.read().decode(errors="replace")
+    rows = [_last_segment(r) for r in text.splitlines()]
+    return tail("\n".join(rows), lines) if rows else ""
+
+
+def _last_segment(line: str) -> str:
+    # Progress bars redraw with \r: keep what the terminal would finally show.
+    parts = [p for p in line.split("\r") if p.strip()]
+    return parts[-1] if parts else ""
+
+
+def _missing_note(path: Path | None, finished: bool) -> str:
+    if path is not None and path.exists():
+        return "(empty)"
+    if path is None:
+        return "(no log file: Slurm no longer knows where it was written)"
+    if finished:
+        return "(missing: the job has ended, but this file is not there: deleted or moved?)"
+    return "(not written yet)"
+
+
+def logs(job: Job | str | int, lines: int = 20) -> JobLogs:
+    """The job's log paths and their last ``lines`` lines.
+
+    A log file that is missing is reported as not written yet while the job may still
+    write it, and as missing (deleted or moved) once the job has ended.
+    """
+    job = _as_job(job)
+    finished = False
+    if any(p is None or not p.exists() for p in (job.stdout, job.stderr)):
+        try:
+            finished = status(job).terminal
+        except KitError:
+            finished = False
+    return JobLogs(job.stdout, job.stderr, _read_tail(job.stdout, lines),
+                   _read_tail(job.stderr, lines) if job.stderr != job.stdout else "", finished)
+
+
+
+
+class Queue(list[QueueRow]):
+    """Rows of :func:`queue`; prints as a table."""
+
+    def __str__(self) -> str:
+        head = ("JOBID", "PARTITION", "NAME", "USER", "STATE", "TIME", "LIMIT", "NODES", "NODELIST(REASON)")
+        rows = [(r.job_id, r.partition, r.name, r.user, r.state, r.time, r.time_limit, r.nodes,
+                 r.nodelist or (f"({r.reason})" if r.reason else "")) for r in self]
+        widths = [max(len(str(row[i])) for row in [head, *rows]) for i in range(len(head))]
+        return "\n".join("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip()
+                         for row in [head, *rows])
+
+
+def queue(*, all_users: bool = False) -> Queue:
+    """Pending and running jobs (the current user's unless ``all_users``), Slurm's and local ones."""
+    rows: list[QueueRow] = []
+    for name in ("slurm", "local"):
+        rows.extend(executor_named(name).active(all_users=all_users))
+    return Queue(rows)
+
+
+# --- wait --------------------------------------------------------------------------------------
+
+
+class _Follower:
+    """Prints lines appended to the job's logs since the last look."""
+
+    def __init__(self, job: Job, out: TextIO, max_lines: int = 200) -> None:
+        self.out = out
+        self.max_lines = max_lines
+        self.files: list[tuple[str, Path]] = []
+        if job.stdout is not None:
+            self.files.append(("out" if job.stderr not in (None, job.stdout) else "log", job.stdout))
+        if job.stderr is not None and job.stderr != job.stdout:
+            self.files.append(("err", job.stderr))
+        self.offsets = {path: 0 for _, path in self.files}
+
+    def poll(self, final: bool = False) -> None:
+        for label, path in self.files:
+            try:
+                with path.open("rb") as fh:
+                    fh.seek(self.offsets[path])
+                    data = fh.read()
+            except OSError:
+                continue
+            if not final:
+                data = data[: data.rfind(b"\n") + 1]  # whole lines only; the rest comes next time
+            self.offsets[path] += len(data)
+            rows = [_last_segment(r) for r in data.decode(errors="replace").splitlines()]
+            if len(rows) > self.max_lines:
+                print(f"  {label}| ... ({len(rows) - self.max_lines} lines skipped)", file=self.out)
+                rows = rows[-self.max_lines:]
+            for row in rows:
+                print(f"  {label}| {row}", file=self.out)
+        self.out.flush()
+
+
+def wait(job: Job | str | int, timeout: float = 3600, follow: bool = True, poll: float = 5.0,
+         out: TextIO | None = None, raise_on_failure: bool = True) -> JobStatus:
+    """Wait for a job to end, showing state changes and (``follow``) new log lines.
+
+    Polls with backoff from 0.2 s up to ``poll`` seconds.
+
+    Args:
+        job: The job (or its id).
+        timeout: Seconds to wait at most.
+        follow: Print lines as they are added to the logs.
+        poll: Longest pause between two looks.
+        out: Where to print (default ``sys.stdout`` at call time, so notebooks show it).
+        raise_on_failure: Raise :class:`JobFailed` for an end other than ``COMPLETED``
+            (False: return that status, e.g. to show a cancelled job).
+
+    Returns:
+        The final status (``COMPLETED`` unless ``raise_on_failure`` is false).
+
+    Raises:
+        JobFailed: the job ended in any other state (with exit code, reason and both logs' tails).
+        WaitTimeout: it was still not finished after ``timeout`` seconds.
+    """
+    job = _as_job(job)
+    out = out if out is not None else sys.stdout
+    follower = _Follower(job, out) if follow else None
+    start = time.monotonic()
+    delay = min(0.2, poll)
+    last = ""
+    while True:
+        st = status(job)
+        shown = str(st)
+        if shown != last:
+            print(f"[{time.monotonic() - start:6.1f}s] job {job.id} ({job.name}): {shown}", file=out, flush=True)
+            last = shown
+        if follower:
+            follower.poll(final=st.terminal)
+        if st.terminal:
+            break
+        left = timeout - (time.monotonic() - start)
+        if left <= 0:
+            raise WaitTimeout(
+                f"{job} is still {st.state} after {timeout:g} s",
+                hint=f"wait again (kit.slurm.wait), or cancel it (python -m kit slurm cancel {job.id})",
+                details=str(logs(job, 10)),
+            )
+        time.sleep(min(delay, left))
+        delay = min(delay * 1.5, poll)
+    if not st.ok and raise_on_failure:
+        raise job_failed(job, st)
+    return st
+
+
+_FAIL_HINTS = {
+    "TIMEOUT": "the job hit its --time limit: raise slurm.time in the site profile (or #SBATCH --time), "
+               "or make the job shorter",
+    "OUT_OF_MEMORY": "the job ran out of memory: ask for more with --mem (slurm.mem in the site profile)",
+    "CANCELLED": "the job was cancelled (scancel, or an administrator); submit it again if that was a mistake",
+    "NODE_FAIL": "the node failed under the job: submit it again; tell the administrators if it repeats",
+    "PREEMPTED": "a higher-priority job took the resources: submit it again",
+    "BOOT_FAIL": "the node could not boot: submit it again; tell the administrators if it repeats",
+    "DEADLINE": "the job missed its --deadline",
+}
+
+
+def job_failed(job: Job, st: JobStatus) -> JobFailed:
+    """Build the :class:`JobFailed` error for a job that ended in ``st`` (reads both logs' tails)."""
+    lines = []
+    for label, path in (("output", job.stdout), ("error", job.stderr)):
+        if path is None or (label == "error" and path == job.stdout):
+            continue
+        text = _read_tail(path, 20)
+        lines.append(f"--- last lines of {label} {path} ---")
+        lines.append(text if path.is_file() else "(no such file: the job wrote nothing there)")
+    if st.reason == "JobLaunchFailure":
+        hint = ("Slurm could not start the job, usually because the folder of --output/--error does not exist "
+                "on the node: create it (kit.slurm.submit does this for you) and submit again")
+    elif st.state == "FAILED":
+        hint = "the script exited with an error: read the log tail above, fix the cause and submit again"
+    else:
+        hint = _FAIL_HINTS.get(st.state, "read the log tail above")
+    code = f"exit code {st.exit_code}" if st.exit_code is not None else "no exit code"
+    reason = f", reason {st.reason}" if st.reason else ""
+    return JobFailed(f"{job} ended {st.state} ({code}{reason})", state=st.state, exit_code=st.exit_code,
+                     reason=st.reason, hint=hint, details="\n".join(lines))
+

@@ -1,0 +1,354 @@
+"""Batch scripts: the job spec, its rendering (pure, every value quoted), writing, reading back.
+
+:func:`render_script` turns a :class:`JobSpec` into script text; :func:`train_spec`
+and :func:`hello_spec` are the workshop's two scripts; :func:`parse_directives`,
+:func:`expand_pattern` and :func:`parse_time_limit` read a script's ``#SBATCH``
+options the way sbatch does (both executors use them).
+"""
+
+from __future__ import annotations
+
+import difflib
+import getpass
+import os
+import re
+import shlex
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kit.errors import ConfigError, tail
+from kit.pathio import user_path
+from kit.textutil import shell_line
+
+if TYPE_CHECKING:
+    from kit.sites import Site
+
+DEFAULT_OUTPUT = "slurm-%j.out"
+HELLO_BODY = 'echo "Hello Slurm!"'
+#: The workshop's training program, run inside the image.
+TRAIN_PROGRAM = ("python3", "bart_finetuning.py")
+
+@dataclass
+class JobSpec:
+    """Everything that goes into a batch script.
+
+    Unset (``None`` or empty) options are left out of the script, so Slurm's
+    defaults apply. ``extra`` holds further options such as ``"--exclusive"`` or
+    ``"--constraint=a100"``; ``body`` holds the shell lines after the
+    ``#SBATCH`` block, written as they are.
+
+    Attributes:
+        body: The commands the job runs, one line each.
+        job_name: ``--job-name`` (``%x`` in log paths); default: the script's file name.
+        output: ``--output`` pattern; default ``slurm-%j.out``.
+        error: ``--error`` pattern; default: same file as ``output``.
+        nodes: ``--nodes``.
+        gpus: ``--gpus``, e.g. ``"tesla:1"``.
+        time: ``--time``, e.g. ``"24:00:00"``.
+        partition: ``--partition``.
+        cpus_per_task: ``--cpus-per-task``.
+        mem: ``--mem``, e.g. ``"8G"``.
+        extra: More options, one per ``#SBATCH`` line (``"--opt=value"``, ``"--opt value"`` or ``"--flag"``).
+        shell: The interpreter on the ``#!`` line.
+        script_name: File name used when :func:`submit` writes the script itself.
+    """
+
+    body: list[str] = field(default_factory=list)
+    job_name: str | None = None
+    output: str | None = None
+    error: str | None = None
+    nodes: int | None = None
+    gpus: str | None = None
+    time: str | None = None
+    partition: str | None = None
+    cpus_per_task: int | None = None
+    mem: str | None = None
+    extra: list[str] = field(default_factory=list)
+    shell: str = "/bin/bash"
+    script_name: str = "job.sbatch"
+
+
+# The workshop's order: name, logs, then resources.
+_SPEC_OPTIONS = (
+    ("job_name", "--job-name"), ("output", "--output"), ("error", "--error"), ("nodes", "--nodes"),
+    ("gpus", "--gpus"), ("time", "--time"), ("partition", "--partition"),
+    ("cpus_per_task", "--cpus-per-task"), ("mem", "--mem"),
+)
+
+
+def _check_value(option: str, value: str) -> str:
+    if "\n" in value or "\r" in value:
+        raise ConfigError(f"{option} value {value!r} contains a line break",
+                          hint=f"give {option} a single-line value")
+    return value
+
+
+def _split_option(entry: str) -> tuple[str, str | None]:
+    """Split an extra option ``"--opt=value"`` / ``"--opt value"`` / ``"--flag"``."""
+    text = _check_value("extra", entry.strip())
+    if not text.startswith("-"):
+        raise ConfigError(f"extra #SBATCH option {entry!r} does not start with '-'",
+                          hint='write options as in sbatch, e.g. "--exclusive" or "--constraint=a100"')
+    for sep in ("=", " "):
+        if sep in text:
+            name, value = text.split(sep, 1)
+            return name, value.strip()
+    return text, None
+
+
+def render_script(spec: JobSpec) -> str:
+    """Render a job spec as batch-script text (pure; every value shell-quoted).
+
+    Args:
+        spec: The job spec.
+
+    Returns:
+        The script, ending with a newline.
+
+    Raises:
+        ConfigError: a value spans lines or an extra option is malformed.
+    """
+    lines = [f"#!{spec.shell}"]
+    for attr, option in _SPEC_OPTIONS:
+        value = getattr(spec, attr)
+        if value is None or value == "":
+            continue
+        lines.append(f"#SBATCH {option} {shlex.quote(_check_value(option, str(value)))}")
+    for entry in spec.extra:
+        name, value = _split_option(entry)
+        lines.append(f"#SBATCH {name}" if value is None else f"#SBATCH {name} {shlex.quote(value)}")
+    lines.extend(spec.body)
+    return "\n".join(lines) + "\n"
+
+
+def train_spec(site: Site, body: list[str] | None = None, job_name: str | None = None, *,
+               program_args: Sequence[str] = (), program: Sequence[str] = TRAIN_PROGRAM,
+               binds: Sequence[str] = ()) -> JobSpec:
+    """The workshop's ``train.sbatch`` with the ``#SBATCH`` values of a site profile.
+
+    The default body is the one exec line :func:`kit.container.exec_command` builds:
+    ``singularity exec --nv env.sif python3 bart_finetuning.py`` (the site's
+    ``container.command``, ``container.gpu`` and ``container.sif``), followed by
+    ``program_args``. A batch script is for the cluster, so a site whose runtime is
+    ``host`` still shows its cluster's command, as ``pull_command`` does.
+
+    Args:
+        site: A loaded site profile (its ``[slurm]`` and ``[container]`` tables).
+        body: The job's lines, used as they are instead of the exec line.
+        job_name: Overrides ``slurm.job_name``.
+        program_args: Extra arguments for the program (``["--max-minutes", "30"]``), quoted.
+        program: The program run in the image (default ``python3 bart_finetuning.py``).
+        binds: ``--bind`` specifications for the exec line.
+
+    Returns:
+        The job spec (``script_name`` ``train.sbatch``).
+    """
+    from kit.container import exec_command
+    from kit.container import program as runtime_program
+
+    s = site.slurm
+    if body is None:
+        runtime = runtime_program(site) or site.container.command
+        argv = [*program, *map(str, program_args)]
+        body = [shell_line(exec_command(site, site.container.sif, argv, runtime=runtime, binds=binds))]
+    return JobSpec(
+        body=list(body),
+        job_name=job_name or s.job_name,
+        output=s.output or None,
+        error=s.error or None,
+        nodes=s.nodes or None,
+        gpus=s.gpus or None,
+        time=s.time or None,
+        partition=s.partition or None,
+        cpus_per_task=s.cpus_per_task or None,
+        mem=s.mem or None,
+        extra=list(s.extra),
+        script_name="train.sbatch",
+    )
+
+
+def workshop_spec(kind: str, *, site: Site | str | None = None, program_args: Sequence[str] = ()) -> JobSpec:
+    """One of the workshop's scripts by name: ``train`` (:func:`train_spec` for the site) or ``hello``.
+
+    Raises:
+        ConfigError: another name.
+    """
+    if kind == "hello":
+        return hello_spec()
+    if kind != "train":
+        raise ConfigError(f"no workshop script {kind!r}", hint="use train or hello")
+    from kit.sites import load_site
+
+    return train_spec(site if site is not None and not isinstance(site, str) else load_site(site),
+                      program_args=program_args)
+
+
+def hello_spec(body: list[str] | None = None, output: str = "./%x-%j.log") -> JobSpec:
+    """The workshop's first job: ``#SBATCH --output ./%x-%j.log`` and ``echo "Hello Slurm!"``.
+
+    Args:
+        body: Commands to run instead of the echo (e.g. a ``python -m kit ...`` line).
+        output: The ``--output`` pattern.
+    """
+    return JobSpec(body=list(body) if body is not None else [HELLO_BODY], output=output,
+                   script_name="hello.sbatch")
+
+
+def write_script(spec: JobSpec | str, path: str | os.PathLike[str], *, force: bool = False) -> Path:
+    """Write a job script, refusing to overwrite a different file unless ``force``.
+
+    Args:
+        spec: A job spec, or script text.
+        path: Where to write it (parent folders are created).
+        force: Overwrite a file with different content.
+
+    Returns:
+        The path written (unchanged when it already held the same text).
+
+    Raises:
+        ConfigError: ``path`` exists with other content and ``force`` is false.
+    """
+    text = spec if isinstance(spec, str) else render_script(spec)
+    target = Path(path)
+    with user_path(target, "write the job script"):
+        if target.exists():
+            old = target.read_text(errors="replace")
+            if old == text:
+                return target
+            if not force:
+                diff = "".join(difflib.unified_diff(old.splitlines(True), text.splitlines(True),
+                                                    str(target), "new script"))
+                raise ConfigError(
+                    f"{target} already exists with different content; not overwriting it",
+                    hint="pass force=True (CLI: --force) to replace it, or write to another path",
+                    details=tail(diff, 30),
+                )
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.tmp{os.getpid()}")
+        tmp.write_text(text)
+        tmp.replace(target)
+    return target
+
+
+# --- reading scripts: directives, patterns, time limits ----------------------------
+
+_SHORT_OPTIONS = {
+    "-J": "--job-name", "-o": "--output", "-e": "--error", "-N": "--nodes", "-G": "--gpus",
+    "-t": "--time", "-p": "--partition", "-c": "--cpus-per-task", "-D": "--chdir",
+}
+_FLAG_OPTIONS = {"--exclusive", "--hold", "-H", "--requeue", "--no-requeue", "--parsable", "--wait", "-W"}
+
+
+def parse_directives(text: str) -> dict[str, str]:
+    """Read the ``#SBATCH`` options of a script as sbatch does (pure).
+
+    Options are read up to the first line that is neither blank nor a comment.
+    Short options are mapped to their long names; flags map to ``""``.
+
+    Args:
+        text: The script.
+
+    Returns:
+        Long option name (e.g. ``"--job-name"``) to value; the last one wins.
+    """
+    options: dict[str, str] = {}
+    for raw in text.splitlines()[1:] if text.startswith("#!") else text.splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        if not line.startswith("#"):
+            break
+        if not line.startswith("#SBATCH"):
+            continue
+        try:
+            words = shlex.split(line[len("#SBATCH"):], comments=True)
+        except ValueError:
+            words = line[len("#SBATCH"):].split()
+        i = 0
+        while i < len(words):
+            word = words[i]
+            i += 1
+            if not word.startswith("-"):
+                continue
+            if word.startswith("--") and "=" in word:
+                name, value = word.split("=", 1)
+                options[name] = value
+                continue
+            if len(word) > 2 and not word.startswith("--") and word[:2] in _SHORT_OPTIONS:
+                options[_SHORT_OPTIONS[word[:2]]] = word[2:]  # -Jname
+                continue
+            name = _SHORT_OPTIONS.get(word, word)
+            if word in _FLAG_OPTIONS or i >= len(words) or words[i].startswith("-"):
+                options[name] = ""
+            else:
+                options[name] = words[i]
+                i += 1
+    return options
+
+
+_PATTERN = re.compile(r"%(\d*)([%AaJjNnstux])")
+
+
+def expand_pattern(pattern: str, *, job_id: str, job_name: str, user: str | None = None) -> str:
+    """Expand sbatch filename patterns known before the job runs (pure).
+
+    ``%j``/``%A``/``%J`` become the job id, ``%x`` the job name, ``%u`` the user,
+    ``%%`` a percent sign; node/step/task patterns stay as they are.
+    """
+    user = user or getpass.getuser()
+
+    def repl(m: re.Match[str]) -> str:
+        width, code = m.group(1), m.group(2)
+        value = {"%": "%", "A": job_id, "J": job_id, "j": job_id, "x": job_name, "u": user}.get(code)
+        if value is None:
+            return m.group(0)
+        return value.zfill(int(width)) if width and value.isdigit() else value
+
+    return _PATTERN.sub(repl, pattern)
+
+
+def parse_time_limit(text: str) -> int | None:
+    """Seconds in an sbatch ``--time`` value, None for no limit (pure).
+
+    Accepts ``MM``, ``MM:SS``, ``HH:MM:SS``, ``D-HH``, ``D-HH:MM``, ``D-HH:MM:SS``,
+    ``UNLIMITED``/``INFINITE``.
+
+    Raises:
+        ConfigError: not a valid time.
+    """
+    value = text.strip()
+    if value.upper() in {"", "UNLIMITED", "INFINITE", "NONE"}:
+        return None
+    m = re.fullmatch(r"(?:(\d+)-)?(\d+)(?::(\d+))?(?::(\d+))?", value)
+    if not m:
+        raise ConfigError(f"--time {text!r} is not a Slurm time",
+                          hint='use minutes ("30"), "HH:MM:SS" ("24:00:00") or "D-HH:MM:SS"')
+    days, a, b, c = m.groups()
+    if days is not None:  # D-HH[:MM[:SS]]
+        return ((int(days) * 24 + int(a)) * 60 + int(b or 0)) * 60 + int(c or 0)
+    if c is not None:
+        return (int(a) * 60 + int(b)) * 60 + int(c)
+    if b is not None:
+        return int(a) * 60 + int(b)
+    return int(a) * 60
+
+
+
+
+def run_dir(directives: dict[str, str], cwd: Path) -> Path:
+    """The folder a job runs in: ``--chdir`` (relative to ``cwd``), else ``cwd``."""
+    chdir = directives.get("--chdir")
+    return (cwd / chdir) if chdir else cwd
+
+
+def log_patterns(directives: dict[str, str]) -> tuple[str, str]:
+    """The ``--output`` and ``--error`` patterns (``slurm-%j.out``, error with output when unset)."""
+    output = directives.get("--output") or DEFAULT_OUTPUT
+    return output, directives.get("--error") or output
+
+
+def needs_job_id(pattern: str) -> bool:
+    """Whether the log folder itself is named after the job id (so it can only be made after sbatch)."""
+    return bool(re.search(r"%\d*[AJj]", os.path.dirname(pattern)))

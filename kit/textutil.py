@@ -1,0 +1,67 @@
+"""Small general helpers for what the kit shows people: sizes, text tables, shell lines, paths.
+
+One function for each, used by every module (container, slurm, storage, doctor).
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from collections.abc import Sequence
+from pathlib import Path
+
+GIB = 1024**3
+
+
+def format_size(n: float) -> str:
+    """``12.3 GiB`` / ``512.0 MiB`` / ``12 B`` (binary units)."""
+    for unit, size in (("TiB", 1024**4), ("GiB", GIB), ("MiB", 1024**2), ("KiB", 1024)):
+        if abs(n) >= size:
+            return f"{n / size:.1f} {unit}"
+    return f"{int(n)} B"
+
+
+def text_table(headers: Sequence[str], rows: Sequence[Sequence[object]], *, title: str | None = None) -> str:
+    """An aligned text table: the header, a rule of dashes, then the rows (trailing spaces cut)."""
+    widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    out = [title] if title else []
+    out.append(fmt.format(*headers).rstrip())
+    out.append("  ".join("-" * w for w in widths))
+    out += [fmt.format(*map(str, r)).rstrip() for r in rows]
+    return "\n".join(out)
+
+
+def shell_line(cmd: Sequence[str | os.PathLike[str]], *, home: str | os.PathLike[str] | None = None) -> str:
+    """A command list as one shell line: every word quoted, the home directory written ``~``.
+
+    This is the one way the kit turns a command into text, for slides, CLI output and the
+    lines of a batch script alike. ``~/x`` stays unquoted so the shell expands it again;
+    everything else is quoted like :func:`shlex.join`.
+
+    Args:
+        cmd: Program and arguments.
+        home: The home directory to shorten (default: ``~`` of this user; ``""`` keeps paths as they are).
+    """
+    home_dir = os.fspath(home) if home is not None else os.path.expanduser("~")
+    parts = []
+    for arg in (os.fspath(c) for c in cmd):
+        if home_dir not in ("", "/") and arg.startswith(home_dir + os.sep):
+            rest = arg[len(home_dir) + 1:]
+            if shlex.quote(rest) == rest:
+                parts.append("~/" + rest)
+                continue
+        parts.append(shlex.quote(arg))
+    return " ".join(parts)
+
+
+def shown_path(path: str | os.PathLike[str], root: Path | None = None) -> str:
+    """A project file as people know it (``sites/ci.toml``); absolute when outside the project."""
+    if root is None:
+        from kit.sites import PROJECT_ROOT
+
+        root = PROJECT_ROOT
+    try:
+        return str(Path(path).relative_to(root))
+    except ValueError:
+        return str(path)

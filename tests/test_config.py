@@ -1,0 +1,100 @@
+"""kit.config: the one typed TOML/dict-to-dataclass loader, and the one default site."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from kit import sites
+from kit.config import from_mapping, merge, read_toml
+from kit.errors import ConfigError
+from kit.sites import PROJECT_ROOT, load_site
+
+
+@dataclass(frozen=True)
+class Inner:
+    size: int
+    rate: float = 0.5
+
+
+@dataclass(frozen=True)
+class Outer:
+    name: str
+    inner: Inner
+    path: Path
+    tags: list[str] = field(default_factory=list)
+    note: str | None = None
+    flag: bool = False
+
+
+def test_from_mapping_builds_nested_typed_values() -> None:
+    got = from_mapping(Outer, {"name": "x", "inner": {"size": 3, "rate": 1}, "path": "a/b", "tags": ["t"]}, "f.toml")
+    assert got == Outer("x", Inner(3, 1.0), Path("a/b"), ["t"])
+    assert isinstance(got.inner.rate, float)  # an int is accepted for a float, and converted
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({"name": "x", "inner": {"size": 1}, "path": "p", "colour": 1}, "f.toml: unknown key(s) 'colour'"),
+    ({"name": "x", "inner": {"size": 1}}, "f.toml: missing key 'path'"),
+    ({"name": 3, "inner": {"size": 1}, "path": "p"}, "f.toml: name must be str, got 3"),
+    ({"name": "x", "inner": {"size": True}, "path": "p"}, "f.toml [inner]: size must be int, got True"),
+    ({"name": "x", "inner": {"size": 1}, "path": "p", "tags": ["a", 2]}, "f.toml: tags[1] must be str, got 2"),
+    ({"name": "x", "inner": {"size": 1}, "path": "p", "flag": "yes"}, "f.toml: flag must be bool, got 'yes'"),
+    ({"name": "x", "inner": 5, "path": "p"}, "f.toml: inner must be a table"),
+])
+def test_from_mapping_names_the_source_and_the_key(data: dict, message: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        from_mapping(Outer, data, "f.toml")
+    assert err.value.message.startswith(message), err.value.message
+
+
+def test_from_mapping_with_a_base_is_a_partial_update() -> None:
+    base = Outer("x", Inner(3), Path("p"), note="kept")
+    got = from_mapping(Outer, {"flag": True, "inner": {"rate": 2.0}}, "overrides", base=base)
+    assert got == Outer("x", Inner(3, 2.0), Path("p"), note="kept", flag=True)
+
+
+def test_read_toml_and_merge_errors_name_the_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("a = [\n")
+    with pytest.raises(ConfigError, match="bad.toml: invalid TOML"):
+        read_toml(bad)
+    with pytest.raises(ConfigError, match="no such file"):
+        read_toml(tmp_path / "none.toml")
+    with pytest.raises(ConfigError, match="is a folder"):
+        read_toml(tmp_path)
+    with pytest.raises(ConfigError, match=r"site.toml: unknown key 'slurm.gpu'") as err:
+        merge({"slurm": {"gpus": ""}}, {"slurm": {"gpu": "x"}}, "site.toml")
+    assert "gpus" in err.value.hint
+
+
+def test_local_is_the_one_default_site(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("KIT_SITE", raising=False)
+    assert load_site().name == "local" == sites.DEFAULT_SITE
+    assert sites.site_source(None) == "default"
+    monkeypatch.setenv("KIT_SITE", "ci")
+    assert load_site().name == "ci" and sites.site_source(None) == "$KIT_SITE"
+    assert "default" not in sites.available_sites()
+    with pytest.raises(ConfigError, match="the base every site merges over") as err:
+        load_site("default")
+    assert "ie-ryukyu" in err.value.hint
+
+
+def test_site_files_and_values_come_through_the_loader() -> None:
+    site = load_site("ci")
+    assert site.files == (PROJECT_ROOT / "sites" / "default.toml", PROJECT_ROOT / "sites" / "ci.toml")
+    assert site.container.sif_dir == PROJECT_ROOT / "build" / "work" / "ci" / "sif"
+    with pytest.raises(ConfigError, match=r"<overrides>: 'slurm.nodes' must be int"):
+        load_site("ci", overrides={"slurm": {"nodes": "2"}})
+
+
+def test_modules_the_training_job_imports_stay_python_38() -> None:
+    # kit.sites and kit.cli import these; the job (python3 -m kit train) runs on the image's Python 3.8.
+    files = [str(PROJECT_ROOT / "kit" / f) for f in ("config.py", "sites.py", "errors.py", "cli_cluster.py")]
+    vermin = Path(sys.executable).parent / "vermin"
+    proc = subprocess.run([str(vermin), "-t=3.8-", "--no-tips", "--violations", *files], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
