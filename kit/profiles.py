@@ -180,7 +180,7 @@ def lesson_inputs(site: str | Site | None = None) -> list[str]:
     cfg = site if not isinstance(site, (str, type(None))) else load_site(site)
     cfg.work_dir.mkdir(parents=True, exist_ok=True)
     os.chdir(cfg.work_dir)
-    _quiet()
+    quiet()
     argv = program_args("smoke", cfg.work_dir, relative_to=cfg.work_dir)
     model_dir = Path(argv[argv.index("--model_name_or_path") + 1])
     params = _parameter_count(model_dir)
@@ -193,7 +193,7 @@ def lesson_inputs(site: str | Site | None = None) -> list[str]:
     return argv
 
 
-def _quiet() -> None:
+def quiet() -> None:
     """No per-call progress bars in notebook outputs (datasets' map, transformers' saving)."""
     import datasets
 
