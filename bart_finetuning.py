@@ -74,7 +74,6 @@ def read_text_pairs(data_dir):
         if len(en_lines) != len(ja_lines):
             sys.exit(f"error: {en} has {len(en_lines)} lines but {ja} has {len(ja_lines)}: they must pair up")
         return Dataset.from_dict({"en": en_lines, "ja": ja_lines})
-
     has_test = Path(data_dir, "test.en").is_file()
     return DatasetDict(train=split("train"), validation=split("dev"), test=split("test" if has_test else "dev"))
 
@@ -144,7 +143,8 @@ def train(trainer):
     trainer.save_state()  # trainer_state.json: every logged loss, for the plot
     return {"train_loss": result.training_loss, "global_step": trainer.state.global_step,
             "epoch": trainer.state.epoch, "resumed_from": last, "world_size": trainer.args.world_size,
-            "device": str(trainer.args.device), "train_samples_per_second": result.metrics["train_samples_per_second"]}
+            "device": str(trainer.args.device), "train_runtime_s": result.metrics["train_runtime"],
+            "train_samples_per_second": result.metrics["train_samples_per_second"]}
 
 
 def translate_and_score(trainer, tokenizer, pairs, tokenized, args):
