@@ -21,7 +21,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from kit.errors import ConfigError
 from kit.textutil import shell_line
@@ -29,7 +29,7 @@ from kit.train import PROGRAM_NAME, program_path
 
 if TYPE_CHECKING:
     from kit.sites import Site
-    from kit.slurm import Job, JobSpec
+    from kit.slurm import Job, JobSpec, JobStatus
 
 SCRIPT_NAME = "train.sbatch"
 
@@ -152,3 +152,23 @@ def submit_training(site: Site, script: str | os.PathLike[str] = SCRIPT_NAME) ->
                           hint=f"copy {PROGRAM_NAME} from the repository into the work folder")
     with python_on_path():
         return slurm.submit(script, site=site, cwd=site.work_dir)
+
+
+def follow(job: Job | str, *, minutes: float = 15.0, out: TextIO | None = None) -> JobStatus:
+    """Show a job's state and log lines until it ends or ``minutes`` pass; never raise for a job still running.
+
+    A real training job outlives a notebook cell: then say so, and how to go on (the lesson's later
+    cells and lesson 04 check again), instead of stopping "Run All" with an exception.
+    """
+    from kit import slurm
+    from kit.errors import WaitTimeout
+
+    out = out if out is not None else sys.stdout
+    try:
+        return slurm.wait(job, timeout=minutes * 60, follow=True, out=out, raise_on_failure=False)
+    except WaitTimeout:
+        current = slurm.status(job)
+        job_id = getattr(job, "id", job)
+        print(f"ジョブ {job_id} はまだ実行中です（{current.state}）。このセルをもう一度実行して待つか、"
+              f"先に進んでください（squeue -j {job_id} で状態、tail -f でログを確認できます）。", file=out, flush=True)
+        return current

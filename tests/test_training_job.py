@@ -140,3 +140,18 @@ def test_an_edited_train_sbatch_is_kept_and_the_difference_shown(tmp_path: Path)
 @pytest.mark.parametrize(("gpus", "count"), [("tesla:1", 1), ("tesla:2", 2), ("4", 4), ("tesla", 1), ("", 0)])
 def test_gpu_count(gpus: str, count: int) -> None:
     assert training.gpu_count(gpus) == count
+
+
+@pytest.mark.slurm
+def test_following_a_job_that_outlives_the_wait_reports_instead_of_raising(slurm_cluster: None,
+                                                                         tmp_path: Path) -> None:
+    import io
+
+    spec = slurm.JobSpec(job_name="long", output="logs/%x-%j.log", body=["sleep 120"])
+    job = slurm.submit(spec, site=load_site("ci"), cwd=tmp_path)
+    try:
+        out = io.StringIO()
+        status = training.follow(job, minutes=0.05, out=out)
+        assert not status.terminal and "まだ実行中です" in out.getvalue() and f"squeue -j {job.id}" in out.getvalue()
+    finally:
+        slurm.cancel(job)
