@@ -58,12 +58,9 @@ class SlurmSettings:
 
 @dataclass(frozen=True)
 class TrainSettings:
-    """What the training job loads."""
+    """Which training profile (kit/profiles.py) the site's job and lessons use: its model, data and options."""
 
     profile: str
-    model: str
-    target_tokenizer: str
-    data: str
 
 
 @dataclass(frozen=True)
