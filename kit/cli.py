@@ -34,17 +34,62 @@ def _cmd(sub: argparse._SubParsersAction, name: str, handler: Handler, help: str
 # --- lessons and slides ------------------------------------------------------
 
 
+def _say(line: str) -> None:
+    print(line, flush=True)
+
+
 def _slides(args: argparse.Namespace) -> int:
     from kit import lessons
 
-    outputs = lessons.build_slides(
+    refresh: bool | list[str] = False
+    if args.refresh is not None:
+        refresh = True if args.refresh == [] else args.refresh
+    builds = lessons.build_decks(
         args.lessons or None, site=args.site, out_dir=Path(args.out), pdf=args.pdf,
-        execute=not args.no_exec, max_lines=args.max_lines,
+        execute=not args.no_exec, max_lines=args.max_lines, refresh=refresh, report=_say,
     )
+    if args.fit != "off":
+        from kit import fit
+
+        html = [p for b in builds for p in b.outputs if p.suffix == ".html" and (b.rendered or args.fit == "fail")]
+        if html:
+            bad = fit.overflowing(fit.measure_decks(html))
+            for slide in bad:
+                print(f"does not fit: {slide.describe()}", file=sys.stderr)
+            if bad and args.fit == "fail":
+                fit.check_fit(html)  # raises FitError with the list and what to do
     print("Rendered decks:")
-    for path in outputs:
-        print(f"  {path}")
+    for build in builds:
+        for path in build.outputs:
+            if path.suffix != ".md":
+                print(f"  {path}")
     return 0
+
+
+def _lessons_fit(args: argparse.Namespace) -> int:
+    from kit import fit
+
+    html = sorted(Path(args.folder).glob("*.html"))
+    if not html:
+        raise KitError(f"no rendered decks (*.html) in {args.folder}", hint="run `make slides` first")
+    measured = fit.check_fit(html)
+    print(f"{len(measured)} slide(s) in {len(html)} deck(s) fit")
+    return 0
+
+
+def _lessons_import(args: argparse.Namespace) -> int:
+    from kit import deckimport
+
+    lesson = deckimport.import_deck(Path(args.deck), name=args.name, slides_dir=Path(args.slides_dir),
+                                    notebooks_dir=Path(args.notebooks_dir), force=args.force)
+    print(f"imported: {lesson.source} (paired with {lesson.notebook})")
+    return 0
+
+
+def _watch(args: argparse.Namespace) -> int:
+    from kit import watch
+
+    return watch.serve(args.lessons or None, site=args.site, out_dir=Path(args.out), port=args.port, report=_say)
 
 
 def _lessons_sync_check(args: argparse.Namespace) -> int:
@@ -72,13 +117,23 @@ def _lessons_list(args: argparse.Namespace) -> int:
 
 
 def _register_lessons(sub: argparse._SubParsersAction) -> None:
-    p = _cmd(sub, "slides", _slides, "execute lessons and render their Marp decks (HTML, optionally PDF)")
-    p.add_argument("lessons", nargs="*", help="lesson names such as 00-intro (default: all)")
+    p = _cmd(sub, "slides", _slides, "execute lessons (cached) and render their Marp decks (HTML, optionally PDF)")
+    p.add_argument("lessons", nargs="*", help="lesson names such as 00-intro, or paths to Marp decks (default: all)")
     p.add_argument("--site", default=None, help="site profile for execution (default: $KIT_SITE or 'local')")
     p.add_argument("--out", default="build/slides", help="output folder (default: build/slides)")
     p.add_argument("--pdf", action="store_true", help="also render PDF (needs Chromium)")
     p.add_argument("--no-exec", action="store_true", help="render the source without executing (quick edits)")
     p.add_argument("--max-lines", type=int, default=None, help="clip text outputs to this many lines")
+    p.add_argument("--refresh", nargs="*", metavar="LESSON", default=None,
+                   help="execute even if the cache holds the outputs (all lessons, or the ones named)")
+    p.add_argument("--fit", choices=("warn", "fail", "off"), default="warn",
+                   help="check in Chromium that every slide fits: warn (default), fail, or off")
+
+    p = _cmd(sub, "watch", _watch, "serve the rendered decks (marp-cli server) and re-render when a lesson changes")
+    p.add_argument("lessons", nargs="*", help="lesson names (default: all)")
+    p.add_argument("--site", default=None)
+    p.add_argument("--out", default="build/slides")
+    p.add_argument("--port", type=int, default=8080)
 
     lp = sub.add_parser("lessons", help="check, execute and list lessons")
     lsub = lp.add_subparsers(dest="lessons_cmd", required=True)
@@ -89,6 +144,14 @@ def _register_lessons(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--site", default=None)
     p.add_argument("--out", default="build/executed")
     _cmd(lsub, "list", _lessons_list, "list the lessons")
+    p = _cmd(lsub, "fit", _lessons_fit, "check in Chromium that every slide of the rendered decks fits")
+    p.add_argument("folder", nargs="?", default="build/slides")
+    p = _cmd(lsub, "import", _lessons_import, "turn a Marp deck into a paired lesson (slides/ + notebooks/)")
+    p.add_argument("deck", help="the Marp Markdown deck")
+    p.add_argument("--name", default=None, help="lesson name (default: the deck's file name)")
+    p.add_argument("--slides-dir", default="slides")
+    p.add_argument("--notebooks-dir", default="notebooks")
+    p.add_argument("--force", action="store_true", help="overwrite an existing lesson of that name")
 
 
 # --- sites -------------------------------------------------------------------

@@ -8,22 +8,25 @@ the pairing, executes lessons with papermill (from the Markdown source, into
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from kit.errors import CellError, LessonError, PairingError
-from kit.render import RenderOptions, clean_text, marp, notebook_to_marp
+from kit.errors import LessonError, PairingError
+from kit.execute import execute_lesson, executed_lesson, resolve_site
+from kit.render import THEMES_DIR, RenderOptions, marp, notebook_to_marp, relink_images
 from kit.sites import PROJECT_ROOT
+
+if TYPE_CHECKING:
+    from kit.cache import CachedRun
 
 SLIDES_DIR = PROJECT_ROOT / "slides"
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
-DEFAULT_EXEC_SITE = "local"
 
 
-def _display(path: Path) -> str:
+def display_path(path: Path) -> str:
     """A path relative to the project when it is inside it (shorter messages)."""
     try:
         return str(path.relative_to(PROJECT_ROOT))
@@ -38,6 +41,12 @@ class Lesson:
     name: str
     source: Path
     notebook: Path
+
+    @property
+    def plain(self) -> bool:
+        """A Marp deck with no jupytext header: rendered as it is, never executed."""
+        head = self.source.read_text(encoding="utf-8").split("\n---\n", 1)[0] + "\n"
+        return not re.search(r"^jupyter:", head, re.M)
 
     @property
     def title(self) -> str:
@@ -56,13 +65,21 @@ def find_lessons(names: Sequence[str] | None = None, *, slides_dir: Path = SLIDE
              for p in sorted(slides_dir.glob("*.md")) if p.stem.lower() != "readme"}
     if not names:
         return list(every.values())
-    missing = [n for n in names if n.removesuffix(".md") not in every]
+    # A path to a Markdown file anywhere is a deck of its own (paired, if at all, beside it).
+    for name in names:
+        path = Path(name)
+        if name.endswith(".md") and path.is_file() and path.resolve().parent != slides_dir.resolve():
+            every[name] = Lesson(path.stem, path, path.with_suffix(".ipynb"))
+        elif name.endswith(".md") and path.is_file():
+            every[name] = every[path.stem]
+    missing = [n for n in names if n not in every and n.removesuffix(".md") not in every]
     if missing:
         raise LessonError(
             f"no such lesson: {', '.join(missing)}",
-            hint=f"lessons are the files in {slides_dir}: {', '.join(every) or '(none)'}",
+            hint=f"lessons are the files in {slides_dir}: {', '.join(every) or '(none)'}; "
+                 "any other Marp deck can be given as a path (`kit slides path/to/deck.md`)",
         )
-    return [every[n.removesuffix(".md")] for n in names]
+    return [every[n] if n in every else every[n.removesuffix(".md")] for n in names]
 
 
 def check_pair(lesson: Lesson) -> None:
@@ -74,7 +91,7 @@ def check_pair(lesson: Lesson) -> None:
     import jupytext
     from jupytext.compare import NotebookDifference, compare_notebooks
 
-    fix = f"run `.venv/bin/jupytext --sync {_display(lesson.source)}` " \
+    fix = f"run `.venv/bin/jupytext --sync {display_path(lesson.source)}` " \
           "(or edit the stale file) and commit both files"
     if not lesson.notebook.exists():
         raise PairingError(f"{lesson.notebook} is missing (paired with {lesson.source})", hint=fix)
@@ -107,104 +124,153 @@ def check_pairing(names: Sequence[str] | None = None) -> list[str]:
     return [lesson.name for lesson in lessons]
 
 
-def _slide_title_before(cells: list, index: int) -> str | None:
-    for cell in reversed(cells[:index]):
-        if cell.get("cell_type") == "markdown":
-            match = re.search(r"^#+ (.+)$", "".join(cell["source"]), re.M)
-            if match:
-                return match.group(1).strip()
-    return None
+__all__ = ["Lesson", "execute_lesson", "find_lessons", "build_decks", "build_slides", "check_pairing"]
 
-
-def execute_lesson(lesson: Lesson, *, site: str | None = None, out_dir: Path) -> Path:
-    """Execute one lesson with papermill, from its Markdown source.
-
-    The output notebook goes to ``out_dir/<name>.ipynb``; the kernel's working
-    directory is ``notebooks/``, as for a participant in Jupyter.
-
-    Raises:
-        CellError: a cell raised; names the lesson, the cell and the error.
-    """
-    import jupytext
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
-
-    site = site or os.environ.get("KIT_SITE") or DEFAULT_EXEC_SITE
-    out_dir.mkdir(parents=True, exist_ok=True)
-    source_nb = out_dir / f"{lesson.name}.source.ipynb"
-    jupytext.write(jupytext.read(lesson.source), source_nb)
-    output = out_dir / f"{lesson.name}.ipynb"
-    # Subprocesses a lesson starts (kit CLI, Slurm jobs) read the same site.
-    previous = os.environ.get("KIT_SITE")
-    os.environ["KIT_SITE"] = site
-    try:
-        papermill.execute_notebook(
-            str(source_nb), str(output), parameters={"site": site}, kernel_name="python3",
-            progress_bar=False, cwd=str(NOTEBOOKS_DIR),
-        )
-    except PapermillExecutionError as exc:
-        import nbformat
-
-        # papermill adds its own error banner cells; the cell index counts without them.
-        cells = [c for c in (nbformat.read(output, as_version=4).cells if output.exists() else [])
-                 if "papermill-error-cell-tag" not in c.metadata.get("tags", [])]
-        title = _slide_title_before(cells, exc.cell_index) if cells else None
-        where = f"cell {exc.cell_index}" + (f" on slide '{title}'" if title else "")
-        first_line = next((line for line in exc.source.splitlines() if line.strip()), "")
-        raise CellError(
-            f"lesson {lesson.name} ({_display(lesson.source)}): {where} raised "
-            f"{exc.ename}: {exc.evalue}",
-            details=f"cell starts: {first_line}\n" + clean_text("\n".join(exc.traceback[-8:])),
-            hint=f"open notebooks/{lesson.name}.ipynb, run it with site={site!r}, fix the cell "
-                 f"and sync; the executed copy is {output}",
-        ) from None
-    finally:
-        if previous is None:
-            os.environ.pop("KIT_SITE", None)
-        else:
-            os.environ["KIT_SITE"] = previous
-    source_nb.unlink(missing_ok=True)
-    return output
+Report = Callable[[str], None]
 
 
 def execute_lessons(names: Sequence[str] | None = None, *, site: str | None = None,
                     out_dir: Path = PROJECT_ROOT / "build" / "executed") -> list[Path]:
-    """Execute lessons in order; stop at the first failing cell."""
+    """Execute lessons in order (no cache); stop at the first failing cell."""
     return [execute_lesson(lesson, site=site, out_dir=out_dir) for lesson in find_lessons(names)]
 
 
-def render_lesson(lesson: Lesson, *, out_dir: Path, executed: Path | None = None, pdf: bool = False,
-                  max_lines: int | None = None) -> list[Path]:
-    """Render one lesson's deck to Markdown + HTML (+ PDF) in ``out_dir``.
+@dataclass
+class DeckBuild:
+    """What building one deck did."""
 
-    Args:
-        lesson: The lesson.
-        out_dir: Output folder; the deck is ``<name>.md`` with images in ``<name>/``.
-        executed: An executed notebook; ``None`` renders the source as it is.
-        pdf: Also render a PDF.
-        max_lines: Clip text outputs to this many lines.
+    lesson: Lesson
+    status: str  # "ran", "cache", "no code", "not executed", "plain Marp"
+    outputs: list[Path] = field(default_factory=list)
+    run: CachedRun | None = None
+    rendered: bool = True  # False: the deck was unchanged, marp-cli was not run
+
+    def line(self) -> str:
+        what = {"ran": "executed", "cache": "outputs from the cache"}.get(self.status, self.status)
+        when = f" (site {self.run.site}, {self.run.executed_at:%Y-%m-%d %H:%M} UTC" \
+               + (f", {self.run.seconds:.0f} s)" if self.status == "ran" and self.run.seconds else ")") \
+            if self.run else ""
+        again = "" if self.rendered else "; deck unchanged, not re-rendered"
+        return f"{self.lesson.name}: {what}{when}{again}"
+
+
+def _write_if_changed(path: Path, text: str) -> bool:
+    if path.exists() and path.read_text(encoding="utf-8") == text:
+        return False
+    path.write_text(text, encoding="utf-8")
+    return True
+
+
+def _up_to_date(outputs: Sequence[Path], inputs: Sequence[Path]) -> bool:
+    if not all(p.exists() for p in outputs):
+        return False
+    newest = max(p.stat().st_mtime for p in inputs if p.exists())
+    return all(p.stat().st_mtime >= newest for p in outputs)
+
+
+def deck_outputs(name: str, out_dir: Path, *, pdf: bool, notes: bool) -> dict[str, Path]:
+    """The files marp-cli writes for one deck, by kind."""
+    wanted = {"html": out_dir / f"{name}.html"}
+    if pdf:
+        wanted["pdf"] = out_dir / f"{name}.pdf"
+    if notes:
+        wanted["notes"] = out_dir / f"{name}.notes.txt"
+    return wanted
+
+
+def _marp_all(deck: Path, wanted: dict[str, Path]) -> None:
+    """Run marp-cli for every wanted output at once (each is its own process)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=len(wanted)) as pool:
+        futures = [pool.submit(marp, deck, out, pdf=kind == "pdf", notes=kind == "notes")
+                   for kind, out in wanted.items()]
+        for future in futures:
+            future.result()
+
+
+def render_lesson(lesson: Lesson, *, out_dir: Path, executed: Path | None = None, pdf: bool = False,
+                  max_lines: int | None = None, notes: bool = False, stamp: str | None = None,
+                  force: bool = False) -> tuple[list[Path], bool]:
+    """Render one lesson's deck to Markdown + HTML (+ PDF with notes, + notes text) in ``out_dir``.
+
+    marp-cli runs only when the deck's Markdown, the themes or an output changed
+    (``force`` runs it anyway). Returns the paths and whether marp-cli ran.
     """
     import jupytext
     import nbformat
 
-    nb = nbformat.read(executed, as_version=4) if executed else jupytext.read(lesson.source)
-    options = RenderOptions(max_lines=max_lines) if max_lines else RenderOptions()
-    deck = out_dir / f"{lesson.name}.md"
     out_dir.mkdir(parents=True, exist_ok=True)
-    deck.write_text(notebook_to_marp(nb, deck, options=options), encoding="utf-8")
-    outputs = [deck, marp(deck, out_dir / f"{lesson.name}.html")]
-    if pdf:
-        outputs.append(marp(deck, out_dir / f"{lesson.name}.pdf", pdf=True))
-    return outputs
+    deck = out_dir / f"{lesson.name}.md"
+    if lesson.plain:
+        text = relink_images(lesson.source.read_text(encoding="utf-8"), lesson.source.parent, out_dir)
+    else:
+        nb = nbformat.read(executed, as_version=4) if executed else jupytext.read(lesson.source)
+        options = RenderOptions(max_lines=max_lines) if max_lines else RenderOptions()
+        text = notebook_to_marp(nb, deck, options=options, stamp=stamp, source_dir=lesson.source.parent)
+        _prune_assets(out_dir / lesson.name, text)
+    _write_if_changed(deck, text)
+    wanted = deck_outputs(lesson.name, out_dir, pdf=pdf, notes=notes)
+    inputs = [deck, *THEMES_DIR.glob("*.css")]
+    fresh = not force and _up_to_date(list(wanted.values()), inputs)
+    if not fresh:
+        _marp_all(deck, wanted)
+    return [deck, *wanted.values()], not fresh
+
+
+def _prune_assets(assets: Path, deck_text: str) -> None:
+    """Remove images an earlier render wrote that the deck no longer references."""
+    if assets.is_dir():
+        for image in assets.glob("*.png"):
+            if f"{assets.name}/{image.name}" not in deck_text:
+                image.unlink()
+
+
+def build_decks(names: Sequence[str] | None = None, *, site: str | None = None,
+                out_dir: Path = PROJECT_ROOT / "build" / "slides", pdf: bool = False, notes: bool | None = None,
+                execute: bool = True, max_lines: int | None = None, refresh: bool | Sequence[str] = False,
+                cache_path: Path | None = None, slides_dir: Path = SLIDES_DIR,
+                notebooks_dir: Path = NOTEBOOKS_DIR, report: Report | None = None,
+                force_render: bool = False) -> list[DeckBuild]:
+    """Execute (from the cache when possible) and render lessons, reporting each as it goes.
+
+    Args:
+        refresh: True, or the lesson names, to execute even when the cache holds the outputs.
+        notes: Also write ``<name>.notes.txt`` (default: with ``pdf``).
+        report: Called with one line per lesson and per executed cell.
+    """
+    say = report or (lambda line: None)
+    notes = pdf if notes is None else notes
+    wanted_refresh = set() if refresh is False else None if refresh is True else \
+        {n.removesuffix(".md") for n in refresh}
+    site = resolve_site(site)
+    builds: list[DeckBuild] = []
+    for lesson in find_lessons(names, slides_dir=slides_dir, notebooks_dir=notebooks_dir):
+        run = None
+        executed = None
+        if lesson.plain:
+            status = "plain Marp"
+        elif not execute:
+            status = "not executed"
+        else:
+            again = wanted_refresh is None or lesson.name in wanted_refresh
+            say(f"{lesson.name}: {'executing (--refresh)' if again else 'checking the cache'} …")
+            executed, run = executed_lesson(lesson, site=site, out_dir=out_dir / "executed", refresh=again,
+                                            cache_path=cache_path, report=say)
+            status = "no code" if run is None else "ran" if run.executed else "cache"
+        paths, rendered = render_lesson(lesson, out_dir=out_dir, executed=executed, pdf=pdf,
+                                        max_lines=max_lines, notes=notes, stamp=run.stamp() if run else None,
+                                        force=force_render)
+        build = DeckBuild(lesson, status, paths, run, rendered)
+        say(build.line())
+        builds.append(build)
+    return builds
 
 
 def build_slides(names: Sequence[str] | None = None, *, site: str | None = None,
                  out_dir: Path = PROJECT_ROOT / "build" / "slides", pdf: bool = False,
-                 execute: bool = True, max_lines: int | None = None) -> list[Path]:
+                 execute: bool = True, max_lines: int | None = None, **kwargs: Any) -> list[Path]:
     """Execute (unless ``execute=False``) and render lessons; return the HTML/PDF paths."""
-    results: list[Path] = []
-    for lesson in find_lessons(names):
-        executed = execute_lesson(lesson, site=site, out_dir=out_dir / "executed") if execute else None
-        paths = render_lesson(lesson, out_dir=out_dir, executed=executed, pdf=pdf, max_lines=max_lines)
-        results.extend(p for p in paths if p.suffix in {".html", ".pdf"})
-    return results
+    builds = build_decks(names, site=site, out_dir=out_dir, pdf=pdf, execute=execute, max_lines=max_lines,
+                         **kwargs)
+    return [p for b in builds for p in b.outputs if p.suffix in {".html", ".pdf"}]

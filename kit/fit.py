@@ -1,0 +1,175 @@
+"""Does every slide fit? Measured in a real browser.
+
+A rendered deck's HTML is opened in Chromium (Playwright's Python package
+driving the system browser, ``executable_path``). For every slide the
+bounding boxes of its content are measured against the slide's content box
+(the 1280×720 slide less the theme's padding); a slide whose content reaches
+below or beyond it loses its bottom or right edge on the projector, silently.
+
+The measurement is in slide pixels (the deck's own coordinates, whatever the
+browser window's size), so the numbers in a report mean the same on every
+machine with the same fonts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kit.errors import FitError, LessonError
+
+# Tolerance for sub-pixel rounding.
+TOLERANCE_PX = 2.0
+
+CHROMIUM_ARGS = (
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+)
+
+# Runs in the page: one record per slide. Header and footer are absolutely
+# positioned by the theme and excluded; an element that clips its own content
+# (scrollWidth/scrollHeight beyond its box) counts as overflowing by the hidden part.
+_MEASURE_JS = r"""
+() => {
+  const slides = Array.from(document.querySelectorAll('svg[data-marpit-svg] > foreignObject > section'))
+    .filter(s => !s.hasAttribute('data-marpit-advanced-background')
+                 || s.getAttribute('data-marpit-advanced-background') === 'content');
+  return slides.map((s, i) => {
+    const r = s.getBoundingClientRect();
+    const scale = r.height / s.offsetHeight || 1;
+    const cs = getComputedStyle(s);
+    const limitBottom = s.offsetHeight - parseFloat(cs.paddingBottom);
+    const limitRight = s.offsetWidth - parseFloat(cs.paddingRight);
+    let bottom = 0, right = 0, inner = 0, innerY = 0;
+    for (const el of s.querySelectorAll(':scope > *')) {
+      const tag = el.tagName.toLowerCase();
+      if (tag === 'header' || tag === 'footer' || tag === 'style' || tag === 'script') continue;
+      const st = getComputedStyle(el);
+      if (st.position === 'absolute' || st.position === 'fixed' || st.display === 'none') continue;
+      const e = el.getBoundingClientRect();
+      if (e.width === 0 && e.height === 0) continue;
+      bottom = Math.max(bottom, (e.bottom - r.top) / scale);
+      right = Math.max(right, (e.right - r.left) / scale);
+      for (const box of [el, ...el.querySelectorAll('pre, table, code, img')]) {
+        if (box.clientWidth > 0) inner = Math.max(inner, box.scrollWidth - box.clientWidth);
+        const bs = getComputedStyle(box);
+        if (box.clientHeight > 0 && bs.overflowY !== 'visible') {
+          innerY = Math.max(innerY, box.scrollHeight - box.clientHeight);
+        }
+      }
+    }
+    const heading = s.querySelector('h1, h2, h3');
+    return {
+      index: i + 1,
+      title: heading ? heading.textContent.trim() : '',
+      height: Math.max(bottom - limitBottom, innerY),
+      width: Math.max(right - limitRight, inner),
+    };
+  });
+}
+"""
+
+
+_READY_JS = r"""
+() => document.fonts.status === 'loaded'
+      && (!document.querySelector('marp-pre') || !!customElements.get('marp-pre'))
+      && new Promise(ok => requestAnimationFrame(() => requestAnimationFrame(() => ok(true))))
+"""
+
+
+@dataclass(frozen=True)
+class SlideFit:
+    """How far one slide's content reaches past the slide's content box (px; ≤ 0 fits)."""
+
+    deck: str
+    number: int
+    title: str
+    over_height: float
+    over_width: float
+
+    @property
+    def fits(self) -> bool:
+        return self.over_height <= TOLERANCE_PX and self.over_width <= TOLERANCE_PX
+
+    def describe(self) -> str:
+        parts = []
+        if self.over_height > TOLERANCE_PX:
+            parts.append(f"{self.over_height:.0f} px too tall")
+        if self.over_width > TOLERANCE_PX:
+            parts.append(f"{self.over_width:.0f} px too wide")
+        title = f" 「{self.title}」" if self.title else ""
+        return f"{self.deck}: slide {self.number}{title} is {' and '.join(parts)}"
+
+
+def chromium_launch_args() -> list[str]:
+    """The switches the fit check starts Chromium with (pure; a golden test pins them)."""
+    return list(CHROMIUM_ARGS)
+
+
+def measure_decks(html_files: Sequence[Path]) -> list[SlideFit]:
+    """Measure every slide of every deck in one browser.
+
+    Raises:
+        LessonError: Chromium or Playwright is missing.
+    """
+    from kit.render import chrome_path
+
+    chrome = chrome_path()
+    if chrome is None:
+        raise LessonError("the fit check needs Chromium, which was not found",
+                          hint="install it (`apt-get install chromium`) or set CHROME_PATH")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        raise LessonError("the fit check needs Playwright's Python package",
+                          hint="run `make setup` (installs the project's dependencies)") from None
+    results: list[SlideFit] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chrome, args=chromium_launch_args())
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 720})
+            for html in html_files:
+                page.goto(Path(html).resolve().as_uri(), wait_until="load")
+                # marp's browser script defines the auto-scaling elements; they size themselves
+                # in a later frame, once fonts are in.
+                page.wait_for_function(_READY_JS, timeout=30_000)
+                for row in _settled(page):
+                    results.append(SlideFit(Path(html).stem, int(row["index"]), str(row["title"]),
+                                            float(row["height"]), float(row["width"])))
+        finally:
+            browser.close()
+    return results
+
+
+def _settled(page: Any, tries: int = 40) -> list[dict[str, Any]]:
+    """Measure until two measurements agree: marp's auto-scaling code blocks resize
+    themselves (ResizeObserver) after fonts load, so a first look can be too early."""
+    previous = None
+    for _ in range(tries):
+        page.wait_for_timeout(200)
+        rows = page.evaluate(_MEASURE_JS)
+        if rows == previous:
+            return rows
+        previous = rows
+    raise LessonError(f"slide sizes in {page.url} kept changing for {tries / 10:.0f} s",
+                      hint="a slide's layout does not settle (an animation?); check it in a browser")
+
+
+def overflowing(fits: Iterable[SlideFit]) -> list[SlideFit]:
+    return [f for f in fits if not f.fits]
+
+
+def check_fit(html_files: Sequence[Path]) -> list[SlideFit]:
+    """Measure the decks; raise :class:`FitError` naming every slide that does not fit."""
+    measured = measure_decks(html_files)
+    bad = overflowing(measured)
+    if bad:
+        raise FitError(
+            f"{len(bad)} slide(s) do not fit",
+            details="\n".join(f.describe() for f in bad),
+            hint="split the slide, clip the output (```python clip=N```), or use the theme's "
+                 "`<!-- _class: small -->`; then re-render (outputs come from the cache)",
+        )
+    return measured
