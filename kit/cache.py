@@ -64,11 +64,16 @@ def declared_reads(nb: Any) -> list[str]:
     return [reads] if isinstance(reads, str) else list(reads)
 
 
-def execution_inputs(nb: Any, *, site: str, sites_dir: Path = SITES_DIR, root: Path = PROJECT_ROOT,
+def execution_inputs(nb: Any, *, site: str, sites_dir: Path | None = None, root: Path | None = None,
                      environment_files: Iterable[Path] | None = None) -> dict[str, Any]:
-    """Everything outside the code cells that determines a lesson's outputs (JSON-able)."""
+    """Everything outside the code cells that determines a lesson's outputs (JSON-able).
+
+    The defaults are read when called (the project's sites/, root and environment files).
+    """
     from kit import __version__
 
+    sites_dir = sites_dir or SITES_DIR
+    root = root or PROJECT_ROOT
     env_files = list(ENVIRONMENT_FILES if environment_files is None else environment_files)
     env_file = next((p for p in env_files if p.is_file()), None)
     reads: dict[str, str] = {}
@@ -144,10 +149,30 @@ def lookup(cache: Any, nb: Any) -> tuple[Any, CachedRun] | None:
     return merged, CachedRun(False, str(data.get("site", "?")), when, data.get("seconds"))
 
 
-def store(cache: Any, executed_nb: Any, *, uri: str, site: str, seconds: float) -> CachedRun:
-    """Store a successfully executed notebook; return its provenance."""
+def with_outputs(nb: Any, executed_nb: Any) -> Any:
+    """``nb`` with the outputs of ``executed_nb`` (same code cells, in order).
+
+    What is stored is the notebook as it was looked up (papermill rewrites the
+    kernelspec and cell metadata of the copy it executes, which would change the key).
+    """
+    import copy
+
+    merged = copy.deepcopy(nb)
+    done = [c for c in executed_nb.cells if c.cell_type == "code"]
+    todo = [c for c in merged.cells if c.cell_type == "code"]
+    if [c.source for c in done] != [c.source for c in todo]:
+        raise ValueError("the executed notebook's code cells differ from the source's")
+    for cell, ran in zip(todo, done, strict=True):
+        cell.outputs = ran.outputs
+        cell.execution_count = ran.execution_count
+    return merged
+
+
+def store(cache: Any, nb: Any, executed_nb: Any, *, uri: str, site: str, seconds: float) -> CachedRun:
+    """Store a successfully executed notebook (keyed by ``nb``, as looked up); return its provenance."""
     from jupyter_cache.base import CacheBundleIn
 
+    executed_nb = with_outputs(nb, executed_nb)
     when = datetime.now(timezone.utc).replace(microsecond=0)
     data = {"site": site, "executed_at": when.isoformat(), "seconds": round(seconds, 1)}
     cache.cache_notebook_bundle(CacheBundleIn(executed_nb, uri, data=data), check_validity=False, overwrite=True)

@@ -171,6 +171,6 @@ def executed_lesson(lesson: Lesson, *, site: str | None = None, out_dir: Path, r
         return output, run
     started = time.monotonic()
     executed = run_notebook(lesson, nb, site=site, out_dir=out_dir, report=report)
-    run = cache.store(store, nbformat.read(executed, as_version=4), uri=str(lesson.source), site=site,
+    run = cache.store(store, nb, nbformat.read(executed, as_version=4), uri=str(lesson.source), site=site,
                       seconds=time.monotonic() - started)
     return executed, run
