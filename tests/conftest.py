@@ -81,6 +81,13 @@ print("a plain deck is not executed")
 """
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that reads the rendered decks renders them (or reuses build/check): mark it `decks`."""
+    for item in items:
+        if "built_decks" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.decks)
+
+
 @pytest.fixture(scope="session")
 def built_decks(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Folder holding <lesson>.md/.html/.pdf for every lesson, executed in the ci profile."""
