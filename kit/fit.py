@@ -72,6 +72,8 @@ _MEASURE_JS = r"""
 """
 
 
+_SHOW_ALL_CSS = "svg.bespoke-marp-slide { content-visibility: visible !important; }"
+
 _READY_JS = r"""
 () => document.fonts.status === 'loaded'
       && (!document.querySelector('marp-pre') || !!customElements.get('marp-pre'))
@@ -132,8 +134,11 @@ def measure_decks(html_files: Sequence[Path]) -> list[SlideFit]:
             page = browser.new_page(viewport={"width": 1280, "height": 720})
             for html in html_files:
                 page.goto(Path(html).resolve().as_uri(), wait_until="load")
-                # marp's browser script defines the auto-scaling elements; they size themselves
-                # in a later frame, once fonts are in.
+                # The bespoke template renders only the current slide (content-visibility: hidden on
+                # the others, so their auto-scaling code blocks never size themselves); show all, as
+                # each is shown when presented. marp's browser script then sizes the auto-scaling
+                # elements in a later frame, once fonts are in.
+                page.add_style_tag(content=_SHOW_ALL_CSS)
                 page.wait_for_function(_READY_JS, timeout=30_000)
                 for row in _settled(page):
                     results.append(SlideFit(Path(html).stem, int(row["index"]), str(row["title"]),
