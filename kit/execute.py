@@ -47,12 +47,11 @@ def resolve_site(site: str | None) -> str:
 def parameterized(lesson: Lesson, site: str) -> Any:
     """The lesson's notebook with papermill's parameters cell injected and the cache inputs recorded."""
     import jupytext
+    import nbformat
+    from papermill.iorw import load_notebook_node
     from papermill.parameterize import parameterize_notebook
 
     from kit.cache import METADATA_KEY, execution_inputs
-
-    import nbformat
-    from papermill.iorw import load_notebook_node
 
     # Through papermill's own loader, which adds the metadata its parameterizer expects.
     with tempfile.TemporaryDirectory() as tmp:
