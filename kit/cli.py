@@ -40,24 +40,40 @@ def _say(line: str) -> None:
 
 def _slides(args: argparse.Namespace) -> int:
     from kit import lessons
+    from kit.errors import LessonError
 
     refresh: bool | list[str] = False
     if args.refresh is not None:
         refresh = True if args.refresh == [] else args.refresh
+    worker = None
+    if args.fit != "off":
+        from kit.fit import FitWorker
+
+        worker = FitWorker()  # Chromium starts now and measures each deck as it is rendered
     builds = lessons.build_decks(
         args.lessons or None, site=args.site, out_dir=Path(args.out), pdf=args.pdf,
         execute=not args.no_exec, max_lines=args.max_lines, refresh=refresh, report=_say,
+        on_html=worker.submit if worker else None,
     )
-    if args.fit != "off":
+    if worker is not None:
         from kit import fit
 
-        html = [p for b in builds for p in b.outputs if p.suffix == ".html" and (b.rendered or args.fit == "fail")]
-        if html:
-            bad = fit.overflowing(fit.measure_decks(html))
-            for slide in bad:
-                print(f"does not fit: {slide.describe()}", file=sys.stderr)
-            if bad and args.fit == "fail":
-                fit.check_fit(html)  # raises FitError with the list and what to do
+        if args.fit == "fail":  # every deck, also those not re-rendered
+            for build in builds:
+                if not build.rendered:
+                    worker.submit(next(p for p in build.outputs if p.suffix == ".html"))
+        try:
+            bad = fit.overflowing(worker.results())
+        except LessonError as exc:
+            if args.fit == "fail":
+                raise
+            print(f"warning: fit check skipped: {exc}", file=sys.stderr)
+            bad = []
+        for slide in bad:
+            print(f"does not fit: {slide.describe()}", file=sys.stderr)
+        if bad and args.fit == "fail":
+            raise fit.FitError(f"{len(bad)} slide(s) do not fit", details="\n".join(s.describe() for s in bad),
+                               hint=fit.FIT_HINT)
     print("Rendered decks:")
     for build in builds:
         for path in build.outputs:

@@ -13,13 +13,15 @@ machine with the same fonts.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from kit.errors import FitError, LessonError
 
+FIT_HINT = ("split the slide, clip the output (```python clip=N```), or use the theme's "
+            "`<!-- _class: small -->`; then re-render (outputs come from the cache)")
 # Tolerance for sub-pixel rounding.
 TOLERANCE_PX = 2.0
 
@@ -110,8 +112,11 @@ def chromium_launch_args() -> list[str]:
     return list(CHROMIUM_ARGS)
 
 
-def measure_decks(html_files: Sequence[Path]) -> list[SlideFit]:
+def measure_decks(html_files: Iterable[Path]) -> list[SlideFit]:
     """Measure every slide of every deck in one browser.
+
+    ``html_files`` may be a generator that yields decks as they are rendered: the
+    browser starts at once and measures each deck as it arrives.
 
     Raises:
         LessonError: Chromium or Playwright is missing.
@@ -133,19 +138,66 @@ def measure_decks(html_files: Sequence[Path]) -> list[SlideFit]:
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 720})
             for html in html_files:
-                page.goto(Path(html).resolve().as_uri(), wait_until="load")
-                # The bespoke template renders only the current slide (content-visibility: hidden on
-                # the others, so their auto-scaling code blocks never size themselves); show all, as
-                # each is shown when presented. marp's browser script then sizes the auto-scaling
-                # elements in a later frame, once fonts are in.
-                page.add_style_tag(content=_SHOW_ALL_CSS)
-                page.wait_for_function(_READY_JS, timeout=30_000)
-                for row in _settled(page):
-                    results.append(SlideFit(Path(html).stem, int(row["index"]), str(row["title"]),
-                                            float(row["height"]), float(row["width"])))
+                results.extend(_measure(page, Path(html)))
         finally:
             browser.close()
     return results
+
+
+def _measure(page: Any, html: Path) -> list[SlideFit]:
+    page.goto(html.resolve().as_uri(), wait_until="load")
+    # The bespoke template renders only the current slide (content-visibility: hidden on
+    # the others, so their auto-scaling code blocks never size themselves); show all, as
+    # each is shown when presented. marp's browser script then sizes the auto-scaling
+    # elements in a later frame, once fonts are in.
+    page.add_style_tag(content=_SHOW_ALL_CSS)
+    page.wait_for_function(_READY_JS, timeout=30_000)
+    return [SlideFit(html.stem, int(row["index"]), str(row["title"]), float(row["height"]), float(row["width"]))
+            for row in _settled(page)]
+
+
+class FitWorker:
+    """Measures decks in a background thread while the build goes on.
+
+    ``submit(html)`` as each deck's HTML is written (the first starts the browser);
+    ``results()`` waits for the measurements (and re-raises an error the worker met).
+    """
+
+    def __init__(self) -> None:
+        import queue
+        import threading
+
+        self._queue: queue.Queue[Path | None] = queue.Queue()
+        self._results: list[SlideFit] = []
+        self._error: BaseException | None = None
+        # Started by the first deck: a build that renders nothing starts no browser.
+        self._thread = threading.Thread(target=self._run, name="fit-check", daemon=True)
+
+    def _items(self) -> Iterator[Path]:
+        while (item := self._queue.get()) is not None:
+            yield item
+
+    def _run(self) -> None:
+        try:
+            self._results = measure_decks(self._items())
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller in results()
+            self._error = exc
+            while self._queue.get() is not None:  # let submit() callers finish
+                pass
+
+    def submit(self, html: Path) -> None:
+        if not self._thread.is_alive() and self._thread.ident is None:
+            self._thread.start()
+        self._queue.put(html)
+
+    def results(self) -> list[SlideFit]:
+        if self._thread.ident is None:
+            return []
+        self._queue.put(None)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._results
 
 
 def _settled(page: Any, tries: int = 40) -> list[dict[str, Any]]:
@@ -174,7 +226,6 @@ def check_fit(html_files: Sequence[Path]) -> list[SlideFit]:
         raise FitError(
             f"{len(bad)} slide(s) do not fit",
             details="\n".join(f.describe() for f in bad),
-            hint="split the slide, clip the output (```python clip=N```), or use the theme's "
-                 "`<!-- _class: small -->`; then re-render (outputs come from the cache)",
+            hint=FIT_HINT,
         )
     return measured

@@ -178,20 +178,24 @@ def deck_outputs(name: str, out_dir: Path, *, pdf: bool, notes: bool) -> dict[st
     return wanted
 
 
-def _marp_all(deck: Path, wanted: dict[str, Path]) -> None:
-    """Run marp-cli for every wanted output at once (each is its own process)."""
+def _marp_all(deck: Path, wanted: dict[str, Path], on_html: Callable[[Path], None] | None = None) -> None:
+    """Run marp-cli for every wanted output at once (each is its own process);
+    ``on_html`` is called as soon as the HTML is written (the PDF may still be rendering)."""
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=len(wanted)) as pool:
-        futures = [pool.submit(marp, deck, out, pdf=kind == "pdf", notes=kind == "notes")
-                   for kind, out in wanted.items()]
-        for future in futures:
+        futures = {kind: pool.submit(marp, deck, out, pdf=kind == "pdf", notes=kind == "notes")
+                   for kind, out in wanted.items()}
+        html = futures["html"].result()
+        if on_html is not None:
+            on_html(html)
+        for future in futures.values():
             future.result()
 
 
 def render_lesson(lesson: Lesson, *, out_dir: Path, executed: Path | None = None, pdf: bool = False,
                   max_lines: int | None = None, notes: bool = False, stamp: str | None = None,
-                  force: bool = False) -> tuple[list[Path], bool]:
+                  force: bool = False, on_html: Callable[[Path], None] | None = None) -> tuple[list[Path], bool]:
     """Render one lesson's deck to Markdown + HTML (+ PDF with notes, + notes text) in ``out_dir``.
 
     marp-cli runs only when the deck's Markdown, the themes or an output changed
@@ -214,7 +218,7 @@ def render_lesson(lesson: Lesson, *, out_dir: Path, executed: Path | None = None
     inputs = [deck, *THEMES_DIR.glob("*.css")]
     fresh = not force and _up_to_date(list(wanted.values()), inputs)
     if not fresh:
-        _marp_all(deck, wanted)
+        _marp_all(deck, wanted, on_html)
     return [deck, *wanted.values()], not fresh
 
 
@@ -231,13 +235,14 @@ def build_decks(names: Sequence[str] | None = None, *, site: str | None = None,
                 execute: bool = True, max_lines: int | None = None, refresh: bool | Sequence[str] = False,
                 cache_path: Path | None = None, slides_dir: Path = SLIDES_DIR,
                 notebooks_dir: Path = NOTEBOOKS_DIR, report: Report | None = None,
-                force_render: bool = False) -> list[DeckBuild]:
+                force_render: bool = False, on_html: Callable[[Path], None] | None = None) -> list[DeckBuild]:
     """Execute (from the cache when possible) and render lessons, reporting each as it goes.
 
     Args:
         refresh: True, or the lesson names, to execute even when the cache holds the outputs.
         notes: Also write ``<name>.notes.txt`` (default: with ``pdf``).
         report: Called with one line per lesson and per executed cell.
+        on_html: Called with each deck's HTML as soon as it is (re-)rendered (the fit check).
     """
     say = report or (lambda line: None)
     notes = pdf if notes is None else notes
@@ -260,7 +265,7 @@ def build_decks(names: Sequence[str] | None = None, *, site: str | None = None,
             status = "no code" if run is None else "ran" if run.executed else "cache"
         paths, rendered = render_lesson(lesson, out_dir=out_dir, executed=executed, pdf=pdf,
                                         max_lines=max_lines, notes=notes, stamp=run.stamp() if run else None,
-                                        force=force_render)
+                                        force=force_render, on_html=on_html)
         build = DeckBuild(lesson, status, paths, run, rendered)
         say(build.line())
         builds.append(build)
