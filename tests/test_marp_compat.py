@@ -11,7 +11,7 @@ import pytest
 
 from kit.cli import main
 from kit.deckimport import deck_to_lesson, import_deck
-from kit.lessons import check_pair
+from kit.lessons import check_pair, find_lessons
 from kit.render import marp_executable
 
 pytestmark = pytest.mark.decks
@@ -47,8 +47,9 @@ def test_a_plain_marp_deck_renders_like_marp_cli(plain_deck: Path, tmp_path: Pat
 
 
 def test_import_keeps_directives_notes_breaks_and_shell_fences(plain_deck: Path, tmp_path: Path) -> None:
-    lesson = import_deck(plain_deck, name="10-talk", slides_dir=tmp_path / "slides",
-                         notebooks_dir=tmp_path / "notebooks")
+    assert main(["lessons", "import", str(plain_deck), "--name", "10-talk", "--slides-dir", str(tmp_path / "slides"),
+                 "--notebooks-dir", str(tmp_path / "notebooks")]) == 0
+    lesson = find_lessons(["10-talk"], slides_dir=tmp_path / "slides", notebooks_dir=tmp_path / "notebooks")[0]
     text = lesson.source.read_text(encoding="utf-8")
     header = text.split("\n---\n", 1)[0]
     for key in ("marp: true", "theme: gaia", "header: 'A talk written for plain marp-cli'", "kernelspec:"):
@@ -81,6 +82,14 @@ def test_an_imported_lesson_renders_with_the_same_slides(plain_deck: Path, tmp_p
     assert "a plain deck is not executed" in deck  # now it runs: its output is on the slide
     assert re.search(r"```output\na plain deck is not executed\n```", deck)
     assert "site = " not in deck
+
+
+def test_import_refuses_to_overwrite_a_lesson(plain_deck: Path, tmp_path: Path) -> None:
+    from kit.errors import LessonError
+
+    import_deck(plain_deck, name="10-talk", slides_dir=tmp_path / "s", notebooks_dir=tmp_path / "n")
+    with pytest.raises(LessonError, match="--force"):
+        import_deck(plain_deck, name="10-talk", slides_dir=tmp_path / "s", notebooks_dir=tmp_path / "n")
 
 
 def test_a_deck_with_a_jupytext_header_is_refused(tmp_path: Path) -> None:
