@@ -9,6 +9,7 @@ in a second or two; a code edit re-executes that lesson only.
 
 from __future__ import annotations
 
+import signal
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -37,6 +38,10 @@ def changed_lessons(before: dict[Path, float], after: dict[Path, float], sources
     return sorted({sources[p] for p in touched})
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def serve(names: Sequence[str] | None = None, *, site: str | None = None, out_dir: Path, port: int = 8080,
           report: Report = print, interval: float = 1.0) -> int:
     """Render, serve on ``port`` and re-render on changes until interrupted."""
@@ -46,6 +51,8 @@ def serve(names: Sequence[str] | None = None, *, site: str | None = None, out_di
     build_decks([lesson.name for lesson in lessons], site=site, out_dir=out_dir, report=report)
     sources = {lesson.source: lesson.name for lesson in lessons}
     watched = [*sources, *SITES_DIR.glob("*.toml"), *THEMES_DIR.glob("*.css")]
+    # SIGTERM (a terminal closing, `kill`) stops like Ctrl-C, so the server never outlives the loop.
+    signal.signal(signal.SIGTERM, _interrupt)
     server = proc.start(marp_server_command(marp_executable(), out_dir), env={"PORT": str(port)})
     report(f"serving {out_dir} at http://localhost:{port}/ (Ctrl-C stops); watching {len(sources)} lesson(s)")
     stamps = _stamps(watched)
