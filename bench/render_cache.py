@@ -79,7 +79,8 @@ def main() -> int:
         seconds, stdout = timed(slides_command(site=args.site, out=out))
         assert "executed (" not in stdout, stdout
         redrawn.append(seconds)
-    print(f"six decks drawn again from the cache: {min(redrawn):.1f} s (runs: {', '.join(f'{s:.1f}' for s in redrawn)})")
+    runs = ", ".join(f"{s:.1f}" for s in redrawn)
+    print(f"six decks drawn again from the cache: {min(redrawn):.1f} s (runs: {runs})")
 
     copy_dir = out / "edited-source"
     copy_dir.mkdir(parents=True, exist_ok=True)
