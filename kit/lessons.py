@@ -2,8 +2,12 @@
 
 Each lesson is ``slides/<name>.md`` in jupytext's Markdown format, which is
 also a Marp deck, paired with ``notebooks/<name>.ipynb``. This module checks
-the pairing, executes lessons with papermill (from the Markdown source, into
-``build/``, never over the sources) and renders the decks.
+the pairing and builds the decks: each lesson executed (:mod:`kit.execute`,
+papermill, into ``build/``, never over the sources) unless the execution cache
+(:mod:`kit.cache`) holds its outputs, then rendered (:mod:`kit.render`) to HTML,
+PDF with notes and a notes text file by marp-cli, which runs only when the
+rendered Markdown changed. Any other Marp deck can be given as a path; one
+without a jupytext header is rendered as it is.
 """
 
 from __future__ import annotations
