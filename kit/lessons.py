@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from kit.errors import LessonError, PairingError
 from kit.execute import execute_lesson, executed_lesson, resolve_site
-from kit.render import THEMES_DIR, RenderOptions, marp, notebook_to_marp, relink_images
+from kit.render import THEMES_DIR, RenderOptions, deck_themes, marp, notebook_to_marp, relink_images
 from kit.sites import PROJECT_ROOT
 
 if TYPE_CHECKING:
@@ -182,13 +182,14 @@ def deck_outputs(name: str, out_dir: Path, *, pdf: bool, notes: bool) -> dict[st
     return wanted
 
 
-def _marp_all(deck: Path, wanted: dict[str, Path], on_html: Callable[[Path], None] | None = None) -> None:
+def _marp_all(deck: Path, wanted: dict[str, Path], on_html: Callable[[Path], None] | None = None,
+              themes: Sequence[Path] = (THEMES_DIR,)) -> None:
     """Run marp-cli for every wanted output at once (each is its own process);
     ``on_html`` is called as soon as the HTML is written (the PDF may still be rendering)."""
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=len(wanted)) as pool:
-        futures = {kind: pool.submit(marp, deck, out, pdf=kind == "pdf", notes=kind == "notes")
+        futures = {kind: pool.submit(marp, deck, out, pdf=kind == "pdf", notes=kind == "notes", themes=themes)
                    for kind, out in wanted.items()}
         html = futures["html"].result()
         if on_html is not None:
@@ -219,10 +220,11 @@ def render_lesson(lesson: Lesson, *, out_dir: Path, executed: Path | None = None
         _prune_assets(out_dir / lesson.name, text)
     _write_if_changed(deck, text)
     wanted = deck_outputs(lesson.name, out_dir, pdf=pdf, notes=notes)
-    inputs = [deck, *THEMES_DIR.glob("*.css")]
+    themes = deck_themes(lesson.source)
+    inputs = [deck, *THEMES_DIR.glob("*.css"), *themes[1:]]
     fresh = not force and _up_to_date(list(wanted.values()), inputs)
     if not fresh:
-        _marp_all(deck, wanted, on_html)
+        _marp_all(deck, wanted, on_html, themes)
     return [deck, *wanted.values()], not fresh
 
 

@@ -27,7 +27,7 @@ import hashlib
 import os
 import re
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -308,8 +308,18 @@ def chrome_path() -> str | None:
 MARP_KINDS = ("html", "pdf", "notes")
 
 
+def deck_themes(source: Path) -> list[Path]:
+    """The theme sets for a deck: the kit's themes, plus CSS files beside a deck outside
+    ``slides/`` (and in its ``themes/`` folder), so its own ``theme:`` is found as marp-cli would."""
+    sets = [THEMES_DIR]
+    folder = source.resolve().parent
+    if folder != THEMES_DIR.parent.resolve():
+        sets += sorted([*folder.glob("*.css"), *(folder / "themes").glob("*.css")])
+    return sets
+
+
 def marp_command(marp_bin: Path | str, deck: Path, out: Path, *, kind: str = "html",
-                 themes: Path = THEMES_DIR) -> list[str]:
+                 themes: Path | Sequence[Path] = THEMES_DIR) -> list[str]:
     """The marp-cli command line for one output (pure; golden-tested).
 
     ``html``: the bespoke HTML deck (press P for the presenter view); ``pdf``: the
@@ -319,7 +329,8 @@ def marp_command(marp_bin: Path | str, deck: Path, out: Path, *, kind: str = "ht
     if kind not in MARP_KINDS:
         raise ValueError(f"kind must be one of {MARP_KINDS}, not {kind!r}")
     # The input goes before --theme-set: marp takes a list of files after it.
-    cmd = [str(marp_bin), str(deck), "--theme-set", str(themes), "-o", str(out)]
+    sets = [themes] if isinstance(themes, Path) else list(themes)
+    cmd = [str(marp_bin), str(deck), "--theme-set", *map(str, sets), "-o", str(out)]
     if kind == "pdf":
         cmd += ["--pdf", "--pdf-notes", "--allow-local-files"]
     elif kind == "notes":
@@ -327,7 +338,8 @@ def marp_command(marp_bin: Path | str, deck: Path, out: Path, *, kind: str = "ht
     return cmd
 
 
-def marp(deck: Path, out: Path, *, pdf: bool = False, notes: bool = False, themes: Path = THEMES_DIR) -> Path:
+def marp(deck: Path, out: Path, *, pdf: bool = False, notes: bool = False,
+         themes: Path | Sequence[Path] = THEMES_DIR) -> Path:
     """Render a Marp Markdown deck to HTML, PDF (with notes) or a notes text file with marp-cli.
 
     Args:
@@ -336,7 +348,7 @@ def marp(deck: Path, out: Path, *, pdf: bool = False, notes: bool = False, theme
         pdf: Render a PDF (needs Chromium and ``--allow-local-files`` so local
             images are embedded instead of silently vanishing).
         notes: Write the presenter notes as text.
-        themes: Folder of theme CSS files (``--theme-set``).
+        themes: Folder(s) or CSS file(s) of themes (``--theme-set``).
     """
     kind = "pdf" if pdf else "notes" if notes else "html"
     cmd = marp_command(marp_executable(), deck, out, kind=kind, themes=themes)

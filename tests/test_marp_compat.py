@@ -46,6 +46,16 @@ def test_a_plain_marp_deck_renders_like_marp_cli(plain_deck: Path, tmp_path: Pat
     assert "a plain deck is not executed" in text and not (out / "executed").exists()
 
 
+def test_a_deck_outside_slides_finds_its_own_theme(plain_deck: Path, tmp_path: Path) -> None:
+    css = "/* @theme mine */\n@import 'default';\nsection { background: #fdf6e3; }\n"
+    (plain_deck.parent / "mine.css").write_text(css)
+    plain_deck.write_text(plain_deck.read_text(encoding="utf-8").replace("theme: gaia", "theme: mine"),
+                          encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["slides", str(plain_deck), "--out", str(out), "--fit", "off"]) == 0
+    assert 'data-theme="mine"' in (out / "talk.html").read_text(encoding="utf-8")
+
+
 def test_import_keeps_directives_notes_breaks_and_shell_fences(plain_deck: Path, tmp_path: Path) -> None:
     assert main(["lessons", "import", str(plain_deck), "--name", "10-talk", "--slides-dir", str(tmp_path / "slides"),
                  "--notebooks-dir", str(tmp_path / "notebooks")]) == 0

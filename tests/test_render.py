@@ -161,6 +161,8 @@ def test_marp_commands_golden() -> None:
         "--allow-local-files"]
     assert marp_command("marp", deck, Path("b/d.notes.txt"), kind="notes", themes=themes) == [
         "marp", "b/d.md", "--theme-set", "slides/themes", "-o", "b/d.notes.txt", "--notes"]
+    assert marp_command("marp", deck, Path("o.html"), themes=[themes, Path("talk/mine.css")]) == [
+        "marp", "b/d.md", "--theme-set", "slides/themes", "talk/mine.css", "-o", "o.html"]
     with pytest.raises(ValueError):
         marp_command("marp", deck, Path("x"), kind="pptx")
 
