@@ -92,7 +92,7 @@ def main() -> int:
     for n in range(args.repeat):
         copy.write_text(text.replace("\n## ", f"\n## (edit {n}) ", 1), encoding="utf-8")
         seconds, stdout = timed(slides_command(str(copy), site=args.site, out=out / "edited"))
-        assert "outputs from the cache" in stdout and "not re-rendered" not in stdout, stdout
+        assert "outputs from the cache" in stdout and "not drawn again" not in stdout, stdout
         edits.append(seconds)
     print(f"one text edit: {min(edits):.1f} s (runs: {', '.join(f'{s:.1f}' for s in edits)})")
     shutil.rmtree(copy_dir)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from kit.errors import LessonError, PairingError
 from kit.execute import execute_lesson, executed_lesson, resolve_site
-from kit.render import THEMES_DIR, RenderOptions, deck_themes, marp, notebook_to_marp, relink_images
+from kit.render import THEMES_DIR, RenderOptions, deck_themes, marp_batch, notebook_to_marp, relink_images
 from kit.sites import PROJECT_ROOT
 
 if TYPE_CHECKING:
@@ -154,7 +154,7 @@ class DeckBuild:
         when = f" (site {self.run.site}, {self.run.executed_at:%Y-%m-%d %H:%M} UTC" \
                + (f", {self.run.seconds:.0f} s)" if self.status == "ran" and self.run.seconds else ")") \
             if self.run else ""
-        again = "" if self.rendered else "; deck unchanged, not re-rendered"
+        again = "" if self.rendered else "; deck unchanged, not drawn again"
         return f"{self.lesson.name}: {what}{when}{again}"
 
 
@@ -182,30 +182,31 @@ def deck_outputs(name: str, out_dir: Path, *, pdf: bool, notes: bool) -> dict[st
     return wanted
 
 
-def _marp_all(deck: Path, wanted: dict[str, Path], on_html: Callable[[Path], None] | None = None,
-              themes: Sequence[Path] = (THEMES_DIR,)) -> None:
-    """Run marp-cli for every wanted output at once (each is its own process);
-    ``on_html`` is called as soon as the HTML is written (the PDF may still be rendering)."""
+def draw_decks(decks: Sequence[Path], *, pdf: bool, notes: bool, themes: Sequence[Path] = (THEMES_DIR,),
+               on_html: Callable[[Path], None] | None = None) -> None:
+    """Draw rendered Markdown decks with marp-cli, all decks in one process per kind.
+
+    The HTML comes first (``on_html`` is called for each deck: the fit check starts
+    measuring); the PDF with notes and the notes text are drawn at the same time after it.
+    """
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(max_workers=len(wanted)) as pool:
-        futures = {kind: pool.submit(marp, deck, out, pdf=kind == "pdf", notes=kind == "notes", themes=themes)
-                   for kind, out in wanted.items()}
-        html = futures["html"].result()
+    for html in marp_batch(decks, kind="html", themes=themes):
         if on_html is not None:
             on_html(html)
-        for future in futures.values():
+    kinds = [kind for kind, wanted in (("pdf", pdf), ("notes", notes)) if wanted]
+    with ThreadPoolExecutor(max_workers=max(len(kinds), 1)) as pool:
+        futures = [pool.submit(marp_batch, decks, kind=kind, themes=themes) for kind in kinds]
+        for future in futures:
             future.result()
+    if notes:
+        for deck in decks:
+            deck.with_suffix(".txt").replace(deck.with_suffix(".notes.txt"))
 
 
-def render_lesson(lesson: Lesson, *, out_dir: Path, executed: Path | None = None, pdf: bool = False,
-                  max_lines: int | None = None, notes: bool = False, stamp: str | None = None,
-                  force: bool = False, on_html: Callable[[Path], None] | None = None) -> tuple[list[Path], bool]:
-    """Render one lesson's deck to Markdown + HTML (+ PDF with notes, + notes text) in ``out_dir``.
-
-    marp-cli runs only when the deck's Markdown, the themes or an output changed
-    (``force`` runs it anyway). Returns the paths and whether marp-cli ran.
-    """
+def write_deck(lesson: Lesson, *, out_dir: Path, executed: Path | None = None, max_lines: int | None = None,
+               stamp: str | None = None) -> Path:
+    """Write the lesson's Marp Markdown (and its images) to ``out_dir/<name>.md``; unchanged text is not rewritten."""
     import jupytext
     import nbformat
 
@@ -219,12 +220,27 @@ def render_lesson(lesson: Lesson, *, out_dir: Path, executed: Path | None = None
         text = notebook_to_marp(nb, deck, options=options, stamp=stamp, source_dir=lesson.source.parent)
         _prune_assets(out_dir / lesson.name, text)
     _write_if_changed(deck, text)
+    return deck
+
+
+def _is_fresh(lesson: Lesson, deck: Path, wanted: dict[str, Path]) -> bool:
+    inputs = [deck, *THEMES_DIR.glob("*.css"), *deck_themes(lesson.source)[1:]]
+    return _up_to_date(list(wanted.values()), inputs)
+
+
+def render_lesson(lesson: Lesson, *, out_dir: Path, executed: Path | None = None, pdf: bool = False,
+                  max_lines: int | None = None, notes: bool = False, stamp: str | None = None,
+                  force: bool = False, on_html: Callable[[Path], None] | None = None) -> tuple[list[Path], bool]:
+    """Render one lesson's deck to Markdown + HTML (+ PDF with notes, + notes text) in ``out_dir``.
+
+    marp-cli runs only when the deck's Markdown, the themes or an output changed
+    (``force`` runs it anyway). Returns the paths and whether marp-cli ran.
+    """
+    deck = write_deck(lesson, out_dir=out_dir, executed=executed, max_lines=max_lines, stamp=stamp)
     wanted = deck_outputs(lesson.name, out_dir, pdf=pdf, notes=notes)
-    themes = deck_themes(lesson.source)
-    inputs = [deck, *THEMES_DIR.glob("*.css"), *themes[1:]]
-    fresh = not force and _up_to_date(list(wanted.values()), inputs)
+    fresh = not force and _is_fresh(lesson, deck, wanted)
     if not fresh:
-        _marp_all(deck, wanted, on_html, themes)
+        draw_decks([deck], pdf=pdf, notes=notes, themes=deck_themes(lesson.source), on_html=on_html)
     return [deck, *wanted.values()], not fresh
 
 
@@ -269,12 +285,20 @@ def build_decks(names: Sequence[str] | None = None, *, site: str | None = None,
             executed, run = executed_lesson(lesson, site=site, out_dir=out_dir / "executed", refresh=again,
                                             cache_path=cache_path, report=say)
             status = "no code" if run is None else "ran" if run.executed else "cache"
-        paths, rendered = render_lesson(lesson, out_dir=out_dir, executed=executed, pdf=pdf,
-                                        max_lines=max_lines, notes=notes, stamp=run.stamp() if run else None,
-                                        force=force_render, on_html=on_html)
-        build = DeckBuild(lesson, status, paths, run, rendered)
+        deck = write_deck(lesson, out_dir=out_dir, executed=executed, max_lines=max_lines,
+                          stamp=run.stamp() if run else None)
+        wanted = deck_outputs(lesson.name, out_dir, pdf=pdf, notes=notes)
+        build = DeckBuild(lesson, status, [deck, *wanted.values()], run,
+                          rendered=force_render or not _is_fresh(lesson, deck, wanted))
         say(build.line())
         builds.append(build)
+    stale = [b for b in builds if b.rendered]
+    if stale:
+        kinds = ", ".join(["HTML", *(["PDF with notes"] if pdf else []), *(["notes text"] if notes else [])])
+        say(f"drawing {len(stale)} deck(s) with marp-cli ({kinds}) …")
+        themes = sorted({t for b in stale for t in deck_themes(b.lesson.source)},
+                        key=lambda t: (t != THEMES_DIR, str(t)))
+        draw_decks([b.outputs[0] for b in stale], pdf=pdf, notes=notes, themes=themes, on_html=on_html)
     return builds
 
 

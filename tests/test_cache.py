@@ -117,4 +117,5 @@ def test_progress_names_lesson_cell_and_slide(tmp_path: Path, make_lesson, build
     cells = [line for line in lines if " cell " in line]
     assert len(cells) == 4  # parameters, injected parameters, two slides
     assert "cell 4/4" in cells[-1] and "次のスライド" in cells[-1] and cells[-1].rstrip().endswith(" s")
-    assert lines[-1].startswith("a: executed (site ci")
+    assert any(line.startswith("a: executed (site ci") for line in lines)
+    assert lines[-1].startswith("drawing 1 deck(s) with marp-cli")

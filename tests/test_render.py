@@ -14,6 +14,7 @@ from kit.render import (
     RenderOptions,
     clean_text,
     clip_text,
+    marp_batch_command,
     marp_command,
     notebook_to_marp,
     output_blocks,
@@ -165,6 +166,15 @@ def test_marp_commands_golden() -> None:
         "marp", "b/d.md", "--theme-set", "slides/themes", "talk/mine.css", "-o", "o.html"]
     with pytest.raises(ValueError):
         marp_command("marp", deck, Path("x"), kind="pptx")
+
+
+def test_marp_batch_commands_golden() -> None:
+    decks, themes = [Path("b/a.md"), Path("b/c.md")], [Path("slides/themes")]
+    assert marp_batch_command("marp", decks, themes=themes) == [
+        "marp", "b/a.md", "b/c.md", "--theme-set", "slides/themes"]
+    assert marp_batch_command("marp", decks, kind="pdf", themes=themes) == [
+        "marp", "b/a.md", "b/c.md", "--theme-set", "slides/themes", "--pdf", "--pdf-notes", "--allow-local-files"]
+    assert marp_batch_command("marp", decks, kind="notes", themes=themes)[-1] == "--notes"
 
 
 @pytest.mark.parametrize("text", ["```\ninner\n```", "plain"])
