@@ -186,18 +186,18 @@ def draw_decks(decks: Sequence[Path], *, pdf: bool, notes: bool, themes: Sequenc
                on_html: Callable[[Path], None] | None = None) -> None:
     """Draw rendered Markdown decks with marp-cli, all decks in one process per kind.
 
-    The HTML comes first (``on_html`` is called for each deck: the fit check starts
-    measuring); the PDF with notes and the notes text are drawn at the same time after it.
+    The kinds are drawn at the same time; as soon as the HTML is written ``on_html``
+    is called for each deck (the fit check starts measuring while the PDF is drawn).
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    for html in marp_batch(decks, kind="html", themes=themes):
-        if on_html is not None:
-            on_html(html)
-    kinds = [kind for kind, wanted in (("pdf", pdf), ("notes", notes)) if wanted]
-    with ThreadPoolExecutor(max_workers=max(len(kinds), 1)) as pool:
-        futures = [pool.submit(marp_batch, decks, kind=kind, themes=themes) for kind in kinds]
-        for future in futures:
+    kinds = ["html", *(["pdf"] if pdf else []), *(["notes"] if notes else [])]
+    with ThreadPoolExecutor(max_workers=len(kinds)) as pool:
+        futures = {kind: pool.submit(marp_batch, decks, kind=kind, themes=themes) for kind in kinds}
+        for html in futures["html"].result():
+            if on_html is not None:
+                on_html(html)
+        for future in futures.values():
             future.result()
     if notes:
         for deck in decks:
