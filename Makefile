@@ -11,8 +11,8 @@ SITE    ?= local
 OUT     ?= build/slides
 LESSONS ?=
 
-.PHONY: help setup slides slides-fast check sync-check sync program test test-fast lessons-ci slurm-up slurm-down \
-	bench lint clean doctor env-def pins-check lock
+.PHONY: help setup slides slides-fast watch check sync-check sync program test test-fast lessons-ci slurm-up \
+	slurm-down bench bench-render lint clean doctor env-def pins-check lock
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -20,9 +20,12 @@ help: ## list the targets
 setup: ## install everything from the project's own files (idempotent): .venv, npm ci, apt packages
 	@bash scripts/setup.sh
 
-slides: setup ## the main job: execute every lesson (SITE=local) and render HTML + PDF into build/slides
-	$(PY) -m kit slides $(LESSONS) --site $(SITE) --pdf --out $(OUT)
+slides: setup ## the main job: execute changed lessons (SITE=local; the rest from the cache), render HTML + PDF + notes
+	$(PY) -m kit slides $(LESSONS) --site $(SITE) --pdf --out $(OUT) $(if $(REFRESH),--refresh $(filter-out all,$(REFRESH)))
 	@echo "Open the decks above in a browser or PDF viewer (presenter view: press P in the HTML deck)."
+
+watch: setup ## serve the decks (marp-cli server, PORT=8080) and re-render from the cache when a lesson changes
+	$(PY) -m kit watch $(LESSONS) --site $(SITE) --out $(OUT) --port $(or $(PORT),8080)
 
 slides-fast: setup ## render the decks from the sources without executing (quick edits)
 	$(PY) -m kit slides $(LESSONS) --no-exec --out $(OUT)
@@ -39,7 +42,7 @@ program: ## regenerate bart_finetuning.py from lesson 02's cells tagged "program
 sync: ## pair new lessons and bring notebooks in line with slides (jupytext --sync)
 	.venv/bin/jupytext --sync slides/*.md
 
-lessons-ci: ## execute every lesson with papermill in the ci profile and render HTML + PDF into build/check
+lessons-ci: ## execute every lesson (ci profile, cached) and render HTML + PDF into build/check (pytest then checks every slide fits)
 	$(PY) -m kit slides $(LESSONS) --site ci --pdf --out build/check
 
 test: ## run pytest (reuses the decks in build/check when lessons-ci ran)
@@ -69,6 +72,9 @@ pins-check: setup ## check with pip (dry run, needs PyPI) that the pins in kit/v
 bench: setup ## run the benchmarks in bench/ (throughput, quality; quality needs ../shared/data)
 	$(PY) bench/throughput.py
 	$(PY) bench/quality.py
+
+bench-render: setup ## measure re-rendering from the cache: six decks unchanged, one text edit (bench/render_cache.py)
+	$(PY) bench/render_cache.py
 
 lint: ## ruff and mypy
 	.venv/bin/ruff check kit tests bench

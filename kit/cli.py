@@ -38,17 +38,78 @@ def _cmd(sub: argparse._SubParsersAction, name: str, handler: Handler, help: str
 # --- lessons and slides ------------------------------------------------------
 
 
+def _say(line: str) -> None:
+    print(line, flush=True)
+
+
 def _slides(args: argparse.Namespace) -> int:
     from kit import lessons
+    from kit.errors import LessonError
 
-    outputs = lessons.build_slides(
+    refresh: bool | list[str] = False
+    if args.refresh is not None:
+        refresh = True if args.refresh == [] else args.refresh
+    worker = None
+    if args.fit != "off":
+        from kit.fit import FitWorker
+
+        worker = FitWorker()  # Chromium starts now and measures each deck as it is rendered
+    builds = lessons.build_decks(
         args.lessons or None, site=args.site, out_dir=Path(args.out), pdf=args.pdf,
-        execute=not args.no_exec, max_lines=args.max_lines,
+        execute=not args.no_exec, max_lines=args.max_lines, refresh=refresh, report=_say,
+        on_html=worker.submit if worker else None,
     )
+    if worker is not None:
+        from kit import fit
+
+        if args.fit == "fail":  # every deck, also those not re-rendered
+            for build in builds:
+                if not build.rendered:
+                    worker.submit(next(p for p in build.outputs if p.suffix == ".html"))
+        try:
+            bad = fit.overflowing(worker.results())
+        except LessonError as exc:
+            if args.fit == "fail":
+                raise
+            print(f"warning: fit check skipped: {exc}", file=sys.stderr)
+            bad = []
+        for slide in bad:
+            print(f"does not fit: {slide.describe()}", file=sys.stderr)
+        if bad and args.fit == "fail":
+            raise fit.FitError(f"{len(bad)} slide(s) do not fit", details="\n".join(s.describe() for s in bad),
+                               hint=fit.FIT_HINT)
     print("Rendered decks:")
-    for path in outputs:
-        print(f"  {path}")
+    for build in builds:
+        for path in build.outputs:
+            if path.suffix != ".md":
+                print(f"  {path}")
     return 0
+
+
+def _lessons_fit(args: argparse.Namespace) -> int:
+    from kit import fit
+
+    html = sorted(Path(args.folder).glob("*.html"))
+    if not html:
+        raise KitError(f"no rendered decks (*.html) in {args.folder}", hint="run `make slides` first")
+    measured = fit.check_fit(html)
+    print(f"{len(measured)} slide(s) in {len(html)} deck(s) fit")
+    return 0
+
+
+def _lessons_import(args: argparse.Namespace) -> int:
+    from kit import deckimport
+
+    lesson = deckimport.import_deck(Path(args.deck), name=args.name, slides_dir=Path(args.slides_dir),
+                                    notebooks_dir=Path(args.notebooks_dir), force=args.force)
+    print(f"imported: {lesson.source} (paired with {lesson.notebook})")
+    return 0
+
+
+def _watch(args: argparse.Namespace) -> int:
+    from kit import watch
+
+    return watch.serve(args.lessons or None, site=args.site, out_dir=Path(args.out), port=args.port, report=_say)
 
 
 def _lessons_sync_check(args: argparse.Namespace) -> int:
@@ -76,13 +137,23 @@ def _lessons_list(args: argparse.Namespace) -> int:
 
 
 def _register_lessons(sub: argparse._SubParsersAction) -> None:
-    p = _cmd(sub, "slides", _slides, "execute lessons and render their Marp decks (HTML, optionally PDF)")
-    p.add_argument("lessons", nargs="*", help="lesson names such as 00-intro (default: all)")
+    p = _cmd(sub, "slides", _slides, "execute lessons (cached) and render their Marp decks (HTML, optionally PDF)")
+    p.add_argument("lessons", nargs="*", help="lesson names such as 00-intro, or paths to Marp decks (default: all)")
     p.add_argument("--site", default=None, help=SITE_HELP + " for execution")
     p.add_argument("--out", default="build/slides", help="output folder (default: build/slides)")
     p.add_argument("--pdf", action="store_true", help="also render PDF (needs Chromium)")
     p.add_argument("--no-exec", action="store_true", help="render the source without executing (quick edits)")
     p.add_argument("--max-lines", type=int, default=None, help="clip text outputs to this many lines")
+    p.add_argument("--refresh", nargs="*", metavar="LESSON", default=None,
+                   help="execute even if the cache holds the outputs (all lessons, or the ones named)")
+    p.add_argument("--fit", choices=("warn", "fail", "off"), default="warn",
+                   help="check in Chromium that every slide fits: warn (default), fail, or off")
+
+    p = _cmd(sub, "watch", _watch, "serve the rendered decks (marp-cli server) and re-render when a lesson changes")
+    p.add_argument("lessons", nargs="*", help="lesson names (default: all)")
+    p.add_argument("--site", default=None)
+    p.add_argument("--out", default="build/slides")
+    p.add_argument("--port", type=int, default=8080)
 
     lp = sub.add_parser("lessons", help="check, execute and list lessons")
     lsub = lp.add_subparsers(dest="lessons_cmd", required=True)
@@ -93,6 +164,14 @@ def _register_lessons(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--site", default=None)
     p.add_argument("--out", default="build/executed")
     _cmd(lsub, "list", _lessons_list, "list the lessons")
+    p = _cmd(lsub, "fit", _lessons_fit, "check in Chromium that every slide of the rendered decks fits")
+    p.add_argument("folder", nargs="?", default="build/slides")
+    p = _cmd(lsub, "import", _lessons_import, "turn a Marp deck into a paired lesson (slides/ + notebooks/)")
+    p.add_argument("deck", help="the Marp Markdown deck")
+    p.add_argument("--name", default=None, help="lesson name (default: the deck's file name)")
+    p.add_argument("--slides-dir", default="slides")
+    p.add_argument("--notebooks-dir", default="notebooks")
+    p.add_argument("--force", action="store_true", help="overwrite an existing lesson of that name")
 
 
 # --- training (kit.train, kit.bleu, kit.plot) ------------------------------------

@@ -159,6 +159,10 @@ class CellError(LessonError):
     """A lesson cell raised while executing."""
 
 
+class FitError(LessonError):
+    """A rendered slide's content does not fit on the slide; names the deck, slide and overflow."""
+
+
 def tail(text: str, lines: int = 20) -> str:
     """Return the last ``lines`` lines of ``text``, with a marker if some were cut."""
     rows = text.rstrip("\n").splitlines()

@@ -2,28 +2,35 @@
 
 Each lesson is ``slides/<name>.md`` in jupytext's Markdown format, which is
 also a Marp deck, paired with ``notebooks/<name>.ipynb``. This module checks
-the pairing, executes lessons with papermill (from the Markdown source, into
-``build/``, never over the sources) and renders the decks.
+the pairing and builds the decks: each lesson executed (:mod:`kit.execute`,
+papermill, into ``build/``, never over the sources) unless the execution cache
+(:mod:`kit.cache`) holds its outputs, then rendered (:mod:`kit.render`) to HTML,
+PDF with notes and a notes text file by marp-cli, which runs only when the
+rendered Markdown changed. Any other Marp deck can be given as a path; one
+without a jupytext header is rendered as it is.
 """
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from kit.errors import CellError, LessonError, PairingError
-from kit.render import RenderOptions, clean_text, marp, notebook_to_marp
+from kit.errors import LessonError, PairingError
+from kit.execute import execute_lesson, executed_lesson, resolve_site
+from kit.render import THEMES_DIR, RenderOptions, deck_themes, marp_batch, notebook_to_marp, relink_images
 from kit.sites import PROJECT_ROOT
+
+if TYPE_CHECKING:
+    from kit.cache import CachedRun
 
 SLIDES_DIR = PROJECT_ROOT / "slides"
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
-DEFAULT_EXEC_SITE = "local"
 
 
-def _display(path: Path) -> str:
+def display_path(path: Path) -> str:
     """A path relative to the project when it is inside it (shorter messages)."""
     try:
         return str(path.relative_to(PROJECT_ROOT))
@@ -38,6 +45,12 @@ class Lesson:
     name: str
     source: Path
     notebook: Path
+
+    @property
+    def plain(self) -> bool:
+        """A Marp deck with no jupytext header: rendered as it is, never executed."""
+        head = self.source.read_text(encoding="utf-8").split("\n---\n", 1)[0] + "\n"
+        return not re.search(r"^jupyter:", head, re.M)
 
     @property
     def title(self) -> str:
@@ -56,13 +69,21 @@ def find_lessons(names: Sequence[str] | None = None, *, slides_dir: Path = SLIDE
              for p in sorted(slides_dir.glob("*.md")) if p.stem.lower() != "readme"}
     if not names:
         return list(every.values())
-    missing = [n for n in names if n.removesuffix(".md") not in every]
+    # A path to a Markdown file anywhere is a deck of its own (paired, if at all, beside it).
+    for name in names:
+        path = Path(name)
+        if name.endswith(".md") and path.is_file() and path.resolve().parent != slides_dir.resolve():
+            every[name] = Lesson(path.stem, path, path.with_suffix(".ipynb"))
+        elif name.endswith(".md") and path.is_file():
+            every[name] = every[path.stem]
+    missing = [n for n in names if n not in every and n.removesuffix(".md") not in every]
     if missing:
         raise LessonError(
             f"no such lesson: {', '.join(missing)}",
-            hint=f"lessons are the files in {slides_dir}: {', '.join(every) or '(none)'}",
+            hint=f"lessons are the files in {slides_dir}: {', '.join(every) or '(none)'}; "
+                 "any other Marp deck can be given as a path (`kit slides path/to/deck.md`)",
         )
-    return [every[n.removesuffix(".md")] for n in names]
+    return [every[n] if n in every else every[n.removesuffix(".md")] for n in names]
 
 
 def check_pair(lesson: Lesson) -> None:
@@ -74,7 +95,7 @@ def check_pair(lesson: Lesson) -> None:
     import jupytext
     from jupytext.compare import NotebookDifference, compare_notebooks
 
-    fix = f"run `.venv/bin/jupytext --sync {_display(lesson.source)}` " \
+    fix = f"run `.venv/bin/jupytext --sync {display_path(lesson.source)}` " \
           "(or edit the stale file) and commit both files"
     if not lesson.notebook.exists():
         raise PairingError(f"{lesson.notebook} is missing (paired with {lesson.source})", hint=fix)
@@ -107,104 +128,184 @@ def check_pairing(names: Sequence[str] | None = None) -> list[str]:
     return [lesson.name for lesson in lessons]
 
 
-def _slide_title_before(cells: list, index: int) -> str | None:
-    for cell in reversed(cells[:index]):
-        if cell.get("cell_type") == "markdown":
-            match = re.search(r"^#+ (.+)$", "".join(cell["source"]), re.M)
-            if match:
-                return match.group(1).strip()
-    return None
+__all__ = ["Lesson", "execute_lesson", "find_lessons", "build_decks", "build_slides", "check_pairing"]
 
-
-def execute_lesson(lesson: Lesson, *, site: str | None = None, out_dir: Path) -> Path:
-    """Execute one lesson with papermill, from its Markdown source.
-
-    The output notebook goes to ``out_dir/<name>.ipynb``; the kernel's working
-    directory is ``notebooks/``, as for a participant in Jupyter.
-
-    Raises:
-        CellError: a cell raised; names the lesson, the cell and the error.
-    """
-    import jupytext
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
-
-    site = site or os.environ.get("KIT_SITE") or DEFAULT_EXEC_SITE
-    out_dir.mkdir(parents=True, exist_ok=True)
-    source_nb = out_dir / f"{lesson.name}.source.ipynb"
-    jupytext.write(jupytext.read(lesson.source), source_nb)
-    output = out_dir / f"{lesson.name}.ipynb"
-    # Subprocesses a lesson starts (kit CLI, Slurm jobs) read the same site.
-    previous = os.environ.get("KIT_SITE")
-    os.environ["KIT_SITE"] = site
-    try:
-        papermill.execute_notebook(
-            str(source_nb), str(output), parameters={"site": site}, kernel_name="python3",
-            progress_bar=False, cwd=str(NOTEBOOKS_DIR),
-        )
-    except PapermillExecutionError as exc:
-        import nbformat
-
-        # papermill adds its own error banner cells; the cell index counts without them.
-        cells = [c for c in (nbformat.read(output, as_version=4).cells if output.exists() else [])
-                 if "papermill-error-cell-tag" not in c.metadata.get("tags", [])]
-        title = _slide_title_before(cells, exc.cell_index) if cells else None
-        where = f"cell {exc.cell_index}" + (f" on slide '{title}'" if title else "")
-        first_line = next((line for line in exc.source.splitlines() if line.strip()), "")
-        raise CellError(
-            f"lesson {lesson.name} ({_display(lesson.source)}): {where} raised "
-            f"{exc.ename}: {exc.evalue}",
-            details=f"cell starts: {first_line}\n" + clean_text("\n".join(exc.traceback[-8:])),
-            hint=f"open notebooks/{lesson.name}.ipynb, run it with site={site!r}, fix the cell "
-                 f"and sync; the executed copy is {output}",
-        ) from None
-    finally:
-        if previous is None:
-            os.environ.pop("KIT_SITE", None)
-        else:
-            os.environ["KIT_SITE"] = previous
-    source_nb.unlink(missing_ok=True)
-    return output
+Report = Callable[[str], None]
 
 
 def execute_lessons(names: Sequence[str] | None = None, *, site: str | None = None,
                     out_dir: Path = PROJECT_ROOT / "build" / "executed") -> list[Path]:
-    """Execute lessons in order; stop at the first failing cell."""
+    """Execute lessons in order (no cache); stop at the first failing cell."""
     return [execute_lesson(lesson, site=site, out_dir=out_dir) for lesson in find_lessons(names)]
 
 
-def render_lesson(lesson: Lesson, *, out_dir: Path, executed: Path | None = None, pdf: bool = False,
-                  max_lines: int | None = None) -> list[Path]:
-    """Render one lesson's deck to Markdown + HTML (+ PDF) in ``out_dir``.
+@dataclass
+class DeckBuild:
+    """What building one deck did."""
 
-    Args:
-        lesson: The lesson.
-        out_dir: Output folder; the deck is ``<name>.md`` with images in ``<name>/``.
-        executed: An executed notebook; ``None`` renders the source as it is.
-        pdf: Also render a PDF.
-        max_lines: Clip text outputs to this many lines.
+    lesson: Lesson
+    status: str  # "ran", "cache", "no code", "not executed", "plain Marp"
+    outputs: list[Path] = field(default_factory=list)
+    run: CachedRun | None = None
+    rendered: bool = True  # False: the deck was unchanged, marp-cli was not run
+
+    def line(self) -> str:
+        what = {"ran": "executed", "cache": "outputs from the cache"}.get(self.status, self.status)
+        when = f" (site {self.run.site}, {self.run.executed_at:%Y-%m-%d %H:%M} UTC" \
+               + (f", {self.run.seconds:.0f} s)" if self.status == "ran" and self.run.seconds else ")") \
+            if self.run else ""
+        again = "" if self.rendered else "; deck unchanged, not drawn again"
+        return f"{self.lesson.name}: {what}{when}{again}"
+
+
+def _write_if_changed(path: Path, text: str) -> bool:
+    if path.exists() and path.read_text(encoding="utf-8") == text:
+        return False
+    path.write_text(text, encoding="utf-8")
+    return True
+
+
+def _up_to_date(outputs: Sequence[Path], inputs: Sequence[Path]) -> bool:
+    if not all(p.exists() for p in outputs):
+        return False
+    newest = max(p.stat().st_mtime for p in inputs if p.exists())
+    return all(p.stat().st_mtime >= newest for p in outputs)
+
+
+def deck_outputs(name: str, out_dir: Path, *, pdf: bool, notes: bool) -> dict[str, Path]:
+    """The files marp-cli writes for one deck, by kind."""
+    wanted = {"html": out_dir / f"{name}.html"}
+    if pdf:
+        wanted["pdf"] = out_dir / f"{name}.pdf"
+    if notes:
+        wanted["notes"] = out_dir / f"{name}.notes.txt"
+    return wanted
+
+
+def draw_decks(decks: Sequence[Path], *, pdf: bool, notes: bool, themes: Sequence[Path] = (THEMES_DIR,),
+               on_html: Callable[[Path], None] | None = None) -> None:
+    """Draw rendered Markdown decks with marp-cli, all decks in one process per kind.
+
+    The kinds are drawn at the same time; as soon as the HTML is written ``on_html``
+    is called for each deck (the fit check starts measuring while the PDF is drawn).
     """
+    from concurrent.futures import ThreadPoolExecutor
+
+    kinds = ["html", *(["pdf"] if pdf else []), *(["notes"] if notes else [])]
+    with ThreadPoolExecutor(max_workers=len(kinds)) as pool:
+        futures = {kind: pool.submit(marp_batch, decks, kind=kind, themes=themes) for kind in kinds}
+        for html in futures["html"].result():
+            if on_html is not None:
+                on_html(html)
+        for future in futures.values():
+            future.result()
+    if notes:
+        for deck in decks:
+            deck.with_suffix(".txt").replace(deck.with_suffix(".notes.txt"))
+
+
+def write_deck(lesson: Lesson, *, out_dir: Path, executed: Path | None = None, max_lines: int | None = None,
+               stamp: str | None = None) -> Path:
+    """Write the lesson's Marp Markdown (and its images) to ``out_dir/<name>.md``; unchanged text is not rewritten."""
     import jupytext
     import nbformat
 
-    nb = nbformat.read(executed, as_version=4) if executed else jupytext.read(lesson.source)
-    options = RenderOptions(max_lines=max_lines) if max_lines else RenderOptions()
-    deck = out_dir / f"{lesson.name}.md"
     out_dir.mkdir(parents=True, exist_ok=True)
-    deck.write_text(notebook_to_marp(nb, deck, options=options), encoding="utf-8")
-    outputs = [deck, marp(deck, out_dir / f"{lesson.name}.html")]
-    if pdf:
-        outputs.append(marp(deck, out_dir / f"{lesson.name}.pdf", pdf=True))
-    return outputs
+    deck = out_dir / f"{lesson.name}.md"
+    if lesson.plain:
+        text = relink_images(lesson.source.read_text(encoding="utf-8"), lesson.source.parent, out_dir)
+    else:
+        nb = nbformat.read(executed, as_version=4) if executed else jupytext.read(lesson.source)
+        options = RenderOptions(max_lines=max_lines) if max_lines else RenderOptions()
+        text = notebook_to_marp(nb, deck, options=options, stamp=stamp, source_dir=lesson.source.parent)
+        _prune_assets(out_dir / lesson.name, text)
+    _write_if_changed(deck, text)
+    return deck
+
+
+def _is_fresh(lesson: Lesson, deck: Path, wanted: dict[str, Path]) -> bool:
+    inputs = [deck, *THEMES_DIR.glob("*.css"), *deck_themes(lesson.source)[1:]]
+    return _up_to_date(list(wanted.values()), inputs)
+
+
+def render_lesson(lesson: Lesson, *, out_dir: Path, executed: Path | None = None, pdf: bool = False,
+                  max_lines: int | None = None, notes: bool = False, stamp: str | None = None,
+                  force: bool = False, on_html: Callable[[Path], None] | None = None) -> tuple[list[Path], bool]:
+    """Render one lesson's deck to Markdown + HTML (+ PDF with notes, + notes text) in ``out_dir``.
+
+    marp-cli runs only when the deck's Markdown, the themes or an output changed
+    (``force`` runs it anyway). Returns the paths and whether marp-cli ran.
+    """
+    deck = write_deck(lesson, out_dir=out_dir, executed=executed, max_lines=max_lines, stamp=stamp)
+    wanted = deck_outputs(lesson.name, out_dir, pdf=pdf, notes=notes)
+    fresh = not force and _is_fresh(lesson, deck, wanted)
+    if not fresh:
+        draw_decks([deck], pdf=pdf, notes=notes, themes=deck_themes(lesson.source), on_html=on_html)
+    return [deck, *wanted.values()], not fresh
+
+
+def _prune_assets(assets: Path, deck_text: str) -> None:
+    """Remove images an earlier render wrote that the deck no longer references."""
+    if assets.is_dir():
+        for image in assets.glob("*.png"):
+            if f"{assets.name}/{image.name}" not in deck_text:
+                image.unlink()
+
+
+def build_decks(names: Sequence[str] | None = None, *, site: str | None = None,
+                out_dir: Path = PROJECT_ROOT / "build" / "slides", pdf: bool = False, notes: bool | None = None,
+                execute: bool = True, max_lines: int | None = None, refresh: bool | Sequence[str] = False,
+                cache_path: Path | None = None, slides_dir: Path = SLIDES_DIR,
+                notebooks_dir: Path = NOTEBOOKS_DIR, report: Report | None = None,
+                force_render: bool = False, on_html: Callable[[Path], None] | None = None) -> list[DeckBuild]:
+    """Execute (from the cache when possible) and render lessons, reporting each as it goes.
+
+    Args:
+        refresh: True, or the lesson names, to execute even when the cache holds the outputs.
+        notes: Also write ``<name>.notes.txt`` (default: with ``pdf``).
+        report: Called with one line per lesson and per executed cell.
+        on_html: Called with each deck's HTML as soon as it is (re-)rendered (the fit check).
+    """
+    say = report or (lambda line: None)
+    notes = pdf if notes is None else notes
+    wanted_refresh = set() if refresh is False else None if refresh is True else \
+        {n.removesuffix(".md") for n in refresh}
+    site = resolve_site(site)
+    builds: list[DeckBuild] = []
+    for lesson in find_lessons(names, slides_dir=slides_dir, notebooks_dir=notebooks_dir):
+        run = None
+        executed = None
+        if lesson.plain:
+            status = "plain Marp"
+        elif not execute:
+            status = "not executed"
+        else:
+            again = wanted_refresh is None or lesson.name in wanted_refresh
+            say(f"{lesson.name}: {'executing (--refresh)' if again else 'checking the cache'} …")
+            executed, run = executed_lesson(lesson, site=site, out_dir=out_dir / "executed", refresh=again,
+                                            cache_path=cache_path, report=say)
+            status = "no code" if run is None else "ran" if run.executed else "cache"
+        deck = write_deck(lesson, out_dir=out_dir, executed=executed, max_lines=max_lines,
+                          stamp=run.stamp() if run else None)
+        wanted = deck_outputs(lesson.name, out_dir, pdf=pdf, notes=notes)
+        build = DeckBuild(lesson, status, [deck, *wanted.values()], run,
+                          rendered=force_render or not _is_fresh(lesson, deck, wanted))
+        say(build.line())
+        builds.append(build)
+    stale = [b for b in builds if b.rendered]
+    if stale:
+        kinds = ", ".join(["HTML", *(["PDF with notes"] if pdf else []), *(["notes text"] if notes else [])])
+        say(f"drawing {len(stale)} deck(s) with marp-cli ({kinds}) …")
+        themes = sorted({t for b in stale for t in deck_themes(b.lesson.source)},
+                        key=lambda t: (t != THEMES_DIR, str(t)))
+        draw_decks([b.outputs[0] for b in stale], pdf=pdf, notes=notes, themes=themes, on_html=on_html)
+    return builds
 
 
 def build_slides(names: Sequence[str] | None = None, *, site: str | None = None,
                  out_dir: Path = PROJECT_ROOT / "build" / "slides", pdf: bool = False,
-                 execute: bool = True, max_lines: int | None = None) -> list[Path]:
+                 execute: bool = True, max_lines: int | None = None, **kwargs: Any) -> list[Path]:
     """Execute (unless ``execute=False``) and render lessons; return the HTML/PDF paths."""
-    results: list[Path] = []
-    for lesson in find_lessons(names):
-        executed = execute_lesson(lesson, site=site, out_dir=out_dir / "executed") if execute else None
-        paths = render_lesson(lesson, out_dir=out_dir, executed=executed, pdf=pdf, max_lines=max_lines)
-        results.extend(p for p in paths if p.suffix in {".html", ".pdf"})
-    return results
+    builds = build_decks(names, site=site, out_dir=out_dir, pdf=pdf, execute=execute, max_lines=max_lines,
+                         **kwargs)
+    return [p for b in builds for p in b.outputs if p.suffix in {".html", ".pdf"}]

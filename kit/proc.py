@@ -85,3 +85,20 @@ def which(program: str) -> Path | None:
     """Return the full path of ``program`` on PATH, or None."""
     found = shutil.which(program)
     return Path(found) if found else None
+
+
+def start(cmd: Sequence[str | os.PathLike[str]], *, env: Mapping[str, str] | None = None,
+          cwd: str | os.PathLike[str] | None = None) -> subprocess.Popen[bytes]:
+    """Start a long-running ``cmd`` (a server) and return it; the caller stops it.
+
+    Raises:
+        CommandNotFound: the program is not on PATH.
+    """
+    argv = [os.fspath(c) for c in cmd]
+    log.info("$ %s &", shlex.join(argv))
+    try:
+        return subprocess.Popen(argv, cwd=cwd, env={**os.environ, **env} if env else None,
+                                stdin=subprocess.DEVNULL)
+    except FileNotFoundError as exc:
+        raise CommandNotFound(argv, None, str(exc), message=f"{argv[0]!r} is not installed or not on PATH",
+                              hint=f"install {argv[0]} (see `python -m kit doctor`) or fix PATH") from None

@@ -66,7 +66,7 @@ PROFILES: dict[str, Profile] = {
         ("--learning_rate", "1e-3", "--warmup_steps", "0.05", "--per_device_train_batch_size", "64",
          "--max_length", "64", "--label_smoothing_factor", "0.1", "--weight_decay", "0.01",
          "--eval_strategy", "no", "--save_strategy", "no", "--logging_steps", "100", "--num_beams", "4"),
-        TinySettings(vocab_size=8000, d_model=256, layers=3, heads=4, ffn_dim=1024, arch="mbart", dropout=0.1),
+        TinySettings(vocab_size=8000, d_model=256, layers=2, heads=4, ffn_dim=1024, arch="mbart", dropout=0.1),
     ),
 }
 

@@ -12,15 +12,22 @@ slides); each code cell is followed by its outputs:
 Cell tags ``remove-cell``, ``remove-input`` and ``remove-output`` work as in
 Jupyter Book; cell metadata ``clip=N`` and ``width=N`` override the defaults
 for one cell. The executed notebook is only read, never written back.
+
+The parameters cell (papermill's ``parameters`` tag, and the cell papermill
+injects) is never shown; a slide that holds nothing else to run is dropped
+with it. Python warnings a library prints to stderr are left out of the slide
+unless the cell is tagged ``show-warnings``. Relative image links in the
+markdown are rewritten so they still resolve from where the deck is written.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import os
 import re
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -121,8 +128,33 @@ def _front_matter(raw: str) -> str:
     return "\n".join(out)
 
 
+# A Python warning as printed by warnings.showwarning: "file:line: XWarning: text" plus the source line.
+_WARNING = re.compile(r"^[^\n]*:\d+: [A-Za-z]*Warning: [^\n]*\n(?:[ \t]+[^\n]*\n)?", re.M)
+_IMAGE_LINK = re.compile(r"(!\[[^\]]*\]\()([^)\s]+)(\))")
+
+
+def strip_warnings(text: str) -> str:
+    """Remove Python warnings (and the source line each quotes) from a stderr stream."""
+    return _WARNING.sub("", text if text.endswith("\n") else text + "\n")
+
+
+def relink_images(markdown: str, source_dir: Path, deck_dir: Path) -> str:
+    """Rewrite relative image links written for ``source_dir`` so they resolve from ``deck_dir``."""
+    if source_dir.resolve() == deck_dir.resolve():
+        return markdown
+
+    def fix(match: re.Match[str]) -> str:
+        target = match.group(2)
+        if re.match(r"^([a-z][a-z0-9+.-]*:|/|#)", target, re.I):
+            return match.group(0)
+        moved = os.path.relpath((source_dir / target).resolve(), deck_dir.resolve())
+        return f"{match.group(1)}{Path(moved).as_posix()}{match.group(3)}"
+
+    return _IMAGE_LINK.sub(fix, markdown)
+
+
 def _outputs_to_md(outputs: list[Any], *, assets_dir: Path, assets_ref: str, stem: str,
-                   max_lines: int, width: int, text_width: int) -> list[str]:
+                   max_lines: int, width: int, text_width: int, warnings: bool = False) -> list[str]:
     blocks: list[str] = []
     text_buffer: list[str] = []
 
@@ -136,7 +168,8 @@ def _outputs_to_md(outputs: list[Any], *, assets_dir: Path, assets_ref: str, ste
     for k, out in enumerate(outputs):
         kind = out.get("output_type")
         if kind == "stream":
-            text_buffer.append(_join(out.get("text", "")))
+            text = _join(out.get("text", ""))
+            text_buffer.append(strip_warnings(text) if out.get("name") == "stderr" and not warnings else text)
             continue
         if kind == "error":
             text_buffer.append(f"{out.get('ename')}: {out.get('evalue')}\n")
@@ -145,8 +178,11 @@ def _outputs_to_md(outputs: list[Any], *, assets_dir: Path, assets_ref: str, ste
         if "image/png" in data:
             flush()
             assets_dir.mkdir(parents=True, exist_ok=True)
-            name = f"{stem}-{k}.png"
-            (assets_dir / name).write_bytes(base64.b64decode(_join(data["image/png"])))
+            png = base64.b64decode(_join(data["image/png"]))
+            # The content in the name: a changed plot changes the deck, so it is re-rendered.
+            name = f"{stem}-{k}-{hashlib.sha256(png).hexdigest()[:8]}.png"
+            if not (assets_dir / name).exists():
+                (assets_dir / name).write_bytes(png)
             blocks.append(f"![w:{width}]({assets_ref}/{name})")
         elif "text/markdown" in data:
             flush()
@@ -161,7 +197,32 @@ def _join(value: str | list[str]) -> str:
     return "".join(value) if isinstance(value, list) else value
 
 
-def notebook_to_marp(nb: Any, deck_path: Path, *, options: RenderOptions = RenderOptions()) -> str:
+PARAMETER_TAGS = frozenset({"parameters", "injected-parameters"})
+
+
+def _starts_slide(cell: Any) -> bool:
+    return cell["cell_type"] == "markdown" and _source(cell).lstrip("\n").startswith("---\n")
+
+
+def parameter_slide_cells(cells: list[Any]) -> set[int]:
+    """Indices of the cells to drop: every parameters cell, and the slide holding one when
+    nothing else on it runs (the deck's first slide always stays)."""
+    drop = {i for i, c in enumerate(cells) if c["cell_type"] == "code" and PARAMETER_TAGS & _tags(c)}
+    groups: list[list[int]] = [[]]
+    for i, cell in enumerate(cells):
+        if _starts_slide(cell):
+            groups.append([])
+        groups[-1].append(i)
+    for group in groups[1:]:
+        code = [i for i in group if cells[i]["cell_type"] == "code" and _source(cells[i]).strip()]
+        text = "\n".join(_source(cells[i]) for i in group if cells[i]["cell_type"] == "markdown")
+        if code and all(i in drop for i in code) and "\n---\n" not in text.lstrip("\n")[4:]:
+            drop.update(group)
+    return drop
+
+
+def notebook_to_marp(nb: Any, deck_path: Path, *, options: RenderOptions = RenderOptions(),
+                     stamp: str | None = None, source_dir: Path | None = None) -> str:
     """Render an (executed) notebook as a Marp deck and write its images.
 
     Args:
@@ -169,6 +230,8 @@ def notebook_to_marp(nb: Any, deck_path: Path, *, options: RenderOptions = Rende
         deck_path: Where the Markdown deck will be written; images go to
             ``<deck stem>/`` beside it and are referenced relatively.
         options: Clipping and image-size defaults.
+        stamp: Where the outputs come from (site, time): the title slide's footer.
+        source_dir: The folder of the lesson source, for relative image links.
 
     Returns:
         The Markdown text of the deck.
@@ -176,22 +239,26 @@ def notebook_to_marp(nb: Any, deck_path: Path, *, options: RenderOptions = Rende
     assets_dir = deck_path.parent / deck_path.stem
     assets_ref = deck_path.stem
     cells = list(nb["cells"])
-    injected = any("injected-parameters" in _tags(c) for c in cells)
+    dropped = parameter_slide_cells(cells)
     parts: list[str] = []
+    stamped = stamp is None
     for index, cell in enumerate(cells):
         tags = _tags(cell)
         source = _source(cell)
-        if "remove-cell" in tags:
+        if "remove-cell" in tags or index in dropped:
             continue
         if cell["cell_type"] == "raw":
             if index == 0 and source.lstrip().startswith("---"):
                 parts.append(_front_matter(source))
             continue
         if cell["cell_type"] == "markdown":
+            if source_dir is not None:
+                source = relink_images(source, source_dir, deck_path.parent)
+            if not stamped:
+                # A local directive: the title slide's footer names the outputs' site and time.
+                source = f"<!-- _footer: '{stamp}' -->\n\n{source}"
+                stamped = True
             parts.append(source)
-            continue
-        # A papermill run shows the parameters it injected, not the defaults they replaced.
-        if "parameters" in tags and injected:
             continue
         meta = cell.get("metadata", {})
         if "remove-input" not in tags and source.strip():
@@ -201,6 +268,7 @@ def notebook_to_marp(nb: Any, deck_path: Path, *, options: RenderOptions = Rende
                 cell.get("outputs", []), assets_dir=assets_dir, assets_ref=assets_ref,
                 stem=f"cell{index}", max_lines=int(meta.get("clip", options.max_lines)),
                 width=int(meta.get("width", options.image_width)), text_width=options.width,
+                warnings="show-warnings" in tags,
             ))
     return "\n\n".join(p.strip("\n") for p in parts if p.strip()) + "\n"
 
@@ -237,18 +305,92 @@ def chrome_path() -> str | None:
     return next((found for name in CHROMIUM_CANDIDATES if (found := shutil.which(name))), None)
 
 
-def marp(deck: Path, out: Path, *, pdf: bool = False, themes: Path = THEMES_DIR) -> Path:
-    """Render a Marp Markdown deck to HTML (or PDF) with marp-cli.
+MARP_KINDS = ("html", "pdf", "notes")
+
+
+def deck_themes(source: Path) -> list[Path]:
+    """The theme sets for a deck: the kit's themes, plus CSS files beside a deck outside
+    ``slides/`` (and in its ``themes/`` folder), so its own ``theme:`` is found as marp-cli would."""
+    sets = [THEMES_DIR]
+    folder = source.resolve().parent
+    if folder != THEMES_DIR.parent.resolve():
+        sets += sorted([*folder.glob("*.css"), *(folder / "themes").glob("*.css")])
+    return sets
+
+
+def marp_command(marp_bin: Path | str, deck: Path, out: Path, *, kind: str = "html",
+                 themes: Path | Sequence[Path] = THEMES_DIR) -> list[str]:
+    """The marp-cli command line for one output (pure; golden-tested).
+
+    ``html``: the bespoke HTML deck (press P for the presenter view); ``pdf``: the
+    handout, presenter notes as PDF annotations, local images embedded;
+    ``notes``: the presenter notes as a text file.
+    """
+    if kind not in MARP_KINDS:
+        raise ValueError(f"kind must be one of {MARP_KINDS}, not {kind!r}")
+    # The input goes before --theme-set: marp takes a list of files after it.
+    sets = [themes] if isinstance(themes, Path) else list(themes)
+    cmd = [str(marp_bin), str(deck), "--theme-set", *map(str, sets), "-o", str(out)]
+    if kind == "pdf":
+        cmd += ["--pdf", "--pdf-notes", "--allow-local-files"]
+    elif kind == "notes":
+        cmd += ["--notes"]
+    return cmd
+
+
+def marp_batch_command(marp_bin: Path | str, decks: Sequence[Path], *, kind: str = "html",
+                       themes: Sequence[Path] = (THEMES_DIR,)) -> list[str]:
+    """marp-cli over several decks at once, each output beside its deck (pure; golden-tested).
+
+    One process (and for PDF one browser) for all decks: much faster than one each.
+    Outputs: ``<deck>.html``, ``<deck>.pdf`` or ``<deck>.txt`` (notes).
+    """
+    if kind not in MARP_KINDS:
+        raise ValueError(f"kind must be one of {MARP_KINDS}, not {kind!r}")
+    cmd = [str(marp_bin), *map(str, decks), "--theme-set", *map(str, themes)]
+    if kind == "pdf":
+        cmd += ["--pdf", "--pdf-notes", "--allow-local-files"]
+    elif kind == "notes":
+        cmd += ["--notes"]
+    return cmd
+
+
+def marp_batch(decks: Sequence[Path], *, kind: str = "html", themes: Sequence[Path] = (THEMES_DIR,)) -> list[Path]:
+    """Run :func:`marp_batch_command`; return the outputs (checked to exist)."""
+    env = {"BROWSER_TIMEOUT": "120000"}
+    if kind == "pdf":
+        chrome = chrome_path()
+        if chrome is None:
+            raise LessonError(
+                "PDF export needs Chromium, which was not found",
+                hint="install it (`apt-get install chromium`) or set CHROME_PATH; HTML works without it",
+            )
+        env["CHROME_PATH"] = chrome
+    suffix = {"html": ".html", "pdf": ".pdf", "notes": ".txt"}[kind]
+    outputs = [deck.with_suffix(suffix) for deck in decks]
+    started = max((p.stat().st_mtime for p in outputs if p.exists()), default=0.0)
+    proc.run(marp_batch_command(marp_executable(), decks, kind=kind, themes=themes), env=env,
+             timeout=120 + 60 * len(decks), hint="see the marp-cli message above; `make setup` reinstalls it")
+    missing = [p for p in outputs if not p.exists() or p.stat().st_mtime < started]
+    if missing:
+        raise LessonError(f"marp-cli reported success but did not write {', '.join(map(str, missing))}")
+    return outputs
+
+
+def marp(deck: Path, out: Path, *, pdf: bool = False, notes: bool = False,
+         themes: Path | Sequence[Path] = THEMES_DIR) -> Path:
+    """Render a Marp Markdown deck to HTML, PDF (with notes) or a notes text file with marp-cli.
 
     Args:
         deck: The Markdown deck.
-        out: The output file (``.html`` or ``.pdf``).
+        out: The output file (``.html``, ``.pdf`` or ``.txt``).
         pdf: Render a PDF (needs Chromium and ``--allow-local-files`` so local
             images are embedded instead of silently vanishing).
-        themes: Folder of theme CSS files (``--theme-set``).
+        notes: Write the presenter notes as text.
+        themes: Folder(s) or CSS file(s) of themes (``--theme-set``).
     """
-    # The input goes before --theme-set: marp takes a list of files after it.
-    cmd = [str(marp_executable()), str(deck), "--theme-set", str(themes), "-o", str(out)]
+    kind = "pdf" if pdf else "notes" if notes else "html"
+    cmd = marp_command(marp_executable(), deck, out, kind=kind, themes=themes)
     env = {"BROWSER_TIMEOUT": "120000"}
     if pdf:
         chrome = chrome_path()
@@ -258,7 +400,6 @@ def marp(deck: Path, out: Path, *, pdf: bool = False, themes: Path = THEMES_DIR)
                 hint="install it (`apt-get install chromium`) or set CHROME_PATH; HTML works without it",
             )
         env["CHROME_PATH"] = chrome
-        cmd += ["--pdf", "--allow-local-files"]
     out.parent.mkdir(parents=True, exist_ok=True)
     proc.run(cmd, env=env, timeout=300, hint="see the marp-cli message above; `make setup` reinstalls it")
     if not out.exists():

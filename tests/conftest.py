@@ -9,7 +9,8 @@ not decks and not slow"``) runs only the unit tests:
   that uses ``built_decks``.
 * ``slow``: takes more than a few seconds.
 
-Fixtures: ``built_decks`` (every lesson executed and rendered once), ``slurm_cluster``
+Fixtures: ``built_decks`` (every lesson executed and rendered once), ``make_lesson`` (a tiny
+lesson), ``plain_deck`` (a Marp deck written for plain marp-cli), ``slurm_cluster``
 (a Slurm that answers), ``local_jobs_dir`` (the local executor's records kept in a
 temporary folder), ``executor_site`` (the ci site for the test's ``executor``
 parameter), ``fakes`` (the fake apptainer/singularity of ``tests/fakes`` on PATH, and
@@ -18,12 +19,13 @@ site profiles under ``tmp_path``).
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +40,70 @@ SLURM_UP = PROJECT_ROOT / "scripts" / "slurm-up.sh"
 
 #: Fixtures that execute something slow: every test using one is marked with the marker.
 FIXTURE_MARKERS = {"slurm_cluster": "slurm", "built_decks": "decks", "overfit": "slow"}
+
+
+# A 1x1 PNG.
+PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgAAIAAAUAAaJPXQAAAABJRU5ErkJggg==")
+
+LESSON_HEADER = """---
+marp: true
+theme: basic1
+paginate: true
+lang: ja
+jupyter:
+  jupytext:
+    text_representation:
+      extension: .md
+      format_name: markdown
+      format_version: '1.3'
+  kernelspec:
+    display_name: Python 3
+    language: python
+    name: python3
+---
+"""
+
+PLAIN_DECK = """---
+marp: true
+theme: gaia
+paginate: true
+header: 'A talk written for plain marp-cli'
+---
+
+<!-- _class: lead -->
+# A talk
+
+Written for marp-cli, no jupytext header.
+
+<!-- The speaker says hello first. -->
+
+---
+
+## Commands
+
+```bash
+echo "shown, never run"
+```
+
+![w:120](img/pixel.png)
+
+---
+<!-- _backgroundColor: #eef -->
+## A directive and a note
+
+- one
+- two
+
+<!-- Note on the third slide. -->
+
+---
+
+## Code in a plain deck
+
+```python
+print("a plain deck is not executed")
+```
+"""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -201,3 +267,39 @@ class Fakes:
 def fakes(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Fakes:
     """:class:`Fakes` for this test (PATH and environment restored afterwards)."""
     return Fakes(monkeypatch, tmp_path)
+
+
+# --- lessons and decks for the rendering tests ----------------------------------------
+
+
+@pytest.fixture
+def make_lesson(tmp_path: Path) -> Callable[..., Path]:
+    """Write a tiny lesson ``<tmp>/slides/<name>.md``: a title slide with the parameters cell, then slides.
+
+    Each slide is markdown text and optionally one code cell.
+    """
+    slides = tmp_path / "slides"
+    slides.mkdir(exist_ok=True)
+    (tmp_path / "notebooks").mkdir(exist_ok=True)
+
+    def make(name: str, *slides_: tuple[str, str | None], front: str = "") -> Path:
+        header = LESSON_HEADER.replace("jupyter:\n", f"jupyter:\n{front}") if front else LESSON_HEADER
+        parts = [header, f"# {name}\n\n```python tags=[\"parameters\"]\nsite = \"local\"\n```"]
+        for text, code in slides_:
+            parts.append(f"---\n\n{text}" + (f"\n\n```python\n{code}\n```" if code else ""))
+        path = slides / f"{name}.md"
+        path.write_text(parts[0] + "\n" + "\n\n\n".join(parts[1:]) + "\n", encoding="utf-8")
+        return path
+
+    return make
+
+
+@pytest.fixture
+def plain_deck(tmp_path: Path) -> Path:
+    """A Marp deck written for plain marp-cli (front matter, directives, notes, an image, `---` breaks)."""
+    folder = tmp_path / "talk"
+    (folder / "img").mkdir(parents=True)
+    (folder / "img" / "pixel.png").write_bytes(PNG)
+    deck = folder / "talk.md"
+    deck.write_text(PLAIN_DECK, encoding="utf-8")
+    return deck

@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 import pytest
 
 from kit.lessons import PROJECT_ROOT, find_lessons
-from kit.render import DEFAULT_MAX_LINES, chrome_path, output_blocks
+from kit.render import DEFAULT_MAX_LINES, chrome_path, output_blocks, parameter_slide_cells
 
 LESSONS = find_lessons()
 NAMES = [lesson.name for lesson in LESSONS]
@@ -38,15 +38,63 @@ def test_slide_count_parser() -> None:
     assert slide_count("---\nmarp: true\n---\n\n# a\n\n\n---\n\n```python\n---\n```\n\n\n---\n\nc\n") == 3
 
 
+def dropped_slides(name: str) -> int:
+    """Slides of the source that hold nothing but the parameters cell (the deck leaves them out)."""
+    import jupytext
+
+    cells = jupytext.read(PROJECT_ROOT / "slides" / f"{name}.md").cells
+    return sum(1 for i in parameter_slide_cells(cells)
+               if cells[i].cell_type == "markdown" and cells[i].source.lstrip("\n").startswith("---\n"))
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_deck_has_one_section_and_page_per_slide(built_decks: Path, name: str) -> None:
     source = (PROJECT_ROOT / "slides" / f"{name}.md").read_text(encoding="utf-8")
-    expected = slide_count(source)
+    expected = slide_count(source) - dropped_slides(name)
     assert slide_count((built_decks / f"{name}.md").read_text(encoding="utf-8")) == expected
     html = (built_decks / f"{name}.html").read_text(encoding="utf-8")
     assert len(re.findall(r"<section\b", html)) == expected
     info = subprocess.run(["pdfinfo", str(built_decks / f"{name}.pdf")], capture_output=True, text=True, check=True)
     assert f"Pages:           {expected}" in info.stdout or re.search(rf"Pages:\s+{expected}\b", info.stdout)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_parameters_cell_is_in_the_notebook_but_not_on_a_slide(built_decks: Path, name: str) -> None:
+    import jupytext
+
+    notebook = jupytext.read(PROJECT_ROOT / "notebooks" / f"{name}.ipynb")
+    params = [c for c in notebook.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(params) == 1, f"notebooks/{name}.ipynb: one cell tagged parameters"
+    deck = (built_decks / f"{name}.md").read_text(encoding="utf-8")
+    assert params[0].source.strip() not in deck
+    assert "# Parameters" not in deck and "## パラメータ" not in deck
+    # The title slide says which site and when the outputs were produced.
+    assert re.search(r"_footer: '出力: site ci · \d{4}-\d\d-\d\d \d\d:\d\d UTC'", deck)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_handout_pdf_has_the_notes_and_a_notes_file(built_decks: Path, name: str) -> None:
+    notes = (built_decks / f"{name}.notes.txt").read_text(encoding="utf-8")
+    source_notes = [n for n in re.findall(r"<!--\s*(.*?)\s*-->", (PROJECT_ROOT / "slides" / f"{name}.md")
+                    .read_text(encoding="utf-8"), re.S) if not re.match(r"_?\w+:", n)]
+    assert source_notes and source_notes[0].splitlines()[0] in notes
+    # The notes are text annotations (/Subtype /Text) whose /Contents is UTF-16 text; the PDF's
+    # objects are in compressed object streams.
+    pdf = (built_decks / f"{name}.pdf").read_bytes()
+    objects = b"".join(_inflate(m.group(1)) for m in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S))
+    notes_in_pdf = [bytes.fromhex(h.decode()).decode("utf-16") for h in
+                    re.findall(rb"/Subtype /Text\s*/Rect \[[^\]]*\]\s*/Contents <([0-9A-Fa-f]+)>", objects)]
+    assert notes_in_pdf, "the PDF carries no presenter-note annotations (--pdf-notes)"
+    assert any(source_notes[0].splitlines()[0] in note for note in notes_in_pdf)
+
+
+def _inflate(data: bytes) -> bytes:
+    import zlib
+
+    try:
+        return zlib.decompress(data)
+    except zlib.error:
+        return b""
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -81,6 +81,7 @@ def test_missing_notebook_is_reported(tmp_path: Path) -> None:
         check_pair(lesson)
 
 
+@pytest.mark.decks
 def test_failing_cell_names_lesson_cell_and_error(tmp_path: Path) -> None:
     slides = tmp_path / "slides"
     slides.mkdir()

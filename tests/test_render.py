@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import base64
+import re
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output, new_raw_cell
 
-from kit.render import RenderOptions, clean_text, clip_text, notebook_to_marp, output_blocks, wrap_text
+from kit.render import (
+    RenderOptions,
+    clean_text,
+    clip_text,
+    marp_batch_command,
+    marp_command,
+    notebook_to_marp,
+    output_blocks,
+    wrap_text,
+)
 
 # A 1x1 PNG.
 PNG = base64.b64encode(bytes.fromhex(
@@ -78,21 +88,93 @@ def test_notebook_to_marp(tmp_path: Path) -> None:
     assert "no_input()" not in md and "shown output" in md
     assert "no_output()" in md and "HIDDEN OUT" not in md
     # Images are written beside the deck and referenced with a Marp size.
-    assert "![w:600](lesson/cell6-0.png)" in md
-    assert (tmp_path / "lesson" / "cell6-0.png").read_bytes().startswith(b"\x89PNG")
+    (ref,) = re.findall(r"!\[w:600\]\((lesson/cell6-0-[0-9a-f]{8}\.png)\)", md)
+    assert (tmp_path / ref).read_bytes().startswith(b"\x89PNG")
     assert "| a |" in md
     # Per-cell clip metadata wins over the default.
     assert blocks[-1].split("\n") == ["1", "… 4 lines omitted", "6"]
 
 
-def test_injected_parameters_replace_the_defaults(tmp_path: Path) -> None:
+def test_parameters_cells_are_never_shown(tmp_path: Path) -> None:
     nb = new_notebook()
     nb.cells = [
+        new_markdown_cell("# Title"),
         new_code_cell('site = "local"', metadata={"tags": ["parameters"]}),
         new_code_cell('# Parameters\nsite = "ci"\n', metadata={"tags": ["injected-parameters"]}),
+        new_markdown_cell("---\n\n## Next\n\ntext"),
+        new_code_cell("print(1)"),
     ]
     md = notebook_to_marp(nb, tmp_path / "d.md")
-    assert 'site = "ci"' in md and 'site = "local"' not in md
+    assert "site =" not in md
+    assert md.startswith("# Title") and "## Next" in md and "print(1)" in md
+
+
+def test_a_slide_holding_only_the_parameters_cell_is_dropped(tmp_path: Path) -> None:
+    nb = new_notebook()
+    nb.cells = [
+        new_markdown_cell("# Title"),
+        new_markdown_cell("---\n\n## パラメータ\n\nsites/*.toml から読む"),
+        new_code_cell('site = "local"', metadata={"tags": ["parameters"]}),
+        new_markdown_cell("<!-- note on the parameters slide -->"),
+        new_markdown_cell("---\n\n## Next"),
+        new_code_cell("print(1)"),
+    ]
+    md = notebook_to_marp(nb, tmp_path / "d.md")
+    assert "パラメータ" not in md and "note on the parameters" not in md
+    assert md.count("\n---\n") == 1 and "## Next" in md
+
+
+def test_stamp_goes_on_the_title_slide_as_a_footer(tmp_path: Path) -> None:
+    nb = make_nb()
+    md = notebook_to_marp(nb, tmp_path / "d.md", stamp="出力: site ci · 2026-01-01 00:00 UTC")
+    body = md.split("\n---\n", 1)[1]
+    assert body.lstrip().startswith("<!-- _footer: '出力: site ci · 2026-01-01 00:00 UTC' -->")
+
+
+def test_library_warnings_are_left_out_unless_asked_for(tmp_path: Path) -> None:
+    warning = ("/x/transformers/utils.py:12: FutureWarning: `foo` is deprecated\n"
+               "  warnings.warn(\n")
+    nb = new_notebook()
+    nb.cells = [
+        new_code_cell("a()", outputs=[new_output("stream", name="stderr", text=warning + "real message\n")]),
+        new_code_cell("b()", metadata={"tags": ["show-warnings"]},
+                      outputs=[new_output("stream", name="stderr", text=warning)]),
+    ]
+    blocks = list(output_blocks(notebook_to_marp(nb, tmp_path / "d.md")))
+    assert blocks[0] == "real message"
+    assert "FutureWarning" in blocks[1]
+
+
+def test_relative_images_are_relinked_from_the_source(tmp_path: Path) -> None:
+    nb = new_notebook()
+    nb.cells = [new_markdown_cell("![w:200](img/a.png) ![](https://x.org/b.png) ![](/abs/c.png)")]
+    md = notebook_to_marp(nb, tmp_path / "out" / "d.md", source_dir=tmp_path / "talk")
+    assert "![w:200](../talk/img/a.png)" in md
+    assert "(https://x.org/b.png)" in md and "(/abs/c.png)" in md
+
+
+def test_marp_commands_golden() -> None:
+    deck, themes = Path("b/d.md"), Path("slides/themes")
+    assert marp_command("marp", deck, Path("b/d.html"), themes=themes) == [
+        "marp", "b/d.md", "--theme-set", "slides/themes", "-o", "b/d.html"]
+    assert marp_command("marp", deck, Path("b/d.pdf"), kind="pdf", themes=themes) == [
+        "marp", "b/d.md", "--theme-set", "slides/themes", "-o", "b/d.pdf", "--pdf", "--pdf-notes",
+        "--allow-local-files"]
+    assert marp_command("marp", deck, Path("b/d.notes.txt"), kind="notes", themes=themes) == [
+        "marp", "b/d.md", "--theme-set", "slides/themes", "-o", "b/d.notes.txt", "--notes"]
+    assert marp_command("marp", deck, Path("o.html"), themes=[themes, Path("talk/mine.css")]) == [
+        "marp", "b/d.md", "--theme-set", "slides/themes", "talk/mine.css", "-o", "o.html"]
+    with pytest.raises(ValueError):
+        marp_command("marp", deck, Path("x"), kind="pptx")
+
+
+def test_marp_batch_commands_golden() -> None:
+    decks, themes = [Path("b/a.md"), Path("b/c.md")], [Path("slides/themes")]
+    assert marp_batch_command("marp", decks, themes=themes) == [
+        "marp", "b/a.md", "b/c.md", "--theme-set", "slides/themes"]
+    assert marp_batch_command("marp", decks, kind="pdf", themes=themes) == [
+        "marp", "b/a.md", "b/c.md", "--theme-set", "slides/themes", "--pdf", "--pdf-notes", "--allow-local-files"]
+    assert marp_batch_command("marp", decks, kind="notes", themes=themes)[-1] == "--notes"
 
 
 @pytest.mark.parametrize("text", ["```\ninner\n```", "plain"])

@@ -1,0 +1,184 @@
+"""The execution cache: a lesson is re-executed only when its outputs could change.
+
+Built on `jupyter-cache <https://jupyter-cache.readthedocs.io/>`_ (the store
+MyST-NB uses). jupyter-cache keys an executed notebook by a hash of its code
+cells; a markdown edit changes no key, so a text-only edit re-renders from the
+cached outputs. What else determines a lesson's outputs is written into the
+notebook's metadata under ``kit_execution`` before hashing:
+
+- the parameters papermill injects (the site), as the injected cell's code;
+- the site profile files (``sites/default.toml`` and ``sites/<site>.toml``);
+- the environment: ``requirements.lock`` at the project root if present,
+  else ``pyproject.toml``, and the kit's version;
+- files the lesson declares it reads, in its front matter::
+
+      jupyter:
+        kit:
+          reads: [container/env.def]
+
+Of a code cell's metadata only the tags that change execution count
+(``parameters``, ``injected-parameters``, ``raises-exception``,
+``skip-execution``); render metadata (``clip``, ``width``, ``remove-*`` tags)
+does not, so changing how an output is shown re-renders without re-running.
+A lesson that fails is never stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from kit.sites import PROJECT_ROOT, SITES_DIR
+
+CACHE_DIR = PROJECT_ROOT / "build" / "cache"
+METADATA_KEY = "kit_execution"
+EXEC_TAGS = frozenset({"parameters", "injected-parameters", "raises-exception", "skip-execution"})
+# The first that exists is the environment's fingerprint (the lock file pins everything).
+ENVIRONMENT_FILES: tuple[Path, ...] = (PROJECT_ROOT / "requirements.lock", PROJECT_ROOT / "pyproject.toml")
+
+
+def cache_dir() -> Path:
+    """``$KIT_CACHE_DIR`` or ``build/cache`` in the project."""
+    return Path(os.environ.get("KIT_CACHE_DIR") or CACHE_DIR)
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16] if path.is_file() else "missing"
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(root.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def declared_reads(nb: Any) -> list[str]:
+    """The files (globs, relative to the project) a lesson's front matter says it reads."""
+    reads = nb.get("metadata", {}).get("kit", {}).get("reads", [])
+    return [reads] if isinstance(reads, str) else list(reads)
+
+
+def execution_inputs(nb: Any, *, site: str, sites_dir: Path | None = None, root: Path | None = None,
+                     environment_files: Iterable[Path] | None = None) -> dict[str, Any]:
+    """Everything outside the code cells that determines a lesson's outputs (JSON-able).
+
+    The defaults are read when called (the project's sites/, root and environment files).
+    """
+    from kit import __version__
+
+    sites_dir = sites_dir or SITES_DIR
+    root = root or PROJECT_ROOT
+    env_files = list(ENVIRONMENT_FILES if environment_files is None else environment_files)
+    env_file = next((p for p in env_files if p.is_file()), None)
+    reads: dict[str, str] = {}
+    for pattern in declared_reads(nb):
+        matches = sorted(root.glob(pattern)) or [root / pattern]
+        reads.update({_rel(p, root): _digest(p) for p in matches})
+    return {
+        "site": site,
+        "site_files": {f"sites/{name}.toml": _digest(sites_dir / f"{name}.toml") for name in ("default", site)},
+        "environment": {
+            "file": env_file.name if env_file else None,
+            "digest": _digest(env_file) if env_file else None,
+            "kit": __version__,
+        },
+        "reads": reads,
+    }
+
+
+@dataclass(frozen=True)
+class CachedRun:
+    """Where a deck's outputs come from."""
+
+    executed: bool
+    site: str
+    executed_at: datetime
+    seconds: float | None = None
+
+    def stamp(self) -> str:
+        """One line for the title slide: site and time of the outputs."""
+        return f"出力: site {self.site} · {self.executed_at:%Y-%m-%d %H:%M} UTC"
+
+
+def _hashable_copy(nb: Any) -> Any:
+    """The notebook as it is hashed: code cells keep only the tags that change execution."""
+    import copy
+
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        tags = sorted(EXEC_TAGS.intersection(cell.metadata.get("tags", [])))
+        cell.metadata = {"tags": tags} if tags else {}
+    return nb
+
+
+def open_cache(path: Path | None = None) -> Any:
+    """The jupyter-cache store at ``path`` (created on first use)."""
+    from jupyter_cache.cache.main import JupyterCacheBase
+
+    class LessonCache(JupyterCacheBase):  # type: ignore[misc]
+        """jupyter-cache, hashing ``kit_execution`` and only execution-relevant cell metadata."""
+
+        def create_hashed_notebook(self, nb, nb_metadata=("kernelspec", METADATA_KEY),  # noqa: ANN001, ANN201
+                                   cell_metadata=None):
+            return super().create_hashed_notebook(_hashable_copy(nb), nb_metadata=nb_metadata,
+                                                  cell_metadata=cell_metadata)
+
+    folder = path or cache_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    return LessonCache(str(folder))
+
+
+def lookup(cache: Any, nb: Any) -> tuple[Any, CachedRun] | None:
+    """The notebook with cached outputs merged in (markdown from ``nb``), or None on a miss."""
+    try:
+        pk, merged = cache.merge_match_into_notebook(nb, cell_meta=())
+    except KeyError:
+        return None
+    record = cache.get_cache_record(pk)
+    data: Mapping[str, Any] = record.data or {}
+    when = datetime.fromisoformat(data["executed_at"]) if "executed_at" in data else \
+        record.created.replace(tzinfo=timezone.utc)
+    return merged, CachedRun(False, str(data.get("site", "?")), when, data.get("seconds"))
+
+
+def with_outputs(nb: Any, executed_nb: Any) -> Any:
+    """``nb`` with the outputs of ``executed_nb`` (same code cells, in order).
+
+    What is stored is the notebook as it was looked up (papermill rewrites the
+    kernelspec and cell metadata of the copy it executes, which would change the key).
+    """
+    import copy
+
+    merged = copy.deepcopy(nb)
+    done = [c for c in executed_nb.cells if c.cell_type == "code"]
+    todo = [c for c in merged.cells if c.cell_type == "code"]
+    if [c.source for c in done] != [c.source for c in todo]:
+        raise ValueError("the executed notebook's code cells differ from the source's")
+    for cell, ran in zip(todo, done, strict=True):
+        cell.outputs = ran.outputs
+        cell.execution_count = ran.execution_count
+    return merged
+
+
+def store(cache: Any, nb: Any, executed_nb: Any, *, uri: str, site: str, seconds: float) -> CachedRun:
+    """Store a successfully executed notebook (keyed by ``nb``, as looked up); return its provenance."""
+    from jupyter_cache.base import CacheBundleIn
+
+    executed_nb = with_outputs(nb, executed_nb)
+    when = datetime.now(timezone.utc).replace(microsecond=0)
+    data = {"site": site, "executed_at": when.isoformat(), "seconds": round(seconds, 1)}
+    cache.cache_notebook_bundle(CacheBundleIn(executed_nb, uri, data=data), check_validity=False, overwrite=True)
+    return CachedRun(True, site, when, seconds)
+
+
+def records(cache: Any) -> list[Any]:
+    """Every stored execution (for checks and ``kit lessons cache``)."""
+    return list(cache.list_cache_records())

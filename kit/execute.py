@@ -1,0 +1,175 @@
+"""Executing a lesson: papermill from the Markdown source, with progress, quietly, cached.
+
+The kernel's working directory is ``notebooks/`` (as for a participant in
+Jupyter); outputs go to ``build/`` and never over the sources. While a lesson
+runs, one line per code cell says where it is (lesson, cell n/N, slide title,
+elapsed). The kernel's own start-up chatter (ipykernel's "running over TCP
+without encryption" warning) is not printed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kit.errors import CellError
+from kit.render import clean_text
+
+if TYPE_CHECKING:
+    from kit.cache import CachedRun
+    from kit.lessons import Lesson
+
+DEFAULT_EXEC_SITE = "local"
+# ipykernel logs a warning on every start when it listens on TCP (the local default).
+KERNEL_ARGS = ("--IPKernelApp.log_level=ERROR",)
+
+Report = Callable[[str], None]
+
+
+def _slide_title_before(cells: list, index: int) -> str | None:
+    for cell in reversed(cells[:index]):
+        if cell.get("cell_type") == "markdown":
+            match = re.search(r"^#+ (.+)$", "".join(cell["source"]), re.M)
+            if match:
+                return match.group(1).strip()
+    return None
+
+
+def resolve_site(site: str | None) -> str:
+    return site or os.environ.get("KIT_SITE") or DEFAULT_EXEC_SITE
+
+
+def parameterized(lesson: Lesson, site: str) -> Any:
+    """The lesson's notebook with papermill's parameters cell injected and the cache inputs recorded."""
+    import jupytext
+    import nbformat
+    from papermill.iorw import load_notebook_node
+    from papermill.parameterize import parameterize_notebook
+
+    from kit.cache import METADATA_KEY, execution_inputs
+
+    # Through papermill's own loader, which adds the metadata its parameterizer expects.
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"{lesson.name}.ipynb"
+        nbformat.write(jupytext.read(lesson.source), path)
+        nb = load_notebook_node(str(path))
+    nb = parameterize_notebook(nb, {"site": site}, kernel_name="python3", language="python")
+    nb.metadata[METADATA_KEY] = execution_inputs(nb, site=site)
+    return nb
+
+
+def has_code(nb: Any) -> bool:
+    return any(c.cell_type == "code" and c.source.strip() and "injected-parameters" not in c.metadata.get("tags", [])
+               for c in nb.cells)
+
+
+class _Progress:
+    """The ``on_cell_start`` hook: one line per code cell."""
+
+    def __init__(self, lesson: str, nb: Any, report: Report) -> None:
+        self.lesson = lesson
+        self.cells = nb.cells
+        self.code = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.source.strip()]
+        self.report = report
+        self.start = time.monotonic()
+
+    def __call__(self, cell: Any = None, cell_index: int = 0, **_: Any) -> None:
+        if cell_index not in self.code:
+            return
+        n = self.code.index(cell_index) + 1
+        title = _slide_title_before(self.cells, cell_index) or ""
+        self.report(f"  {self.lesson}  cell {n}/{len(self.code)}  {title[:40]:<40}  "
+                    f"{time.monotonic() - self.start:6.1f} s")
+
+
+def run_notebook(lesson: Lesson, nb: Any, *, site: str, out_dir: Path, report: Report | None = None) -> Path:
+    """Execute an already parameterized notebook with papermill; return the executed copy.
+
+    Raises:
+        CellError: a cell raised; names the lesson, the slide, the cell and the error.
+    """
+    import nbformat
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    from kit.lessons import NOTEBOOKS_DIR, display_path
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    source_nb = out_dir / f"{lesson.name}.source.ipynb"
+    nbformat.write(nb, source_nb)
+    output = out_dir / f"{lesson.name}.ipynb"
+    cwd = lesson.notebook.parent if lesson.notebook.parent.is_dir() else NOTEBOOKS_DIR
+    hook = _Progress(lesson.name, nb, report) if report else None
+    # Subprocesses a lesson starts (kit CLI, Slurm jobs) read the same site.
+    previous = os.environ.get("KIT_SITE")
+    os.environ["KIT_SITE"] = site
+    try:
+        papermill.execute_notebook(
+            str(source_nb), str(output), parameters=None, kernel_name="python3",
+            progress_bar=False, cwd=str(cwd), extra_arguments=list(KERNEL_ARGS),
+            **({"on_cell_start": hook} if hook else {}),
+        )
+    except PapermillExecutionError as exc:
+        # papermill adds its own error banner cells; the cell index counts without them.
+        cells = [c for c in (nbformat.read(output, as_version=4).cells if output.exists() else [])
+                 if "papermill-error-cell-tag" not in c.metadata.get("tags", [])]
+        title = _slide_title_before(cells, exc.cell_index) if cells else None
+        where = f"cell {exc.cell_index}" + (f" on slide '{title}'" if title else "")
+        first_line = next((line for line in exc.source.splitlines() if line.strip()), "")
+        raise CellError(
+            f"lesson {lesson.name} ({display_path(lesson.source)}): {where} raised "
+            f"{exc.ename}: {exc.evalue}",
+            details=f"cell starts: {first_line}\n" + clean_text("\n".join(exc.traceback[-8:])),
+            hint=f"open notebooks/{lesson.name}.ipynb, run it with site={site!r}, fix the cell "
+                 f"and sync; the executed copy is {output}",
+        ) from None
+    finally:
+        if previous is None:
+            os.environ.pop("KIT_SITE", None)
+        else:
+            os.environ["KIT_SITE"] = previous
+    source_nb.unlink(missing_ok=True)
+    return output
+
+
+def execute_lesson(lesson: Lesson, *, site: str | None = None, out_dir: Path,
+                   report: Report | None = None) -> Path:
+    """Execute one lesson (no cache); the executed notebook is ``out_dir/<name>.ipynb``."""
+    site = resolve_site(site)
+    return run_notebook(lesson, parameterized(lesson, site), site=site, out_dir=out_dir, report=report)
+
+
+def executed_lesson(lesson: Lesson, *, site: str | None = None, out_dir: Path, refresh: bool = False,
+                    cache_path: Path | None = None, report: Report | None = None) -> tuple[Path, CachedRun | None]:
+    """The lesson's executed notebook: from the cache when nothing that determines it changed.
+
+    Returns the executed (or cache-merged) notebook at ``out_dir/<name>.ipynb`` and
+    where its outputs come from (None for a lesson without code).
+    """
+    import nbformat
+
+    from kit import cache
+
+    site = resolve_site(site)
+    nb = parameterized(lesson, site)
+    output = out_dir / f"{lesson.name}.ipynb"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if not has_code(nb):
+        nbformat.write(nb, output)
+        return output, None
+    store = cache.open_cache(cache_path)
+    hit = None if refresh else cache.lookup(store, nb)
+    if hit is not None:
+        merged, run = hit
+        nbformat.write(merged, output)
+        return output, run
+    started = time.monotonic()
+    executed = run_notebook(lesson, nb, site=site, out_dir=out_dir, report=report)
+    run = cache.store(store, nb, nbformat.read(executed, as_version=4), uri=str(lesson.source), site=site,
+                      seconds=time.monotonic() - started)
+    return executed, run

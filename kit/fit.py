@@ -1,0 +1,231 @@
+"""Does every slide fit? Measured in a real browser.
+
+A rendered deck's HTML is opened in Chromium (Playwright's Python package
+driving the system browser, ``executable_path``). For every slide the
+bounding boxes of its content are measured against the slide's content box
+(the 1280×720 slide less the theme's padding); a slide whose content reaches
+below or beyond it loses its bottom or right edge on the projector, silently.
+
+The measurement is in slide pixels (the deck's own coordinates, whatever the
+browser window's size), so the numbers in a report mean the same on every
+machine with the same fonts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kit.errors import FitError, LessonError
+
+FIT_HINT = ("split the slide, clip the output (```python clip=N```), or use the theme's "
+            "`<!-- _class: small -->`; then re-render (outputs come from the cache)")
+# Tolerance for sub-pixel rounding.
+TOLERANCE_PX = 2.0
+
+CHROMIUM_ARGS = (
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+)
+
+# Runs in the page: one record per slide. Header and footer are absolutely
+# positioned by the theme and excluded; an element that clips its own content
+# (scrollWidth/scrollHeight beyond its box) counts as overflowing by the hidden part.
+_MEASURE_JS = r"""
+() => {
+  const slides = Array.from(document.querySelectorAll('svg[data-marpit-svg] > foreignObject > section'))
+    .filter(s => !s.hasAttribute('data-marpit-advanced-background')
+                 || s.getAttribute('data-marpit-advanced-background') === 'content');
+  return slides.map((s, i) => {
+    const r = s.getBoundingClientRect();
+    const scale = r.height / s.offsetHeight || 1;
+    const cs = getComputedStyle(s);
+    const limitBottom = s.offsetHeight - parseFloat(cs.paddingBottom);
+    const limitRight = s.offsetWidth - parseFloat(cs.paddingRight);
+    let bottom = 0, right = 0, inner = 0, innerY = 0;
+    for (const el of s.querySelectorAll(':scope > *')) {
+      const tag = el.tagName.toLowerCase();
+      if (tag === 'header' || tag === 'footer' || tag === 'style' || tag === 'script') continue;
+      const st = getComputedStyle(el);
+      if (st.position === 'absolute' || st.position === 'fixed' || st.display === 'none') continue;
+      const e = el.getBoundingClientRect();
+      if (e.width === 0 && e.height === 0) continue;
+      bottom = Math.max(bottom, (e.bottom - r.top) / scale);
+      right = Math.max(right, (e.right - r.left) / scale);
+      for (const box of [el, ...el.querySelectorAll('pre, table, code, img')]) {
+        if (box.clientWidth > 0) inner = Math.max(inner, box.scrollWidth - box.clientWidth);
+        const bs = getComputedStyle(box);
+        if (box.clientHeight > 0 && bs.overflowY !== 'visible') {
+          innerY = Math.max(innerY, box.scrollHeight - box.clientHeight);
+        }
+      }
+    }
+    const heading = s.querySelector('h1, h2, h3');
+    return {
+      index: i + 1,
+      title: heading ? heading.textContent.trim() : '',
+      height: Math.max(bottom - limitBottom, innerY),
+      width: Math.max(right - limitRight, inner),
+    };
+  });
+}
+"""
+
+
+_SHOW_ALL_CSS = "svg.bespoke-marp-slide { content-visibility: visible !important; }"
+
+_READY_JS = r"""
+() => document.fonts.status === 'loaded'
+      && (!document.querySelector('marp-pre') || !!customElements.get('marp-pre'))
+      && new Promise(ok => requestAnimationFrame(() => requestAnimationFrame(() => ok(true))))
+"""
+
+
+@dataclass(frozen=True)
+class SlideFit:
+    """How far one slide's content reaches past the slide's content box (px; ≤ 0 fits)."""
+
+    deck: str
+    number: int
+    title: str
+    over_height: float
+    over_width: float
+
+    @property
+    def fits(self) -> bool:
+        return self.over_height <= TOLERANCE_PX and self.over_width <= TOLERANCE_PX
+
+    def describe(self) -> str:
+        parts = []
+        if self.over_height > TOLERANCE_PX:
+            parts.append(f"{self.over_height:.0f} px too tall")
+        if self.over_width > TOLERANCE_PX:
+            parts.append(f"{self.over_width:.0f} px too wide")
+        title = f" 「{self.title}」" if self.title else ""
+        return f"{self.deck}: slide {self.number}{title} is {' and '.join(parts)}"
+
+
+def chromium_launch_args() -> list[str]:
+    """The switches the fit check starts Chromium with (pure; a golden test pins them)."""
+    return list(CHROMIUM_ARGS)
+
+
+def measure_decks(html_files: Iterable[Path]) -> list[SlideFit]:
+    """Measure every slide of every deck in one browser.
+
+    ``html_files`` may be a generator that yields decks as they are rendered: the
+    browser starts at once and measures each deck as it arrives.
+
+    Raises:
+        LessonError: Chromium or Playwright is missing.
+    """
+    from kit.render import chrome_path
+
+    chrome = chrome_path()
+    if chrome is None:
+        raise LessonError("the fit check needs Chromium, which was not found",
+                          hint="install it (`apt-get install chromium`) or set CHROME_PATH")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        raise LessonError("the fit check needs Playwright's Python package",
+                          hint="run `make setup` (installs the project's dependencies)") from None
+    results: list[SlideFit] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chrome, args=chromium_launch_args())
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 720})
+            for html in html_files:
+                results.extend(_measure(page, Path(html)))
+        finally:
+            browser.close()
+    return results
+
+
+def _measure(page: Any, html: Path) -> list[SlideFit]:
+    page.goto(html.resolve().as_uri(), wait_until="load")
+    # The bespoke template renders only the current slide (content-visibility: hidden on
+    # the others, so their auto-scaling code blocks never size themselves); show all, as
+    # each is shown when presented. marp's browser script then sizes the auto-scaling
+    # elements in a later frame, once fonts are in.
+    page.add_style_tag(content=_SHOW_ALL_CSS)
+    page.wait_for_function(_READY_JS, timeout=30_000)
+    return [SlideFit(html.stem, int(row["index"]), str(row["title"]), float(row["height"]), float(row["width"]))
+            for row in _settled(page)]
+
+
+class FitWorker:
+    """Measures decks in a background thread while the build goes on.
+
+    ``submit(html)`` as each deck's HTML is written (the first starts the browser);
+    ``results()`` waits for the measurements (and re-raises an error the worker met).
+    """
+
+    def __init__(self) -> None:
+        import queue
+        import threading
+
+        self._queue: queue.Queue[Path | None] = queue.Queue()
+        self._results: list[SlideFit] = []
+        self._error: BaseException | None = None
+        # Started by the first deck: a build that renders nothing starts no browser.
+        self._thread = threading.Thread(target=self._run, name="fit-check", daemon=True)
+
+    def _items(self) -> Iterator[Path]:
+        while (item := self._queue.get()) is not None:
+            yield item
+
+    def _run(self) -> None:
+        try:
+            self._results = measure_decks(self._items())
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller in results()
+            self._error = exc
+            while self._queue.get() is not None:  # let submit() callers finish
+                pass
+
+    def submit(self, html: Path) -> None:
+        if not self._thread.is_alive() and self._thread.ident is None:
+            self._thread.start()
+        self._queue.put(html)
+
+    def results(self) -> list[SlideFit]:
+        if self._thread.ident is None:
+            return []
+        self._queue.put(None)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._results
+
+
+def _settled(page: Any, tries: int = 40) -> list[dict[str, Any]]:
+    """Measure until two measurements agree: marp's auto-scaling code blocks resize
+    themselves (ResizeObserver) after fonts load, so a first look can be too early."""
+    previous = None
+    for _ in range(tries):
+        page.wait_for_timeout(200)
+        rows = page.evaluate(_MEASURE_JS)
+        if rows == previous:
+            return rows
+        previous = rows
+    raise LessonError(f"slide sizes in {page.url} kept changing for {tries / 10:.0f} s",
+                      hint="a slide's layout does not settle (an animation?); check it in a browser")
+
+
+def overflowing(fits: Iterable[SlideFit]) -> list[SlideFit]:
+    return [f for f in fits if not f.fits]
+
+
+def check_fit(html_files: Sequence[Path]) -> list[SlideFit]:
+    """Measure the decks; raise :class:`FitError` naming every slide that does not fit."""
+    measured = measure_decks(html_files)
+    bad = overflowing(measured)
+    if bad:
+        raise FitError(
+            f"{len(bad)} slide(s) do not fit",
+            details="\n".join(f.describe() for f in bad),
+            hint=FIT_HINT,
+        )
+    return measured

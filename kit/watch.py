@@ -1,0 +1,75 @@
+"""``make watch``: the rendered decks served live, re-rendered from the cache on every edit.
+
+marp-cli's own server (``marp --server``) serves the rendered Markdown decks in
+the output folder and converts them on each request; this loop watches the
+lesson sources (and the site profiles and themes) and re-renders a deck when
+its source changes. Execution goes through the cache, so a text edit shows up
+in a second or two; a code edit re-executes that lesson only.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from kit import proc
+from kit.render import THEMES_DIR, marp_executable
+from kit.sites import SITES_DIR
+
+Report = Callable[[str], None]
+
+
+def marp_server_command(marp_bin: Path | str, folder: Path, *, themes: Path = THEMES_DIR) -> list[str]:
+    """marp-cli in server mode over ``folder`` (pure; golden-tested). The port is ``$PORT``."""
+    return [str(marp_bin), "--server", str(folder), "--theme-set", str(themes)]
+
+
+def _stamps(paths: Sequence[Path]) -> dict[Path, float]:
+    return {p: p.stat().st_mtime for p in paths if p.exists()}
+
+
+def changed_lessons(before: dict[Path, float], after: dict[Path, float], sources: dict[Path, str]) -> list[str]:
+    """Names of the lessons to re-render: their source changed, or all of them when a shared file did."""
+    touched = [p for p in after if before.get(p) != after[p]]
+    if any(p not in sources for p in touched):
+        return sorted(set(sources.values()))
+    return sorted({sources[p] for p in touched})
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def serve(names: Sequence[str] | None = None, *, site: str | None = None, out_dir: Path, port: int = 8080,
+          report: Report = print, interval: float = 1.0) -> int:
+    """Render, serve on ``port`` and re-render on changes until interrupted."""
+    from kit.lessons import build_decks, find_lessons
+
+    lessons = find_lessons(names)
+    build_decks([lesson.name for lesson in lessons], site=site, out_dir=out_dir, report=report)
+    sources = {lesson.source: lesson.name for lesson in lessons}
+    watched = [*sources, *SITES_DIR.glob("*.toml"), *THEMES_DIR.glob("*.css")]
+    # SIGTERM (a terminal closing, `kill`) stops like Ctrl-C, so the server never outlives the loop.
+    signal.signal(signal.SIGTERM, _interrupt)
+    server = proc.start(marp_server_command(marp_executable(), out_dir), env={"PORT": str(port)})
+    report(f"serving {out_dir} at http://localhost:{port}/ (Ctrl-C stops); watching {len(sources)} lesson(s)")
+    stamps = _stamps(watched)
+    try:
+        while server.poll() is None:
+            time.sleep(interval)
+            now = _stamps(watched)
+            todo = changed_lessons(stamps, now, sources)
+            stamps = now
+            if todo:
+                try:
+                    build_decks(todo, site=site, out_dir=out_dir, report=report)
+                except Exception as exc:  # noqa: BLE001 - a broken edit must not stop the server
+                    report(f"error: {exc}")
+    except KeyboardInterrupt:
+        report("stopping the server")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    return 0

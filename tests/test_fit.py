@@ -1,0 +1,71 @@
+"""Every slide fits: measured in Chromium (Playwright driving the system browser)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kit.errors import FitError
+from kit.fit import check_fit, chromium_launch_args, measure_decks
+from kit.lessons import find_lessons
+from kit.render import marp
+
+NAMES = [lesson.name for lesson in find_lessons()]
+
+OVERFULL = """---
+marp: true
+theme: basic1
+paginate: true
+---
+
+# Fits
+
+One line.
+
+---
+
+## 詰め込みすぎ
+
+{lines}
+
+---
+
+## Too wide
+
+| {wide} |
+| {rule} |
+"""
+
+
+def test_chromium_switches_golden() -> None:
+    assert chromium_launch_args() == [
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run",
+    ]
+
+
+@pytest.mark.decks
+@pytest.mark.parametrize("name", NAMES)
+def test_every_slide_fits(built_decks: Path, name: str) -> None:
+    measured = measure_decks([built_decks / f"{name}.html"])
+    assert measured, f"{name}: no slides measured"
+    bad = [slide.describe() for slide in measured if not slide.fits]
+    assert not bad, "slides that do not fit:\n" + "\n".join(bad)
+
+
+@pytest.mark.decks
+def test_an_overfull_slide_is_named_with_its_overflow(tmp_path: Path) -> None:
+    deck = tmp_path / "overfull.md"
+    deck.write_text(OVERFULL.format(lines="\n".join(f"- item {i}" for i in range(30)),
+                                    wide=" | ".join(["a-rather-long-column-heading"] * 12),
+                                    rule=" | ".join(["---"] * 12)), encoding="utf-8")
+    html = marp(deck, tmp_path / "overfull.html")
+    with pytest.raises(FitError) as err:
+        check_fit([html])
+    text = str(err.value)
+    assert "overfull: slide 2 「詰め込みすぎ」 is" in text and "px too tall" in text
+    assert "overfull: slide 3 「Too wide」 is" in text and "px too wide" in text
+    assert "slide 1" not in text
+    tall = next(s for s in measure_decks([html]) if s.number == 2)
+    assert tall.over_height > 300  # 30 list items of 26 px text cannot be near the bottom edge
