@@ -9,7 +9,7 @@ and images (links are rewritten relative to ``slides/``); what changes:
   cell and the md → ipynb → md round trip is stable;
 - shell fences (``bash``, ``sh``, ``shell``, ``zsh``) become ``console`` fences:
   still shown, never run (jupytext would make a ``bash`` fence a ``%%bash`` cell);
-- a ``parameters`` cell (``site = "local"``) is added to the title slide, as
+- a ``parameters`` cell (``site = os.environ.get("KIT_SITE", "local")``) is added to the title slide, as
   every lesson has; it is never shown on a slide.
 
 ``python`` fences become code cells that run, as in every lesson.
@@ -35,7 +35,8 @@ JUPYTER_HEADER = """jupyter:
     display_name: Python 3
     language: python
     name: python3"""
-PARAMETERS_CELL = '```python tags=["parameters"]\nsite = "local"  # ie-ryukyu / local / ci / 自分のサイト名\n```'
+PARAMETERS_CELL = ('```python tags=["parameters"]\nimport os\n\nsite = os.environ.get("KIT_SITE", "local")  '
+                   '# ie-ryukyu / local / ci / 自分のサイト名\n```')
 
 
 def split_front_matter(text: str) -> tuple[str, str]:

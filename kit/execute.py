@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from kit.cache import CachedRun
     from kit.lessons import Lesson
 
-DEFAULT_EXEC_SITE = "local"
 # ipykernel logs a warning on every start when it listens on TCP (the local default).
 KERNEL_ARGS = ("--IPKernelApp.log_level=ERROR",)
 
@@ -41,7 +40,10 @@ def _slide_title_before(cells: list, index: int) -> str | None:
 
 
 def resolve_site(site: str | None) -> str:
-    return site or os.environ.get("KIT_SITE") or DEFAULT_EXEC_SITE
+    """The site lessons execute in: the one rule of :func:`kit.sites.site_name` (``$KIT_SITE``, else ``local``)."""
+    from kit.sites import site_name
+
+    return site_name(site)
 
 
 def parameterized(lesson: Lesson, site: str) -> Any:
