@@ -63,3 +63,24 @@ def make_dirs(path: str | os.PathLike[str], action: str) -> Path:
     with user_path(folder, action):
         folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def read_user_text(path: str | os.PathLike[str], what: str = "file") -> str:
+    """The text of a UTF-8 file the user named, with a kit error that names it when it cannot be read.
+
+    Args:
+        path: The file as the user wrote it.
+        what: What it is, for the message (``"input file"``, ``"reference"``).
+
+    Raises:
+        ConfigError: missing, a folder, unreadable, or not UTF-8 (says where the first bad byte is).
+    """
+    with user_path(path, f"read the {what}"):
+        data = Path(path).read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path} is not UTF-8 text: byte 0x{data[exc.start]:02x} on line {line} cannot be read",
+                          hint=f"save it as UTF-8 (e.g. `iconv -f SHIFT_JIS -t UTF-8 {path} > utf8.txt`, "
+                               "then pass utf8.txt)") from None

@@ -112,8 +112,14 @@ def load_run(run_dir: str | os.PathLike[str]) -> RunSummary:
     try:
         metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise TrainError(f"{metrics_path} cannot be read: {exc}",
-                         hint="the job may have been killed while writing it: train that run again") from None
+        raise TrainError(f"{metrics_path} is damaged and cannot be read ({exc})",
+                         hint="the job may have been killed while writing it. Its model and test_predictions.txt "
+                              "may still be fine: score them with `python -m kit bleu "
+                              f"{run / PREDICTIONS_FILE} {run / 'test_references.txt'}`, or train again "
+                              "into a new --output_dir") from None
+    if not isinstance(metrics, dict):
+        raise TrainError(f"{metrics_path} is not the program's metrics (a JSON object with bleu, train_loss ...)",
+                         hint="train again into a new --output_dir")
     samples_path = run / SAMPLES_FILE
     samples = parse_samples(samples_path.read_text(encoding="utf-8")) if samples_path.is_file() else []
     return RunSummary(run, metrics, samples)
