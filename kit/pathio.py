@@ -19,6 +19,10 @@ from pathlib import Path
 from kit.errors import ConfigError, DiskSpaceError, KitError
 
 
+#: Actions that read: a missing path is simply not there (for a write, its folder may take no new files).
+READ_VERBS = frozenset({"read", "open", "load", "delete"})
+
+
 def path_error(exc: OSError, path: str | os.PathLike[str], action: str) -> KitError:
     """The kit error for ``exc``, raised while trying to ``action`` at ``path`` (pure)."""
     target = Path(path)
@@ -39,10 +43,13 @@ def path_error(exc: OSError, path: str | os.PathLike[str], action: str) -> KitEr
         return DiskSpaceError(f"cannot {action} at {where}: the disk (or your quota) is full",
                               hint="free space (`python -m kit storage du` shows what is safe to delete)")
     if isinstance(exc, FileNotFoundError):
-        if parent.is_dir():  # the folder exists but takes no new files (/proc, a pseudo filesystem)
+        reading = action.split()[0] in READ_VERBS
+        if parent.is_dir() and not reading:  # the folder exists but takes no new files (/proc, a pseudo filesystem)
             return ConfigError(f"cannot {action} at {target}: {parent} does not take new files",
                                hint="choose a folder you can write to")
-        return ConfigError(f"cannot {action}: {where} does not exist", hint="check the path")
+        return ConfigError(f"cannot {action}: {where} does not exist",
+                           hint=f"check the path (`ls {parent}` lists what is there)" if parent.is_dir()
+                           else "check the path")
     return ConfigError(f"cannot {action} at {where}: {exc.strerror or exc}", hint="check the path")
 
 
