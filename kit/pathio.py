@@ -18,7 +18,6 @@ from pathlib import Path
 
 from kit.errors import ConfigError, DiskSpaceError, KitError
 
-
 #: Actions that read: a missing path is simply not there (for a write, its folder may take no new files).
 READ_VERBS = frozenset({"read", "open", "load", "delete"})
 
