@@ -166,8 +166,12 @@ def _load_local(loader: Any, folder: Path, name: str, what: str, **kwargs: Any) 
         return loader.from_pretrained(folder, **kwargs)
     except Exception as exc:  # noqa: BLE001 - transformers, tokenizers and safetensors raise many kinds
         evidence = f"{type(exc).__name__}: {exc}"[-600:]
-        if what == "model" and not any((folder / f).is_file() for f in WEIGHT_FILES):
+        weights = [f for f in WEIGHT_FILES if (folder / f).is_file()]
+        if what == "model" and not weights:
             problem = f"it has no weights ({WEIGHT_FILES[0]})"
+        elif what == "model" and ("safetensor" in evidence.lower() or "torch.load" in evidence
+                                  or "unpickl" in evidence.lower()):
+            problem = f"its weights, {folder / weights[0]}, are damaged or incomplete (a job killed while saving?)"
         elif "tokenizer" in what and not any((folder / f).is_file() for f in TOKENIZER_FILES):
             problem = f"it has no tokenizer files ({', '.join(TOKENIZER_FILES)})"
         else:
