@@ -134,6 +134,7 @@ def train_profile(site: str | None = None, *, profile: str | None = None, data: 
     from kit.profiles import program_args as profile_args
     from kit.runs import RUNS_DIR, run_name
     from kit.sites import load_site
+    from kit.textutil import work_path
 
     cfg = load_site(site)
     name = profile or cfg.train.profile
@@ -141,5 +142,5 @@ def train_profile(site: str | None = None, *, profile: str | None = None, data: 
     args = profile_args(name, cfg.work_dir, data=data, relative_to=cfg.work_dir)
     if "--output_dir" not in extra:
         extra += ["--output_dir", f"{RUNS_DIR}/{run_name(name)}"]
-    print(f"profile {name} (site {cfg.name}), in {cfg.work_dir}", flush=True)
+    print(f"profile {name} (site {cfg.name}), in {work_path(cfg.work_dir)}", flush=True)
     run_program([*args, *extra], cwd=cfg.work_dir, nproc=nproc)

@@ -55,3 +55,18 @@ def test_submitted_job_and_its_logs_are_shown_inside_the_work_folder(tmp_path: P
     assert str(home) not in described and "alice" not in described
     shown = str(JobLogs(job.stdout, job.stderr, "step 1", "", False, job.cwd))
     assert "--- output: logs/bart-finetune-12.log ---" in shown and str(home) not in shown
+
+
+def test_storage_clean_shows_paths_from_the_home_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kit import storage
+    from kit.sites import load_site
+
+    home = tmp_path / "home" / "alice"
+    run = home / "runs" / "smoke"
+    run.mkdir(parents=True)
+    (run / "metrics.json").write_text("{}")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.chdir(tmp_path)
+    site = load_site("ie-ryukyu", overrides={"work_dir": str(home), "container": {"sif_dir": str(home / "sif")}})
+    text = str(storage.clean([run], site=site, home=home, env={}))
+    assert "~/runs/smoke  (run)" in text and str(home) not in text and run.exists()
