@@ -66,7 +66,10 @@ def test_storage_clean_shows_paths_from_the_home_folder(tmp_path: Path, monkeypa
     run.mkdir(parents=True)
     (run / "metrics.json").write_text("{}")
     monkeypatch.setenv("HOME", str(home))
-    monkeypatch.chdir(tmp_path)
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
     site = load_site("ie-ryukyu", overrides={"work_dir": str(home), "container": {"sif_dir": str(home / "sif")}})
     text = str(storage.clean([run], site=site, home=home, env={}))
     assert "~/runs/smoke  (run)" in text and str(home) not in text and run.exists()
+    monkeypatch.chdir(home)  # from inside the work folder: relative to it
+    assert "  runs/smoke  (run)" in str(storage.clean([run], site=site, home=home, env={}))
