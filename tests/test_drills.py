@@ -190,6 +190,17 @@ class Ctx:
 SETUPS: dict[str, Callable[[Ctx], None]] = {}
 
 
+def put(c: Ctx, files: dict[str, str]) -> None:
+    """Write ``files`` (paths relative to the row's folder; a name ending in / is a folder)."""
+    for name, text in files.items():
+        path = c.tmp / name
+        if name.endswith("/"):
+            path.mkdir(parents=True, exist_ok=True)
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
 def setup(fn: Callable[[Ctx], None]) -> Callable[[Ctx], None]:
     SETUPS[fn.__name__] = fn
     return fn
@@ -202,20 +213,17 @@ def sjis_file(c: Ctx) -> None:
 
 @setup
 def empty_file(c: Ctx) -> None:
-    (c.tmp / "empty.txt").write_text("\n\n")
+    put(c, {"empty.txt": "\n\n"})
 
 
 @setup
 def notes_folder(c: Ctx) -> None:
-    (c.tmp / "notes").mkdir()
-    (c.tmp / "notes" / "readme.txt").write_text("not a model\n")
+    put(c, {"notes/readme.txt": "not a model\n"})
 
 
 @setup
 def stopped_run(c: Ctx) -> None:
-    for n in (2, 4):
-        (c.tmp / "stopped" / f"checkpoint-{n}").mkdir(parents=True)
-        (c.tmp / "stopped" / f"checkpoint-{n}" / "config.json").write_text("{}")
+    put(c, {"stopped/checkpoint-2/config.json": "{}", "stopped/checkpoint-4/config.json": "{}"})
 
 
 def _copy_model(c: Ctx) -> Path:
@@ -235,46 +243,39 @@ def damaged_metrics_run(c: Ctx) -> None:
 
 @setup
 def damaged_metrics(c: Ctx) -> None:
-    (c.tmp / "run").mkdir()
-    (c.tmp / "run" / "metrics.json").write_text('{"bleu": 12.3, "train_')
+    put(c, {"run/metrics.json": '{"bleu": 12.3, "train_'})
 
 
 @setup
 def bleu_folder(c: Ctx) -> None:
-    (c.tmp / "hyps").mkdir()
-    (c.tmp / "ref.txt").write_text("猫 が いる\n")
+    put(c, {"hyps/": "", "ref.txt": "猫 が いる\n"})
 
 
 @setup
 def state_run(c: Ctx) -> None:
-    (c.tmp / "run").mkdir()
-    (c.tmp / "run" / "trainer_state.json").write_text(
-        '{"log_history": [{"step": 1, "epoch": 0.5, "loss": 2.0}, {"step": 2, "epoch": 1.0, "eval_loss": 1.5}]}')
-    (c.tmp / "blocker").write_text("a file\n")
+    put(c, {"run/trainer_state.json": '{"log_history": [{"step": 1, "epoch": 0.5, "loss": 2.0}, '
+                                      '{"step": 2, "epoch": 1.0, "eval_loss": 1.5}]}', "blocker": "a file\n"})
 
 
 @setup
 def damaged_state_run(c: Ctx) -> None:
-    (c.tmp / "run").mkdir()
-    (c.tmp / "run" / "trainer_state.json").write_text('{"log_history": [{"step": 1, "lo')
+    put(c, {"run/trainer_state.json": '{"log_history": [{"step": 1, "lo'})
 
 
 @setup
 def outdir(c: Ctx) -> None:
-    (c.tmp / "outdir").mkdir()
+    put(c, {"outdir/": ""})
 
 
 @setup
 def logs_blocked(c: Ctx) -> None:
-    (c.tmp / "sub").mkdir()
-    (c.tmp / "sub" / "logs").write_text("a file where the log folder should be\n")
-    (c.tmp / "sub" / "job.sbatch").write_text("#!/bin/bash\n#SBATCH --output logs/%x-%j.log\necho hi\n")
+    put(c, {"sub/logs": "a file where the log folder should be\n",
+            "sub/job.sbatch": "#!/bin/bash\n#SBATCH --output logs/%x-%j.log\necho hi\n"})
 
 
 @setup
 def gpu_script(c: Ctx) -> None:
-    (c.tmp / "gpu.sbatch").write_text("#!/bin/bash\n#SBATCH --output gpu-%j.log\n#SBATCH --gpus tesla:99\n"
-                                      "echo hi\n")
+    put(c, {"gpu.sbatch": "#!/bin/bash\n#SBATCH --output gpu-%j.log\n#SBATCH --gpus tesla:99\necho hi\n"})
 
 
 @setup
@@ -317,8 +318,7 @@ def uneven_data(c: Ctx) -> None:
 
 @setup
 def finished_run(c: Ctx) -> None:
-    (c.tmp / "run").mkdir()
-    (c.tmp / "run" / "metrics.json").write_text('{"bleu": 31.4}\n')
+    put(c, {"run/metrics.json": '{"bleu": 31.4}\n'})
 
 
 @setup

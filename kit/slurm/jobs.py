@@ -182,8 +182,9 @@ class Queue(list[QueueRow]):
         self.all_users = all_users
 
     def __str__(self) -> str:
-        head = ("JOBID", "PARTITION", "NAME", "USER", "STATE", "TIME", "LIMIT", "NODES", "NODELIST(REASON)")
-        rows = [(r.job_id, r.partition, r.name, r.user, r.state, r.time, r.time_limit, r.nodes,
+        head: tuple[str, ...] = ("JOBID", "PARTITION", "NAME", "USER", "STATE", "TIME", "LIMIT", "NODES",
+                                 "NODELIST(REASON)")
+        rows: list[tuple[str, ...]] = [(r.job_id, r.partition, r.name, r.user, r.state, r.time, r.time_limit, r.nodes,
                  r.nodelist or (f"({r.reason})" if r.reason else "")) for r in self]
         if not self.all_users:
             head, rows = head[:3] + head[4:], [row[:3] + row[4:] for row in rows]
