@@ -133,13 +133,10 @@ def corpus_bleu(hyps: Sequence[str], refs: Sequence[str], *, tokenize: str = "au
     )
 
 
-def _read(path: Path) -> list[str]:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DataError(f"no such file: {path}", hint="check the path") from None
-    except UnicodeDecodeError:
-        raise DataError(f"{path}: not valid UTF-8", hint="convert it to UTF-8") from None
+def _read(path: Path, what: str) -> list[str]:
+    from kit.pathio import read_user_text
+
+    text = read_user_text(path, what)
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
@@ -151,9 +148,10 @@ def bleu_files(hyp_path: str | os.PathLike[str], ref_path: str | os.PathLike[str
     """Corpus BLEU of two line-aligned text files (system output, reference).
 
     Raises:
-        DataError: a file is missing or the line counts differ (names both files).
+        ConfigError: a file is missing, a folder, or not UTF-8 (names it).
+        DataError: the line counts differ (names both files).
     """
-    hyps, refs = _read(Path(hyp_path)), _read(Path(ref_path))
+    hyps, refs = _read(Path(hyp_path), "system output"), _read(Path(ref_path), "reference")
     if len(hyps) != len(refs):
         raise DataError(f"{hyp_path} has {len(hyps)} lines but {ref_path} has {len(refs)}",
                         hint="translate every reference line (python -m kit translate --file SOURCE)")

@@ -203,8 +203,14 @@ def _translate(args: argparse.Namespace) -> int:
     if args.file and args.text:
         raise ConfigError("give sentences either with --file or as arguments, not both")
     if args.file:
-        text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
+        from kit.pathio import read_user_text
+
+        text = sys.stdin.read() if args.file == "-" else read_user_text(args.file, "input file")
         sentences = text.splitlines()
+        if not any(s.strip() for s in sentences):
+            where = "standard input" if args.file == "-" else args.file
+            raise ConfigError(f"{where} is empty: there is nothing to translate",
+                              hint="put one English sentence on each line of the file (e.g. the data's test.en)")
     elif args.text:
         sentences = list(args.text)
     else:
@@ -229,6 +235,16 @@ def _plot(args: argparse.Namespace) -> int:
     return 0
 
 
+def _results(args: argparse.Namespace) -> int:
+    from kit.train import load_run
+
+    summary = load_run(args.run_dir)
+    print(summary)
+    if summary.samples:
+        print(summary.samples_text, end="")
+    return 0
+
+
 def _data(args: argparse.Namespace) -> int:
     from kit.data import load_corpus
 
@@ -240,7 +256,7 @@ def _data(args: argparse.Namespace) -> int:
 
 
 def _register_train(sub: argparse._SubParsersAction) -> None:
-    """``train``, ``translate``, ``bleu``, ``plot``, ``data``."""
+    """``train``, ``translate``, ``bleu``, ``plot``, ``results``, ``data``."""
     from kit.bleu import TOKENIZERS
 
     p = _cmd(sub, "train", _train,
@@ -274,6 +290,10 @@ def _register_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("run_dir", help="run folder or checkpoint-* folder")
     p.add_argument("--out", default=None, help="PNG path (default: loss.png next to trainer_state.json)")
     p.add_argument("--x", choices=("auto", "step", "epoch"), default="auto")
+
+    p = _cmd(sub, "results", _results, "a finished run's BLEU, losses and sample translations (metrics.json, "
+             "samples.txt)")
+    p.add_argument("run_dir", help="the program's --output_dir (runs/job-<id>)")
 
     p = _cmd(sub, "data", _data, "describe a corpus source (and preview pairs)")
     p.add_argument("source", nargs="?", default="sample", help="sample | hub:mutiyama/alt | alt:DIR | DIR")

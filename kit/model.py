@@ -20,7 +20,7 @@ import logging
 import os
 import shutil
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,6 +35,8 @@ log = logging.getLogger("kit.model")
 TINY_MARKER = "kit_tiny.json"
 TARGET_TOKENIZER_DIR = "target_tokenizer"
 SPECIAL_TOKENS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]  # BART's ids 0..4
+WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "model.safetensors.index.json")
+TOKENIZER_FILES = ("tokenizer.json", "vocab.json", "sentencepiece.bpe.model")
 
 
 @dataclass(frozen=True)
@@ -117,14 +119,73 @@ def quiet_hf() -> None:
         pass
 
 
-def _is_local(name: str) -> bool:
-    return Path(os.path.expanduser(name)).is_dir()
+def _looks_local(name: str) -> bool:
+    """A path, never a hub id: it starts with ``/``, ``.`` or ``~``, has more than one ``/``, or exists here."""
+    return (name.startswith(("/", ".", "~")) or "\\" in name or name.count("/") > 1
+            or os.path.lexists(os.path.expanduser(name)))
+
+
+def _checkpoints(folder: Path) -> list[Path]:
+    """``checkpoint-N`` folders holding a model, oldest first."""
+    found = [p for p in folder.glob("checkpoint-*")
+             if p.name.split("-")[-1].isdigit() and (p / "config.json").is_file()]
+    return sorted(found, key=lambda p: int(p.name.split("-")[-1]))
+
+
+def model_folder(name: str) -> Path | None:
+    """The local folder ``name`` names, checked to hold a model; None for a hub id.
+
+    A name that looks like a path (``./nope``, ``/tmp/x``, ``~/runs/a``) is never sent to the hub.
+
+    Raises:
+        ConfigError: no such folder, a file, or a folder without a model in it (names the newest
+            checkpoint when a run stopped before saving its final model).
+    """
+    if not _looks_local(name):
+        return None
+    folder = Path(os.path.expanduser(name))
+    if not folder.exists():
+        raise ConfigError(f"no model folder {name}: it does not exist",
+                          hint="pass a finished run folder (runs/job-<id>), one of its checkpoint-N folders, "
+                               "or a hub id such as facebook/bart-base")
+    if not folder.is_dir():
+        raise ConfigError(f"{name} is a file, not a model folder", hint="pass the folder that holds the model")
+    if not (folder / "config.json").is_file():
+        checkpoints = _checkpoints(folder)
+        hint = (f"the run has no final model yet (it stopped before the end?): use its newest checkpoint, "
+                f"{checkpoints[-1]}" if checkpoints else
+                "a model folder holds config.json, model.safetensors and the tokenizer files, as save_pretrained "
+                "writes them (the program's --output_dir once its run finished)")
+        raise ConfigError(f"{name} is not a model folder: it has no config.json", hint=hint)
+    return folder
+
+
+def _load_local(loader: Any, folder: Path, name: str, what: str, **kwargs: Any) -> Any:
+    """``loader.from_pretrained(folder)``, with a message naming the folder when a file in it is damaged."""
+    try:
+        return loader.from_pretrained(folder, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - transformers, tokenizers and safetensors raise many kinds
+        evidence = f"{type(exc).__name__}: {exc}"[-600:]
+        weights = [f for f in WEIGHT_FILES if (folder / f).is_file()]
+        if what == "model" and not weights:
+            problem = f"it has no weights ({WEIGHT_FILES[0]})"
+        elif what == "model" and ("safetensor" in evidence.lower() or "torch.load" in evidence
+                                  or "unpickl" in evidence.lower()):
+            problem = f"its weights, {folder / weights[0]}, are damaged or incomplete (a job killed while saving?)"
+        elif "tokenizer" in what and not any((folder / f).is_file() for f in TOKENIZER_FILES):
+            problem = f"it has no tokenizer files ({', '.join(TOKENIZER_FILES)})"
+        else:
+            problem = "a file in it is damaged or incomplete (a job killed while saving?)"
+        raise TrainError(f"cannot load the {what} from {name}: {problem}", details=evidence,
+                         hint="use one of the run's checkpoint-N folders, or train again into a new --output_dir"
+                         ) from None
 
 
 def _from_pretrained(loader: Any, name: str, what: str, **kwargs: Any) -> Any:
     """``loader.from_pretrained(name)``; for hub ids, fail fast and clearly when offline."""
-    if _is_local(name):
-        return loader.from_pretrained(os.path.expanduser(name), **kwargs)
+    folder = model_folder(name)
+    if folder is not None:
+        return _load_local(loader, folder, name, what, **kwargs)
     from kit.data import hub_endpoint, prepare_hub
 
     started = time.monotonic()
@@ -170,8 +231,9 @@ def load_model(name_or_dir: str | os.PathLike[str], *, target_tokenizer: str | o
     target = tokenizer
     if target_tokenizer:
         target = _from_pretrained(AutoTokenizer, os.fspath(target_tokenizer), "target tokenizer")
-    elif _is_local(name) and (Path(os.path.expanduser(name)) / TARGET_TOKENIZER_DIR).is_dir():
-        target = AutoTokenizer.from_pretrained(Path(os.path.expanduser(name)) / TARGET_TOKENIZER_DIR)
+    elif (folder := model_folder(name)) is not None and (folder / TARGET_TOKENIZER_DIR).is_dir():
+        target = _load_local(AutoTokenizer, folder / TARGET_TOKENIZER_DIR, f"{name}/{TARGET_TOKENIZER_DIR}",
+                             "target tokenizer")
     if device:
         model.to(device)
     return Seq2SeqBundle(model=model, tokenizer=tokenizer, target_tokenizer=target, name=name)
@@ -312,77 +374,6 @@ def resolve_model(name: str, corpus: Corpus, models_dir: str | os.PathLike[str],
     return str(make_tiny_bart(folder, corpus, settings))
 
 
-# --- translation -------------------------------------------------------------------
+# --- translation (kit.translation; imported here so ``from kit.model import translate`` keeps working) ---------
 
-_CACHE: dict[tuple[str, str], Seq2SeqBundle] = {}
-
-
-def generate(bundle: Seq2SeqBundle, sentences: Sequence[str], *, beam: int = 1, batch_size: int = 32,
-             max_length: int = 120) -> list[str]:
-    """Translate with a loaded model; outputs in the same order as ``sentences``.
-
-    Sentences are batched by length (less padding, faster) and put back in their
-    original order by index, never by position in the batches.
-    """
-    import torch
-
-    model, tokenizer, target = bundle.model, bundle.tokenizer, bundle.target_tokenizer
-    # Empty lines stay empty (one output line per input line); the rest go longest first.
-    order = sorted((i for i in range(len(sentences)) if sentences[i].strip()), key=lambda i: len(sentences[i]),
-                   reverse=True)
-    outputs: list[str] = [""] * len(sentences)
-    device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.inference_mode():
-            for start in range(0, len(order), batch_size):
-                idx = order[start:start + batch_size]
-                enc = tokenizer([sentences[i] for i in idx], return_tensors="pt", padding=True, truncation=True,
-                                max_length=max_length)
-                enc.pop("token_type_ids", None)
-                enc = {k: v.to(device) for k, v in enc.items()}
-                generated = model.generate(**enc, num_beams=beam, max_length=max_length,
-                                           early_stopping=beam > 1)
-                texts = target.batch_decode(generated, skip_special_tokens=True, clean_up_tokenization_spaces=False)
-                for i, text in zip(idx, texts):  # noqa: B905 (no strict= on the image's Python 3.8)
-                    outputs[i] = " ".join(text.split())
-    finally:
-        model.train(was_training)
-    return outputs
-
-
-def translate(model_dir: str | os.PathLike[str], sentences: Sequence[str], *, beam: int = 1, batch_size: int = 32,
-              max_length: int = 120, target_tokenizer: str | None = None) -> list[str]:
-    """Translate English sentences with a trained run (or any seq2seq model folder / hub id).
-
-    Args:
-        model_dir: A run folder written by :func:`kit.train.train`, a ``checkpoint-*`` folder,
-            any ``save_pretrained`` folder, or a hub id.
-        sentences: English sentences.
-        beam: Beam width (1 = greedy).
-        batch_size: Sentences per ``generate`` call.
-        max_length: Longest output, in tokens.
-        target_tokenizer: Decode with this tokenizer instead of the folder's own.
-
-    Returns:
-        One Japanese line per input sentence, in order.
-    """
-    if beam < 1 or batch_size < 1 or max_length < 2:
-        raise ConfigError(f"beam ({beam}), batch_size ({batch_size}) must be >= 1 and max_length ({max_length}) >= 2")
-    if not sentences:
-        return []
-    name = os.fspath(model_dir)
-    if _is_local(name):
-        folder = Path(os.path.expanduser(name)).resolve()
-        # The newest file time is part of the key, so a retrained run folder is loaded afresh.
-        stamp = max((p.stat().st_mtime_ns for p in folder.iterdir() if p.is_file()), default=0)
-        key = (f"{folder}@{stamp}", target_tokenizer or "")
-    else:
-        key = (name, target_tokenizer or "")
-    bundle = _CACHE.get(key)
-    if bundle is None:
-        bundle = load_model(model_dir, target_tokenizer=target_tokenizer)
-        _CACHE.clear()  # keep one model in memory
-        _CACHE[key] = bundle
-    return generate(bundle, list(sentences), beam=beam, batch_size=batch_size, max_length=max_length)
+from kit.translation import generate, input_limit, translate  # noqa: E402, F401

@@ -18,6 +18,9 @@ from pathlib import Path
 
 from kit.errors import ConfigError, DiskSpaceError, KitError
 
+#: Actions that read: a missing path is simply not there (for a write, its folder may take no new files).
+READ_VERBS = frozenset({"read", "open", "load", "delete"})
+
 
 def path_error(exc: OSError, path: str | os.PathLike[str], action: str) -> KitError:
     """The kit error for ``exc``, raised while trying to ``action`` at ``path`` (pure)."""
@@ -39,10 +42,13 @@ def path_error(exc: OSError, path: str | os.PathLike[str], action: str) -> KitEr
         return DiskSpaceError(f"cannot {action} at {where}: the disk (or your quota) is full",
                               hint="free space (`python -m kit storage du` shows what is safe to delete)")
     if isinstance(exc, FileNotFoundError):
-        if parent.is_dir():  # the folder exists but takes no new files (/proc, a pseudo filesystem)
+        reading = action.split()[0] in READ_VERBS
+        if parent.is_dir() and not reading:  # the folder exists but takes no new files (/proc, a pseudo filesystem)
             return ConfigError(f"cannot {action} at {target}: {parent} does not take new files",
                                hint="choose a folder you can write to")
-        return ConfigError(f"cannot {action}: {where} does not exist", hint="check the path")
+        return ConfigError(f"cannot {action}: {where} does not exist",
+                           hint=f"check the path (`ls {parent}` lists what is there)" if parent.is_dir()
+                           else "check the path")
     return ConfigError(f"cannot {action} at {where}: {exc.strerror or exc}", hint="check the path")
 
 
@@ -63,3 +69,24 @@ def make_dirs(path: str | os.PathLike[str], action: str) -> Path:
     with user_path(folder, action):
         folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def read_user_text(path: str | os.PathLike[str], what: str = "file") -> str:
+    """The text of a UTF-8 file the user named, with a kit error that names it when it cannot be read.
+
+    Args:
+        path: The file as the user wrote it.
+        what: What it is, for the message (``"input file"``, ``"reference"``).
+
+    Raises:
+        ConfigError: missing, a folder, unreadable, or not UTF-8 (says where the first bad byte is).
+    """
+    with user_path(path, f"read the {what}"):
+        data = Path(path).read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path} is not UTF-8 text: byte 0x{data[exc.start]:02x} on line {line} cannot be read",
+                          hint=f"save it as UTF-8 (e.g. `iconv -f SHIFT_JIS -t UTF-8 {path} > utf8.txt`, "
+                               "then pass utf8.txt)") from None

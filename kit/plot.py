@@ -16,8 +16,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from kit.errors import DataError
+from kit.errors import ConfigError, DataError
 from kit.fonts import japanese_font
+from kit.pathio import make_dirs, user_path
 
 log = logging.getLogger("kit.plot")
 
@@ -59,9 +60,13 @@ def read_losses(path: str | os.PathLike[str]) -> LossCurves:
     state_path = find_trainer_state(path)
     try:
         state = json.loads(state_path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{state_path}: invalid JSON ({exc})", hint="the file may be truncated; use a checkpoint's copy"
-                        ) from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataError(f"{state_path} is damaged: not valid JSON ({exc})",
+                        hint="the job may have been killed while writing it: plot one of the run's checkpoint-N "
+                             "folders instead (each has its own trainer_state.json)") from None
+    if not isinstance(state, dict):
+        raise DataError(f"{state_path} is not a trainer state (no log_history in it)",
+                        hint="plot one of the run's checkpoint-N folders instead")
     train, evals = [], []
     for entry in state.get("log_history", []):
         step, epoch = int(entry.get("step", 0)), float(entry.get("epoch") or 0.0)
@@ -81,6 +86,17 @@ def _pick_backend() -> None:
     # A batch job (Slurm) has no display: use the file-only Agg backend. Notebooks set their own inline backend.
     if not os.environ.get("MPLBACKEND") and not os.environ.get("DISPLAY") and "ipykernel" not in sys.modules:
         matplotlib.use("Agg")
+
+
+def _png_target(out: str | os.PathLike[str] | None, state_path: Path) -> Path:
+    """Where the PNG goes: ``loss.png`` next to the state by default; ``.png`` added to a name without a suffix."""
+    if out is None:
+        return state_path.parent / "loss.png"
+    target = Path(out)
+    if target.is_dir():
+        raise ConfigError(f"cannot write the loss plot: {target} is a folder",
+                          hint=f"name a file inside it, e.g. --out {target / 'loss.png'}")
+    return target if target.suffix else target.with_suffix(".png")
 
 
 def plot_loss(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | None = None, *,
@@ -134,9 +150,10 @@ def plot_loss(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | Non
         ax.grid(True, alpha=0.3)
         ax.legend()
         fig.tight_layout()
-        target = Path(out) if out is not None else state_path.parent / "loss.png"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(target)
+        target = _png_target(out, state_path)
+        make_dirs(target.parent, "write the loss plot")
+        with user_path(target, "write the loss plot"):
+            fig.savefig(target)
         if show:
             plt.show()
         plt.close(fig)

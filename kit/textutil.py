@@ -65,3 +65,25 @@ def shown_path(path: str | os.PathLike[str], root: Path | None = None) -> str:
         return str(Path(path).relative_to(root))
     except ValueError:
         return str(path)
+
+
+def work_path(path: str | os.PathLike[str], work_dir: str | os.PathLike[str] | None = None) -> str:
+    """A path as the kit prints it: relative to the work folder when inside it, else ``~/...`` under the home
+    folder, else as it is. Slides then show ``logs/train-12.log``, not the presenter's ``/home/alice/...``.
+
+    Args:
+        path: The path.
+        work_dir: The work folder (default: the current folder, where jobs and lessons run).
+    """
+    p = Path(path)
+    if not p.is_absolute():
+        return str(p)
+    base = Path(work_dir) if work_dir is not None else Path(os.getcwd())
+    for root, prefix in ((base, ""), (Path(os.path.expanduser("~")), "~/")):
+        if str(root) in ("", "/"):
+            continue
+        try:
+            return prefix + str(p.relative_to(root)) if p != root else (prefix.rstrip("/") or ".")
+        except ValueError:
+            continue
+    return str(p)

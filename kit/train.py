@@ -112,8 +112,14 @@ def load_run(run_dir: str | os.PathLike[str]) -> RunSummary:
     try:
         metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise TrainError(f"{metrics_path} cannot be read: {exc}",
-                         hint="the job may have been killed while writing it: train that run again") from None
+        raise TrainError(f"{metrics_path} is damaged and cannot be read ({exc})",
+                         hint="the job may have been killed while writing it. Its model and test_predictions.txt "
+                              "may still be fine: score them with `python -m kit bleu "
+                              f"{run / PREDICTIONS_FILE} {run / 'test_references.txt'}`, or train again "
+                              "into a new --output_dir") from None
+    if not isinstance(metrics, dict):
+        raise TrainError(f"{metrics_path} is not the program's metrics (a JSON object with bleu, train_loss ...)",
+                         hint="train again into a new --output_dir")
     samples_path = run / SAMPLES_FILE
     samples = parse_samples(samples_path.read_text(encoding="utf-8")) if samples_path.is_file() else []
     return RunSummary(run, metrics, samples)
@@ -128,6 +134,7 @@ def train_profile(site: str | None = None, *, profile: str | None = None, data: 
     from kit.profiles import program_args as profile_args
     from kit.runs import RUNS_DIR, run_name
     from kit.sites import load_site
+    from kit.textutil import work_path
 
     cfg = load_site(site)
     name = profile or cfg.train.profile
@@ -135,5 +142,5 @@ def train_profile(site: str | None = None, *, profile: str | None = None, data: 
     args = profile_args(name, cfg.work_dir, data=data, relative_to=cfg.work_dir)
     if "--output_dir" not in extra:
         extra += ["--output_dir", f"{RUNS_DIR}/{run_name(name)}"]
-    print(f"profile {name} (site {cfg.name}), in {cfg.work_dir}", flush=True)
+    print(f"profile {name} (site {cfg.name}), in {work_path(cfg.work_dir)}", flush=True)
     run_program([*args, *extra], cwd=cfg.work_dir, nproc=nproc)

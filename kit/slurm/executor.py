@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from kit import proc
+from kit.textutil import work_path
 
 if TYPE_CHECKING:
     from kit.sites import Site
@@ -50,7 +51,8 @@ class Job:
 
     def describe(self) -> str:
         """What ``kit slurm submit`` prints: the job, its script and its logs."""
-        return f"submitted {self}\n  script: {self.script}\n  output: {self.stdout}\n  error:  {self.stderr}"
+        shown = [work_path(p, self.cwd) if p is not None else "-" for p in (self.script, self.stdout, self.stderr)]
+        return f"submitted {self}\n  script: {shown[0]}\n  output: {shown[1]}\n  error:  {shown[2]}"
 
 
 

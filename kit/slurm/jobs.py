@@ -10,6 +10,7 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -19,6 +20,7 @@ from kit.pathio import make_dirs, user_path
 from kit.slurm.executor import Job, executor_for, executor_named, executor_of, site_of
 from kit.slurm.parse import JobStatus, QueueRow
 from kit.slurm.spec import JobSpec, parse_directives, write_script
+from kit.textutil import work_path
 
 if TYPE_CHECKING:
     from kit.sites import Site
@@ -107,6 +109,7 @@ class JobLogs:
     stdout_tail: str
     stderr_tail: str
     finished: bool = False  # the job has ended: a missing log will not appear any more
+    cwd: Path | None = None  # the job's work folder: paths are shown relative to it
 
     def __str__(self) -> str:
         parts = []
@@ -115,7 +118,7 @@ class JobLogs:
                                   ("error", self.stderr, self.stderr_tail)):
             if label == "error" and same:
                 continue
-            parts.append(f"--- {label}: {path} ---")
+            parts.append(f"--- {label}: {work_path(path, self.cwd) if path is not None else None} ---")
             parts.append(text or _missing_note(path, self.finished))
         return "\n".join(parts)
 
@@ -162,18 +165,29 @@ def logs(job: Job | str | int, lines: int = 20) -> JobLogs:
         except KitError:
             finished = False
     return JobLogs(job.stdout, job.stderr, _read_tail(job.stdout, lines),
-                   _read_tail(job.stderr, lines) if job.stderr != job.stdout else "", finished)
+                   _read_tail(job.stderr, lines) if job.stderr != job.stdout else "", finished, job.cwd)
 
 
 
 
 class Queue(list[QueueRow]):
-    """Rows of :func:`queue`; prints as a table."""
+    """Rows of :func:`queue`; prints as a table.
+
+    The USER column only for everyone's jobs (``all_users``): one's own jobs need no user name, and
+    a deck shown to a room should not carry the presenter's login.
+    """
+
+    def __init__(self, rows: Iterable[QueueRow] = (), *, all_users: bool = False) -> None:
+        super().__init__(rows)
+        self.all_users = all_users
 
     def __str__(self) -> str:
-        head = ("JOBID", "PARTITION", "NAME", "USER", "STATE", "TIME", "LIMIT", "NODES", "NODELIST(REASON)")
-        rows = [(r.job_id, r.partition, r.name, r.user, r.state, r.time, r.time_limit, r.nodes,
+        head: tuple[str, ...] = ("JOBID", "PARTITION", "NAME", "USER", "STATE", "TIME", "LIMIT", "NODES",
+                                 "NODELIST(REASON)")
+        rows: list[tuple[str, ...]] = [(r.job_id, r.partition, r.name, r.user, r.state, r.time, r.time_limit, r.nodes,
                  r.nodelist or (f"({r.reason})" if r.reason else "")) for r in self]
+        if not self.all_users:
+            head, rows = head[:3] + head[4:], [row[:3] + row[4:] for row in rows]
         widths = [max(len(str(row[i])) for row in [head, *rows]) for i in range(len(head))]
         return "\n".join("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip()
                          for row in [head, *rows])
@@ -184,7 +198,7 @@ def queue(*, all_users: bool = False) -> Queue:
     rows: list[QueueRow] = []
     for name in ("slurm", "local"):
         rows.extend(executor_named(name).active(all_users=all_users))
-    return Queue(rows)
+    return Queue(rows, all_users=all_users)
 
 
 # --- wait --------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 from kit.errors import ConfigError
 from kit.pathio import user_path
 from kit.storage.usage import KnownDir, _du, _real, known_dirs
-from kit.textutil import format_size
+from kit.textutil import format_size, work_path
 
 if TYPE_CHECKING:
     from kit.sites import Site
@@ -63,7 +63,8 @@ class CleanResult:
 
     def __str__(self) -> str:
         lines = [self.message]
-        lines += [f"  {format_size(e.bytes):>10}  {e.path}  ({e.what or e.dir.label['en']})" for e in self.entries]
+        lines += [f"  {format_size(e.bytes):>10}  {work_path(e.path)}  ({e.what or e.dir.label['en']})"
+                  for e in self.entries]
         return "\n".join(lines)
 
 
