@@ -9,7 +9,7 @@
   python3 bart_finetuning.py --model_name_or_path DIR --data_dir DIR   # a local model and text files
   torchrun --nproc_per_node 2 bart_finetuning.py          # two GPUs (DDP), the same options (--help lists all)
 """
-import inspect, json, os, signal, sys, time
+import fcntl, inspect, json, math, os, signal, socket, sys, time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
@@ -19,9 +19,9 @@ import sacrebleu
 import torch
 from datasets import Dataset, DatasetDict, disable_progress_bars, load_dataset
 from huggingface_hub import snapshot_download
+from safetensors import safe_open
 from transformers import (AutoModelForSeq2SeqLM, AutoTokenizer, DataCollatorForSeq2Seq, HfArgumentParser,
                           Seq2SeqTrainer, Seq2SeqTrainingArguments, TrainerCallback)
-from transformers.trainer_utils import get_last_checkpoint
 from transformers.utils.logging import disable_progress_bar
 
 
@@ -125,6 +125,47 @@ class TimeBudget(TrainerCallback):
         return control
 
 
+def check_args(training_args):
+    """Bad numbers fail here, before anything heavy starts (transformers would fail later, with a traceback)."""
+    for name, workshop in (("learning_rate", "5e-5"), ("num_train_epochs", "1")):
+        value = getattr(training_args, name)
+        if not (math.isfinite(value) and value > 0):
+            sys.exit(f"error: --{name} {value} must be a positive number (the workshop's: --{name} {workshop})")
+
+
+def lock_run_folder(output_dir):
+    """One program per run folder: a second one would mix its checkpoints with ours. Freed when we exit."""
+    if os.environ.get("RANK", "0") != "0":  # torchrun: the first process speaks for all
+        return None
+    os.makedirs(output_dir, exist_ok=True)
+    lock = open(os.path.join(output_dir, "run.lock"), "a+")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.seek(0)
+        holder = (lock.read().split() or ["?"]) + ["?"]
+        sys.exit(f"error: {output_dir} is in use by pid {holder[0]} on {holder[1]}: wait for that run to end "
+                 "(squeue), or pass another --output_dir")
+    lock.truncate(0)
+    lock.write(f"{os.getpid()} {socket.gethostname()}\n")
+    lock.flush()
+    return lock
+
+
+def last_good_checkpoint(output_dir):
+    """The newest checkpoint whose files open: a job killed while saving leaves a damaged one behind."""
+    found = sorted(Path(output_dir).glob("checkpoint-[0-9]*"), key=lambda p: int(p.name.split("-")[1]))
+    for checkpoint in reversed(found):
+        try:
+            if (checkpoint / "model.safetensors").exists():
+                safe_open(str(checkpoint / "model.safetensors"), "pt").keys()
+            json.loads((checkpoint / "trainer_state.json").read_text())
+            return str(checkpoint)
+        except Exception as error:  # any damage (cut short, garbled, missing): try the one before
+            print(f"skipping {checkpoint}: damaged ({type(error).__name__}: {error})", flush=True)
+    return None
+
+
 def make_trainer(training_args, tokenizer, model, tokenized, callbacks):
     # Pad each batch to its own longest example, and the labels with -100, which the loss ignores.
     collator = DataCollatorForSeq2Seq(tokenizer, model=model, label_pad_token_id=-100)
@@ -136,7 +177,7 @@ def make_trainer(training_args, tokenizer, model, tokenized, callbacks):
 
 def train(trainer):
     out = trainer.args.output_dir
-    last = get_last_checkpoint(out) if os.path.isdir(out) else None  # an interrupted run: go on from there
+    last = last_good_checkpoint(out)  # an interrupted run: go on from there
     if last:
         print(f"resuming from {last}", flush=True)
     result = trainer.train(resume_from_checkpoint=last)
@@ -177,6 +218,8 @@ def main(argv=None):
         disable_progress_bars()
     if Path(training_args.output_dir, "metrics.json").is_file():
         sys.exit(f"error: {training_args.output_dir} holds a finished run: pass another --output_dir")
+    check_args(training_args)
+    lock = lock_run_folder(training_args.output_dir)  # noqa: F841 - held until the program ends
     pairs = load_pairs(args)
     tokenizer, model = load_model(args.model_name_or_path)
     tokenized = tokenize(pairs, tokenizer, args.max_length)

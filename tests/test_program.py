@@ -65,7 +65,9 @@ def test_program_file_is_generated_from_lesson_02() -> None:
     program.check_program()
     assert PROGRAM.read_text(encoding="utf-8") == program.render_program()
     assert "import kit" not in PROGRAM.read_text(encoding="utf-8")
-    assert len(PROGRAM.read_text(encoding="utf-8").splitlines()) <= 200
+    # Readable in one sitting: ~200 lines of training, plus the run-folder lock, the damaged-checkpoint fallback
+    # and the early value checks that the fault drills asked for.
+    assert len(PROGRAM.read_text(encoding="utf-8").splitlines()) <= 250
 
 
 @pytest.mark.parametrize("side", ["program", "lesson"])
