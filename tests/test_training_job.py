@@ -40,6 +40,33 @@ def wait_done(job_id: str, timeout: float = 600) -> slurm.JobStatus:
     return slurm.wait(job_id, timeout=timeout, follow=False, raise_on_failure=False, poll=1.0)
 
 
+@pytest.fixture(scope="module")
+def time_limited_job(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    """A training job with a 1-minute --time, submitted when the module starts so its wait overlaps the others.
+
+    Slurm enforces time limits about every 30 s and then waits KillWait (30 s) before SIGKILL: such a job
+    ends 60-120 s after it starts.
+    """
+    request.getfixturevalue("slurm_cluster")
+    site = ci_site(tmp_path_factory.mktemp("time-limit") / "work", time="1", gpus="")  # leaves the GPU slots free
+    training.install_program(site)
+    base = site_program_args(site)
+    # More steps than a minute allows: Slurm ends the job at its 1-minute limit with SIGTERM.
+    training.write_train_script(site, program_args=[*base, "--max_steps", "100000", "--logging_steps", "20",
+                                                    "--save_strategy", "no", "--eval_strategy", "no"])
+    job = training.submit_training(site)
+    yield site, base, job
+    if not slurm.status(job).terminal:
+        slurm.cancel(job)
+
+
+@pytest.mark.slurm
+def test_early_submission(time_limited_job) -> None:
+    """Starts the time-limited job before the other tests (its result is checked by the last test)."""
+    _, _, job = time_limited_job
+    assert job.id
+
+
 @pytest.mark.slurm
 def test_readme_cluster_recipe_verbatim(slurm_cluster: None, tmp_path: Path) -> None:
     home = tmp_path / "home"
@@ -72,34 +99,6 @@ def test_readme_cluster_recipe_verbatim(slurm_cluster: None, tmp_path: Path) -> 
 
 def ci_site(work: Path, **slurm_values: object):
     return load_site("ci", overrides={"work_dir": str(work), "slurm": slurm_values})
-
-
-@pytest.mark.slurm
-def test_job_at_its_time_limit_checkpoints_and_a_resubmission_resumes(slurm_cluster: None, tmp_path: Path) -> None:
-    site = ci_site(tmp_path / "work", time="1")
-    training.install_program(site)
-    base = site_program_args(site)
-    # More steps than a minute allows: Slurm ends the job at its 1-minute limit with SIGTERM.
-    training.write_train_script(site, program_args=[*base, "--max_steps", "100000", "--logging_steps", "20",
-                                                    "--save_strategy", "no", "--eval_strategy", "no"])
-    first = training.submit_training(site)
-    status = wait_done(first.id, timeout=240)
-    assert status.state == "TIMEOUT", status
-    run = site.work_dir / "runs" / f"job-{first.id}"
-    log = (site.work_dir / "logs" / f"bart-finetune-{first.id}.log").read_text()
-    assert f"run again with --output_dir runs/job-{first.id}" in log, log[-2000:]
-    checkpoint = max(run.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
-    step = int(checkpoint.name.split("-")[1])
-    assert step > 0 and not (run / "metrics.json").exists()
-    again = ci_site(tmp_path / "work", time="00:10:00")
-    training.write_train_script(again, force=True, program_args=[
-        *base, "--max_steps", str(step + 10), "--logging_steps", "5", "--save_strategy", "no",
-        "--eval_strategy", "no", "--output_dir", f"runs/job-{first.id}"])
-    second = training.submit_training(again)
-    assert wait_done(second.id).state == "COMPLETED"
-    metrics = json.loads((run / "metrics.json").read_text(encoding="utf-8"))
-    assert metrics["resumed_from"] == f"runs/job-{first.id}/{checkpoint.name}"
-    assert metrics["global_step"] == step + 10
 
 
 @pytest.mark.slurm
@@ -155,3 +154,26 @@ def test_following_a_job_that_outlives_the_wait_reports_instead_of_raising(slurm
         assert not status.terminal and "まだ実行中です" in out.getvalue() and f"squeue -j {job.id}" in out.getvalue()
     finally:
         slurm.cancel(job)
+
+
+# Last: by now the time-limited job submitted at the start has met its limit.
+@pytest.mark.slurm
+def test_job_at_its_time_limit_checkpoints_and_a_resubmission_resumes(time_limited_job) -> None:
+    site, base, first = time_limited_job
+    status = wait_done(first.id, timeout=300)
+    assert status.state == "TIMEOUT", status
+    run = site.work_dir / "runs" / f"job-{first.id}"
+    log = (site.work_dir / "logs" / f"bart-finetune-{first.id}.log").read_text()
+    assert f"run again with --output_dir runs/job-{first.id}" in log, log[-2000:]
+    checkpoint = max(run.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
+    step = int(checkpoint.name.split("-")[1])
+    assert step > 0 and not (run / "metrics.json").exists()
+    again = ci_site(site.work_dir, time="00:10:00")
+    training.write_train_script(again, force=True, program_args=[
+        *base, "--max_steps", str(step + 10), "--logging_steps", "5", "--save_strategy", "no",
+        "--eval_strategy", "no", "--output_dir", f"runs/job-{first.id}"])
+    second = training.submit_training(again)
+    assert wait_done(second.id).state == "COMPLETED"
+    metrics = json.loads((run / "metrics.json").read_text(encoding="utf-8"))
+    assert metrics["resumed_from"] == f"runs/job-{first.id}/{checkpoint.name}"
+    assert metrics["global_step"] == step + 10
