@@ -355,10 +355,14 @@ def marp_batch_command(marp_bin: Path | str, decks: Sequence[Path], *, kind: str
     return cmd
 
 
-def marp_batch(decks: Sequence[Path], *, kind: str = "html", themes: Sequence[Path] = (THEMES_DIR,)) -> list[Path]:
-    """Run :func:`marp_batch_command`; return the outputs (checked to exist)."""
+def marp_env(*, pdf: bool) -> dict[str, str]:
+    """marp-cli's environment: a generous browser timeout, and for PDF the Chromium to drive.
+
+    Raises:
+        LessonError: PDF asked for and no Chromium found.
+    """
     env = {"BROWSER_TIMEOUT": "120000"}
-    if kind == "pdf":
+    if pdf:
         chrome = chrome_path()
         if chrome is None:
             raise LessonError(
@@ -366,6 +370,12 @@ def marp_batch(decks: Sequence[Path], *, kind: str = "html", themes: Sequence[Pa
                 hint="install it (`apt-get install chromium`) or set CHROME_PATH; HTML works without it",
             )
         env["CHROME_PATH"] = chrome
+    return env
+
+
+def marp_batch(decks: Sequence[Path], *, kind: str = "html", themes: Sequence[Path] = (THEMES_DIR,)) -> list[Path]:
+    """Run :func:`marp_batch_command`; return the outputs (checked to exist)."""
+    env = marp_env(pdf=kind == "pdf")
     suffix = {"html": ".html", "pdf": ".pdf", "notes": ".txt"}[kind]
     outputs = [deck.with_suffix(suffix) for deck in decks]
     started = max((p.stat().st_mtime for p in outputs if p.exists()), default=0.0)
@@ -391,15 +401,7 @@ def marp(deck: Path, out: Path, *, pdf: bool = False, notes: bool = False,
     """
     kind = "pdf" if pdf else "notes" if notes else "html"
     cmd = marp_command(marp_executable(), deck, out, kind=kind, themes=themes)
-    env = {"BROWSER_TIMEOUT": "120000"}
-    if pdf:
-        chrome = chrome_path()
-        if chrome is None:
-            raise LessonError(
-                "PDF export needs Chromium, which was not found",
-                hint="install it (`apt-get install chromium`) or set CHROME_PATH; HTML works without it",
-            )
-        env["CHROME_PATH"] = chrome
+    env = marp_env(pdf=pdf)
     out.parent.mkdir(parents=True, exist_ok=True)
     proc.run(cmd, env=env, timeout=300, hint="see the marp-cli message above; `make setup` reinstalls it")
     if not out.exists():
