@@ -92,20 +92,20 @@ def load_pairs(args):
                    remove_columns=alt["train"].column_names)
 
 
-def tokenize(pairs, tokenizer, max_length):
-    """Token ids of the inputs and, through text_target=, of the labels. No padding yet: see the collator."""
-    def encode(batch):
-        return tokenizer(batch["en"], text_target=batch["ja"], max_length=max_length, truncation=True)
-
-    return pairs.map(encode, batched=True, remove_columns=["en", "ja"])
-
-
 def load_model(name):
     if name.startswith((".", "/", "~")) and not os.path.isdir(os.path.expanduser(name)):
         sys.exit(f"error: no model folder {name}: pass a folder written by save_pretrained, or a hub id")
     tokenizer = AutoTokenizer.from_pretrained(os.path.expanduser(name))
     model = AutoModelForSeq2SeqLM.from_pretrained(os.path.expanduser(name))
     return tokenizer, model
+
+
+def tokenize(pairs, tokenizer, max_length):
+    """Token ids of the inputs and, through text_target=, of the labels. No padding yet: see the collator."""
+    def encode(batch):
+        return tokenizer(batch["en"], text_target=batch["ja"], max_length=max_length, truncation=True)
+
+    return pairs.map(encode, batched=True, remove_columns=["en", "ja"])
 
 
 class TimeBudget(TrainerCallback):
@@ -126,7 +126,9 @@ class TimeBudget(TrainerCallback):
 
 
 def check_args(training_args):
-    """Bad numbers fail here, before anything heavy starts (transformers would fail later, with a traceback)."""
+    """Mistakes fail here, before anything heavy starts (transformers would fail later, with a traceback)."""
+    if Path(training_args.output_dir, "metrics.json").is_file():
+        sys.exit(f"error: {training_args.output_dir} holds a finished run: pass another --output_dir")
     for name, workshop in (("learning_rate", "5e-5"), ("num_train_epochs", "1")):
         value = getattr(training_args, name)
         if not (math.isfinite(value) and value > 0):
@@ -216,8 +218,6 @@ def main(argv=None):
     if training_args.disable_tqdm:
         disable_progress_bar()
         disable_progress_bars()
-    if Path(training_args.output_dir, "metrics.json").is_file():
-        sys.exit(f"error: {training_args.output_dir} holds a finished run: pass another --output_dir")
     check_args(training_args)
     lock = lock_run_folder(training_args.output_dir)  # noqa: F841 - held until the program ends
     pairs = load_pairs(args)
