@@ -64,7 +64,8 @@ def body_line(site: Site, program_args: Sequence[str] = ()) -> str:
                                   resolve_python=False)
     if len(shell_line(argv)) <= 100:
         return shell_line(argv)
-    # One `--option value` a line after the program: readable on a slide, and the same command for bash.
+    # `--option value` pairs never split, packed into lines of at most ~88 characters: readable on a slide,
+    # and the same command for bash.
     start = argv.index(PROGRAM_NAME) + 1
     groups = [argv[:start]]
     for word in argv[start:]:
@@ -72,7 +73,14 @@ def body_line(site: Site, program_args: Sequence[str] = ()) -> str:
             groups.append([word])
         else:
             groups[-1].append(word)
-    return " \\\n    ".join(shell_line(g) for g in groups)
+    lines = [shell_line(groups[0])]
+    for group in groups[1:]:
+        text = shell_line(group)
+        if len(lines) > 1 and len(lines[-1]) + 1 + len(text) <= 88:
+            lines[-1] += " " + text
+        else:
+            lines.append(text)
+    return " \\\n    ".join(lines)
 
 
 def train_job(site: Site, program_args: Sequence[str] | None = None) -> JobSpec:
