@@ -156,7 +156,7 @@ class PaddingComparison:
             ("loss on real tokens only", f"{o.real_token_loss:.3f}", f"{k.real_token_loss:.3f}"),
         ]
         w0 = max(len(r[0]) for r in rows)
-        head = f"{'':<{w0}}  {'original':>12}  {'kit':>12}"
+        head = f"{'':<{w0}}  {'original':>12}  {'program':>12}"
         body = "\n".join(f"{a:<{w0}}  {b:>12}  {c:>12}" for a, b, c in rows)
         return (f"{self.steps} steps of batch {self.batch_size} each way, max_length {self.max_length}, "
                 f"on {self.device}\n{head}\n{body}\nspeed-up (samples/s): {self.speedup:.1f}x")
