@@ -122,7 +122,8 @@ wait_idle() {
 start() {
     local name=$1 pid
     shift
-    setsid "$@" </dev/null >>"$LOG_DIR/$name.out" 2>&1 9>&- &
+    # From /: the daemons outlive this checkout, which may be deleted (jobs would then fail to find their cwd).
+    (cd / && exec setsid "$@" </dev/null >>"$LOG_DIR/$name.out" 2>&1 9>&-) &
     pid=$!
     echo "$pid" >"$RUN_DIR/$name.pid"
     sleep 0.05
