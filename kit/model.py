@@ -360,20 +360,6 @@ def _portable_tokenizer_class(folder: Path) -> None:
     path.write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def resolve_model(name: str, corpus: Corpus, models_dir: str | os.PathLike[str],
-                  tiny: TinySettings | None = None) -> str:
-    """Turn a model name from a profile into something ``from_pretrained`` takes.
-
-    ``"tiny"`` builds (or reuses) a tiny BART under ``models_dir/tiny-<key>-<corpus>``;
-    anything else (hub id, folder) is returned unchanged.
-    """
-    if name != "tiny":
-        return name
-    settings = tiny or TinySettings()
-    folder = Path(models_dir) / f"tiny-{settings.key()}-{corpus.fingerprint()[:8]}"
-    return str(make_tiny_bart(folder, corpus, settings))
-
-
 # --- translation (kit.translation; imported here so ``from kit.model import translate`` keeps working) ---------
 
 from kit.translation import generate, input_limit, translate  # noqa: E402, F401
