@@ -3,7 +3,12 @@
 The job runs in the site's work folder, where the participant keeps the program,
 ``env.sif``, ``train.sbatch`` and ``logs/``. Its body is the workshop's line::
 
-    singularity exec --nv env.sif python3 bart_finetuning.py
+    exec singularity exec --nv env.sif python3 bart_finetuning.py
+
+``exec`` makes the program the job's own process: at ``--time`` (or ``scancel``) Slurm's SIGTERM
+reaches it, and the job ends only when the program has saved its checkpoint. Without ``exec``
+bash dies at the SIGTERM, Slurm reports the job over while the program is still saving, and
+cleans up the rest of the job, the half-written checkpoint included.
 
 plus the site's training profile's arguments (none for the workshop itself), and
 ``torchrun --nproc_per_node N`` instead of ``python3`` when the site asks for N GPUs.
@@ -56,14 +61,16 @@ def body_argv(program_args: Sequence[str] = (), *, nproc: int = 1) -> list[str]:
 
 
 def body_line(site: Site, program_args: Sequence[str] = ()) -> str:
-    """The job's command line (pure): the container's exec line, one ``--option value`` a line when long."""
+    """The job's command line (pure): ``exec`` and the container's exec line, one ``--option value`` a line
+    when long."""
     from kit import container
 
     nproc = max(1, gpu_count(site.slurm.gpus))
-    argv = container.exec_command(site, site.container.sif, body_argv(program_args, nproc=nproc),
-                                  resolve_python=False)
-    if len(shell_line(argv)) <= 100:
-        return shell_line(argv)
+    argv = ["exec", *container.exec_command(site, site.container.sif, body_argv(program_args, nproc=nproc),
+                                            resolve_python=False)]
+    line = shell_line(argv)
+    if len(line) <= 100:
+        return line
     # `--option value` pairs never split, packed into lines of at most ~88 characters: readable on a slide,
     # and the same command for bash.
     start = argv.index(PROGRAM_NAME) + 1
@@ -86,10 +93,8 @@ def body_line(site: Site, program_args: Sequence[str] = ()) -> str:
 def train_job(site: Site, program_args: Sequence[str] | None = None) -> JobSpec:
     """The site's ``train.sbatch``: its ``#SBATCH`` values, and the program with its profile's arguments."""
     from kit import slurm
-    from kit.profiles import site_program_args
 
-    args = site_program_args(site) if program_args is None else list(program_args)
-    return slurm.train_spec(site, body=[body_line(site, args)])
+    return slurm.train_spec(site, program_args=program_args)
 
 
 @dataclass

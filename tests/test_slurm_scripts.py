@@ -134,18 +134,24 @@ def test_train_body_is_the_one_exec_line_with_program_arguments() -> None:
     site = load_site("ie-ryukyu")
     spec = slurm.train_spec(site, program_args=["--max-minutes", "30", "--data", "my corpus"])
     body = spec.body[-1]
-    assert body == "singularity exec --nv env.sif python3 bart_finetuning.py --max-minutes 30 --data 'my corpus'"
-    # The same line kit.container builds, word for word.
-    assert shlex.split(body) == container.exec_command(site, "env.sif", [
-        "python3", "bart_finetuning.py", "--max-minutes", "30", "--data", "my corpus"])
+    assert body == ("exec singularity exec --nv env.sif python3 bart_finetuning.py --max-minutes 30 "
+                    "--data 'my corpus'")
+    # `exec`, then the same line kit.container builds, word for word.
+    assert shlex.split(body) == ["exec", *container.exec_command(site, "env.sif", [
+        "python3", "bart_finetuning.py", "--max-minutes", "30", "--data", "my corpus"])]
 
 
-def test_train_body_follows_the_runtime_and_binds() -> None:
+def test_train_body_follows_the_runtime() -> None:
     site = load_site("ie-ryukyu", overrides={"container": {"runtime": "apptainer", "gpu": False}})
-    body = slurm.train_spec(site, binds=["/data:/data"]).body[-1]
-    assert body == "apptainer exec --bind /data:/data env.sif python3 bart_finetuning.py"
-    # A host-runtime site (ci) still writes its cluster's command into the script.
-    assert slurm.train_spec(load_site("ci")).body[-1] == "singularity exec env.sif python3 bart_finetuning.py"
+    assert slurm.train_spec(site).body[-1] == "exec apptainer exec env.sif python3 bart_finetuning.py"
+    # A host-runtime site (ci) runs the program itself: the script is the job the lessons submit.
+    assert slurm.train_spec(load_site("ci")).body[-1].startswith("exec python3 bart_finetuning.py \\\n")
+
+
+def test_extra_cli_arguments_follow_the_site_profile_arguments() -> None:
+    body = slurm.workshop_spec("train", site="ci", program_args=["--max_steps", "5"]).body[-1]
+    assert body.startswith("exec python3 bart_finetuning.py \\\n    --model_name_or_path models/tiny-")
+    assert body.endswith(" --max_steps 5")
 
 
 def test_cli_script_passes_program_arguments(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

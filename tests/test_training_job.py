@@ -120,7 +120,7 @@ def test_two_gpu_site_launches_torchrun_and_trains_with_world_size_2(slurm_clust
 def test_committed_train_sbatch_is_the_workshop_script() -> None:
     expected = slurm.render_script(training.train_job(load_site("ie-ryukyu")))
     assert (PROJECT_ROOT / "train.sbatch").read_text(encoding="utf-8") == expected
-    assert expected.rstrip().endswith("\nsingularity exec --nv env.sif python3 bart_finetuning.py")
+    assert expected.rstrip().endswith("\nexec singularity exec --nv env.sif python3 bart_finetuning.py")
     assert (PROJECT_ROOT / "logs" / ".gitkeep").is_file()
 
 

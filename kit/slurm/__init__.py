@@ -54,7 +54,6 @@ from kit.slurm.parse import (
 from kit.slurm.spec import (
     DEFAULT_OUTPUT,
     HELLO_BODY,
-    TRAIN_PROGRAM,
     JobSpec,
     expand_pattern,
     hello_spec,
@@ -69,7 +68,7 @@ from kit.textutil import shell_line
 
 __all__ = [
     "DEFAULT_OUTPUT", "HELLO_BODY", "LOCAL_KILL_WAIT", "LOCAL_PREFIX", "QUEUE_FORMAT", "SACCT_FIELDS",
-    "SLURM_TIMEOUT", "TERMINAL_STATES", "TRAIN_PROGRAM", "Executor", "Job", "JobLogs", "JobSpec", "JobStatus",
+    "SLURM_TIMEOUT", "TERMINAL_STATES", "Executor", "Job", "JobLogs", "JobSpec", "JobStatus",
     "LocalExecutor", "Partition", "Queue", "QueueRow", "SlurmExecutor", "cancel", "check_gpu_request",
     "executor_for", "executor_name", "executor_of", "expand_pattern", "get_job", "gpu_hint",
     "gpu_request_matches", "hello_spec", "job_failed", "jobcomp_as_sacct", "local_jobs_dir", "logs",

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING
 
 from kit.errors import ConfigError, tail
 from kit.pathio import user_path
-from kit.textutil import shell_line
 
 if TYPE_CHECKING:
     from kit.sites import Site
@@ -28,7 +27,6 @@ if TYPE_CHECKING:
 DEFAULT_OUTPUT = "slurm-%j.out"
 HELLO_BODY = 'echo "Hello Slurm!"'
 #: The workshop's training program, run inside the image.
-TRAIN_PROGRAM = ("python3", "bart_finetuning.py")
 
 @dataclass
 class JobSpec:
@@ -124,35 +122,29 @@ def render_script(spec: JobSpec) -> str:
 
 
 def train_spec(site: Site, body: list[str] | None = None, job_name: str | None = None, *,
-               program_args: Sequence[str] = (), program: Sequence[str] = TRAIN_PROGRAM,
-               binds: Sequence[str] = ()) -> JobSpec:
+               program_args: Sequence[str] | None = None) -> JobSpec:
     """The workshop's ``train.sbatch`` with the ``#SBATCH`` values of a site profile.
 
-    The default body is the one exec line :func:`kit.container.exec_command` builds:
-    ``singularity exec --nv env.sif python3 bart_finetuning.py`` (the site's
-    ``container.command``, ``container.gpu`` and ``container.sif``), followed by
-    ``program_args``. A batch script is for the cluster, so a site whose runtime is
-    ``host`` still shows its cluster's command, as ``pull_command`` does.
+    The default body is the job's one line, :func:`kit.job.body_line`:
+    ``exec singularity exec --nv env.sif python3 bart_finetuning.py`` (the site's runtime, ``--nv`` and
+    image; ``torchrun`` for several GPUs) with the site's training-profile arguments.
 
     Args:
         site: A loaded site profile (its ``[slurm]`` and ``[container]`` tables).
-        body: The job's lines, used as they are instead of the exec line.
+        body: The job's lines, used as they are instead of the program line.
         job_name: Overrides ``slurm.job_name``.
-        program_args: Extra arguments for the program (``["--max-minutes", "30"]``), quoted.
-        program: The program run in the image (default ``python3 bart_finetuning.py``).
-        binds: ``--bind`` specifications for the exec line.
+        program_args: The program's arguments; default the site profile's (``kit.profiles.site_program_args``).
 
     Returns:
         The job spec (``script_name`` ``train.sbatch``).
     """
-    from kit.container import exec_command
-    from kit.container import program as runtime_program
+    from kit.job import body_line
+    from kit.profiles import site_program_args
 
     s = site.slurm
     if body is None:
-        runtime = runtime_program(site) or site.container.command
-        argv = [*program, *map(str, program_args)]
-        body = [shell_line(exec_command(site, site.container.sif, argv, runtime=runtime, binds=binds))]
+        args = site_program_args(site) if program_args is None else [str(a) for a in program_args]
+        body = [body_line(site, args)]
     return JobSpec(
         body=list(body),
         job_name=job_name or s.job_name,
@@ -179,10 +171,12 @@ def workshop_spec(kind: str, *, site: Site | str | None = None, program_args: Se
         return hello_spec()
     if kind != "train":
         raise ConfigError(f"no workshop script {kind!r}", hint="use train or hello")
+    from kit.profiles import site_program_args
     from kit.sites import load_site
 
-    return train_spec(site if site is not None and not isinstance(site, str) else load_site(site),
-                      program_args=program_args)
+    site = site if site is not None and not isinstance(site, str) else load_site(site)
+    # Extra arguments go after the site profile's (a later --option wins in the program's parser).
+    return train_spec(site, program_args=[*site_program_args(site), *program_args] if program_args else None)
 
 
 def hello_spec(body: list[str] | None = None, output: str = "./%x-%j.log") -> JobSpec:
