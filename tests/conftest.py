@@ -255,10 +255,13 @@ class Fakes:
         return [json.loads(line)["cwd"] for line in self.log.read_text().splitlines()] if self.log.exists() else []
 
     def site(self, name: str = "ie-ryukyu", **container: Any) -> Site:
-        """A site whose work and sif directories live under ``tmp_path`` (container keys override)."""
+        """A site whose work and sif directories live under ``tmp_path`` (container keys override).
+
+        Its runtime is ``auto`` unless given: these tests choose what is on PATH.
+        """
         overrides = {
             "work_dir": str(self.tmp_path / "work"),
-            "container": {"sif_dir": str(self.tmp_path / "sif"), **container},
+            "container": {"sif_dir": str(self.tmp_path / "sif"), "runtime": "auto", **container},
         }
         return load_site(name, overrides=overrides)
 

@@ -98,3 +98,23 @@ def test_modules_the_training_job_imports_stay_python_38() -> None:
     vermin = Path(sys.executable).parent / "vermin"
     proc = subprocess.run([str(vermin), "-t=3.8-", "--no-tips", "--violations", *files], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_a_cluster_site_uses_its_declared_slurm_and_runtime_or_fails_naming_the_site(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """ie-ryukyu says singularity and Slurm: on a machine without them it fails, never falls back to bash."""
+    from kit import container
+    from kit.errors import ContainerError, SlurmError
+    from kit.slurm import executor_for
+
+    site = load_site("ie-ryukyu")
+    assert (site.container.runtime, site.slurm.executor) == ("singularity", "slurm")
+    monkeypatch.setenv("PATH", str(tmp_path))  # no sbatch, no singularity
+    with pytest.raises(SlurmError, match="site 'ie-ryukyu' declares slurm.executor") as err:
+        executor_for(site)
+    assert "sites/ie-ryukyu.toml" in str(err.value) and "KIT_SITE=local" in err.value.hint
+    with pytest.raises(ContainerError, match="singularity is not on PATH, but site 'ie-ryukyu'"):
+        container.detect_runtime(site)
+    # The sites that ask for fallbacks get them.
+    assert executor_for(load_site("local")).name == "local"
+    assert container.detect_runtime(load_site("local")).is_host

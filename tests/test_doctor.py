@@ -85,10 +85,11 @@ def test_forced_runtime_missing_fails_the_doctor(fakes, monkeypatch: pytest.Monk
     report = doctor.run_checks(fakes.site(runtime="apptainer"))
     runtime = report.check("container runtime")
     assert not runtime.ok and runtime.required and "apptainer is not on PATH" in runtime.detail
-    assert [c.name for c in report.missing] == ["container runtime"]
+    assert report.missing[0].name == "container runtime"
     assert report.exit_code == 1
-    assert not report.check("Slurm commands").ok and not report.check("Slurm commands").required
-    assert report.step("Slurm jobs").why.startswith("skipped — no Slurm here")
+    # ie-ryukyu declares Slurm: without it the doctor says so as a failure, not a note.
+    assert not report.check("Slurm commands").ok and report.check("Slurm commands").required
+    assert "Slurm commands" in [c.name for c in report.missing]
 
 
 def test_fake_runtime_is_reported_with_its_version(fakes, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -114,7 +115,9 @@ def test_cli_doctor_prints_and_returns_the_exit_code(fakes, monkeypatch: pytest.
                                                      capsys: pytest.CaptureFixture[str]) -> None:
     fakes.use()
     monkeypatch.setenv("HOME", str(tmp_path))
-    assert main(["doctor", "--site", "ie-ryukyu", "--markdown"]) == 0
+    # ie-ryukyu declares singularity and Slurm, and this machine (PATH) has neither: exit code 1.
+    assert main(["doctor", "--site", "ie-ryukyu", "--markdown"]) == 1
     out = capsys.readouterr().out
+    assert "**missing (required): container runtime, Slurm commands" in out
     assert out.startswith("**site: ie-ryukyu** (--site; `default.toml`, `ie-ryukyu.toml`)")
     assert "| container pull | no | skipped — no apptainer/singularity |" in out

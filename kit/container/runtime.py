@@ -86,8 +86,8 @@ def detect_runtime(site: Site | None = None, runtime: str | None = None) -> Runt
     """
     site = site or default_site()
     wanted = runtime or site.container.runtime
-    origin = (f"container.runtime = {wanted!r} in {shown_path(site.files[-1])}" if runtime is None
-              else f"runtime={wanted!r}")
+    origin = (f"site {site.name!r} sets container.runtime = {wanted!r} ({shown_path(site.files[-1])})"
+              if runtime is None else f"runtime={wanted!r}")
     if wanted == "host":
         return Runtime("host", None, None, None, origin)
     if wanted in RUNTIMES:
@@ -95,8 +95,8 @@ def detect_runtime(site: Site | None = None, runtime: str | None = None) -> Runt
         if path is None:
             raise ContainerError(
                 f"{wanted} is not on PATH, but {origin}",
-                hint=f"load it (e.g. `module load {wanted}`), or set container.runtime = 'auto' "
-                     "(use what is installed) or 'host' (no container) in the site profile",
+                hint=f"on the cluster, load it (e.g. `module load {wanted}`) and start Jupyter from that shell; "
+                     "on a laptop use the site 'local' (KIT_SITE=local), which runs on the host Python",
             )
         flavor, version = _version_of(path)
         return Runtime(wanted, path, version, flavor, origin)

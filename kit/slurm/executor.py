@@ -98,11 +98,29 @@ def site_of(site: Site | str | None) -> Site | None:
 
 
 def executor_name(site: Site | str | None = None) -> str:
-    """``"slurm"`` or ``"local"``: the site's ``slurm.executor``, where ``auto`` means Slurm if sbatch exists."""
+    """``"slurm"`` or ``"local"``: the site's ``slurm.executor``, where ``auto`` means Slurm if sbatch exists.
+
+    A site that declares ``slurm`` gets Slurm or an error, never the local stand-in: on a cluster, a
+    missing ``sbatch`` (a kernel started without the cluster's modules) must not mean training on the
+    login node.
+
+    Raises:
+        SlurmError: the site declares ``executor = "slurm"`` and ``sbatch`` is not on PATH.
+    """
     site = site_of(site)
     choice = site.slurm.executor if site is not None else "auto"
     if choice == "auto":
         return "slurm" if proc.which("sbatch") else "local"
+    if choice == "slurm" and site is not None and not proc.which("sbatch"):
+        from kit.errors import SlurmError
+        from kit.textutil import shown_path
+
+        raise SlurmError(
+            f"site {site.name!r} declares slurm.executor = \"slurm\" ({shown_path(site.files[-1])}), "
+            "but sbatch is not on PATH",
+            hint="run this on the cluster's login node, where sbatch is (load its module first, e.g. "
+                 "`module load slurm`, and start Jupyter from that shell); on a laptop use the site 'local' "
+                 "(KIT_SITE=local), which runs jobs with bash when there is no Slurm")
     return choice
 
 
