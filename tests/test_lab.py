@@ -16,12 +16,23 @@ from pathlib import Path
 
 import pytest
 
+from kit.deckimport import JUPYTER_HEADER
 from kit.sites import PROJECT_ROOT
 
 MAKEFILE = (PROJECT_ROOT / "Makefile").read_text()
 KERNEL = re.search(r"^KERNEL\s*:=\s*(\S+)$", MAKEFILE, re.M).group(1)  # type: ignore[union-attr]
 KERNEL_DESC = re.search(r"^KERNEL_DESC\s*:=\s*(.+)$", MAKEFILE, re.M).group(1).strip()  # type: ignore[union-attr]
 PYTHON = PROJECT_ROOT / ".venv" / "bin" / "python"
+
+
+def test_every_notebook_and_imported_lesson_names_the_kernel_make_lab_registers() -> None:
+    """JupyterLab then opens each lesson with the kit's kernel, and saving it keeps the pair in sync."""
+    want = {"name": KERNEL, "display_name": KERNEL_DESC, "language": "python"}
+    notebooks = sorted((PROJECT_ROOT / "notebooks").glob("*.ipynb"))
+    assert notebooks
+    for nb in notebooks:
+        assert json.loads(nb.read_text())["metadata"]["kernelspec"] == want, nb.name
+    assert f"name: {KERNEL}" in JUPYTER_HEADER and f"display_name: {KERNEL_DESC}" in JUPYTER_HEADER
 
 
 def _dry_run(*args: str, kit_site: str | None = None) -> subprocess.CompletedProcess[str]:
