@@ -10,9 +10,16 @@ PY      := .venv/bin/python
 SITE    ?= local
 OUT     ?= build/slides
 LESSONS ?=
+# The Jupyter kernel `make lab` registers; notebooks/*.ipynb name it in their kernelspec.
+KERNEL      := workshop-kit
+KERNEL_DESC := Python (BART workshop kit)
 
 .PHONY: help setup slides slides-fast watch check sync-check sync program test test-fast lessons-ci slurm-up \
-	slurm-down bench bench-render lint clean doctor env-def pins-check lock
+	slurm-down bench bench-render lint clean doctor env-def pins-check lock lab
+
+# make lab: SITE given to make wins, else $KIT_SITE from the shell, else local.
+LAB_SITE = $(if $(filter file,$(origin SITE)),$(or $(KIT_SITE),$(SITE)),$(SITE))
+LAB_PORT = $(or $(PORT),8888)
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -26,6 +33,22 @@ slides: setup ## the main job: execute changed lessons (SITE=local; the rest fro
 
 watch: setup ## serve the decks (marp-cli server, PORT=8080) and re-render from the cache when a lesson changes
 	$(PY) -m kit watch $(LESSONS) --site $(SITE) --out $(OUT) --port $(or $(PORT),8080)
+
+# The kernel is registered by `make lab`, on every start, not by scripts/setup.sh: setup skips its
+# Python steps while the lock is unchanged, and a kernelspec holds the absolute path of
+# .venv/bin/python, so writing it again (well under a second) keeps it pointing at the environment
+# of the checkout that starts the lab. --sys-prefix puts it in .venv/share/jupyter/kernels: the
+# project's kernel, not one in the user's ~/.local. KIT_SITE is exported to the server, and the
+# kernels it starts inherit it (the lessons' parameters cell reads it). The server listens on
+# localhost only (Jupyter's default), with a token. LAB_ARGS: more options for `jupyter lab`.
+lab: setup ## JupyterLab on notebooks/ with the kit's kernel (PORT=8888, SITE=local or KIT_SITE, NO_BROWSER=1)
+	@[ -f sites/$(LAB_SITE).toml ] && [ "$(LAB_SITE)" != default ] \
+	  || { echo "make lab: no site profile sites/$(LAB_SITE).toml (SITE=local, ie-ryukyu, ... or your own)" >&2; exit 2; }
+	@$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "$(KERNEL_DESC)" >/dev/null
+	@echo "[lab] kernel \"$(KERNEL_DESC)\" ($(abspath $(PY))), site $(LAB_SITE)"
+	@echo "[lab] on a login node (NO_BROWSER=1): ssh -N -L $(LAB_PORT):localhost:$(LAB_PORT) <login-node> on your laptop, then open the URL below"
+	KIT_SITE=$(LAB_SITE) exec $(PY) -m jupyterlab --ServerApp.root_dir=notebooks --ServerApp.port=$(LAB_PORT) \
+		--MappingKernelManager.default_kernel_name=$(KERNEL) $(if $(NO_BROWSER),--no-browser) $(LAB_ARGS)
 
 slides-fast: setup ## render the decks from the sources without executing (quick edits)
 	$(PY) -m kit slides $(LESSONS) --no-exec --out $(OUT)

@@ -4,7 +4,8 @@
 notebook. The deck keeps its Marp front matter, directives, presenter notes
 and images (links are rewritten relative to ``slides/``); what changes:
 
-- jupytext's ``jupyter:`` block is added to the front matter (kernel ``python3``);
+- jupytext's ``jupyter:`` block is added to the front matter (kernel ``workshop-kit``,
+  the one ``make lab`` registers, as in every lesson);
 - every slide break gets two blank lines before it, so each slide is its own
   cell and the md → ipynb → md round trip is stable;
 - shell fences (``bash``, ``sh``, ``shell``, ``zsh``) become ``console`` fences:
@@ -32,9 +33,9 @@ JUPYTER_HEADER = """jupyter:
       format_name: markdown
       format_version: '1.3'
   kernelspec:
-    display_name: Python 3
+    display_name: Python (BART workshop kit)
     language: python
-    name: python3"""
+    name: workshop-kit"""
 PARAMETERS_CELL = ('```python tags=["parameters"]\nimport os\n\nsite = os.environ.get("KIT_SITE", "local")  '
                    '# ie-ryukyu / local / ci / 自分のサイト名\n```')
 
