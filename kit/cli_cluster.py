@@ -174,7 +174,8 @@ def _container_validate(args: argparse.Namespace) -> None:
 def _container_def(args: argparse.Namespace) -> None:
     from kit import container
 
-    text = container.render_def(_site_arg(args), localimage=args.localimage, from_pulled=args.from_pulled)
+    text = container.render_def(_site_arg(args), localimage=args.localimage, from_pulled=args.from_pulled,
+                                docker=args.docker)
     _emit(text, args.out, lambda: container.write_def(args.out, text, force=args.force))
 
 
@@ -219,15 +220,17 @@ def _register_container(sub: argparse._SubParsersAction) -> None:
                         description="Apptainer/Singularity steps of the workshop (host fallback without a runtime).")
     csub = cp.add_subparsers(dest="container_cmd", required=True)
 
-    p = _cmd(csub, "pull", _container_pull, "pull the base image into the site's sif directory (skips if present)")
+    p = _cmd(csub, "pull", _container_pull, "pull the base image into the site's work directory (skips if present)")
     p.add_argument("ref", nargs="?", help="image reference (default: the site's container.image)")
-    p.add_argument("--dir", default=None, help="destination folder (default: the site's container.sif_dir)")
+    p.add_argument("--dir", default=None,
+                   help="destination folder (default: the site's container.sif_dir, which defaults to its work dir)")
     p.add_argument("--name", default=None, help="file name (default: NAME_TAG.sif)")
     p.add_argument("--force", action="store_true", help="pull again and overwrite an existing .sif")
     p.add_argument("--no-space-check", action="store_true", help="skip the free-space estimate")
     p.add_argument("--site", default=None, help=site_help)
 
-    p = _cmd(csub, "build", _container_build, "validate a definition file and build it (--fakeroot)")
+    p = _cmd(csub, "build", _container_build,
+             "validate a definition file and build it (--fakeroot), in the site's work directory")
     p.add_argument("--def", dest="def_file", default=None, help="definition file (default: container/env.def)")
     p.add_argument("--sif", default=None, help="output image (default: WORK_DIR/env.sif)")
     p.add_argument("--no-fakeroot", action="store_true", help="build without --fakeroot (needs root)")
@@ -260,8 +263,12 @@ def _register_container(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default=None, help="write here instead of printing")
     p.add_argument("--force", action="store_true", help="overwrite an existing, different file")
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--localimage", default=None, help="Bootstrap: localimage from this .sif")
-    g.add_argument("--from-pulled", action="store_true", help="Bootstrap: localimage from the site's pulled image")
+    g.add_argument("--localimage", default=None, help="Bootstrap: localimage from this .sif (by its full path)")
+    g.add_argument("--from-pulled", action="store_true",
+                   help="Bootstrap: localimage from the site's pulled image, by its full path (default: by its "
+                        "name, found in the folder the build runs in)")
+    g.add_argument("--docker", action="store_true",
+                   help="Bootstrap: docker: the build downloads the base image (nothing pulled needed)")
     p.add_argument("--site", default=None, help=site_help)
 
     p = _cmd(csub, "commands", _container_commands, "print the site's pull, build and exec lines")
@@ -275,7 +282,8 @@ def _register_container(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--markdown", action="store_true", help="print Markdown tables")
 
     sp = sub.add_parser("storage", help="disk usage of the workshop's directories; delete what is safe",
-                        description="Disk usage of ~/sif, the work dir, container and Hugging Face caches.")
+                        description="Disk usage of the work dir (pulled images, env.sif, runs), container and "
+                                    "Hugging Face caches.")
     ssub = sp.add_subparsers(dest="storage_cmd", required=True)
     p = _cmd(ssub, "du", _storage_du, "sizes of the known directories, with what is safe to delete")
     p.add_argument("--site", default=None, help=site_help)

@@ -2,7 +2,9 @@
 
 Commands are ``list[str]``; each run is logged (as a shell-quoted line) and a
 failure raises :class:`kit.errors.CommandError` carrying the command and its
-stderr, so callers never have to check return codes by hand.
+stderr, so callers never have to check return codes by hand. :func:`run` captures
+the output; :func:`stream` also prints it line by line while the command runs
+(long pulls and builds).
 """
 
 from __future__ import annotations
@@ -12,8 +14,11 @@ import os
 import shlex
 import shutil
 import subprocess
+import sys
+from collections import deque
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TextIO
 
 from kit.errors import CommandError, CommandNotFound
 
@@ -79,6 +84,72 @@ def run(
     if check and proc.returncode != 0:
         raise CommandError(argv, proc.returncode, proc.stderr or proc.stdout or "", hint=hint)
     return proc
+
+
+def stream(
+    cmd: Sequence[str | os.PathLike[str]],
+    *,
+    cwd: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+    out: TextIO | None = None,
+    hint: str | None = None,
+    tail_lines: int = 200,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``cmd`` like :func:`run`, printing its output line by line while it runs.
+
+    For long steps (a multi-GB ``singularity pull``, a build) whose progress should show in
+    the terminal and in a notebook cell as it happens, not only at the end. stderr is merged
+    into stdout (the runtimes print their progress on stderr), so the lines keep their order.
+
+    Args:
+        cmd: Program and arguments; never a shell string.
+        cwd: Working directory.
+        env: Extra environment variables, layered over ``os.environ``.
+        out: Where the lines go, flushed after each (default: ``sys.stdout`` at call time,
+            which Jupyter and papermill capture).
+        hint: What to do next, attached to the error on failure.
+        tail_lines: How many of the last lines a failure's error carries.
+
+    Returns:
+        The completed process; ``stdout`` holds the whole output, ``stderr`` is empty.
+
+    Raises:
+        CommandNotFound: the program is not on PATH.
+        CommandError: non-zero exit; its ``stderr`` is the output's last ``tail_lines`` lines.
+    """
+    argv = [os.fspath(c) for c in cmd]
+    log.info("$ %s", shlex.join(argv))
+    sink = out if out is not None else sys.stdout
+    try:
+        child = subprocess.Popen(argv, cwd=cwd, env={**os.environ, **env} if env is not None else None,
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    except FileNotFoundError as exc:
+        raise CommandNotFound(
+            argv, None, str(exc),
+            message=f"{argv[0]!r} is not installed or not on PATH",
+            hint=hint or f"install {argv[0]} (see `python -m kit doctor`) or fix PATH",
+        ) from None
+    lines: list[str] = []
+    assert child.stdout is not None
+    try:
+        # Bytes split on \n only: a progress bar's \r stays inside its line (terminals and
+        # Jupyter redraw it), and undecodable bytes cannot stop the step.
+        for raw in iter(child.stdout.readline, b""):
+            line = raw.decode("utf-8", errors="replace")
+            lines.append(line)
+            sink.write(line)
+            sink.flush()
+    except BaseException:
+        child.kill()  # an interrupted cell or Ctrl-C stops the pull too, not only the reading
+        raise
+    finally:
+        child.stdout.close()
+        child.wait()
+    text = "".join(lines)
+    if child.returncode != 0:
+        tail = "".join(deque(lines, maxlen=tail_lines))
+        raise CommandError(argv, child.returncode, tail, hint=hint)
+    return subprocess.CompletedProcess(argv, child.returncode, text, "")
 
 
 def which(program: str) -> Path | None:

@@ -33,7 +33,7 @@ class ContainerSettings:
     runtime: str  # auto | singularity | apptainer | host
     command: str  # the program a slide shows (singularity or apptainer)
     image: str  # the base image reference to pull
-    sif_dir: Path  # where pulled images go
+    sif_dir: Path  # where pulled images go ("" in the profile: the work directory, where the build runs)
     def_file: Path  # the definition file to build
     sif: str  # the name of the built image
     gpu: bool  # pass --nv to exec
@@ -156,11 +156,13 @@ def load_site(name: str | None = None, *, sites_dir: Path = SITES_DIR,
             )
     c = data["container"]
     container = from_mapping(ContainerSettings, c, f"{path} [container]")
+    work_dir = resolve_path(data["work_dir"])
+    sif_dir = resolve_path(c["sif_dir"]) if c["sif_dir"] else work_dir
     return Site(
         name=name,
         description=data["description"],
-        work_dir=resolve_path(data["work_dir"]),
-        container=replace(container, sif_dir=resolve_path(c["sif_dir"]), def_file=resolve_path(c["def_file"])),
+        work_dir=work_dir,
+        container=replace(container, sif_dir=sif_dir, def_file=resolve_path(c["def_file"])),
         slurm=from_mapping(SlurmSettings, data["slurm"], f"{path} [slurm]"),
         train=from_mapping(TrainSettings, data["train"], f"{path} [train]"),
         docs=dict(data["docs"]),

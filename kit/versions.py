@@ -143,22 +143,52 @@ def _image_name(ref: str) -> str:
     return ref.split("://", 1)[-1]
 
 
-def render_env_def(from_sif: str | Path | None = None) -> str:
+def sif_name(ref: str) -> str:
+    """The file name ``singularity pull REF`` gives an image in the current folder.
+
+    ``docker://huggingface/transformers-pytorch-gpu:4.35.2`` ->
+    ``transformers-pytorch-gpu_4.35.2.sif``.
+    """
+    body = ref.split("://", 1)[-1].split("@", 1)[0]
+    last = body.rstrip("/").rsplit("/", 1)[-1]
+    name, _, tag = last.partition(":")
+    return f"{name}_{tag or 'latest'}.sif"
+
+
+def render_env_def(from_sif: str | Path | None = None, *, docker: bool = False) -> str:
     """The workshop's definition file, every install pinned.
 
     Args:
-        from_sif: A pulled base image to build from (``Bootstrap: localimage``, as in the
-            workshop, saves a second download). None: ``Bootstrap: docker`` from the registry,
-            which works anywhere and reuses the layer cache of an earlier pull.
+        from_sif: The pulled base image to build from (``Bootstrap: localimage``, as in the
+            workshop: no second download). None: the file ``singularity pull`` writes
+            (``transformers-pytorch-gpu_4.35.2.sif``), a path relative to the folder the
+            build runs in; the committed ``container/env.def`` is this form.
+        docker: ``Bootstrap: docker`` from the registry instead (for who never pulled: the
+            build downloads the image, or takes its layers from the runtime's cache).
 
     Returns:
         The text of ``env.def``.
     """
     img = BASE_IMAGE
-    if from_sif is None:
+    if docker:
         header = f"Bootstrap: docker\nFrom: {_image_name(img.ref)}\n"
+        how = ("# Build (downloads the base image, or takes its layers from the cache of an earlier pull):\n"
+               "#   singularity build --fakeroot env.sif container/env.def\n")
+        generated = "# GENERATED from kit/versions.py by `python -m kit container def --docker`.\n"
     else:
-        header = f"Bootstrap: localimage\nFrom: {Path(from_sif)}\n"
+        header = f"Bootstrap: localimage\nFrom: {Path(from_sif) if from_sif is not None else sif_name(img.ref)}\n"
+        how = ("# Build from the pulled image. A relative From: path starts in the folder the build runs\n"
+               "# in (not in this file's folder): pull and build in the same one, the repository root:\n"
+               f"#   singularity pull {img.ref}\n"
+               "#   singularity build --fakeroot env.sif container/env.def\n"
+               "# Never pulled: `python -m kit container def --docker` writes a Bootstrap: docker version.\n"
+               if from_sif is None or not Path(from_sif).is_absolute() else
+               "# Build from the pulled image named below:\n"
+               "#   singularity build --fakeroot env.sif container/env.def\n")
+        generated = ("# GENERATED from kit/versions.py: edit that file, then run\n"
+                     "#   python -m kit container def --out container/env.def --force\n"
+                     "# (a test fails when this file and kit/versions.py differ).\n" if from_sif is None else
+                     "# GENERATED from kit/versions.py by `python -m kit container def --localimage PATH`.\n")
     pins = [shlex.quote(pinned(name)) for name in PINS]
     install = " \\\n        ".join(pins)
     want = ", ".join(f'"{n}": "{v}"' for n, v in PINS.items())
@@ -169,12 +199,8 @@ def render_env_def(from_sif: str | Path | None = None) -> str:
     labels = "\n".join(f"    kit.pin.{n} {v}" for n, v in PINS.items())
     return f"""\
 # The workshop's container: the base image plus pinned Hugging Face libraries.
-# GENERATED from kit/versions.py: edit that file, then run
-#   python -m kit container def --out container/env.def --force
-# (a test fails when this file and kit/versions.py differ).
-# Base image: {img.os}, Python {img.python}, torch {img.torch}, CUDA {img.cuda}.
-# Build:  singularity build --fakeroot env.sif env.def
-{header}
+{generated}# Base image: {img.os}, Python {img.python}, torch {img.torch}, CUDA {img.cuda}.
+{how}{header}
 %labels
     kit.base-image {img.ref}
     kit.python {img.python}

@@ -57,8 +57,7 @@ def test_local_executor_commands() -> None:
 
 @pytest.fixture
 def site():  # noqa: ANN201
-    return load_site("ie-ryukyu", overrides={"work_dir": "/home/u/workshop2024",
-                                            "container": {"sif_dir": "/home/u/sif"}})
+    return load_site("ie-ryukyu", overrides={"work_dir": "/home/u/workshop2024"})  # images are pulled there too
 
 
 def test_container_commands(site) -> None:  # noqa: ANN001

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -87,7 +88,10 @@ def test_local_is_the_one_default_site(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_site_files_and_values_come_through_the_loader() -> None:
     site = load_site("ci")
     assert site.files == (PROJECT_ROOT / "sites" / "default.toml", PROJECT_ROOT / "sites" / "ci.toml")
-    assert site.container.sif_dir == PROJECT_ROOT / "build" / "work" / "ci" / "sif"
+    assert site.work_dir == PROJECT_ROOT / "build" / "work" / "ci"
+    assert site.container.sif_dir == site.work_dir  # sif_dir = "" (the default): pulled into the work dir
+    assert load_site("ci", overrides={"container": {"sif_dir": "~/sif"}}).container.sif_dir == Path(
+        os.path.expanduser("~/sif"))
     with pytest.raises(ConfigError, match=r"<overrides>: 'slurm.nodes' must be int"):
         load_site("ci", overrides={"slurm": {"nodes": "2"}})
 

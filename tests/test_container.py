@@ -52,7 +52,8 @@ def test_exec_command_on_the_host_runtime_uses_this_python() -> None:
 def test_pull_and_build_commands_are_the_sites_lines() -> None:
     site = load_site("ie-ryukyu")
     home = os.path.expanduser("~")
-    assert pull_command(site) == ["singularity", "pull", f"{home}/sif/{PULLED}", IMAGE]
+    # The pulled image goes into the work directory, where the build runs (env.def's relative From:).
+    assert pull_command(site) == ["singularity", "pull", f"{home}/workshop2024/{PULLED}", IMAGE]
     assert pull_command(site, "docker://ubuntu:22.04", "u.sif", force=True) == [
         "singularity", "pull", "--force", "u.sif", "docker://ubuntu:22.04"]
     assert build_command(site, "env.def", "env.sif") == ["singularity", "build", "--fakeroot", "env.sif", "env.def"]
@@ -60,7 +61,7 @@ def test_pull_and_build_commands_are_the_sites_lines() -> None:
         "apptainer", "build", "--force", "env.sif", "env.def"]
     # The host runtime has no pull: the line shown is the cluster's.
     assert pull_command(load_site("ci"), dest="x.sif")[:2] == ["singularity", "pull"]
-    assert shell_line(pull_command(site)) == f"singularity pull ~/sif/{PULLED} {IMAGE}"
+    assert shell_line(pull_command(site)) == f"singularity pull ~/workshop2024/{PULLED} {IMAGE}"
 
 
 def test_shell_line_quotes_and_shortens_home() -> None:
@@ -240,7 +241,7 @@ def test_build_runs_validates_skips_and_forces(fakes, monkeypatch: pytest.Monkey
     result = container.build(def_file, site=site, check_space=False)
     assert result.ran and result.output == sif and result.warnings == ()
     assert fakes.calls()[-1] == ["singularity", "build", "--fakeroot", str(sif), str(def_file)]
-    assert fakes.call_dirs()[-1] == str(def_file.parent)
+    assert fakes.call_dirs()[-1] == str(tmp_path / "work")  # where singularity reads a relative From: from
     assert sif.read_text().startswith("FAKE-SIF build\n")
 
     again = container.build(def_file, site=site, check_space=False)
@@ -250,6 +251,58 @@ def test_build_runs_validates_skips_and_forces(fakes, monkeypatch: pytest.Monkey
     assert forced.ran and fakes.calls()[-1] == ["singularity", "build", "--force", str(sif), str(def_file)]
 
 
+def test_pull_then_build_in_the_work_dir_as_in_lesson_01(fakes, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """The default model: the image is pulled into the work directory, and the committed env.def
+    (Bootstrap: localimage, a relative From:) is built there; the runtime's lines show as they come."""
+    fakes.use("singularity")
+    site = fakes.site(sif_dir="")  # "" = the work directory, as in sites/default.toml
+    work = tmp_path / "work"
+    assert site.container.sif_dir == work
+    pulled = container.pull(site=site, check_space=False)
+    assert pulled.output == work / PULLED and fakes.calls()[-1] == ["singularity", "pull", str(work / PULLED), IMAGE]
+    shown = capsys.readouterr().out
+    assert "INFO:    Converting OCI blobs to SIF format\n" in shown and "INFO:    Creating SIF file...\n" in shown
+    assert "Converting OCI blobs" in pulled.stdout
+    built = container.build(site=site, check_space=False)
+    assert built.ran and built.warnings == () and (work / "env.sif").read_text().startswith("FAKE-SIF build\n")
+    assert fakes.call_dirs()[-1] == str(work)
+    shown = capsys.readouterr().out
+    assert "INFO:    Extracting local image...\n" in shown and f"INFO:    Build complete: {work / 'env.sif'}\n" in shown
+
+
+def test_build_without_the_pulled_image_stops_before_running(fakes, monkeypatch: pytest.MonkeyPatch,
+                                                             tmp_path: Path) -> None:
+    fakes.use("singularity")
+    with pytest.raises(DefFileError) as err:
+        container.build(site=fakes.site(sif_dir=""), check_space=False)
+    assert f"From: {PULLED} does not exist in {tmp_path / 'work'}" in str(err.value)
+    assert err.value.hint.startswith(f"pull the base image first (singularity pull {tmp_path / 'work' / PULLED} ")
+    assert [c for c in fakes.calls() if c[1] != "--version"] == []
+
+
+def test_fake_build_reads_a_relative_from_in_its_current_folder(fakes, tmp_path: Path) -> None:
+    """As singularity does (so the README test really checks where the pulled image is)."""
+    import subprocess
+
+    fakes.use("singularity")
+    (tmp_path / "defs").mkdir()
+    (tmp_path / "defs" / PULLED).write_text("FAKE-SIF pull\n")  # next to the file: does not count
+    def_file = tmp_path / "defs" / "env.def"
+    def_file.write_text(versions.render_env_def())
+    build = ["singularity", "build", "--fakeroot", "env.sif", str(def_file)]
+    failed = subprocess.run(build, cwd=tmp_path, capture_output=True, text=True)
+    assert failed.returncode == 255 and not (tmp_path / "env.sif").exists()
+    assert failed.stderr.splitlines()[-1] == (
+        f"FATAL:   While performing build: conveyor failed to get: failed to retrieve path for {PULLED}: "
+        f"lstat {tmp_path / PULLED}: no such file or directory")
+    pulled = subprocess.run(["singularity", "pull", IMAGE], cwd=tmp_path, capture_output=True, text=True)
+    assert pulled.returncode == 0 and (tmp_path / PULLED).exists()  # `pull URI` names it like this
+    ok = subprocess.run(build, cwd=tmp_path, capture_output=True, text=True)
+    assert ok.returncode == 0 and (tmp_path / "env.sif").exists(), ok.stderr
+    assert "INFO:    Build complete: env.sif" in ok.stderr
+
+
 def test_build_refuses_an_invalid_file_before_running(fakes, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     fakes.use("singularity")
     def_file = tmp_path / "env.def"
@@ -257,7 +310,7 @@ def test_build_refuses_an_invalid_file_before_running(fakes, monkeypatch: pytest
     with pytest.raises(DefFileError, match=r"1 error\(s\), 5 warning\(s\)") as err:
         container.build(def_file, site=fakes.site(), check_space=False)
     assert f"{def_file}:2: error: From: /PATH/TO/" in str(err.value)
-    assert fakes.calls() == []
+    assert [c for c in fakes.calls() if c[1] != "--version"] == []  # nothing built
 
 
 @pytest.mark.parametrize("failure, error, words", [
@@ -382,6 +435,19 @@ def test_render_def_from_the_pulled_image(fakes, monkeypatch: pytest.MonkeyPatch
     assert f"Bootstrap: localimage\nFrom: {tmp_path / 'sif' / PULLED}\n" in text
     path = container.write_def(tmp_path / "env.def", text)
     assert container.validate(path, site=site).issues == ()
+
+
+def test_render_def_variants(capsys: pytest.CaptureFixture[str]) -> None:
+    from kit.cli import main
+
+    committed = container.render_def()
+    assert f"Bootstrap: localimage\nFrom: {PULLED}\n" in committed
+    docker = container.render_def(docker=True)
+    assert "Bootstrap: docker\nFrom: huggingface/transformers-pytorch-gpu:4.35.2\n" in docker
+    assert main(["container", "def", "--docker", "--site", "ci"]) == 0
+    assert capsys.readouterr().out == docker
+    assert main(["container", "def", "--site", "ci"]) == 0
+    assert capsys.readouterr().out == committed
 
 
 def test_write_def_never_overwrites_silently(tmp_path: Path) -> None:

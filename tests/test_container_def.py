@@ -129,8 +129,46 @@ def test_nonexistent_from_path_and_relative_paths(tmp_path: Path) -> None:
     issues = _issues("Bootstrap: localimage\nFrom: /nonexistent/base.sif\n", tmp_path)
     assert [(i.severity, i.line, i.message) for i in issues] == [
         ("error", 2, "From: /nonexistent/base.sif does not exist")]
-    (tmp_path / "base.sif").write_text("x")
+    # Singularity reads a relative From: from the folder the build runs in (the work directory
+    # for kit.container.build), not from the definition file's folder.
+    (tmp_path / "base.sif").write_text("x")  # next to env.def: does not count
+    [issue] = _issues("Bootstrap: localimage\nFrom: base.sif\n", tmp_path)
+    assert issue.message.startswith(f"From: base.sif does not exist in {tmp_path / 'work'} (a relative From: path")
+    (tmp_path / "work").mkdir()
+    (tmp_path / "work" / "base.sif").write_text("x")
     assert _issues("Bootstrap: localimage\nFrom: base.sif\n", tmp_path) == ()
+    assert validate(tmp_path / "env.def", site=_site(tmp_path), base_dir=tmp_path).issues == ()
+
+
+def test_tilde_in_from_is_not_expanded_by_singularity(tmp_path: Path) -> None:
+    [issue] = _issues("Bootstrap: localimage\nFrom: ~/sif/base.sif\n", tmp_path)
+    assert "does not expand ~" in issue.message
+    assert issue.hint == f"write the full path: 'From: {Path('~/sif/base.sif').expanduser()}'"
+
+
+def test_missing_base_is_fine_where_nothing_is_built_but_a_placeholder_is_not(tmp_path: Path) -> None:
+    path = tmp_path / "env.def"
+    path.write_text("Bootstrap: localimage\nFrom: transformers-pytorch-gpu_4.35.2.sif\n")
+    assert validate(path, site=_site(tmp_path), base_must_exist=False).issues == ()
+    path.write_text((GOLDEN / "workshop-original.def").read_text())
+    errors = validate(path, site=_site(tmp_path), base_must_exist=False).errors
+    assert len(errors) == 1 and "/PATH/TO placeholder" in errors[0].message
+
+
+def test_placeholder_hint_when_images_are_pulled_into_the_work_dir(tmp_path: Path) -> None:
+    """The default: sif_dir is the work directory, where the build runs: the hint names the file alone."""
+    site = load_site("ie-ryukyu", overrides={"work_dir": str(tmp_path / "work")})
+    assert site.container.sif_dir == tmp_path / "work"
+    issues = _issues((GOLDEN / "workshop-original.def").read_text(), tmp_path, site=site)
+    error = next(i for i in issues if i.severity == "error")
+    pulled = tmp_path / "work" / "transformers-pytorch-gpu_4.35.2.sif"
+    assert f"singularity pull {pulled} docker://" in error.hint
+    assert error.hint.endswith("then write 'From: transformers-pytorch-gpu_4.35.2.sif'")
+    pulled.parent.mkdir()
+    pulled.write_text("x")
+    error = next(i for i in _issues((GOLDEN / "workshop-original.def").read_text(), tmp_path, site=site)
+                 if i.severity == "error")
+    assert error.hint.startswith("write 'From: transformers-pytorch-gpu_4.35.2.sif' (the pulled image in ")
 
 
 def test_validation_report_raises_with_every_issue(tmp_path: Path) -> None:

@@ -18,8 +18,15 @@ def test_committed_env_def_is_the_generated_one() -> None:
         "`python -m kit container def --out container/env.def --force`")
 
 
-def test_committed_env_def_passes_the_validator_without_warnings(tmp_path: Path) -> None:
-    site = load_site("ie-ryukyu", overrides={"container": {"sif_dir": str(tmp_path)}})
+def test_committed_env_def_builds_from_the_pulled_image_in_the_work_dir(tmp_path: Path) -> None:
+    site = load_site("ie-ryukyu", overrides={"work_dir": str(tmp_path)})
+    d = DefFile.read(ENV_DEF)
+    # The README's `singularity pull docker://...` in the clone writes this file there; the build runs there too.
+    assert d.header == {"bootstrap": "localimage", "from": versions.sif_name(versions.BASE_IMAGE.ref)}
+    missing = validate(ENV_DEF, site=site)
+    assert [i.line for i in missing.errors] == [d.get("From").line] and "pull the base image first" in (
+        missing.errors[0].hint)
+    (tmp_path / "transformers-pytorch-gpu_4.35.2.sif").write_text("x")
     report = validate(ENV_DEF, site=site)
     assert report.issues == (), report.to_text()
 
@@ -46,10 +53,14 @@ def test_localimage_variant_differs_only_in_the_header(tmp_path: Path) -> None:
     base = tmp_path / "transformers-pytorch-gpu_4.35.2.sif"
     base.write_text("x")
     local = DefFile.parse(versions.render_env_def(base))
-    docker = DefFile.parse(versions.render_env_def())
+    docker = DefFile.parse(versions.render_env_def(docker=True))
+    committed = DefFile.read(ENV_DEF)
     assert local.header == {"bootstrap": "localimage", "from": str(base)}
-    assert [s.body for s in local.sections] == [s.body for s in docker.sections]
+    assert docker.header == {"bootstrap": "docker", "from": "huggingface/transformers-pytorch-gpu:4.35.2"}
+    assert [s.body for s in local.sections] == [s.body for s in docker.sections] == [
+        s.body for s in committed.sections]
     assert validate(local, site=load_site("ie-ryukyu")).issues == ()
+    assert validate(docker, site=load_site("ie-ryukyu")).issues == ()
 
 
 def test_pins_are_exact_versions_for_the_image() -> None:

@@ -100,6 +100,12 @@ def test_fake_runtime_is_reported_with_its_version(fakes, monkeypatch: pytest.Mo
     assert report.step("container pull").runs
     assert report.step("import check").why == "inside env.sif"
     assert report.check("disk: sif dir").detail.endswith("needs about 16 GiB (base image + env.sif)")
+    # The default: images are pulled into the work directory, one disk row for both.
+    report = doctor.run_checks(fakes.site(runtime="apptainer", sif_dir=""))
+    assert report.check("disk: work dir").detail.endswith(
+        "needs about 21 GiB (base image + env.sif, checkpoints and logs)")
+    with pytest.raises(KeyError):
+        report.check("disk: sif dir")
 
 
 def test_auto_site_without_runtime_skips_container_steps(fakes, monkeypatch: pytest.MonkeyPatch,

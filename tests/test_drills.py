@@ -286,8 +286,9 @@ def home_sites(c: Ctx) -> None:
     shutil.copytree(PROJECT_ROOT / "sites", copy / "sites")
     (copy / "sites" / "athome.toml").write_text('description = "work folder is home"\nwork_dir = "~"\n'
                                                 '[container]\nsif_dir = "~/sif"\n')
+    # course: images pulled into the work folder (the default sif_dir), which must still never go whole.
     (copy / "sites" / "course.toml").write_text('description = "the workshop folder"\n'
-                                                'work_dir = "~/workshop2024"\n[container]\nsif_dir = "~/sif"\n')
+                                                'work_dir = "~/workshop2024"\n')
     (c.home / ".ssh").mkdir(mode=0o700)
     (c.home / ".ssh" / "id_ed25519").write_text("-----BEGIN OPENSSH PRIVATE KEY-----\n")
     (c.home / "workshop2024" / "runs" / "job-1").mkdir(parents=True)

@@ -156,10 +156,10 @@ def test_cli_storage_du_and_clean(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     monkeypatch.setenv("HOME", str(tmp_path))
     for var in ("HF_HOME", "PIP_CACHE_DIR", "XDG_CACHE_HOME", "APPTAINER_CACHEDIR", "SINGULARITY_CACHEDIR"):
         monkeypatch.delenv(var, raising=False)
-    pulled = _write(tmp_path / "sif" / "base.sif", 4096)
+    pulled = _write(tmp_path / "workshop2024" / "transformers-pytorch-gpu_4.35.2.sif", 4096)  # pulled in the work dir
     assert main(["storage", "du", "--site", "ie-ryukyu", "--plot", str(tmp_path / "du.png")]) == 0
     out = capsys.readouterr().out
-    assert "~/sif" in out and (tmp_path / "du.png").exists()
+    assert "~/workshop2024" in out and "pulled images, env.sif" in out and (tmp_path / "du.png").exists()
     assert main(["storage", "clean", str(pulled), "--site", "ie-ryukyu"]) == 0
     assert "dry run" in capsys.readouterr().out and pulled.exists()
     assert main(["storage", "clean", str(pulled), "--site", "ie-ryukyu", "--yes"]) == 0
@@ -217,10 +217,30 @@ def test_clean_names_what_each_path_is(fakes, tmp_path: Path, tree: dict[str, Pa
 
 def test_cli_clean_whole(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
-    sif_dir = tmp_path / "sif"
-    _write(sif_dir / "a.sif", 10)
-    _write(sif_dir / "b.sif", 10)
-    assert main(["storage", "clean", str(sif_dir), "--site", "ie-ryukyu", "--yes"]) == 2
-    assert "--whole" in capsys.readouterr().err and sif_dir.exists()
-    assert main(["storage", "clean", str(sif_dir), "--whole", str(sif_dir), "--site", "ie-ryukyu", "--yes"]) == 0
-    assert not sif_dir.exists()
+    runs = tmp_path / "workshop2024" / "runs"
+    _write(runs / "a" / "metrics.json", 10)
+    _write(runs / "b" / "metrics.json", 10)
+    assert main(["storage", "clean", str(runs), "--site", "ie-ryukyu", "--yes"]) == 2
+    assert "--whole" in capsys.readouterr().err and runs.exists()
+    assert main(["storage", "clean", str(runs), "--whole", str(runs), "--site", "ie-ryukyu", "--yes"]) == 0
+    assert not runs.exists()
+
+
+def test_images_pulled_into_the_work_dir(tmp_path: Path, tree: dict[str, Path]) -> None:
+    """The default (sif_dir = ""): no images row of its own; a pulled *.sif there is an image; the work
+    directory holding them is still never deleted whole."""
+    from kit.sites import load_site
+
+    work = tmp_path / "work"
+    site = load_site("ie-ryukyu", overrides={"work_dir": str(work)})
+    pulled = _write(work / "transformers-pytorch-gpu_4.35.2.sif", 7000)
+    rows = _usage(site, tree)
+    assert "sif" not in rows and rows["work"].bytes == 7000 + 5000 + 3000
+    assert "pulled images" in rows["work"].dir.label["en"]
+    result = storage.clean([pulled, tree["env_sif"]], site=site, home=tree["home"], env=ENV)
+    assert [e.what for e in result.entries] == ["image", "image"]
+    with pytest.raises(ConfigError, match="refusing to delete the work directory"):
+        storage.clean([work], whole=[work], site=site, home=tree["home"], env=ENV, confirm=True)
+    with pytest.raises(ConfigError, match=r"deletes only env.sif, pulled \*.sif, runs"):
+        storage.clean([_write(work / "notes.txt", 1)], site=site, home=tree["home"], env=ENV, confirm=True)
+    assert pulled.exists() and tree["env_sif"].exists()

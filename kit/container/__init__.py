@@ -15,7 +15,8 @@ its seams:
 * :mod:`~kit.container.ops`: pull, build, exec, inspect, the workshop's env.def.
 * :mod:`~kit.container.imports`: the import check inside the image.
 
-Every command runs through :func:`kit.proc.run`.
+Every command runs through :func:`kit.proc.run`; pull and build through :func:`kit.proc.stream`,
+which prints the runtime's progress while it runs.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from kit.container.commands import (
     INSPECT_FLAGS,
     build_command,
     exec_command,
+    from_value,
     inspect_command,
     program,
     pull_command,
@@ -48,7 +50,15 @@ from kit.container.imports import ImportReport, ModuleVersion, check_imports, pa
 from kit.container.ops import InspectResult, StepResult, build, exec, inspect, parse_labels, pull, run_interactive
 from kit.container.pipcheck import PipInstall, find_pip_installs
 from kit.container.runtime import RUNTIMES, Runtime, detect_runtime, parse_version_output
-from kit.container.space import SpaceNeed, cache_dir, check_free_space, existing_ancestor, free_bytes, temp_dir
+from kit.container.space import (
+    SpaceNeed,
+    cache_dir,
+    check_free_space,
+    existing_ancestor,
+    free_bytes,
+    temp_dir,
+    tmpdir_variable,
+)
 from kit.container.validate import (
     Issue,
     ValidationReport,
@@ -63,9 +73,10 @@ __all__ = [
     "HeaderField", "ImportReport", "InspectResult", "Issue", "ModuleVersion", "PipInstall", "Runtime", "Section",
     "SpaceNeed", "StepResult", "ValidationReport", "build", "build_command", "cache_dir", "check_fakeroot",
     "check_free_space", "check_imports", "detect_runtime", "exec", "exec_command", "existing_ancestor",
-    "explain_failure", "fakeroot_problems", "find_pip_installs", "format_size", "free_bytes", "inspect",
+    "explain_failure", "fakeroot_problems", "find_pip_installs", "format_size", "free_bytes", "from_value", "inspect",
     "inspect_command", "parse_import_output", "parse_labels", "parse_subid", "parse_version_output", "program",
     "pull", "pull_command", "pulled_image_path", "render_def", "run_interactive", "shell_line", "sif_name_for",
-    "site_commands", "site_commands_text", "site_sif_path", "temp_dir", "validate", "validate_files",
+    "site_commands", "site_commands_text", "site_sif_path", "temp_dir", "tmpdir_variable", "validate",
+    "validate_files",
     "ValidationReports", "version_command", "versions", "write_def",
 ]

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kit import versions
 from kit.errors import ConfigError
 from kit.textutil import shell_line, shown_path
 
@@ -44,15 +45,24 @@ def sif_name_for(ref: str) -> str:
     ``docker://huggingface/transformers-pytorch-gpu:4.35.2`` ->
     ``transformers-pytorch-gpu_4.35.2.sif``.
     """
-    body = ref.split("://", 1)[-1].split("@", 1)[0]
-    last = body.rstrip("/").rsplit("/", 1)[-1]
-    name, _, tag = last.partition(":")
-    return f"{name}_{tag or 'latest'}.sif"
+    return versions.sif_name(ref)
 
 
 def pulled_image_path(site: Site, ref: str | None = None) -> Path:
-    """Where :func:`pull` puts the site's base image (``~/sif/transformers-pytorch-gpu_4.35.2.sif``)."""
+    """Where :func:`pull` puts the site's base image: ``container.sif_dir``, by default the work
+    directory (``~/workshop2024/transformers-pytorch-gpu_4.35.2.sif``), where the build runs, so
+    that ``container/env.def``'s relative ``From: transformers-pytorch-gpu_4.35.2.sif`` finds it."""
     return site.container.sif_dir / sif_name_for(ref or site.container.image)
+
+
+def from_value(site: Site, image: Path) -> str:
+    """What to write after ``From:`` for ``image`` when :func:`kit.container.build` builds it.
+
+    The build runs in the work directory, and singularity reads a relative ``From:`` path from
+    the folder the build runs in: an image there is written by its name, any other by its full path.
+    """
+    same = os.path.abspath(image.parent) == os.path.abspath(site.work_dir)
+    return image.name if same else str(image)
 
 
 def site_sif_path(site: Site) -> Path:
@@ -179,8 +189,9 @@ def site_commands(site: Site, program_argv: Sequence[str] = ("python3", "-m", "k
     """The site's pull, build and exec commands, with its own paths (``kit container commands``) (pure).
 
     The build line names the site's ``container.def_file`` (relative to the project, where the
-    commands are run from) and ``container.sif``; the exec line is :func:`exec_command` with the
-    site's cluster program.
+    commands are run from: on the cluster the clone is the work directory, which holds the pulled
+    image that ``env.def``'s relative ``From:`` names) and ``container.sif``; the exec line is
+    :func:`exec_command` with the site's cluster program.
     """
     cluster = program(site) or site.container.command
     return [

@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from kit.container.space import tmpdir_variable
 from kit.errors import CommandError, ContainerError, DiskSpaceError
 from kit.textutil import shell_line
 
@@ -60,7 +61,7 @@ _PATTERNS = (
 def diagnosis(kind: str, *, prog: str = "singularity", user: str | None = None) -> Diagnosis:
     """The :class:`Diagnosis` of one problem of :data:`PROBLEMS` (pure)."""
     message, hint = PROBLEMS[kind]
-    tmpvar = "SINGULARITY_TMPDIR" if prog == "singularity" else "APPTAINER_TMPDIR"
+    tmpvar = tmpdir_variable(prog)
     return Diagnosis(kind, message, hint.format(prog=prog, tmpvar=tmpvar, user=user or _user()))
 
 

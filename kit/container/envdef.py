@@ -18,19 +18,25 @@ if TYPE_CHECKING:
 
 
 def render_def(site: Site | None = None, *, localimage: str | os.PathLike[str] | bool | None = None,
-               from_pulled: bool = False) -> str:
+               from_pulled: bool = False, docker: bool = False) -> str:
     """The workshop's ``env.def`` (from :mod:`kit.versions`).
 
     Args:
         site: For ``localimage=True``.
-        localimage: None/False: ``Bootstrap: docker`` (what ``container/env.def`` holds). A path:
-            ``Bootstrap: localimage`` from that .sif. True: from the site's pulled image
-            (:func:`pulled_image_path`), which must exist.
+        localimage: None/False: what ``container/env.def`` holds, ``Bootstrap: localimage`` from
+            ``transformers-pytorch-gpu_4.35.2.sif`` in the folder the build runs in (where a plain
+            ``singularity pull`` and :func:`kit.container.pull` put it). A path: from that .sif.
+            True: from the site's pulled image by its full path (:func:`pulled_image_path`),
+            which must exist; the file then builds from any folder.
         from_pulled: Same as ``localimage=True`` (the CLI's ``--from-pulled``).
+        docker: ``Bootstrap: docker`` (the CLI's ``--docker``): the build downloads the image,
+            for who never pulled it.
 
     Raises:
         ContainerError: ``localimage=True`` and the base image is not pulled yet.
     """
+    if docker:
+        return versions.render_env_def(docker=True)
     if from_pulled and localimage in (None, False, True):
         localimage = True
     if localimage is None or localimage is False:
@@ -42,7 +48,7 @@ def render_def(site: Site | None = None, *, localimage: str | os.PathLike[str] |
             raise ContainerError(f"the base image is not pulled yet: {path} does not exist",
                                  hint=f"pull it first: {shell_line(pull_command(site))}")
         return versions.render_env_def(path)
-    return versions.render_env_def(Path(os.path.expanduser(os.fspath(localimage))))
+    return versions.render_env_def(Path(os.path.abspath(os.path.expanduser(os.fspath(localimage)))))
 
 
 def write_def(path: str | os.PathLike[str], text: str, *, force: bool = False) -> Path:

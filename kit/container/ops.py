@@ -85,14 +85,15 @@ def pull(
     runtime: str | None = None,
     check_space: bool = True,
 ) -> StepResult:
-    """Pull an image into ``dest_dir`` (``singularity pull``).
+    """Pull an image into ``dest_dir`` (``singularity pull``), printing the runtime's output as it runs.
 
     Skips when the .sif is already there (pulling again downloads gigabytes), unless
     ``force``; an existing file is never overwritten without ``force=True``.
 
     Args:
         ref: Image reference; default ``site.container.image``.
-        dest_dir: Folder; default ``site.container.sif_dir``.
+        dest_dir: Folder; default ``site.container.sif_dir`` (by default the work directory,
+            where :func:`build` runs and ``container/env.def``'s ``From:`` finds the image).
         site: Site profile (default ``load_site()``).
         force: Pull again and overwrite the existing .sif (``--force``).
         name: File name; default like singularity's (``transformers-pytorch-gpu_4.35.2.sif``).
@@ -132,15 +133,15 @@ def pull(
             SpaceNeed(cache_dir(rt.name), img.IMAGE_LAYERS_GIB, "the layer cache"),
         ], action=f"pull {ref}", runtime=rt.name)
     try:
-        cp = proc.run(cmd)
+        cp = proc.stream(cmd)  # minutes for gigabytes: the runtime's progress shows as it comes
     except CommandError as exc:
         raise_runtime_failure(exc, f"pull of {ref}", rt.name)
         raise  # unreachable: raise_runtime_failure always raises
     if not out.exists():
         raise ContainerError(f"{rt.name} pull reported success but {out} does not exist",
-                             details=cp.stdout + cp.stderr, hint="check the runtime's output above")
+                             details=cp.stdout, hint="check the runtime's output above")
     return StepResult("pull", cmd, out, False, f"container pull: pulled {ref} to {out} "
-                      f"({format_size(out.stat().st_size)})", stdout=cp.stdout + cp.stderr)
+                      f"({format_size(out.stat().st_size)})", stdout=cp.stdout)
 
 
 def build(
@@ -153,10 +154,12 @@ def build(
     runtime: str | None = None,
     check_space: bool = True,
 ) -> StepResult:
-    """Validate a definition file and build it (``singularity build --fakeroot SIF DEF``).
+    """Validate a definition file and build it (``singularity build --fakeroot SIF DEF``) in the
+    site's work directory, printing the runtime's output as it runs.
 
     Validation runs first everywhere, the host runtime included (errors raise; warnings
-    come back in ``result.warnings``). An existing .sif is kept unless ``force=True``.
+    come back in ``result.warnings``); a relative ``From:`` is looked for in the work directory,
+    as singularity will. An existing .sif is kept unless ``force=True``.
 
     Args:
         def_file: Definition file; default ``site.container.def_file``.
@@ -177,10 +180,11 @@ def build(
     def_path = Path(os.path.abspath(def_file if def_file is not None else site.container.def_file))
     out = Path(os.path.abspath(sif if sif is not None else site_sif_path(site)))
     deffile = DefFile.read(def_path)
-    report = validate(deffile, site=site)
+    rt = detect_runtime(site, runtime)
+    # Where nothing is built (the host runtime skips the pull too) the base image need not exist.
+    report = validate(deffile, site=site, base_dir=site.work_dir, base_must_exist=not rt.is_host)
     report.raise_for_errors()
     warnings = tuple(str(w) for w in report.warnings)
-    rt = detect_runtime(site, runtime)
     cmd = build_command(site, def_path, out, fakeroot=fakeroot, force=force,
                         runtime=None if rt.is_host else rt.name)
     if out.exists() and not force:
@@ -203,18 +207,20 @@ def build(
         if (deffile.header.get("bootstrap") or "").lower() != "localimage":
             needs.append(SpaceNeed(cache_dir(rt.name), versions.IMAGE_LAYERS_GIB, "the layer cache"))
         check_free_space(needs, action=f"build {out.name}", runtime=rt.name)
+    site.work_dir.mkdir(parents=True, exist_ok=True)
     try:
-        # Relative paths inside the file (From:, %files) are relative to the file's folder.
-        cp = proc.run(cmd, cwd=def_path.parent)
+        # Singularity reads relative paths in the file (From:, %files sources) from the folder the
+        # build runs in, not from the file's folder: the work directory, where pull put the image.
+        cp = proc.stream(cmd, cwd=site.work_dir)
     except CommandError as exc:
         raise_runtime_failure(exc, f"build of {out.name}", rt.name)
         raise
     if not out.exists():
         raise ContainerError(f"{rt.name} build reported success but {out} does not exist",
-                             details=cp.stdout + cp.stderr, hint="check the runtime's output above")
+                             details=cp.stdout, hint="check the runtime's output above")
     return StepResult("build", cmd, out, False,
                       f"container build: built {out} ({format_size(out.stat().st_size)}) from {def_path.name}",
-                      warnings, cp.stdout + cp.stderr)
+                      warnings, cp.stdout)
 
 
 def exec(  # noqa: A001 - the runtime's verb; shadows the builtin only inside this module

@@ -16,6 +16,12 @@ if TYPE_CHECKING:
     pass
 
 
+def tmpdir_variable(runtime: str | None) -> str:
+    """The variable that moves a runtime's temporary directory: ``SINGULARITY_TMPDIR`` for
+    singularity, ``APPTAINER_TMPDIR`` for apptainer (which still reads the old name too)."""
+    return "SINGULARITY_TMPDIR" if runtime == "singularity" else "APPTAINER_TMPDIR"
+
+
 def temp_dir(runtime: str | None = None, env: Mapping[str, str] | None = None) -> Path:
     """The temporary directory a build/pull unpacks into.
 
@@ -69,7 +75,7 @@ class SpaceNeed:
 def check_free_space(needs: Sequence[SpaceNeed], *, action: str, runtime: str | None = None) -> None:
     """Raise when a filesystem lacks the space the needs on it add up to.
 
-    Needs on the same filesystem are summed (``/tmp`` and ``~/sif`` are often one disk).
+    Needs on the same filesystem are summed (``/tmp`` and the work directory are often one disk).
 
     Raises:
         DiskSpaceError: says which directory, how much is needed and free, and what to do.
@@ -83,7 +89,7 @@ def check_free_space(needs: Sequence[SpaceNeed], *, action: str, runtime: str | 
         if free >= total:
             continue
         parts = ", ".join(f"{n.what} in {n.path} (~{n.gib:.0f} GiB)" for n in group)
-        tmp_var = "SINGULARITY_TMPDIR" if runtime == "singularity" else "APPTAINER_TMPDIR"
+        tmp_var = tmpdir_variable(runtime)
         hints = []
         if any("temporary" in n.what for n in group):
             hints.append(f"point the temporary directory at a larger disk: export {tmp_var}=/path/with/space")

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from kit.container.commands import pull_command, pulled_image_path
+from kit.container.commands import from_value, pull_command, pulled_image_path
 from kit.container.deffile import (
     _HEADER_RE,
     _SECTION_RE,
@@ -22,8 +22,8 @@ from kit.container.deffile import (
     Section,
 )
 from kit.container.pipcheck import _pin_problem, find_pip_installs
-from kit.container.runtime import default_site
-from kit.errors import ConfigError, DefFileError
+from kit.container.runtime import default_site, detect_runtime
+from kit.errors import ConfigError, ContainerError, DefFileError
 from kit.pathio import user_path
 from kit.textutil import shell_line
 
@@ -108,20 +108,25 @@ def validate(
     *,
     site: Site | None = None,
     base_dir: str | os.PathLike[str] | None = None,
+    base_must_exist: bool = True,
 ) -> ValidationReport:
     """Check a definition file before a build; every issue names the file and line.
 
     Errors: Windows line endings, header lines that are not ``Key: value``, a missing
-    or unknown ``Bootstrap``, a missing ``From``, a ``From:`` path that does not exist
-    (the ``/PATH/TO`` placeholder included: the hint names the pulled image in
-    ``site.container.sif_dir`` that fits), unknown or indented ``%sections``,
-    multi-stage files. Warnings: unpinned ``pip install`` lines, mixed tab/space
-    indentation, unknown header keys, duplicate sections.
+    or unknown ``Bootstrap``, a missing ``From``, a localimage ``From:`` path that does not
+    exist (the ``/PATH/TO`` placeholder included: the hint names the pulled image in
+    ``site.container.sif_dir`` that fits) or starts with ``~`` (singularity does not expand
+    it), unknown or indented ``%sections``, multi-stage files. Warnings: unpinned
+    ``pip install`` lines, mixed tab/space indentation, unknown header keys, duplicate sections.
 
     Args:
         deffile: A parsed file or a path.
-        site: For the pulled-image suggestion (default: ``load_site()``).
-        base_dir: Where relative ``From:`` paths start (default: the file's folder, else cwd).
+        site: For the pulled-image suggestion and the build folder (default: ``load_site()``).
+        base_dir: Where relative ``From:`` paths start. Singularity reads them from the folder
+            the build runs in, not from the file's folder; default: the site's work directory,
+            where :func:`kit.container.build` runs (else the current folder).
+        base_must_exist: False where nothing is built (the host runtime, whose pull is skipped
+            too): a ``From:`` file that is not there is fine; a placeholder still is not.
     """
     if not isinstance(deffile, DefFile):
         deffile = DefFile.read(deffile)
@@ -176,7 +181,7 @@ def validate(
         add("error", frm.line if frm else (boot.line if boot else 1), f"'Bootstrap: {boot.value if boot else ''}' "
             "needs a 'From:' line naming the base image")
     if agent == "localimage" and frm is not None and frm.value:
-        _check_localimage(frm, site, base_dir, path, add)
+        _check_localimage(frm, site, base_dir, base_must_exist, add)
 
     # Sections.
     seen_sections: dict[str, Section] = {}
@@ -227,28 +232,39 @@ def validate(
 
 
 def _check_localimage(frm: HeaderField, site: Site | None, base_dir: str | os.PathLike[str] | None,
-                      path: Path | None, add: Callable[..., None]) -> None:
-    value = os.path.expanduser(frm.value)
-    base = Path(base_dir) if base_dir is not None else (path.parent if path is not None else Path.cwd())
-    target = Path(value) if os.path.isabs(value) else base / value
-    if target.exists():
-        return
+                      base_must_exist: bool, add: Callable[..., None]) -> None:
     try:
         site = site or default_site()
-        sif_dir: Path | None = site.container.sif_dir
     except ConfigError:
-        site, sif_dir = None, None
-    best, pulled = _suggest_sif(frm.value, sif_dir)
+        site = None
+    base = Path(base_dir) if base_dir is not None else (site.work_dir if site is not None else Path.cwd())
     placeholder = bool(_PLACEHOLDER_RE.search(frm.value))
-    what = ("is still the /PATH/TO placeholder: replace it with the folder holding the pulled image"
-            if placeholder else "does not exist")
+    if frm.value.startswith("~") and not placeholder:
+        full = os.path.expanduser(frm.value)
+        add("error", frm.line, f"From: {frm.value}: singularity does not expand ~ in a definition file "
+            "(it looks for a folder named '~' in the folder the build runs in)",
+            f"write the full path: 'From: {full}'")
+        return
+    target = Path(frm.value) if os.path.isabs(frm.value) else base / frm.value
+    if target.exists() or (not base_must_exist and not placeholder):
+        return
+    sif_dir = site.container.sif_dir if site is not None else None
+    best, pulled = _suggest_sif(frm.value, sif_dir)
+    if placeholder:
+        what = "is still the /PATH/TO placeholder: replace it with the pulled image"
+    elif os.path.isabs(frm.value):
+        what = "does not exist"
+    else:
+        what = (f"does not exist in {base} (a relative From: path starts in the folder the build runs in, "
+                "not in the definition file's folder)")
     if best is not None:
-        hint = f"write 'From: {best}' (the pulled image in {sif_dir})"
+        value = from_value(site, best) if site is not None else str(best)
+        hint = f"write 'From: {value}' (the pulled image in {sif_dir})"
     elif pulled:
         hint = f"point From: at one of the pulled images: {', '.join(str(p) for p in pulled)}"
     elif site is not None:
         hint = (f"pull the base image first ({shell_line(pull_command(site))}), then write "
-                f"'From: {pulled_image_path(site)}'")
+                f"'From: {from_value(site, pulled_image_path(site))}'")
     else:
         hint = "pull the base image first, then write its path after From:"
     add("error", frm.line, f"From: {frm.value} {what}", hint)
@@ -280,13 +296,20 @@ class ValidationReports:
 def validate_files(paths: Sequence[str | os.PathLike[str]], *, site: Site | None = None) -> ValidationReports:
     """:func:`validate` each file (default: the site's ``container.def_file``).
 
+    A localimage ``From:`` file must exist only where a runtime could build the file (a
+    relative path in the site's work directory, where :func:`kit.container.build` runs).
+
     Raises:
         ConfigError: a file does not exist, or is a folder (names it).
     """
     site = site or default_site()
     targets = list(paths) or [site.container.def_file]
+    try:
+        builds_here = not detect_runtime(site).is_host
+    except ContainerError:
+        builds_here = False  # the runtime the site names is missing: nothing is built here either
     reports = []
     for path in targets:
         with user_path(path, "read the definition file"):
-            reports.append(validate(path, site=site))
+            reports.append(validate(path, site=site, base_must_exist=builds_here))
     return ValidationReports(tuple(reports))

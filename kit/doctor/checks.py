@@ -112,10 +112,12 @@ def _disk_checks(site: Site, uses_container: bool) -> list[Check]:
     checks = []
     sif_need = 2 * versions.IMAGE_SIF_GIB if uses_container else 0.0
     work_need = 5.0 if site.train.profile == "workshop" else 0.5  # checkpoints of bart-base vs the tiny model
-    for name, path, need, what in (
-        ("disk: sif dir", site.container.sif_dir, sif_need, "base image + env.sif"),
-        ("disk: work dir", site.work_dir, work_need, "checkpoints and logs"),
-    ):
+    rows = [("disk: sif dir", site.container.sif_dir, sif_need, "base image + env.sif"),
+            ("disk: work dir", site.work_dir, work_need, "checkpoints and logs")]
+    if os.path.abspath(site.container.sif_dir) == os.path.abspath(site.work_dir):  # the default: one folder
+        rows = [("disk: work dir", site.work_dir, sif_need + work_need,
+                 "base image + env.sif, checkpoints and logs" if sif_need else "checkpoints and logs")]
+    for name, path, need, what in rows:
         free = free_bytes(path)
         where = f"{path}" + ("" if path.exists() else f" (not created yet; on {existing_ancestor(path)})")
         ok = free >= need * 1024**3

@@ -6,10 +6,12 @@ it is one of the things the workshop creates (:func:`classify`):
 
 * a cache the kit knows (the Hugging Face, pip, Apptainer and Singularity caches,
   the jobs' Hugging Face cache), or anything inside one;
-* a pulled image (``*.sif`` in ``container.sif_dir``) or the built image (``env.sif``);
+* a pulled image (``*.sif`` in ``container.sif_dir``, by default the work directory) or the
+  built image (``env.sif``);
 * a named run (``WORK_DIR/runs/NAME``) or a checkpoint (``checkpoint-N`` inside a run).
 
-A folder that holds several of them (``container.sif_dir``, ``WORK_DIR/runs``) is
+A folder that holds several of them (``container.sif_dir`` when it is not the work
+directory, ``WORK_DIR/runs``) is
 deleted whole only when it is named a second time with ``whole`` (``--whole``). The
 work directory itself, the home directory and any folder above it are never deleted.
 Every path is checked before anything is deleted: one refused path deletes nothing.
@@ -118,8 +120,8 @@ def classify(target: Path, site: Site, dirs: Sequence[KnownDir], *, whole: Seque
         runs = work / "runs"
         built = _real(work / site.container.sif) if not os.path.isabs(site.container.sif) else \
             _real(Path(site.container.sif))
-        if target == built:
-            return "image", d
+        if target == built or (target.parent == _real(site.container.sif_dir) and target.suffix == ".sif"):
+            return "image", d  # the built image, or one pulled into the work directory
         if target == runs:
             return _whole_folder(target, d, named_twice, "runs folder", "every training run",
                                  f"single runs ({runs}/NAME) or checkpoints ({runs}/NAME/checkpoint-N)")
@@ -129,11 +131,12 @@ def classify(target: Path, site: Site, dirs: Sequence[KnownDir], *, whole: Seque
             return "checkpoint", d
         if target == work:
             raise ConfigError(f"refusing to delete the work directory {target} whole",
-                              hint=f"name what to delete inside it: {built.name}, runs/NAME, "
+                              hint=f"name what to delete inside it: {built.name}, NAME.sif, runs/NAME, "
                                    "runs/NAME/checkpoint-N; nothing was deleted")
         if _inside(target, work):
+            pulled = ", pulled *.sif" if _real(site.container.sif_dir) == work else ""
             raise ConfigError(f"refusing to delete {target}: the workshop did not make it "
-                              f"(it deletes only {built.name}, runs and checkpoints in {work})",
+                              f"(it deletes only {built.name}{pulled}, runs and checkpoints in {work})",
                               hint="delete other files yourself if you mean to; nothing was deleted")
     allowed = ", ".join(str(root) for k, (_, root) in sorted(by_key.items()) if k in CACHE_KEYS | {"sif", "work"})
     raise ConfigError(f"refusing to delete {target}: it is not something the workshop made",

@@ -1,6 +1,7 @@
 """Disk usage of what the workshop fills, and what is safe to delete (``kit storage du``).
 
-Pulled images (``~/sif``), the work directory (``env.sif``, runs, logs), the
+The work directory (pulled images, ``env.sif``, runs, logs; pulled images have a row
+of their own when a site puts them elsewhere, ``container.sif_dir``), the
 Singularity/Apptainer layer caches and the Hugging Face and pip caches fill a home
 quota quickly. :func:`usage` measures each known directory (nested known
 directories are counted once, in their own row); :func:`render_markdown` /
@@ -85,18 +86,26 @@ def known_dirs(site: Site, *, home: str | os.PathLike[str] | None = None,
     env = os.environ if env is None else env
     home_dir = Path(home) if home is not None else Path(os.path.expanduser("~"))
     cache = _env_path(env, "XDG_CACHE_HOME") or home_dir / ".cache"
-    dirs = [
+    # By default pulled images go into the work directory (where the build runs): no row of their own.
+    own_sif_dir = _real(site.container.sif_dir) != _real(site.work_dir)
+    sif_rows = [
         KnownDir("sif", site.container.sif_dir,
                  {"en": "pulled base images", "ja": "pull したベースイメージ"}, True,
                  {"en": "downloaded again by `singularity pull` (several GB, minutes); keep it while you may "
                         "rebuild env.sif from it",
                   "ja": "`singularity pull` で再取得できる（数 GB・数分）。env.sif を作り直すなら残す"}),
+    ] if own_sif_dir else []
+    pulled = {"en": "", "ja": ""} if own_sif_dir else {"en": "pulled images, ", "ja": "pull したイメージ・"}
+    dirs = [
+        *sif_rows,
         KnownDir("work", site.work_dir,
-                 {"en": "work directory (env.sif, runs, logs)", "ja": "作業ディレクトリ（env.sif・結果・ログ）"}, False,
+                 {"en": f"work directory ({pulled['en']}env.sif, runs, logs)",
+                  "ja": f"作業ディレクトリ（{pulled['ja']}env.sif・結果・ログ）"}, False,
                  {"en": "your results: checkpoints, BLEU scores, logs and the built env.sif; delete single "
-                        "checkpoint-* or run folders you no longer need, not the whole directory",
+                        "checkpoint-* or run folders you no longer need, not the whole directory"
+                        + ("" if own_sif_dir else "; a pulled *.sif comes back with `singularity pull`"),
                   "ja": "学習結果（チェックポイント・BLEU・ログ）と env.sif。要らなくなった checkpoint-* や "
-                        "run だけを個別に消す"}),
+                        "run だけを個別に消す" + ("" if own_sif_dir else "。pull した *.sif は pull し直せば戻る")}),
         KnownDir("work-hf", site.work_dir / ".cache" / "huggingface",
                  {"en": "Hugging Face cache of the jobs", "ja": "ジョブの Hugging Face キャッシュ"}, True,
                  {"en": "models and datasets the jobs downloaded (HF_HOME in env.def); downloaded again on "

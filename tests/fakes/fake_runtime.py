@@ -2,8 +2,10 @@
 
 Run through the ``apptainer`` and ``singularity`` shims next to this file. It
 appends its argv as one JSON line to ``$FAKE_CONTAINER_LOG`` and behaves like the
-real runtime where the kit depends on it: ``pull``/``build`` create the output
-file and refuse to overwrite without ``--force``; ``exec`` runs the command on
+real runtime where the kit depends on it: ``pull``/``build`` print ``INFO:`` progress
+lines on stderr, create the output file and refuse to overwrite without ``--force``;
+``build`` of a ``Bootstrap: localimage`` file fails unless its ``From:`` image exists
+(a relative path from the current folder, as singularity reads it); ``exec`` runs the command on
 the host (``python3`` becomes ``$FAKE_CONTAINER_PYTHON`` when set); ``inspect``
 prints the labels or definition a fake build stored in the image.
 
@@ -35,6 +37,25 @@ def fatal(msg: str) -> None:
     sys.exit(255)
 
 
+def info(*lines: str) -> None:
+    """Progress lines, on stderr as the real runtimes print them."""
+    for line in lines:
+        print(f"INFO:    {line}", file=sys.stderr, flush=True)
+
+
+def def_header(text: str) -> dict[str, str]:
+    """The ``Key: value`` lines before the first section (keys lower-cased, ``#`` comments cut)."""
+    header: dict[str, str] = {}
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line.startswith("%"):
+            break
+        key, sep, value = line.partition(":")
+        if sep:
+            header[key.strip().lower()] = value.strip()
+    return header
+
+
 def split(args: list[str]) -> tuple[set[str], list[str]]:
     """Flags and positional arguments (flags end at the first positional)."""
     flags: set[str] = set()
@@ -64,18 +85,30 @@ def main(prog: str, args: list[str]) -> None:
         dest, ref = pos if len(pos) == 2 else (pos[0].rsplit("/", 1)[-1].replace(":", "_") + ".sif", pos[0])
         if os.path.exists(dest) and "--force" not in flags:
             fatal(f'FATAL:   Image file already exists: "{dest}" - will not overwrite')
+        info("Converting OCI blobs to SIF format", "Starting build...", "Creating SIF file...")
         with open(dest, "w", encoding="utf-8") as fh:
             fh.write(f"FAKE-SIF pull {ref}\n")
-        print(f"INFO:    Creating SIF file...\nINFO:    Pulled {ref}")
     elif verb == "build":
         sif, deffile = pos
         if not os.path.exists(deffile):
             fatal(f"FATAL:   Unable to build from {deffile}: no such file or directory")
         if os.path.exists(sif) and "--force" not in flags:
             fatal(f"FATAL:   While performing build: build target '{sif}' already exists")
-        with open(deffile, encoding="utf-8") as src, open(sif, "w", encoding="utf-8") as fh:
-            fh.write("FAKE-SIF build\n" + src.read())
-        print(f"INFO:    Build complete: {sif}")
+        with open(deffile, encoding="utf-8") as src:
+            text = src.read()
+        info("Starting build...")
+        header = def_header(text)
+        if header.get("bootstrap", "").lower() == "localimage":
+            # Like the real ones: From: is taken as written (no ~), relative to the current folder.
+            base = os.path.normpath(header.get("from", ""))
+            if not os.path.exists(base):
+                fatal(f"FATAL:   While performing build: conveyor failed to get: failed to retrieve path for "
+                      f"{base}: lstat {os.path.abspath(base)}: no such file or directory")
+            info("Verifying bootstrap image " + base, "Extracting local image...")
+        info("Running post scriptlet", "Creating SIF file...")
+        with open(sif, "w", encoding="utf-8") as fh:
+            fh.write("FAKE-SIF build\n" + text)
+        info(f"Build complete: {sif}")
     elif verb == "exec":
         sif, argv = pos[0], pos[1:]
         if not os.path.exists(sif):
