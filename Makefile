@@ -53,7 +53,7 @@ lab: setup ## JupyterLab on notebooks/ with the kit's kernel (PORT=8888, SITE=lo
 slides-fast: setup ## render the decks from the sources without executing (quick edits)
 	$(PY) -m kit slides $(LESSONS) --no-exec --out $(OUT)
 
-check: setup slurm-up sync-check lessons-ci test ## everything CI runs: pairing, lessons on Slurm (ci), decks, pytest
+check: setup slurm-up sync-check lessons-ci test ## everything CI runs: pairing, lessons on Slurm (ci), decks, pytest (rehearsal site included)
 
 sync-check: ## fail if a slides/*.md and its notebooks/*.ipynb differ, or bart_finetuning.py and lesson 02
 	$(PY) -m kit lessons check
@@ -68,8 +68,11 @@ sync: ## pair new lessons and bring notebooks in line with slides (jupytext --sy
 lessons-ci: ## execute every lesson (ci profile, cached) and render HTML + PDF into build/check (pytest then checks every slide fits)
 	$(PY) -m kit slides $(LESSONS) --site ci --pdf --out build/check
 
-test: ## run pytest (reuses the decks in build/check when lessons-ci ran)
-	KIT_CHECK_BUILD=build/check $(PY) -m pytest
+# Two workers (-n 2): much of the suite waits on Slurm (time limits, KillWait) and subprocesses, and
+# the two CPUs are busy only part of that time. --dist loadfile keeps each test file on one worker, so
+# a module's early-submitted job and its last test stay together.
+test: ## run pytest on 2 workers (reuses the decks in build/check when lessons-ci ran)
+	KIT_CHECK_BUILD=build/check $(PY) -m pytest -n 2 --dist loadfile
 
 test-fast: ## the unit tests only (no Slurm, no lessons or decks, nothing slow): the quick loop, under 30 s
 	$(PY) -m pytest -q -m "not slurm and not decks and not slow"

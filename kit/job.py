@@ -185,3 +185,51 @@ def follow(job: Job | str, *, minutes: float = 15.0, out: TextIO | None = None) 
         print(f"ジョブ {job_id} はまだ実行中です（{current.state}）。このセルをもう一度実行して待つか、"
               f"先に進んでください（squeue -j {job_id} で状態、tail -f でログを確認できます）。", file=out, flush=True)
         return current
+
+
+def script_rows(site: Site) -> list[tuple[str, str]]:
+    """What each line of the site's ``train.sbatch`` means, for the lesson's table (pure; Japanese, as the slides).
+
+    Generated from the same spec as the script, so the table shows the site's own values (its ``--time``,
+    GPU type, runtime) and never disagrees with the script above it.
+    """
+    from kit import container
+    from kit.slurm import parse_time_limit
+
+    spec = train_job(site)
+    rows = [(f"--job-name {spec.job_name}", "`squeue` とログ名（`%x`）に出る名前")]
+    if spec.output:
+        example = spec.output.replace("%x", spec.job_name or "").replace("%j", "1234")
+        rows.append(("--output / --error", f"標準出力 / 標準エラーの行き先（ID 1234 なら `{example}`）。"
+                                           "`logs/` は投入前に必要"))
+    if spec.nodes:
+        rows.append((f"--nodes {spec.nodes}", f"{spec.nodes} ノードで実行"))
+    if spec.gpus:
+        n = gpu_count(spec.gpus)
+        kind = spec.gpus.split(":")[0] if ":" in spec.gpus else ""
+        what = f"{kind} 型の GPU を {n} 枚（型名はクラスタごとに違う）" if kind else f"GPU を {n} 枚"
+        rows.append((f"--gpus {spec.gpus}", what + ("。本文は torchrun で 1 枚 1 プロセス" if n > 1 else "")))
+    if spec.time:
+        seconds = parse_time_limit(spec.time) or 0
+        span = f"{seconds / 3600:g} 時間" if seconds >= 3600 else f"{seconds / 60:g} 分"
+        rows.append((f"--time {spec.time}", f"実行時間の上限（{span}）。超えると `TIMEOUT`"))
+    if spec.mem:
+        rows.append((f"--mem {spec.mem}", "メモリの上限（超えると `OUT_OF_MEMORY`）"))
+    if spec.partition:
+        rows.append((f"--partition {spec.partition}", "投入先のパーティション"))
+    runtime = container.program(site)
+    signal = "`exec`: `--time` や `scancel` の SIGTERM がプログラムに届き、チェックポイントを書いてから終わる"
+    if runtime is None:
+        rows.append((f"exec python3 {PROGRAM_NAME}", f"ホストの Python で実行（このサイトはコンテナなし）。{signal}"))
+    else:
+        nv = " --nv" if site.container.gpu else ""
+        rows.append((f"exec {runtime} exec{nv} {site.container.sif}",
+                     f"{site.container.sif} の中で実行" + ("（`--nv`: GPU を渡す）" if nv else "") + f"。{signal}"))
+    return rows
+
+
+def script_table(site: Site) -> str:
+    """:func:`script_rows` as a Markdown table (a lesson cell displays it)."""
+    lines = ["| 行 | 意味 |", "| --- | --- |"]
+    lines += [f"| `{line}` | {meaning} |" for line, meaning in script_rows(site)]
+    return "\n".join(lines)

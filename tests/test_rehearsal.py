@@ -1,0 +1,93 @@
+"""The real cluster's path, rehearsed: every lesson executed with the ``rehearsal`` site.
+
+``sites/rehearsal.toml`` has ie-ryukyu's settings (Singularity, Slurm, ``--gpus tesla:1``, the
+workshop's localimage ``env.def``, ``exec singularity exec --nv env.sif ...`` in train.sbatch); here
+it runs against the one-node Slurm and the fake ``singularity`` in tests/fakes (the one thing that
+cannot exist on our machines). The fake logs every call, so the test checks the command lines the
+real site would run, in the folders it would run them in.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kit.lessons import find_lessons
+from kit.sites import PROJECT_ROOT, load_site
+
+ROOT = PROJECT_ROOT / "build" / "rehearsal"  # the rehearsal's throwaway home: build output only
+FAKES = PROJECT_ROOT / "tests" / "fakes"
+
+
+@pytest.fixture(scope="module")
+def rehearsal(slurm_cluster: None) -> tuple[Path, list[dict]]:
+    """Execute (never from the cache) and render every lesson for the rehearsal site; the fake runtime's calls."""
+    shutil.rmtree(ROOT, ignore_errors=True)
+    ROOT.mkdir(parents=True)
+    calls = ROOT / "runtime-calls.jsonl"
+    env = {**os.environ, "PATH": os.pathsep.join([str(FAKES), os.environ["PATH"]]),
+           "FAKE_CONTAINER_PYTHON": sys.executable, "FAKE_CONTAINER_LOG": str(calls)}
+    env.pop("KIT_SITE", None)
+    proc = subprocess.run([sys.executable, "-m", "kit", "slides", "--site", "rehearsal", "--refresh",
+                           "--out", str(ROOT / "decks"), "--fit", "fail"],
+                          cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+    return ROOT / "decks", [json.loads(line) for line in calls.read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.mark.slurm
+@pytest.mark.decks
+def test_every_lesson_runs_and_renders_for_the_real_sites_settings(rehearsal) -> None:
+    decks, _ = rehearsal
+    for lesson in find_lessons():
+        assert (decks / f"{lesson.name}.html").is_file(), lesson.name
+        text = (decks / f"{lesson.name}.md").read_text(encoding="utf-8")
+        assert "Traceback" not in text, lesson.name
+        # Never the local stand-in: every job went through Slurm.
+        assert "local-" not in text, lesson.name
+
+
+@pytest.mark.slurm
+@pytest.mark.decks
+def test_the_container_commands_are_the_workshops(rehearsal) -> None:
+    _, calls = rehearsal
+    work = load_site("rehearsal").work_dir
+    verbs = [(c["argv"][1], c) for c in calls if c["argv"][1:2] != ["--version"]]
+    pull = next(c for verb, c in verbs if verb == "pull")
+    assert pull["argv"][-1] == "docker://huggingface/transformers-pytorch-gpu:4.35.2"
+    build = next(c for verb, c in verbs if verb == "build")
+    # Built where the image was pulled, so env.def's relative `From:` finds it (as singularity resolves it).
+    assert build["argv"][:3] == ["singularity", "build", "--fakeroot"] and Path(build["cwd"]) == work
+    assert build["argv"][-1].endswith("container/env.def") and build["argv"][-2].endswith("env.sif")
+    assert "Bootstrap: localimage" in (work / "env.sif").read_text(encoding="utf-8")
+    execs = [c for verb, c in verbs if verb == "exec"]
+    imports = [c for c in execs if c["argv"][4:6] == ["python3", "-c"]]  # lesson 01's import check
+    assert imports and imports[0]["argv"][2:4] == ["--nv", str(work / "env.sif")]
+    job = [c for c in execs if "bart_finetuning.py" in c["argv"]]
+    assert job and job[0]["argv"][:6] == ["singularity", "exec", "--nv", "env.sif", "python3", "bart_finetuning.py"]
+    assert Path(job[0]["cwd"]) == work
+
+
+@pytest.mark.slurm
+@pytest.mark.decks
+def test_the_job_script_and_its_results_are_the_sites(rehearsal) -> None:
+    decks, _ = rehearsal
+    site = load_site("rehearsal")
+    script = (site.work_dir / "train.sbatch").read_text(encoding="utf-8")
+    assert "#SBATCH --gpus tesla:1" in script
+    assert "\nexec singularity exec --nv env.sif python3 bart_finetuning.py" in script
+    runs = sorted((site.work_dir / "runs").glob("job-*/metrics.json"))
+    assert runs, "the Slurm job left no finished run"
+    slurm_deck = (decks / "03-slurm.md").read_text(encoding="utf-8")
+    assert "`exec singularity exec --nv env.sif`" in slurm_deck  # the meaning table, from this site
+    assert "COMPLETED" in slurm_deck and "CANCELLED" in slurm_deck
+    container_deck = (decks / "01-container.md").read_text(encoding="utf-8")
+    assert "（変えるには SINGULARITY_TMPDIR）" in container_deck  # the site's runtime, not apptainer's
+    results = (decks / "04-results.md").read_text(encoding="utf-8")
+    assert runs[-1].parent.name in results  # lesson 04 read the job's own run
