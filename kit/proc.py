@@ -69,11 +69,7 @@ def run(
             stdin=None if input is not None else subprocess.DEVNULL,
         )
     except FileNotFoundError as exc:
-        raise CommandNotFound(
-            argv, None, str(exc),
-            message=f"{argv[0]!r} is not installed or not on PATH",
-            hint=hint or f"install {argv[0]} (see `python -m kit doctor`) or fix PATH",
-        ) from None
+        raise _not_found(argv, exc, hint) from None
     except subprocess.TimeoutExpired as exc:
         stderr = exc.stderr.decode() if isinstance(exc.stderr, bytes) else (exc.stderr or "")
         raise CommandError(
@@ -84,6 +80,11 @@ def run(
     if check and proc.returncode != 0:
         raise CommandError(argv, proc.returncode, proc.stderr or proc.stdout or "", hint=hint)
     return proc
+
+
+def _not_found(argv: list[str], exc: FileNotFoundError, hint: str | None) -> CommandNotFound:
+    return CommandNotFound(argv, None, str(exc), message=f"{argv[0]!r} is not installed or not on PATH",
+                           hint=hint or f"install {argv[0]} (see `python -m kit doctor`) or fix PATH")
 
 
 def stream(
@@ -124,11 +125,7 @@ def stream(
         child = subprocess.Popen(argv, cwd=cwd, env={**os.environ, **env} if env is not None else None,
                                  stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     except FileNotFoundError as exc:
-        raise CommandNotFound(
-            argv, None, str(exc),
-            message=f"{argv[0]!r} is not installed or not on PATH",
-            hint=hint or f"install {argv[0]} (see `python -m kit doctor`) or fix PATH",
-        ) from None
+        raise _not_found(argv, exc, hint) from None
     lines: list[str] = []
     assert child.stdout is not None
     try:

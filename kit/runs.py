@@ -93,8 +93,8 @@ def results_run(site: str | Site | None = None, *, fallback_minutes: float = 3.0
             print(f"終わるのを待つ: squeue -j {job_id}（または python -m kit slurm wait {job_id}）、"
                   "終わったらこのセルをもう一度実行")
         else:
-            print("TIMEOUT や CANCELLED なら、同じ sbatch train.sbatch をもう一度投げると"
-                  "チェックポイントから再開します")
+            print(f"TIMEOUT や CANCELLED なら、train.sbatch の最後の行に --output_dir runs/job-{job_id} を足して"
+                  "もう一度 sbatch すると、チェックポイントから再開します")
     finished = finished_runs(cfg.work_dir)
     if finished:
         return finished[-1]
