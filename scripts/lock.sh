@@ -7,11 +7,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-UV_VERSION=0.13.9
+uv_pin=$(grep -E '^uv==' requirements-tools.txt)
 uv=.venv/bin/uv
-if ! "$uv" --version 2>/dev/null | grep -q " $UV_VERSION"; then
-  printf '[lock] pip install uv==%s\n' "$UV_VERSION"
-  .venv/bin/python -m pip install -q "uv==$UV_VERSION"
+if ! "$uv" --version 2>/dev/null | grep -q " ${uv_pin#uv==}"; then
+  printf '[lock] pip install %s\n' "$uv_pin"
+  .venv/bin/python -m pip install -q -r requirements-tools.txt
 fi
 
 tmp=$(mktemp)

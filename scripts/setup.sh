@@ -4,7 +4,7 @@
 #   - Debian packages (as root, when missing): chromium, fonts-noto-cjk, poppler-utils, nodejs/npm
 #   - .venv: torch first and alone (requirements-torch.txt, torch==2.13.0: the CPU wheel; an
 #     unpinned torch pulls a multi-GB CUDA build), then every other package at the exact version
-#     in requirements.lock (`make lock` refreshes it), then the kit itself: `pip install --no-deps
+#     in requirements.lock (`make lock` refreshes it; installed by uv, requirements-tools.txt), then the kit itself: `pip install --no-deps
 #     -e .[dev]`, so nothing outside the lock is installed
 #   - node_modules: `npm ci` from package-lock.json (marp-cli)
 set -euo pipefail
@@ -33,7 +33,7 @@ fi
 PYTHON=${PYTHON:-python3}
 stamp=.venv/.kit-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ requirements.lock -nt "$stamp" ] \
-   || [ requirements-torch.txt -nt "$stamp" ]; then
+   || [ requirements-torch.txt -nt "$stamp" ] || [ requirements-tools.txt -nt "$stamp" ]; then
   [ -x .venv/bin/python ] || { log "creating .venv"; "$PYTHON" -m venv .venv; }
   torch_pin=$(grep -E '^torch==' requirements-torch.txt)
   if ! .venv/bin/python -c "import importlib.metadata as m, sys; sys.exit(m.version('torch').split('+')[0] != '${torch_pin#torch==}')" \
@@ -41,8 +41,15 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ requirements.lock -
     log "pip install $torch_pin (alone, CPU wheel)"
     .venv/bin/pip install -q -r requirements-torch.txt
   fi
-  log "pip install -r requirements.lock (exact versions; make lock refreshes it)"
-  .venv/bin/pip install -q -r requirements.lock
+  # uv (pinned in requirements-tools.txt) installs the locked set in parallel: seconds where pip takes
+  # minutes. It finds torch already installed and leaves it. pip is the fallback (same pins).
+  uv_pin=$(grep -E '^uv==' requirements-tools.txt)
+  .venv/bin/uv --version 2>/dev/null | grep -q " ${uv_pin#uv==}" || .venv/bin/pip install -q -r requirements-tools.txt
+  log "uv pip install -r requirements.lock (exact versions; make lock refreshes it)"
+  if ! .venv/bin/uv pip install -q --python .venv/bin/python -r requirements.lock; then
+    log "uv failed: pip install -r requirements.lock"
+    .venv/bin/pip install -q -r requirements.lock
+  fi
   log "pip install --no-deps -e .[dev]"
   .venv/bin/pip install -q --no-deps -e '.[dev]'
   touch "$stamp"
