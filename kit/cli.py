@@ -296,7 +296,8 @@ def _register_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("run_dir", help="the program's --output_dir (runs/job-<id>)")
 
     p = _cmd(sub, "data", _data, "describe a corpus source (and preview pairs)")
-    p.add_argument("source", nargs="?", default="sample", help="sample | hub:mutiyama/alt | alt:DIR | DIR")
+    p.add_argument("source", nargs="?", default="sample",
+                   help="sample | DIR (train/dev[/test].{en,ja}); ALT is loaded by bart_finetuning.py itself")
     p.add_argument("--preview", type=int, default=3, help="pairs to show")
     p.add_argument("--split", default="train", help="train | validation | test")
 

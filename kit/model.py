@@ -186,7 +186,7 @@ def _from_pretrained(loader: Any, name: str, what: str, **kwargs: Any) -> Any:
     folder = model_folder(name)
     if folder is not None:
         return _load_local(loader, folder, name, what, **kwargs)
-    from kit.data import hub_endpoint, prepare_hub
+    from kit.hub import hub_endpoint, prepare_hub
 
     started = time.monotonic()
     online = prepare_hub()

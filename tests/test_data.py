@@ -1,14 +1,14 @@
-"""kit.data: the shipped sample corpus, plain-text and ALT folders, and the unreachable hub."""
+"""kit.data: the shipped sample corpus, plain-text folders, and ALT sources sent to the program."""
 
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from kit.data import SAMPLE_DIR, alt_rows_to_pairs, load_corpus, looks_tokenized
+from kit.cli import main
+from kit.data import SAMPLE_DIR, load_corpus, looks_tokenized
 from kit.errors import DataError
 from kit.proc import run
 from kit.sites import PROJECT_ROOT
@@ -69,59 +69,27 @@ def test_plain_text_errors_name_the_file(tmp_path: Path) -> None:
         load_corpus(str(tmp_path / "missing"))
 
 
-def test_alt_parquet_folder_skips_rows_without_japanese(tmp_path: Path) -> None:
-    pa = pytest.importorskip("pyarrow")
-    import pyarrow.parquet as pq
-
-    folder = tmp_path / "alt-jp"
-    folder.mkdir()
-    for split in ("train", "validation", "test"):
-        rows = {
-            "SNT.URLID": ["80188", "80188"], "SNT.URLID.SNTID": ["1", "2"], "url": ["u", "u"],
-            "status": ["draft", "draft"], "value": ["(S ...)", "(S ...)"], "word_alignment": ["", ""],
-            "jp_tokenized": [f"{split} の 文 。", None], "en_tokenized": [f"A {split} sentence .", "No Japanese ."],
-        }
-        pq.write_table(pa.table(rows), folder / f"{split}-00000-of-00001.parquet")
-    corpus = load_corpus(f"alt:{tmp_path}")
-    assert corpus.train == [("A train sentence .", "train の 文 。")]
-    assert corpus.validation == [("A validation sentence .", "validation の 文 。")]
-    assert corpus.ja_tokenized and "skipped 3 rows" in corpus.notes[0]
-
-
-def test_alt_release_layout(tmp_path: Path) -> None:
-    _write(tmp_path, "data_en.txt", ["SNT.1.1\tOne.", "SNT.2.1\tTwo.", "SNT.3.1\tThree.", "SNT.3.2\tNo ja."])
-    _write(tmp_path, "data_ja.txt", ["SNT.1.1\t一つ。", "SNT.2.1\t二つ。", "SNT.3.1\t三つ。"])
-    with pytest.raises(DataError, match="URL-train.txt not found"):
-        load_corpus(f"alt:{tmp_path}")
-    for split, url in (("train", "1"), ("dev", "2"), ("test", "3")):
-        _write(tmp_path, f"URL-{split}.txt", [f"URL.{url}\thttp://example.org/{url}"])
-    corpus = load_corpus(f"alt:{tmp_path}")
-    assert (corpus.train, corpus.validation, corpus.test) == ([("One.", "一つ。")], [("Two.", "二つ。")],
-                                                             [("Three.", "三つ。")])
-    assert not corpus.ja_tokenized
-
-
-def test_alt_rows_need_the_alt_columns() -> None:
-    with pytest.raises(DataError, match="no column 'en_tokenized'"):
-        alt_rows_to_pairs([{"translation": {}}], "somewhere")
-
-
 def test_looks_tokenized() -> None:
     assert looks_tokenized(["私 は テニス 部員 で す 。", "雨 が 降 る 。"])
     assert not looks_tokenized(["私はテニス部員です。", "雨が降る。"])
 
 
-def test_unreachable_hub_fails_fast_naming_local_options(tmp_path: Path) -> None:
-    # A closed local port stands in for the unreachable hub; an empty HF_HOME means nothing is cached.
-    env = {"HF_ENDPOINT": "http://127.0.0.1:9", "HF_HOME": str(tmp_path / "hf"), "PYTHONPATH": str(PROJECT_ROOT)}
-    for name in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE"):
-        env[name] = ""
-    started = time.monotonic()
-    proc = run([sys.executable, "-m", "kit", "data", "hub:mutiyama/alt"], check=False, env=env, timeout=120,
-               cwd=PROJECT_ROOT)
-    elapsed = time.monotonic() - started
-    assert proc.returncode == 7, proc.stderr
-    assert "unreachable" in proc.stderr
-    for option in ("--data sample", "--data alt:DIR", "--data DIR"):
-        assert option in proc.stderr
-    assert elapsed < 20, f"took {elapsed:.1f} s: the hub load retried instead of failing fast"
+@pytest.mark.parametrize("source", ["hub:mutiyama/alt", "hub:mutiyama/alt@main", "alt:/data/alt"])
+def test_alt_sources_point_to_the_program(source: str) -> None:
+    with pytest.raises(DataError, match=r"ALT is loaded by the program itself \(bart_finetuning\.py\)") as err:
+        load_corpus(source)
+    for what in ("python3 bart_finetuning.py", "HF_HUB_OFFLINE=1", "--data_dir DIR"):
+        assert what in str(err.value)
+
+
+def test_cli_data_describes_a_folder_and_names_the_program_for_alt(tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    _write(tmp_path, "train.en", ["it rains ."])
+    _write(tmp_path, "train.ja", ["雨 が 降 る 。"])
+    _write(tmp_path, "dev.en", ["hello ."])
+    _write(tmp_path, "dev.ja", ["こんにち は 。"])
+    assert main(["data", str(tmp_path), "--preview", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "pairs: train 1, validation 1, test 1" in out and "en: it rains ." in out
+    assert main(["data", "hub:mutiyama/alt"]) == DataError.exit_code
+    assert "bart_finetuning.py" in capsys.readouterr().err
