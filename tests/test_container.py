@@ -129,7 +129,8 @@ def test_no_runtime_means_host(fakes, monkeypatch: pytest.MonkeyPatch, tmp_path:
 
 def test_forced_runtime_missing_is_an_error(fakes, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     fakes.use("singularity")
-    with pytest.raises(ContainerError, match="apptainer is not on PATH, but site '.*' sets container.runtime = 'apptainer'"):
+    with pytest.raises(ContainerError,
+                       match="apptainer is not on PATH, but site '.*' sets container.runtime = 'apptainer'"):
         container.detect_runtime(fakes.site(runtime="apptainer"))
 
 
