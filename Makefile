@@ -72,7 +72,7 @@ lessons-ci: ## execute every lesson (ci profile, cached) and render HTML + PDF i
 # the two CPUs are busy only part of that time. --dist loadfile keeps each test file on one worker, so
 # a module's early-submitted job and its last test stay together.
 test: ## run pytest on 2 workers (reuses the decks in build/check when lessons-ci ran)
-	KIT_CHECK_BUILD=build/check $(PY) -m pytest -n 2 --dist loadfile
+	KIT_CHECK_BUILD=build/check $(PY) -m pytest -n 2 --dist loadfile --durations=15
 
 test-fast: ## the unit tests only (no Slurm, no lessons or decks, nothing slow): the quick loop, under 30 s
 	$(PY) -m pytest -q -m "not slurm and not decks and not slow"

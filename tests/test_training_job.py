@@ -54,7 +54,11 @@ def time_limited_job(request: pytest.FixtureRequest, tmp_path_factory: pytest.Te
     # More steps than a minute allows: Slurm ends the job at its 1-minute limit with SIGTERM.
     training.write_train_script(site, program_args=[*base, "--max_steps", "100000", "--logging_steps", "20",
                                                     "--save_strategy", "no", "--eval_strategy", "no"])
-    job = training.submit_training(site)
+    # One thread: the job only has to be training when the limit comes, and the other tests need the CPUs
+    # meanwhile (the job inherits the submitter's environment).
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("OMP_NUM_THREADS", "1")
+        job = training.submit_training(site)
     yield site, base, job
     if not slurm.status(job).terminal:
         slurm.cancel(job)
