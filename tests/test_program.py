@@ -113,23 +113,8 @@ def test_workshop_defaults_and_command_line_wins() -> None:
     assert changed.learning_rate == 1e-3 and changed.output_dir == "mine"
 
 
-def test_bad_data_folder_says_which_file_and_what_is_needed(tmp_path: Path, overfit: tuple[Path, Path]) -> None:
-    data, model = overfit
-    broken = write_pairs(tmp_path / "broken", load_corpus("sample").train[:4], splits=("train",))
-    proc = run_program(["--model_name_or_path", str(model), "--data_dir", str(broken)], tmp_path)
-    assert proc.returncode == 1 and "Traceback" not in proc.stderr
-    assert f"{broken / 'dev.en'} not found" in proc.stderr and "train.en/.ja and dev.en/.ja" in proc.stderr
-    write_pairs(broken, load_corpus("sample").train[:4], splits=("dev",))
-    (broken / "dev.ja").write_text("一\n", encoding="utf-8")
-    proc = run_program(["--model_name_or_path", str(model), "--data_dir", str(broken)], tmp_path)
-    assert "has 4 lines but" in proc.stderr and "dev.ja has 1" in proc.stderr
-
-
-def test_missing_model_folder_is_not_taken_for_a_hub_id(tmp_path: Path, overfit: tuple[Path, Path]) -> None:
-    data, _ = overfit
-    proc = run_program(["--model_name_or_path", "./no-such-model", "--data_dir", str(data)], tmp_path)
-    assert proc.returncode == 1 and "no model folder ./no-such-model" in proc.stderr
-    assert "Traceback" not in proc.stderr and "huggingface.co" not in proc.stderr
+# A data folder without dev files, sides that do not pair up, a model folder that is not there: the
+# fault drills (tests/test_drills.py: program-no-dev, program-mismatched-lines, program-model-nope).
 
 
 def test_overfits_32_pairs_to_bleu_100_then_refuses_to_overwrite(tmp_path: Path, overfit: tuple[Path, Path]) -> None:
