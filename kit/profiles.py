@@ -62,9 +62,11 @@ PROFILES: dict[str, Profile] = {
     # the linear decay ends with the budget). Post-LN BART at lr 5e-4 (at 1e-3 from scratch its encoder can collapse:
     # the outputs stop depending on the input); random batches learn faster per step here than length-grouped
     # ones; fp32 (bf16 is emulated, so slower, on CPUs without AVX512-BF16); beam search 4 for the translations.
+    # Batch 16 (warmup 300): twice the updates of batch 32 in the same time, for fewer samples a second (measured:
+    # 29.3 against 26.6 dev BLEU in 10 minutes; batch 64 at lr 7e-4 reached 21.4).
     "quality": Profile(
         "quality", "tiny", None,
-        ("--learning_rate", "5e-4", "--warmup_steps", "200", "--per_device_train_batch_size", "32",
+        ("--learning_rate", "5e-4", "--warmup_steps", "300", "--per_device_train_batch_size", "16",
          "--max_length", "64", "--label_smoothing_factor", "0.1", "--eval_strategy", "no", "--save_strategy", "no",
          "--logging_steps", "100", "--num_beams", "4"),
         TinySettings(vocab_size=8000, d_model=256, layers=2, heads=4, ffn_dim=512), group_by_length=False,
