@@ -30,16 +30,15 @@ sys.path.insert(0, str(ROOT))
 SHARED = ROOT.parent / "shared" / "data" / "small_parallel_enja"
 
 
-def run(args: list[str], out: Path, *, fresh: bool = True) -> dict | None:
-    """The program with ``args``, writing into ``out`` (emptied first when ``fresh``); its metrics.json, or None
-    when its time budget stopped it (it then left a checkpoint)."""
-    from kit.train import run_program
+def run(args: list[str], out: Path, minutes: float) -> tuple[dict, int | None]:
+    """The program with ``args`` for at most ``minutes`` of training, writing into a fresh ``out``; its
+    metrics.json, and the step where the budget stopped training (None: it ended within the budget)."""
+    from kit.train import run_program_within
 
-    if fresh and out.exists():
+    if out.exists():
         shutil.rmtree(out)
-    run_program([*args, "--output_dir", str(out), "--disable_tqdm", "true"], cwd=ROOT)
-    metrics = out / "metrics.json"
-    return json.loads(metrics.read_text(encoding="utf-8")) if metrics.is_file() else None
+    stopped = run_program_within([*args, "--output_dir", str(out), "--disable_tqdm", "true"], minutes, out, cwd=ROOT)
+    return json.loads((out / "metrics.json").read_text(encoding="utf-8")), stopped
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -66,24 +65,19 @@ def main(argv: list[str] | None = None) -> int:
     base = program_args("quality", work, data=str(args.data))
     print(f"quality profile on {args.data.name}, {torch.get_num_threads()} CPU threads: {' '.join(base + extra)}",
           flush=True)
-    calib = run([*base, *extra, "--max_steps", str(args.calibration_steps), "--num_beams", "1",
-                 "--eval_strategy", "no"], args.out / "quality-calibration")
+    calib, _ = run([*base, *extra, "--max_steps", str(args.calibration_steps), "--num_beams", "1",
+                    "--eval_strategy", "no"], args.out / "quality-calibration", args.minutes)
     steps_per_s = calib["global_step"] / calib["train_runtime_s"]
     steps = int(steps_per_s * args.minutes * 60 * args.margin)
     print(f"calibration: {steps_per_s:.2f} steps/s -> --max_steps {steps} for {args.minutes:g} minutes", flush=True)
     started = time.monotonic()
     # The planned steps fill the budget, so the learning rate decays to zero with it; the calibration is off by up to
-    # ~10% from run to run, so the program's own --max_minutes stops training at the budget in any case. Stopped
-    # there, the run is resumed at its checkpoint with --max_steps at that step: no more training, only the dev
-    # translations and BLEU.
-    out = args.out / "quality-run"
-    metrics = run([*base, *extra, "--max_steps", str(steps), "--max_minutes", f"{args.minutes:g}"], out)
-    if metrics is None:
-        stopped = max(int(p.name.split("-")[1]) for p in out.glob("checkpoint-*"))
-        print(f"stopped by the {args.minutes:g}-minute budget at step {stopped} of {steps}: evaluating that checkpoint",
+    # ~10% from run to run, so the program's own --max_minutes stops training at the budget in any case, and the run
+    # is then evaluated at that checkpoint (kit.train.run_program_within).
+    metrics, stopped = run([*base, *extra, "--max_steps", str(steps)], args.out / "quality-run", args.minutes)
+    if stopped is not None:
+        print(f"stopped by the {args.minutes:g}-minute budget at step {stopped} of {steps}: evaluated that checkpoint",
               flush=True)
-        metrics = run([*base, *extra, "--max_steps", str(stopped)], out, fresh=False)
-        assert metrics is not None
         steps, train_min = stopped, args.minutes  # the budget ended training (TimeBudget's clock starts earlier)
     else:
         train_min = metrics["train_runtime_s"] / 60

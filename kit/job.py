@@ -193,10 +193,9 @@ def script_rows(site: Site) -> list[tuple[str, str]]:
     Generated from the same spec as the script, so the table shows the site's own values (its ``--time``,
     GPU type, runtime) and never disagrees with the script above it.
     """
-    from kit import container
-    from kit.slurm import parse_time_limit
+    from kit import container, slurm
 
-    spec = train_job(site)
+    spec = slurm.train_spec(site, body=[])  # the #SBATCH values only: no program arguments to prepare
     rows = [(f"--job-name {spec.job_name}", "`squeue` とログ名（`%x`）に出る名前")]
     if spec.output:
         example = spec.output.replace("%x", spec.job_name or "").replace("%j", "1234")
@@ -210,7 +209,7 @@ def script_rows(site: Site) -> list[tuple[str, str]]:
         what = f"{kind} 型の GPU を {n} 枚（型名はクラスタごとに違う）" if kind else f"GPU を {n} 枚"
         rows.append((f"--gpus {spec.gpus}", what + ("。本文は torchrun で 1 枚 1 プロセス" if n > 1 else "")))
     if spec.time:
-        seconds = parse_time_limit(spec.time) or 0
+        seconds = slurm.parse_time_limit(spec.time) or 0
         span = f"{seconds / 3600:g} 時間" if seconds >= 3600 else f"{seconds / 60:g} 分"
         rows.append((f"--time {spec.time}", f"実行時間の上限（{span}）。超えると `TIMEOUT`"))
     if spec.mem:

@@ -78,10 +78,9 @@ def results_run(site: str | Site | None = None, *, fallback_minutes: float = 3.0
     With no finished run at all, train the *smoke* profile here for at most ``fallback_minutes`` (never the
     workshop's bart-base: that belongs in a job).
     """
-    from kit.errors import KitError
     from kit.profiles import program_args
     from kit.sites import load_site
-    from kit.train import METRICS_FILE, run_program
+    from kit.train import METRICS_FILE, run_program_within
 
     cfg = site if not isinstance(site, (str, type(None))) else load_site(site)
     runs = cfg.work_dir / RUNS_DIR
@@ -104,14 +103,7 @@ def results_run(site: str | Site | None = None, *, fallback_minutes: float = 3.0
           f"{os.path.relpath(out, cfg.work_dir)}")
     args = [*program_args("smoke", cfg.work_dir, relative_to=cfg.work_dir),
             "--output_dir", os.path.relpath(out, cfg.work_dir), "--disable_tqdm", "true"]
-    run_program([*args, "--max_minutes", f"{fallback_minutes:g}"], cwd=cfg.work_dir)
-    if not (out / METRICS_FILE).is_file():
-        # The budget stopped it with a checkpoint: resume it with max_steps at that step, so the program
-        # trains no further and goes straight to the test translation and its results.
-        steps = [int(p.name.split("-")[1]) for p in out.glob("checkpoint-*") if p.name.split("-")[1].isdigit()]
-        if not steps:
-            raise KitError(f"the fallback run {out} stopped before its first checkpoint",
-                           hint="run lesson 03's job (or this cell) again with more time")
-        print(f"{fallback_minutes:g} 分で止めたので、ステップ {max(steps)} までの学習で訳して評価します")
-        run_program([*args, "--max_steps", str(max(steps))], cwd=cfg.work_dir)
+    stopped = run_program_within(args, fallback_minutes, out, cwd=cfg.work_dir)
+    if stopped is not None:
+        print(f"{fallback_minutes:g} 分で止めたので、ステップ {stopped} までの学習で訳して評価しました")
     return out

@@ -53,6 +53,33 @@ def run_program(args: Sequence[str], *, cwd: str | os.PathLike[str] | None = Non
              hint="read the program's last lines above; run the same command again to resume from its checkpoint")
 
 
+def run_program_within(args: Sequence[str], minutes: float, output_dir: str | os.PathLike[str], *,
+                       cwd: str | os.PathLike[str] | None = None) -> int | None:
+    """Run the program for at most ``minutes`` of training, and always end with its results.
+
+    ``args`` hold ``--output_dir`` (``output_dir``, as this process sees it). When the budget stops the
+    program (it leaves a checkpoint and no results), it runs again with ``--max_steps`` at that
+    checkpoint's step: it resumes there, trains no further, and goes straight to translation and BLEU.
+
+    Returns:
+        The step the budget stopped training at; None when training ended within the budget.
+
+    Raises:
+        TrainError: the budget stopped it before its first checkpoint.
+        CommandError: a run exited non-zero.
+    """
+    run_program([*args, "--max_minutes", f"{minutes:g}"], cwd=cwd)
+    out = Path(output_dir)
+    if (out / METRICS_FILE).is_file():
+        return None
+    steps = [int(p.name.split("-")[1]) for p in out.glob("checkpoint-*") if p.name.split("-")[1].isdigit()]
+    if not steps:
+        raise TrainError(f"{out}: the {minutes:g}-minute budget stopped training before its first checkpoint",
+                         hint="give it more time")
+    run_program([*args, "--max_steps", str(max(steps))], cwd=cwd)  # a later --max_steps wins
+    return max(steps)
+
+
 @dataclass
 class Sample:
     """One test translation: source, reference, model output."""

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 DEFAULT_OUTPUT = "slurm-%j.out"
 HELLO_BODY = 'echo "Hello Slurm!"'
-#: The workshop's training program, run inside the image.
+
 
 @dataclass
 class JobSpec:
