@@ -57,7 +57,9 @@ def test_local_executor_commands() -> None:
 
 @pytest.fixture
 def site():  # noqa: ANN201
-    return load_site("ie-ryukyu", overrides={"work_dir": "/home/u/workshop2024"})  # images are pulled there too
+    # The participant's own env.def, in the work directory where images are pulled and built.
+    return load_site("ie-ryukyu", overrides={"work_dir": "/home/u/workshop2024",
+                                             "container": {"def_file": "/home/u/workshop2024/env.def"}})
 
 
 def test_container_commands(site) -> None:  # noqa: ANN001

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import getpass
-import os
 import sys
 from pathlib import Path
 
@@ -19,7 +18,6 @@ from kit.container import (
     parse_version_output,
     pull_command,
     shell_line,
-    sif_name_for,
 )
 from kit.errors import CommandError, ConfigError, ContainerError, DefFileError, DiskSpaceError
 from kit.sites import load_site
@@ -51,9 +49,15 @@ def test_exec_command_on_the_host_runtime_uses_this_python() -> None:
 
 def test_pull_and_build_commands_are_the_sites_lines() -> None:
     site = load_site("ie-ryukyu")
-    home = os.path.expanduser("~")
-    # The pulled image goes into the work directory, where the build runs (env.def's relative From:).
-    assert pull_command(site) == ["singularity", "pull", f"{home}/workshop2024/{PULLED}", IMAGE]
+    # The pulled image goes into the work directory, where pull and build run (env.def's relative From:):
+    # the lines name files there as the participant types them there.
+    assert pull_command(site) == ["singularity", "pull", PULLED, IMAGE]
+    assert build_command(site) == ["singularity", "build", "--fakeroot", "env.sif",
+                                   str(site.container.def_file)]  # the project's env.def: outside, so in full
+    own = load_site("ie-ryukyu", overrides={"container": {"def_file": "~/workshop2024/env.def",
+                                                          "sif_dir": "/scratch/images"}})
+    assert build_command(own) == ["singularity", "build", "--fakeroot", "env.sif", "env.def"]
+    assert pull_command(own) == ["singularity", "pull", f"/scratch/images/{PULLED}", IMAGE]
     assert pull_command(site, "docker://ubuntu:22.04", "u.sif", force=True) == [
         "singularity", "pull", "--force", "u.sif", "docker://ubuntu:22.04"]
     assert build_command(site, "env.def", "env.sif") == ["singularity", "build", "--fakeroot", "env.sif", "env.def"]
@@ -61,7 +65,7 @@ def test_pull_and_build_commands_are_the_sites_lines() -> None:
         "apptainer", "build", "--force", "env.sif", "env.def"]
     # The host runtime has no pull: the line shown is the cluster's.
     assert pull_command(load_site("ci"), dest="x.sif")[:2] == ["singularity", "pull"]
-    assert shell_line(pull_command(site)) == f"singularity pull ~/workshop2024/{PULLED} {IMAGE}"
+    assert shell_line(pull_command(site)) == f"singularity pull {PULLED} {IMAGE}"
 
 
 def test_shell_line_quotes_and_shortens_home() -> None:
@@ -75,8 +79,8 @@ def test_shell_line_quotes_and_shortens_home() -> None:
     ("library://alpine:3.19", "alpine_3.19.sif"),
     ("docker://nvcr.io/nvidia/pytorch:24.01-py3@sha256:abc", "pytorch_24.01-py3.sif"),
 ])
-def test_sif_name_for(ref: str, name: str) -> None:
-    assert sif_name_for(ref) == name
+def test_sif_name(ref: str, name: str) -> None:
+    assert versions.sif_name(ref) == name
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -241,15 +245,17 @@ def test_build_runs_validates_skips_and_forces(fakes, monkeypatch: pytest.Monkey
     sif = tmp_path / "work" / "env.sif"
     result = container.build(def_file, site=site, check_space=False)
     assert result.ran and result.output == sif and result.warnings == ()
-    assert fakes.calls()[-1] == ["singularity", "build", "--fakeroot", str(sif), str(def_file)]
-    assert fakes.call_dirs()[-1] == str(tmp_path / "work")  # where singularity reads a relative From: from
+    # Run in the work directory (where singularity reads a relative From: from), naming the image there.
+    assert fakes.calls()[-1] == ["singularity", "build", "--fakeroot", "env.sif", str(def_file)]
+    assert fakes.call_dirs()[-1] == str(tmp_path / "work")
+    assert result.message.startswith("container build: built env.sif (")
     assert sif.read_text().startswith("FAKE-SIF build\n")
 
     again = container.build(def_file, site=site, check_space=False)
     assert again.skipped and "already exists" in again.message and "force=True" in again.message
 
     forced = container.build(def_file, site=site, force=True, fakeroot=False, check_space=False)
-    assert forced.ran and fakes.calls()[-1] == ["singularity", "build", "--force", str(sif), str(def_file)]
+    assert forced.ran and fakes.calls()[-1] == ["singularity", "build", "--force", "env.sif", str(def_file)]
 
 
 def test_pull_then_build_in_the_work_dir_as_in_lesson_01(fakes, monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
@@ -261,7 +267,8 @@ def test_pull_then_build_in_the_work_dir_as_in_lesson_01(fakes, monkeypatch: pyt
     work = tmp_path / "work"
     assert site.container.sif_dir == work
     pulled = container.pull(site=site, check_space=False)
-    assert pulled.output == work / PULLED and fakes.calls()[-1] == ["singularity", "pull", str(work / PULLED), IMAGE]
+    assert pulled.output == work / PULLED and fakes.calls()[-1] == ["singularity", "pull", PULLED, IMAGE]
+    assert fakes.call_dirs()[-1] == str(work) and f" to {PULLED} (" in pulled.message
     shown = capsys.readouterr().out
     assert "INFO:    Converting OCI blobs to SIF format\n" in shown and "INFO:    Creating SIF file...\n" in shown
     assert "Converting OCI blobs" in pulled.stdout
@@ -269,7 +276,7 @@ def test_pull_then_build_in_the_work_dir_as_in_lesson_01(fakes, monkeypatch: pyt
     assert built.ran and built.warnings == () and (work / "env.sif").read_text().startswith("FAKE-SIF build\n")
     assert fakes.call_dirs()[-1] == str(work)
     shown = capsys.readouterr().out
-    assert "INFO:    Extracting local image...\n" in shown and f"INFO:    Build complete: {work / 'env.sif'}\n" in shown
+    assert "INFO:    Extracting local image...\n" in shown and "INFO:    Build complete: env.sif\n" in shown
 
 
 def test_build_without_the_pulled_image_stops_before_running(fakes, monkeypatch: pytest.MonkeyPatch,
@@ -278,7 +285,7 @@ def test_build_without_the_pulled_image_stops_before_running(fakes, monkeypatch:
     with pytest.raises(DefFileError) as err:
         container.build(site=fakes.site(sif_dir=""), check_space=False)
     assert f"From: {PULLED} does not exist in {tmp_path / 'work'}" in str(err.value)
-    assert err.value.hint.startswith(f"pull the base image first (singularity pull {tmp_path / 'work' / PULLED} ")
+    assert err.value.hint.startswith(f"pull the base image first (cd {tmp_path / 'work'} && singularity pull {PULLED} ")
     assert [c for c in fakes.calls() if c[1] != "--version"] == []
 
 

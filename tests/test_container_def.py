@@ -162,7 +162,7 @@ def test_placeholder_hint_when_images_are_pulled_into_the_work_dir(tmp_path: Pat
     issues = _issues((GOLDEN / "workshop-original.def").read_text(), tmp_path, site=site)
     error = next(i for i in issues if i.severity == "error")
     pulled = tmp_path / "work" / "transformers-pytorch-gpu_4.35.2.sif"
-    assert f"singularity pull {pulled} docker://" in error.hint
+    assert f"cd {tmp_path / 'work'} && singularity pull {pulled.name} docker://" in error.hint
     assert error.hint.endswith("then write 'From: transformers-pytorch-gpu_4.35.2.sif'")
     pulled.parent.mkdir()
     pulled.write_text("x")

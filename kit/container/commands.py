@@ -2,6 +2,10 @@
 
 ``exec_command`` is the one builder of the ``singularity exec`` line: :func:`kit.container.exec`
 runs it and :func:`kit.slurm.train_spec` writes it into the batch script.
+
+Pull and build run in the site's work directory (``~/workshop2024``), as the participant types them
+there: a file inside it is named relative to it (``env.sif``), anything else by its full path
+(:func:`in_work_dir`).
 :func:`kit.textutil.shell_line` (re-exported as ``kit.container.shell_line``) shows any of them.
 """
 
@@ -15,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from kit import versions
 from kit.errors import ConfigError
-from kit.textutil import shell_line, shown_path
+from kit.textutil import shell_line
 
 if TYPE_CHECKING:
     from kit.sites import Site
@@ -39,20 +43,11 @@ def _display_program(site: Site, runtime: str | None) -> str:
     return program(site, runtime) or site.container.command
 
 
-def sif_name_for(ref: str) -> str:
-    """The file name ``singularity pull REF`` gives an image.
-
-    ``docker://huggingface/transformers-pytorch-gpu:4.35.2`` ->
-    ``transformers-pytorch-gpu_4.35.2.sif``.
-    """
-    return versions.sif_name(ref)
-
-
 def pulled_image_path(site: Site, ref: str | None = None) -> Path:
     """Where :func:`pull` puts the site's base image: ``container.sif_dir``, by default the work
     directory (``~/workshop2024/transformers-pytorch-gpu_4.35.2.sif``), where the build runs, so
     that ``container/env.def``'s relative ``From: transformers-pytorch-gpu_4.35.2.sif`` finds it."""
-    return site.container.sif_dir / sif_name_for(ref or site.container.image)
+    return site.container.sif_dir / versions.sif_name(ref or site.container.image)
 
 
 def from_value(site: Site, image: Path) -> str:
@@ -63,6 +58,22 @@ def from_value(site: Site, image: Path) -> str:
     """
     same = os.path.abspath(image.parent) == os.path.abspath(site.work_dir)
     return image.name if same else str(image)
+
+
+def in_work_dir(site: Site, path: str | os.PathLike[str]) -> str:
+    """``path`` as a command run in the site's work directory names it: relative when inside it
+    (``env.sif``), else absolute. ``~`` is expanded: the kit runs commands without a shell."""
+    full = Path(os.path.abspath(os.path.expanduser(os.fspath(path))))
+    try:
+        return str(full.relative_to(os.path.abspath(site.work_dir)))
+    except ValueError:
+        return str(full)
+
+
+def typed_in_work_dir(site: Site, cmd: Sequence[str]) -> str:
+    """A command to copy into a terminal for a hint: ``cd ~/workshop2024 && singularity pull ...``
+    (its file names are relative to the work directory)."""
+    return f"{shell_line(['cd', site.work_dir])} && {shell_line(cmd)}"
 
 
 def site_sif_path(site: Site) -> Path:
@@ -125,12 +136,12 @@ def pull_command(
     Args:
         site: The site profile.
         ref: Image reference; default ``site.container.image``.
-        dest: Output .sif; default :func:`pulled_image_path`.
+        dest: Output .sif; default :func:`pulled_image_path`, named as from the work directory.
         force: Add ``--force`` (overwrite an existing file).
         runtime: Override ``site.container.runtime``; the host runtime shows the site's command.
     """
     ref = ref or site.container.image
-    dest = dest if dest is not None else pulled_image_path(site, ref)
+    dest = dest if dest is not None else in_work_dir(site, pulled_image_path(site, ref))
     cmd = [_display_program(site, runtime), "pull"]
     if force:
         cmd.append("--force")
@@ -150,8 +161,8 @@ def build_command(
 
     Args:
         site: The site profile.
-        def_file: Definition file; default ``site.container.def_file``.
-        sif: Output image; default :func:`site_sif_path`.
+        def_file: Definition file; default ``site.container.def_file``, named as from the work directory.
+        sif: Output image; default :func:`site_sif_path`, named as from the work directory.
         fakeroot: Add ``--fakeroot`` (build without root, as on the department server).
         force: Add ``--force`` (overwrite an existing image).
         runtime: Override ``site.container.runtime``; the host runtime shows the site's command.
@@ -161,8 +172,8 @@ def build_command(
         cmd.append("--fakeroot")
     if force:
         cmd.append("--force")
-    def_file = def_file if def_file is not None else site.container.def_file
-    sif = sif if sif is not None else site_sif_path(site)
+    def_file = def_file if def_file is not None else in_work_dir(site, site.container.def_file)
+    sif = sif if sif is not None else in_work_dir(site, site_sif_path(site))
     return [*cmd, os.fspath(sif), os.fspath(def_file)]
 
 
@@ -186,18 +197,19 @@ def version_command(program_path: str | os.PathLike[str]) -> list[str]:
 
 
 def site_commands(site: Site, program_argv: Sequence[str] = ("python3", "-m", "kit", "train")) -> list[list[str]]:
-    """The site's pull, build and exec commands, with its own paths (``kit container commands``) (pure).
+    """The site's commands to type, with its own paths (``kit container commands``) (pure):
+    ``cd`` to the work directory, then pull, build and exec there.
 
-    The build line names the site's ``container.def_file`` (relative to the project, where the
-    commands are run from: on the cluster the clone is the work directory, which holds the pulled
-    image that ``env.def``'s relative ``From:`` names) and ``container.sif``; the exec line is
-    :func:`exec_command` with the site's cluster program.
+    The build line names the site's ``container.def_file`` and ``container.sif`` as from the work
+    directory, which holds the pulled image that ``env.def``'s relative ``From:`` names; the exec
+    line is :func:`exec_command` with the site's cluster program.
     """
     cluster = program(site) or site.container.command
     return [
+        ["cd", os.fspath(site.work_dir)],
         pull_command(site),
-        build_command(site, shown_path(site.container.def_file), site_sif_path(site), runtime=cluster),
-        exec_command(site, site_sif_path(site), program_argv, runtime=cluster),
+        build_command(site, runtime=cluster),
+        exec_command(site, in_work_dir(site, site_sif_path(site)), program_argv, runtime=cluster),
     ]
 
 

@@ -7,11 +7,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kit import versions
-from kit.container.commands import pull_command, pulled_image_path
+from kit.container.commands import pull_command, pulled_image_path, typed_in_work_dir
 from kit.container.runtime import default_site
 from kit.errors import ContainerError
 from kit.pathio import user_path
-from kit.textutil import shell_line
 
 if TYPE_CHECKING:
     from kit.sites import Site
@@ -46,7 +45,7 @@ def render_def(site: Site | None = None, *, localimage: str | os.PathLike[str] |
         path = pulled_image_path(site)
         if not path.exists():
             raise ContainerError(f"the base image is not pulled yet: {path} does not exist",
-                                 hint=f"pull it first: {shell_line(pull_command(site))}")
+                                 hint=f"pull it first: {typed_in_work_dir(site, pull_command(site))}")
         return versions.render_env_def(path)
     return versions.render_env_def(Path(os.path.abspath(os.path.expanduser(os.fspath(localimage)))))
 

@@ -15,7 +15,7 @@ from kit.container.commands import site_sif_path
 from kit.container.ops import exec
 from kit.container.runtime import default_site, detect_runtime
 from kit.errors import CheckFailed, ContainerError
-from kit.textutil import text_table
+from kit.textutil import text_table, work_path
 
 if TYPE_CHECKING:
     from kit.sites import Site
@@ -165,4 +165,5 @@ def check_imports(
               gpu=site.container.gpu, timeout=timeout)
     if rt.is_host:
         return parse_import_output(cp.stdout, where=f"host Python {sys.executable} (no container)")
-    return parse_import_output(cp.stdout, where=f"{image} ({rt.describe()})", expected=versions.expected_versions())
+    return parse_import_output(cp.stdout, where=f"{work_path(image, site.work_dir)} ({rt.describe()})",
+                               expected=versions.expected_versions())

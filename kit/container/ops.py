@@ -20,9 +20,9 @@ from kit import proc, versions
 from kit.container.commands import (
     build_command,
     exec_command,
+    in_work_dir,
     inspect_command,
     pull_command,
-    sif_name_for,
     site_sif_path,
 )
 from kit.container.deffile import DefFile
@@ -31,7 +31,7 @@ from kit.container.runtime import default_site, detect_runtime
 from kit.container.space import SpaceNeed, cache_dir, check_free_space, temp_dir
 from kit.container.validate import validate
 from kit.errors import CommandError, ConfigError, ContainerError, ExitStatus
-from kit.textutil import format_size, shell_line
+from kit.textutil import format_size, shell_line, work_path
 
 if TYPE_CHECKING:
     from kit.sites import Site
@@ -113,18 +113,20 @@ def pull(
     dest = Path(os.path.expanduser(os.fspath(dest_dir))) if dest_dir is not None else site.container.sif_dir
     if name is not None and (os.sep in name or not name.endswith(".sif")):
         raise ConfigError(f"image name {name!r} must be a plain file name ending in .sif")
-    out = dest / (name or sif_name_for(ref))
+    out = Path(os.path.abspath(dest / (name or versions.sif_name(ref))))
+    shown = work_path(out, site.work_dir)
     rt = detect_runtime(site, runtime)
-    cmd = pull_command(site, ref, out, force=force, runtime=None if rt.is_host else rt.name)
+    cmd = pull_command(site, ref, in_work_dir(site, out), force=force, runtime=None if rt.is_host else rt.name)
     if out.exists() and not force:
         return StepResult("pull", cmd, out, True,
-                          f"container pull: skipped — {out} already exists (pulled {_age(out)}, "
+                          f"container pull: skipped — {shown} already exists (pulled {_age(out)}, "
                           f"{format_size(out.stat().st_size)}); pass force=True (--force) to pull it again")
     if rt.is_host:
         return StepResult("pull", cmd, out, True,
                           f"container pull: skipped — no apptainer/singularity here ({rt.reason}); "
                           f"on the cluster: {shell_line(cmd)}")
     dest.mkdir(parents=True, exist_ok=True)
+    site.work_dir.mkdir(parents=True, exist_ok=True)
     if check_space:
         img = versions
         check_free_space([
@@ -133,14 +135,16 @@ def pull(
             SpaceNeed(cache_dir(rt.name), img.IMAGE_LAYERS_GIB, "the layer cache"),
         ], action=f"pull {ref}", runtime=rt.name)
     try:
-        cp = proc.stream(cmd)  # minutes for gigabytes: the runtime's progress shows as it comes
+        # Run in the work directory, as the participant does (the line names files from there);
+        # minutes for gigabytes: the runtime's progress shows as it comes.
+        cp = proc.stream(cmd, cwd=site.work_dir)
     except CommandError as exc:
         raise_runtime_failure(exc, f"pull of {ref}", rt.name)
         raise  # unreachable: raise_runtime_failure always raises
     if not out.exists():
         raise ContainerError(f"{rt.name} pull reported success but {out} does not exist",
                              details=cp.stdout, hint="check the runtime's output above")
-    return StepResult("pull", cmd, out, False, f"container pull: pulled {ref} to {out} "
+    return StepResult("pull", cmd, out, False, f"container pull: pulled {ref} to {shown} "
                       f"({format_size(out.stat().st_size)})", stdout=cp.stdout)
 
 
@@ -185,13 +189,14 @@ def build(
     report = validate(deffile, site=site, base_dir=site.work_dir, base_must_exist=not rt.is_host)
     report.raise_for_errors()
     warnings = tuple(str(w) for w in report.warnings)
-    cmd = build_command(site, def_path, out, fakeroot=fakeroot, force=force,
+    cmd = build_command(site, in_work_dir(site, def_path), in_work_dir(site, out), fakeroot=fakeroot, force=force,
                         runtime=None if rt.is_host else rt.name)
+    shown = work_path(out, site.work_dir)
     if out.exists() and not force:
         stale = def_path.stat().st_mtime > out.stat().st_mtime
         note = f" ({def_path.name} changed since: rebuild)" if stale else ""
         return StepResult("build", cmd, out, True,
-                          f"container build: skipped — {out} already exists (built {_age(out)}){note}; "
+                          f"container build: skipped — {shown} already exists (built {_age(out)}){note}; "
                           "pass force=True (--force) to rebuild", warnings)
     if rt.is_host:
         return StepResult("build", cmd, out, True,
@@ -219,7 +224,7 @@ def build(
         raise ContainerError(f"{rt.name} build reported success but {out} does not exist",
                              details=cp.stdout, hint="check the runtime's output above")
     return StepResult("build", cmd, out, False,
-                      f"container build: built {out} ({format_size(out.stat().st_size)}) from {def_path.name}",
+                      f"container build: built {shown} ({format_size(out.stat().st_size)}) from {def_path.name}",
                       warnings, cp.stdout)
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from kit.container.commands import from_value, pull_command, pulled_image_path
+from kit.container.commands import from_value, pull_command, pulled_image_path, typed_in_work_dir
 from kit.container.deffile import (
     _HEADER_RE,
     _SECTION_RE,
@@ -25,7 +25,6 @@ from kit.container.pipcheck import _pin_problem, find_pip_installs
 from kit.container.runtime import default_site, detect_runtime
 from kit.errors import ConfigError, ContainerError, DefFileError
 from kit.pathio import user_path
-from kit.textutil import shell_line
 
 if TYPE_CHECKING:
     from kit.sites import Site
@@ -263,7 +262,7 @@ def _check_localimage(frm: HeaderField, site: Site | None, base_dir: str | os.Pa
     elif pulled:
         hint = f"point From: at one of the pulled images: {', '.join(str(p) for p in pulled)}"
     elif site is not None:
-        hint = (f"pull the base image first ({shell_line(pull_command(site))}), then write "
+        hint = (f"pull the base image first ({typed_in_work_dir(site, pull_command(site))}), then write "
                 f"'From: {from_value(site, pulled_image_path(site))}'")
     else:
         hint = "pull the base image first, then write its path after From:"
