@@ -67,6 +67,25 @@ def shown_path(path: str | os.PathLike[str], root: Path | None = None) -> str:
         return str(path)
 
 
+def home_path(path: str | os.PathLike[str], home: str | os.PathLike[str] | None = None) -> str:
+    """A path with the home folder written ``~`` (``~/workshop2024``); any other path as it is.
+
+    Args:
+        path: The path.
+        home: The home folder (default: this user's).
+    """
+    p = Path(path)
+    root = Path(home) if home is not None else Path(os.path.expanduser("~"))
+    if p.is_absolute() and str(root) not in ("", "/"):
+        if p == root:
+            return "~"
+        try:
+            return "~/" + str(p.relative_to(root))
+        except ValueError:
+            pass
+    return str(p)
+
+
 def work_path(path: str | os.PathLike[str], work_dir: str | os.PathLike[str] | None = None) -> str:
     """A path as the kit prints it: relative to the work folder when inside it, else ``~/...`` under the home
     folder, else as it is. Slides then show ``logs/train-12.log``, not the presenter's ``/home/alice/...``.
@@ -79,11 +98,9 @@ def work_path(path: str | os.PathLike[str], work_dir: str | os.PathLike[str] | N
     if not p.is_absolute():
         return str(p)
     base = Path(work_dir) if work_dir is not None else Path(os.getcwd())
-    for root, prefix in ((base, ""), (Path(os.path.expanduser("~")), "~/")):
-        if str(root) in ("", "/"):
-            continue
+    if str(base) not in ("", "/"):
         try:
-            return prefix + str(p.relative_to(root)) if p != root else (prefix.rstrip("/") or ".")
+            return str(p.relative_to(base)) if p != base else "."
         except ValueError:
-            continue
-    return str(p)
+            pass
+    return home_path(p)

@@ -3,8 +3,10 @@
 ``sites/rehearsal.toml`` has ie-ryukyu's settings (Singularity, Slurm, ``--gpus tesla:1``, the
 workshop's localimage ``env.def``, ``exec singularity exec --nv env.sif ...`` in train.sbatch); here
 it runs against the one-node Slurm and the fake ``singularity`` in tests/fakes (the one thing that
-cannot exist on our machines). The fake logs every call, so the test checks the command lines the
-real site would run, in the folders it would run them in.
+cannot exist on our machines), with HOME set to a throwaway folder: the work directory is
+``~/workshop2024`` as on the cluster, and the slides show the paths a participant sees, whatever the
+checkout's path. The fake logs every call, so the test checks the command lines the real site would
+run, in the folders it would run them in.
 
 Lesson 02 is left out: it runs the tiny model in the kernel on every site (``kit.profiles.lesson_inputs``),
 so the ci profile's run of it (``make lessons-ci``) is the rehearsal's too; its only site-dependent
@@ -23,9 +25,11 @@ from pathlib import Path
 import pytest
 
 from kit.lessons import find_lessons
-from kit.sites import PROJECT_ROOT, load_site
+from kit.sites import PROJECT_ROOT
 
-ROOT = PROJECT_ROOT / "build" / "rehearsal"  # the rehearsal's throwaway home: build output only
+ROOT = PROJECT_ROOT / "build" / "rehearsal"  # build output only
+HOME = ROOT / "home"  # the participant's home on the cluster, for the rehearsal
+WORK = HOME / "workshop2024"  # sites/rehearsal.toml's ~/workshop2024
 LESSONS = [lesson.name for lesson in find_lessons() if lesson.name != "02-program"]
 FAKES = PROJECT_ROOT / "tests" / "fakes"
 
@@ -34,9 +38,11 @@ FAKES = PROJECT_ROOT / "tests" / "fakes"
 def rehearsal(slurm_cluster: None) -> tuple[Path, list[dict]]:
     """Execute (never from the cache) and render every lesson for the rehearsal site; the fake runtime's calls."""
     shutil.rmtree(ROOT, ignore_errors=True)
-    ROOT.mkdir(parents=True)
+    HOME.mkdir(parents=True)
     calls = ROOT / "runtime-calls.jsonl"
-    env = {**os.environ, "PATH": os.pathsep.join([str(FAKES), os.environ["PATH"]]),
+    env = {**os.environ, "PATH": os.pathsep.join([str(FAKES), os.environ["PATH"]]), "HOME": str(HOME),
+           # matplotlib's font cache stays where it is (building it again in the new home takes seconds)
+           "MPLCONFIGDIR": os.environ.get("MPLCONFIGDIR") or os.path.expanduser("~/.config/matplotlib"),
            "FAKE_CONTAINER_PYTHON": sys.executable, "FAKE_CONTAINER_LOG": str(calls)}
     env.pop("KIT_SITE", None)
     proc = subprocess.run([sys.executable, "-m", "kit", "slides", *LESSONS, "--site", "rehearsal", "--refresh",
@@ -57,13 +63,14 @@ def test_every_lesson_runs_and_renders_for_the_real_sites_settings(rehearsal) ->
         assert "Traceback" not in text, name
         # Never the local stand-in: every job went through Slurm.
         assert "local-" not in text, name
+        assert str(HOME) not in text, name  # written ~, as the participant's own home would be
 
 
 @pytest.mark.slurm
 @pytest.mark.decks
 def test_the_container_commands_are_the_workshops(rehearsal) -> None:
     _, calls = rehearsal
-    work = load_site("rehearsal").work_dir
+    work = WORK
     verbs = [(c["argv"][1], c) for c in calls if c["argv"][1:2] != ["--version"]]
     pull = next(c for verb, c in verbs if verb == "pull")
     assert pull["argv"][-1] == "docker://huggingface/transformers-pytorch-gpu:4.35.2"
@@ -84,11 +91,10 @@ def test_the_container_commands_are_the_workshops(rehearsal) -> None:
 @pytest.mark.decks
 def test_the_job_script_and_its_results_are_the_sites(rehearsal) -> None:
     decks, _ = rehearsal
-    site = load_site("rehearsal")
-    script = (site.work_dir / "train.sbatch").read_text(encoding="utf-8")
+    script = (WORK / "train.sbatch").read_text(encoding="utf-8")
     assert "#SBATCH --gpus tesla:1" in script
     assert "\nexec singularity exec --nv env.sif python3 bart_finetuning.py" in script
-    runs = sorted((site.work_dir / "runs").glob("job-*/metrics.json"))
+    runs = sorted((WORK / "runs").glob("job-*/metrics.json"))
     assert runs, "the Slurm job left no finished run"
     slurm_deck = (decks / "03-slurm.md").read_text(encoding="utf-8")
     assert "`exec singularity exec --nv env.sif`" in slurm_deck  # the meaning table, from this site

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from kit.slurm import Job, JobLogs, Queue, QueueRow
-from kit.textutil import work_path
+from kit.textutil import home_path, work_path
 
 ROW = QueueRow(job_id="12", partition="debug", user="alice", state="RUNNING", time="0:05", time_limit="1:00:00",
                nodes="1", nodelist="vm", reason="", name="bart-finetune")
@@ -38,6 +38,9 @@ def test_work_path_relative_to_the_work_folder_else_home_else_as_is(tmp_path: Pa
     assert work_path("runs/job-12", work) == "runs/job-12"
     monkeypatch.chdir(tmp_path)
     assert work_path(tmp_path / "a.txt") == "a.txt"  # default: the current folder
+    assert home_path(work) == "~/workshop2024" and home_path(home) == "~"
+    assert home_path(tmp_path / "home" / "alicex") == str(tmp_path / "home" / "alicex")  # not inside ~
+    assert home_path("/") == "/" and home_path("relative/x") == "relative/x"
 
 
 def test_submitted_job_and_its_logs_are_shown_inside_the_work_folder(tmp_path: Path,

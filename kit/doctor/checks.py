@@ -14,7 +14,7 @@ from kit import proc, versions
 from kit.doctor.report import Check, Report, Step
 from kit.errors import CommandError, KitError
 from kit.slurm.gpus import Partition, check_gpu_request, partitions
-from kit.textutil import format_size, shell_line
+from kit.textutil import format_size, home_path, shell_line
 
 if TYPE_CHECKING:
     from kit.container import Runtime
@@ -119,7 +119,9 @@ def _disk_checks(site: Site, uses_container: bool) -> list[Check]:
                  "base image + env.sif, checkpoints and logs" if sif_need else "checkpoints and logs")]
     for name, path, need, what in rows:
         free = free_bytes(path)
-        where = f"{path}" + ("" if path.exists() else f" (not created yet; on {existing_ancestor(path)})")
+        where = home_path(path)
+        if not path.exists():
+            where += f" (not created yet; on {home_path(existing_ancestor(path))})"
         ok = free >= need * 1024**3
         detail = f"{format_size(free)} free in {where}"
         if need:

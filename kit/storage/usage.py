@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from kit.errors import ConfigError
 from kit.pathio import make_dirs, user_path
-from kit.textutil import format_size, text_table
+from kit.textutil import format_size, home_path, text_table
 
 if TYPE_CHECKING:
     from kit.sites import Site
@@ -207,14 +207,6 @@ def usage(site: Site, *, home: str | os.PathLike[str] | None = None, env: Mappin
     return rows
 
 
-def _home_short(path: Path, home: Path | None) -> str:
-    home = home or Path(os.path.expanduser("~"))
-    try:
-        return "~/" + str(path.relative_to(home))
-    except ValueError:
-        return str(path)
-
-
 _HEAD = {
     "en": ("directory", "path", "size", "safe to delete", "why"),
     "ja": ("ディレクトリ", "場所", "サイズ", "削除してよいか", "理由"),
@@ -232,7 +224,7 @@ def _rows(rows: Sequence[DirUsage], lang: str, home: Path | None, hide_missing: 
         if hide_missing and not r.exists:
             continue
         size = format_size(r.bytes) if r.exists else _ABSENT[lang]
-        out.append((r.dir.label[lang], _home_short(r.path, home), size, _SAFE[lang][0 if r.dir.safe else 1],
+        out.append((r.dir.label[lang], home_path(r.path, home), size, _SAFE[lang][0 if r.dir.safe else 1],
                     r.dir.why[lang]))
     return out
 
