@@ -53,7 +53,7 @@ lab: setup ## JupyterLab on notebooks/ with the kit's kernel (PORT=8888, SITE=lo
 slides-fast: setup ## render the decks from the sources without executing (quick edits)
 	$(PY) -m kit slides $(LESSONS) --no-exec --out $(OUT)
 
-check: setup slurm-up sync-check lessons-ci test ## everything CI runs: pairing, lessons on Slurm (ci), decks, pytest (rehearsal site included)
+check: setup slurm-up sync-check test ## everything CI runs: pairing, then pytest (every lesson on Slurm in the ci and rehearsal sites, decks)
 
 sync-check: ## fail if a slides/*.md and its notebooks/*.ipynb differ, or bart_finetuning.py and lesson 02
 	$(PY) -m kit lessons check
@@ -65,14 +65,17 @@ program: ## regenerate bart_finetuning.py from lesson 02's cells tagged "program
 sync: ## pair new lessons and bring notebooks in line with slides (jupytext --sync)
 	.venv/bin/jupytext --sync slides/*.md
 
-lessons-ci: ## execute every lesson (ci profile, cached) and render HTML + PDF into build/check (pytest then checks every slide fits)
+lessons-ci: ## execute every lesson (ci profile, cached) and render HTML + PDF into build/check (make test does it too)
 	$(PY) -m kit slides $(LESSONS) --site ci --pdf --out build/check
 
-# Two workers (-n 2): much of the suite waits on Slurm (time limits, KillWait) and subprocesses, and
-# the two CPUs are busy only part of that time. --dist loadfile keeps each test file on one worker, so
-# a module's early-submitted job and its last test stay together.
-test: ## run pytest on 2 workers (reuses the decks in build/check when lessons-ci ran)
-	KIT_CHECK_BUILD=build/check $(PY) -m pytest -n 2 --dist loadfile --durations=15
+# Three workers: much of the suite waits on Slurm (time limits, KillWait) and on subprocesses, so
+# three keep the two CPUs busy. --dist loadgroup with the groups of tests/conftest.py: each file on one
+# worker (a module's early-submitted job and its last test stay together), the deck files together,
+# the longest first. The first deck test executes every lesson (ci profile, through the cache) into
+# build/check while the other workers go on. OMP_NUM_THREADS=1: workers, kernels and Slurm jobs share
+# two cores; a second thread makes the tiny model only 1.3x faster for twice the CPU.
+test: ## run pytest on 3 workers; it executes every lesson (ci profile) into build/check on the way
+	OMP_NUM_THREADS=1 KIT_CHECK_BUILD=build/check $(PY) -m pytest -n 3 --dist loadgroup --durations=15
 
 test-fast: ## the unit tests only (no Slurm, no lessons or decks, nothing slow): the quick loop, under 30 s
 	$(PY) -m pytest -q -m "not slurm and not decks and not slow"
