@@ -6,6 +6,11 @@ SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
 
+# Python writes the bytecode of what it imports (.venv, kit/): where PYTHONDONTWRITEBYTECODE is set
+# (some CI images set it), every process would compile transformers' modules again (~1 s of CPU each,
+# and make check starts a hundred such processes). uv installs without bytecode.
+unexport PYTHONDONTWRITEBYTECODE
+
 PY      := .venv/bin/python
 SITE    ?= local
 OUT     ?= build/slides

@@ -262,7 +262,7 @@ def _register_train(sub: argparse._SubParsersAction) -> None:
     p = _cmd(sub, "train", _train,
              "run bart_finetuning.py with a training profile's arguments, in the site's work folder")
     p.add_argument("--profile", default=None,
-                   help="workshop | smoke | quality (default: the site's [train] profile)")
+                   help="workshop | smoke | brief | quality (default: the site's [train] profile)")
     p.add_argument("--data", default=None, help="folder with train/dev[/test].{en,ja} instead of the profile's data")
     p.add_argument("--nproc", type=int, default=1, help="processes (torchrun; one per GPU)")
     p.add_argument("--site", default=None, help=SITE_HELP)

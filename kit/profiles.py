@@ -9,6 +9,8 @@ loop: it resolves to the program's own command-line arguments.
 ``smoke``
     CI, the lessons and login nodes: a tiny BART built here from the shipped
     sample corpus (no download); about a minute on two CPU cores.
+``brief``
+    The rehearsal site's job in ``make check``: the smoke model and data, 2 epochs.
 ``quality``
     ``bench/quality.py``: a larger tiny BART on a real corpus (``--data DIR``).
 
@@ -54,6 +56,15 @@ PROFILES: dict[str, Profile] = {
     "smoke": Profile(
         "smoke", "tiny", "sample",
         ("--num_train_epochs", "12", "--learning_rate", "1e-3", "--warmup_steps", "30",
+         "--per_device_train_batch_size", "32", "--max_length", "64", "--logging_steps", "10",
+         "--save_total_limit", "1"),
+        TinySettings(vocab_size=2000, d_model=128, layers=2, heads=4, ffn_dim=256), group_by_length=False,
+    ),
+    # The rehearsal's Slurm job (sites/rehearsal.toml): the smoke model and data for 2 epochs, half a minute.
+    # That job checks the real site's command lines, folders and result files, not the translations.
+    "brief": Profile(
+        "brief", "tiny", "sample",
+        ("--num_train_epochs", "2", "--learning_rate", "1e-3", "--warmup_steps", "30",
          "--per_device_train_batch_size", "32", "--max_length", "64", "--logging_steps", "10",
          "--save_total_limit", "1"),
         TinySettings(vocab_size=2000, d_model=128, layers=2, heads=4, ffn_dim=256), group_by_length=False,
