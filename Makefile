@@ -74,13 +74,13 @@ lessons-ci: ## execute every lesson (ci profile, cached) and render HTML + PDF i
 	$(PY) -m kit slides $(LESSONS) --site ci --pdf --out build/check
 
 # Three workers: much of the suite waits on Slurm (time limits, KillWait) and on subprocesses, so
-# three keep the two CPUs busy. --dist loadgroup with the groups of tests/conftest.py: each file on one
+# three keep the two CPUs busy. --dist loadfile with the groups of tests/conftest.py: each file on one
 # worker (a module's early-submitted job and its last test stay together), the deck files together,
-# the longest first. The first deck test executes every lesson (ci profile, through the cache) into
+# the longest first (--no-loadscope-reorder: xdist would order them by their number of tests). The first deck test executes every lesson (ci profile, through the cache) into
 # build/check while the other workers go on. OMP_NUM_THREADS=1: workers, kernels and Slurm jobs share
 # two cores; a second thread makes the tiny model only 1.3x faster for twice the CPU.
 test: ## run pytest on 3 workers; it executes every lesson (ci profile) into build/check on the way
-	OMP_NUM_THREADS=1 KIT_CHECK_BUILD=build/check $(PY) -m pytest -n 3 --dist loadgroup --durations=15
+	OMP_NUM_THREADS=1 KIT_CHECK_BUILD=build/check $(PY) -m pytest -n 3 --dist loadfile --no-loadscope-reorder --durations=15
 
 test-fast: ## the unit tests only (no Slurm, no lessons or decks, nothing slow): the quick loop, under 30 s
 	$(PY) -m pytest -q -m "not slurm and not decks and not slow"

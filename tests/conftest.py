@@ -106,34 +106,46 @@ print("a plain deck is not executed")
 """
 
 
-#: Scheduling for ``make test`` (``pytest -n 3 --dist loadgroup``): each file is one group, run on one
-#: worker (its module fixtures are built once), except the two deck files, which share the executed ci
-#: decks. The longest groups are handed out first, so no worker starts a long one near the end
-#: (longest-first keeps the three workers' loads within a minute of each other). Seconds in
-#: ``make check`` on 2 cores, measured: decks ~250 (executing every lesson), drills ~240, rehearsal ~150,
-#: program ~130, training_job ~120, cache ~80, slurm_jobs ~70, results_run ~40; the rest is short.
+#: Scheduling for ``make test`` (``pytest -n 3 --dist loadfile --no-loadscope-reorder``): each file runs
+#: on one worker (its module fixtures are built once), the two deck files together (they share the
+#: executed ci decks), and the longest groups are handed out first, so no worker starts a long one near
+#: the end. Seconds in ``make check`` on 2 cores, measured: decks ~170 (executing every lesson), drills
+#: ~240 (35 rows), rehearsal ~150, program ~130, training_job ~120, cache ~80, slurm_jobs ~70,
+#: results_run ~40; the rest is short.
 GROUPS = {"test_decks": "decks", "test_fit": "decks"}
 LONGEST_FIRST = ["decks", "test_drills", "test_rehearsal", "test_program", "test_training_job", "test_cache",
                  "test_slurm_jobs", "test_results_run"]
 
 
-def _group(item: pytest.Item) -> str:
-    stem = item.path.stem
+def _group(path: str) -> str:
+    stem = Path(path).stem
     return GROUPS.get(stem, stem)
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks (its hook has no order)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark tests by the fixtures they use (``slurm_cluster`` -> slurm, ``built_decks`` -> decks,
-    ``overfit`` -> slow: the program's training runs); group and order them for the workers."""
+    ``overfit`` -> slow: the program's training runs); put the longest groups first."""
     for item in items:
         names = getattr(item, "fixturenames", ())
         for fixture, marker in FIXTURE_MARKERS.items():
             if fixture in names:
                 item.add_marker(getattr(pytest.mark, marker))
-        item.add_marker(pytest.mark.xdist_group(_group(item)))
     rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(_group(item), len(rank)))  # stable: file order otherwise
+    items.sort(key=lambda item: rank.get(_group(str(item.path)), len(rank)))  # stable: file order otherwise
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """With ``--dist loadfile``: one work unit per file, except the groups above. (Not xdist's loadgroup:
+    its ``xdist_group`` marks do not reach the scheduler under pytest 9.)"""
+    if config.getoption("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class GroupScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _group(nodeid.split("::", 1)[0])
+
+    return GroupScheduling(config, log)
 
 
 # --- decks ------------------------------------------------------------------------
