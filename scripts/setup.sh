@@ -30,6 +30,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
+# npm ci (marp-cli) downloads while the Python steps run; its output is shown when it is done.
+npm_pid=""
+npm_log=$(mktemp)
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "npm ci (marp-cli), alongside the Python steps"
+  npm ci --no-audit --no-fund --loglevel=error >"$npm_log" 2>&1 &
+  npm_pid=$!
+fi
+
 PYTHON=${PYTHON:-python3}
 stamp=.venv/.kit-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ requirements.lock -nt "$stamp" ] \
@@ -55,8 +64,13 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ requirements.lock -
   touch "$stamp"
 fi
 
-if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  log "npm ci (marp-cli)"
-  npm ci --no-audit --no-fund --loglevel=error
+if [ -n "$npm_pid" ]; then
+  if ! wait "$npm_pid"; then
+    cat "$npm_log" >&2
+    log "npm ci failed (output above)"
+    exit 1
+  fi
+  cat "$npm_log"
 fi
+rm -f "$npm_log"
 log "ready"
