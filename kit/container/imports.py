@@ -15,7 +15,7 @@ from kit.container.commands import site_sif_path
 from kit.container.ops import exec
 from kit.container.runtime import default_site, detect_runtime
 from kit.errors import CheckFailed, ContainerError
-from kit.textutil import text_table, work_path
+from kit.textutil import shown_path, text_table, work_path
 
 if TYPE_CHECKING:
     from kit.sites import Site
@@ -164,6 +164,6 @@ def check_imports(
     cp = exec(image, ["python3", "-c", _IMPORT_SCRIPT, *modules], site=site, runtime=runtime,
               gpu=site.container.gpu, timeout=timeout)
     if rt.is_host:
-        return parse_import_output(cp.stdout, where=f"host Python {sys.executable} (no container)")
+        return parse_import_output(cp.stdout, where=f"host Python {shown_path(sys.executable)} (no container)")
     return parse_import_output(cp.stdout, where=f"{work_path(image, site.work_dir)} ({rt.describe()})",
                                expected=versions.expected_versions())
