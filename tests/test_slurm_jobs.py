@@ -158,8 +158,8 @@ def test_workshop_script_asking_for_a_tesla_gpu_is_accepted(executor: str, execu
     assert st.ok
     assert job.stdout == tmp_path / f"logs/bart-finetune-{job.id}.log"
     assert job.stderr == tmp_path / f"logs/bart-finetune-{job.id}.err"
-    if executor == "slurm":  # the count-only GPU of the CI cluster: the job sees a device index
-        assert job.stdout.read_text() == "CUDA=0\n"
+    if executor == "slurm":  # a count-only GPU of the CI cluster (one of four; others' jobs may hold some)
+        assert re.fullmatch(r"CUDA=[0-3]\n", job.stdout.read_text())
 
 
 @pytest.mark.parametrize("executor", EXECUTORS)

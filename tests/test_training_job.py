@@ -140,6 +140,21 @@ def test_an_edited_train_sbatch_is_kept_and_the_difference_shown(tmp_path: Path)
     assert not training.write_train_script(site, force=True).kept and "00:15:00" in first.path.read_text()
 
 
+def test_the_kits_own_older_files_are_updated_and_edited_ones_kept(tmp_path: Path) -> None:
+    """After lesson 02 or the site changes, an unedited copy from an earlier run is the kit's to replace."""
+    site = ci_site(tmp_path / "work")
+    assert str(training.write_train_script(site)) == "wrote train.sbatch"
+    longer = ci_site(tmp_path / "work", time="00:20:00")  # the site changed since
+    updated = training.write_train_script(longer)
+    assert updated.updated and not updated.kept and "--time 00:20:00" in updated.path.read_text()
+    assert "updated train.sbatch" in str(updated)
+    updated.path.write_text(updated.path.read_text() + "# my note\n")  # now the participant's
+    kept = training.write_train_script(site)
+    assert kept.kept and "# my note" in kept.path.read_text() and "+# my note" in kept.diff
+    program = training.install_program(site)
+    assert not program.kept and (site.work_dir / ".kit-written.json").is_file()
+
+
 @pytest.mark.parametrize(("gpus", "count"), [("tesla:1", 1), ("tesla:2", 2), ("4", 4), ("tesla", 1), ("", 0)])
 def test_gpu_count(gpus: str, count: int) -> None:
     assert training.gpu_count(gpus) == count
