@@ -125,7 +125,7 @@ def _looks_local(name: str) -> bool:
             or os.path.lexists(os.path.expanduser(name)))
 
 
-def _checkpoints(folder: Path) -> list[Path]:
+def checkpoints(folder: Path) -> list[Path]:
     """``checkpoint-N`` folders holding a model, oldest first."""
     found = [p for p in folder.glob("checkpoint-*")
              if p.name.split("-")[-1].isdigit() and (p / "config.json").is_file()]
@@ -151,9 +151,9 @@ def model_folder(name: str) -> Path | None:
     if not folder.is_dir():
         raise ConfigError(f"{name} is a file, not a model folder", hint="pass the folder that holds the model")
     if not (folder / "config.json").is_file():
-        checkpoints = _checkpoints(folder)
+        found = checkpoints(folder)
         hint = (f"the run has no final model yet (it stopped before the end?): use its newest checkpoint, "
-                f"{checkpoints[-1]}" if checkpoints else
+                f"{found[-1]}" if found else
                 "a model folder holds config.json, model.safetensors and the tokenizer files, as save_pretrained "
                 "writes them (the program's --output_dir once its run finished)")
         raise ConfigError(f"{name} is not a model folder: it has no config.json", hint=hint)

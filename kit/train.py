@@ -68,16 +68,19 @@ def run_program_within(args: Sequence[str], minutes: float, output_dir: str | os
         TrainError: the budget stopped it before its first checkpoint.
         CommandError: a run exited non-zero.
     """
+    from kit.model import checkpoints
+
     run_program([*args, "--max_minutes", f"{minutes:g}"], cwd=cwd)
     out = Path(output_dir)
     if (out / METRICS_FILE).is_file():
         return None
-    steps = [int(p.name.split("-")[1]) for p in out.glob("checkpoint-*") if p.name.split("-")[1].isdigit()]
-    if not steps:
+    saved = checkpoints(out)
+    if not saved:
         raise TrainError(f"{out}: the {minutes:g}-minute budget stopped training before its first checkpoint",
                          hint="give it more time")
-    run_program([*args, "--max_steps", str(max(steps))], cwd=cwd)  # a later --max_steps wins
-    return max(steps)
+    step = int(saved[-1].name.split("-")[-1])
+    run_program([*args, "--max_steps", str(step)], cwd=cwd)  # a later --max_steps wins
+    return step
 
 
 @dataclass
