@@ -2,14 +2,13 @@
 # Generated from slides/02-program.md (its code cells tagged "program", in order) by `make program`.
 # To change the program, edit the lesson and run `make program`: `make check` fails when the two differ.
 
-
 """Fine-tune BART English->Japanese with transformers' Seq2SeqTrainer: the workshop's training program.
 
   python3 bart_finetuning.py                              # facebook/bart-base on ALT, the workshop's settings
   python3 bart_finetuning.py --model_name_or_path DIR --data_dir DIR   # a local model and text files
   torchrun --nproc_per_node 2 bart_finetuning.py          # two GPUs (DDP), the same options (--help lists all)
 """
-import fcntl, inspect, json, math, os, signal, socket, sys, time
+import fcntl, inspect, json, math, os, signal, socket, sys, time, zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
@@ -93,11 +92,12 @@ def load_pairs(args):
 
 
 def load_model(name):
-    if name.startswith((".", "/", "~")) and not os.path.isdir(os.path.expanduser(name)):
-        sys.exit(f"error: no model folder {name}: pass a folder written by save_pretrained, or a hub id")
-    tokenizer = AutoTokenizer.from_pretrained(os.path.expanduser(name))
-    model = AutoModelForSeq2SeqLM.from_pretrained(os.path.expanduser(name))
-    return tokenizer, model
+    path = os.path.expanduser(name)  # a folder, or a hub id (org/name) such as facebook/bart-base
+    if (os.path.isdir(path) or name.startswith((".", "/", "~")) or name.count("/") > 1) \
+            and not os.path.isfile(os.path.join(path, "config.json")):
+        sys.exit(f"error: {name} is not a model folder (no config.json): pass a folder written by "
+                 "save_pretrained, or a hub id")
+    return AutoTokenizer.from_pretrained(path), AutoModelForSeq2SeqLM.from_pretrained(path)
 
 
 def tokenize(pairs, tokenizer, max_length):
@@ -133,13 +133,16 @@ def check_args(training_args):
         value = getattr(training_args, name)
         if not (math.isfinite(value) and value > 0):
             sys.exit(f"error: --{name} {value} must be a positive number (the workshop's: --{name} {workshop})")
+    try:
+        os.makedirs(training_args.output_dir, exist_ok=True)
+    except OSError as error:  # a mistyped or read-only path: say so now, not after loading the model
+        sys.exit(f"error: cannot make --output_dir {training_args.output_dir}: {error.strerror}")
 
 
 def lock_run_folder(output_dir):
     """One program per run folder: a second one would mix its checkpoints with ours. Freed when we exit."""
     if os.environ.get("RANK", "0") != "0":  # torchrun: the first process speaks for all
         return None
-    os.makedirs(output_dir, exist_ok=True)
     lock = open(os.path.join(output_dir, "run.lock"), "a+")
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -149,8 +152,7 @@ def lock_run_folder(output_dir):
         sys.exit(f"error: {output_dir} is in use by pid {holder[0]} on {holder[1]}: wait for that run to end "
                  "(squeue), or pass another --output_dir")
     lock.truncate(0)
-    lock.write(f"{os.getpid()} {socket.gethostname()}\n")
-    lock.flush()
+    print(os.getpid(), socket.gethostname(), file=lock, flush=True)  # who holds it, for the message above
     return lock
 
 
@@ -161,6 +163,8 @@ def last_good_checkpoint(output_dir):
         try:
             if (checkpoint / "model.safetensors").exists():
                 safe_open(str(checkpoint / "model.safetensors"), "pt").keys()
+            if (checkpoint / "optimizer.pt").exists():  # torch.save writes a zip: one cut short has no index
+                zipfile.ZipFile(checkpoint / "optimizer.pt").close()
             json.loads((checkpoint / "trainer_state.json").read_text())
             return str(checkpoint)
         except Exception as error:  # any damage (cut short, garbled, missing): try the one before
@@ -178,10 +182,13 @@ def make_trainer(training_args, tokenizer, model, tokenized, callbacks):
 
 
 def train(trainer):
-    out = trainer.args.output_dir
-    last = last_good_checkpoint(out)  # an interrupted run: go on from there
+    last = last_good_checkpoint(trainer.args.output_dir)  # an interrupted run: go on from there
     if last:
         print(f"resuming from {last}", flush=True)
+        # Checkpoints leave out the tied copies of the embeddings, which loading model.shared restores: say so,
+        kept = dict(trainer.model.named_parameters())  # or the Trainer warns that they are "missing"
+        trainer.model._keys_to_ignore_on_save = [
+            name for name, _ in trainer.model.named_parameters(remove_duplicate=False) if name not in kept]
     result = trainer.train(resume_from_checkpoint=last)
     trainer.save_state()  # trainer_state.json: every logged loss, for the plot
     return {"train_loss": result.training_loss, "global_step": trainer.state.global_step,

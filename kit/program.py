@@ -72,7 +72,7 @@ def _layout(cells: list[ProgramCell]) -> tuple[str, list[tuple[int, ProgramCell]
     """The program text, and the line (0-based) where each cell starts in it."""
     text, starts = HEADER, []
     for cell in cells:
-        text += "\n\n"
+        text += "\n\n" if starts else "\n"  # one blank line under the header, two between definitions
         starts.append((text.count("\n"), cell))
         text += cell.source + "\n"
     return text.rstrip("\n") + "\n" + FOOTER, starts
