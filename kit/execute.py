@@ -46,8 +46,11 @@ def resolve_site(site: str | None) -> str:
     return site_name(site)
 
 
-def parameterized(lesson: Lesson, site: str) -> Any:
-    """The lesson's notebook with papermill's parameters cell injected and the cache inputs recorded."""
+def parameterized(lesson: Lesson, site: str, parameters: dict[str, Any] | None = None) -> Any:
+    """The lesson's notebook with papermill's parameters cell injected and the cache inputs recorded.
+
+    ``parameters`` override more of the lesson's parameters cell (e.g. lesson 03's ``follow_minutes``).
+    """
     import jupytext
     import nbformat
     from papermill.iorw import load_notebook_node
@@ -60,7 +63,7 @@ def parameterized(lesson: Lesson, site: str) -> Any:
         path = Path(tmp) / f"{lesson.name}.ipynb"
         nbformat.write(jupytext.read(lesson.source), path)
         nb = load_notebook_node(str(path))
-    nb = parameterize_notebook(nb, {"site": site}, kernel_name="python3", language="python")
+    nb = parameterize_notebook(nb, {"site": site, **(parameters or {})}, kernel_name="python3", language="python")
     nb.metadata[METADATA_KEY] = execution_inputs(nb, site=site)
     return nb
 
@@ -99,7 +102,8 @@ def run_notebook(lesson: Lesson, nb: Any, *, site: str, out_dir: Path, report: R
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    from kit.lessons import NOTEBOOKS_DIR, display_path
+    from kit.lessons import NOTEBOOKS_DIR
+    from kit.textutil import shown_path
 
     out_dir.mkdir(parents=True, exist_ok=True)
     source_nb = out_dir / f"{lesson.name}.source.ipynb"
@@ -124,7 +128,7 @@ def run_notebook(lesson: Lesson, nb: Any, *, site: str, out_dir: Path, report: R
         where = f"cell {exc.cell_index}" + (f" on slide '{title}'" if title else "")
         first_line = next((line for line in exc.source.splitlines() if line.strip()), "")
         raise CellError(
-            f"lesson {lesson.name} ({display_path(lesson.source)}): {where} raised "
+            f"lesson {lesson.name} ({shown_path(lesson.source)}): {where} raised "
             f"{exc.ename}: {exc.evalue}",
             details=f"cell starts: {first_line}\n" + clean_text("\n".join(exc.traceback[-8:])),
             hint=f"open notebooks/{lesson.name}.ipynb, run it with site={site!r}, fix the cell "

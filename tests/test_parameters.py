@@ -1,6 +1,6 @@
 """Every lesson's parameters cell takes its site from $KIT_SITE (then ``local``), so a participant who
-exported KIT_SITE opens any notebook on the right site without editing six cells; papermill still
-injects ``site`` for the builds."""
+exported KIT_SITE opens any notebook on the right site without editing six cells. The builds
+(kit.execute) set KIT_SITE for the kernel in the same way; papermill injects nothing."""
 
 from __future__ import annotations
 
