@@ -19,20 +19,17 @@ unless they say so; the difference is shown instead.
 from __future__ import annotations
 
 import contextlib
-import difflib
-import hashlib
-import json
 import os
 import re
 import sys
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from kit.errors import ConfigError
 from kit.textutil import shell_line
 from kit.train import PROGRAM_NAME, program_path
+from kit.workfiles import Written, write_unless_edited
 
 if TYPE_CHECKING:
     from kit.sites import Site
@@ -99,66 +96,12 @@ def train_job(site: Site, program_args: Sequence[str] | None = None) -> JobSpec:
     return slurm.train_spec(site, program_args=program_args)
 
 
-@dataclass
-class Written:
-    """A file the kit wrote or kept: ``kept`` with the difference when the participant's own version differs;
-    ``updated`` when it replaced an older version of its own that nobody had edited."""
-
-    path: Path
-    kept: bool = False
-    diff: str = ""
-    updated: bool = False
-
-    def __str__(self) -> str:
-        if self.updated:
-            return f"updated {self.path.name} (the one here was the kit's older version, not edited)"
-        if not self.kept:
-            return f"wrote {self.path.name}"
-        return (f"kept your {self.path.name} (it differs from the kit's; pass force=True to replace it):\n"
-                + self.diff)
-
-
-# What the kit last wrote into a work folder, file name -> sha256: a file that still has that hash was not
-# edited, so a newer version of the kit's (after lesson 02 or the site changed) may replace it.
-WRITTEN_RECORD = ".kit-written.json"
-
-
-def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _record(folder: Path) -> dict[str, str]:
-    try:
-        data = json.loads((folder / WRITTEN_RECORD).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}  # none yet, or damaged: every differing file counts as the participant's
-    return data if isinstance(data, dict) else {}
-
-
-def _write_unless_edited(path: Path, text: str, *, force: bool) -> Written:
-    record = _record(path.parent)
-    updated = False
-    if path.is_file() and not force:
-        old = path.read_text(encoding="utf-8", errors="replace")
-        if old == text:
-            return Written(path)
-        if record.get(path.name) != _sha256(old):
-            diff = "".join(difflib.unified_diff(text.splitlines(True), old.splitlines(True), "kit", "yours", n=1))
-            return Written(path, kept=True, diff=diff)
-        updated = True
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    record[path.name] = _sha256(text)
-    (path.parent / WRITTEN_RECORD).write_text(json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    return Written(path, updated=updated)
-
-
 def install_program(site: Site, *, force: bool = False) -> Written:
     """Put ``bart_finetuning.py`` in the work folder (the participant's copy), unless theirs differs."""
     target = site.work_dir / PROGRAM_NAME
     if target.resolve() == program_path().resolve():
         return Written(target)
-    return _write_unless_edited(target, program_path().read_text(encoding="utf-8"), force=force)
+    return write_unless_edited(target, program_path().read_text(encoding="utf-8"), force=force)
 
 
 def write_train_script(site: Site, *, force: bool = False, program_args: Sequence[str] | None = None) -> Written:
@@ -167,7 +110,7 @@ def write_train_script(site: Site, *, force: bool = False, program_args: Sequenc
 
     (site.work_dir / "logs").mkdir(parents=True, exist_ok=True)
     text = slurm.render_script(train_job(site, program_args))
-    return _write_unless_edited(site.work_dir / SCRIPT_NAME, text, force=force)
+    return write_unless_edited(site.work_dir / SCRIPT_NAME, text, force=force)
 
 
 @contextlib.contextmanager

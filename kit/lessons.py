@@ -22,20 +22,13 @@ from kit.errors import LessonError, PairingError
 from kit.execute import execute_lesson, executed_lesson, resolve_site
 from kit.render import THEMES_DIR, RenderOptions, deck_themes, marp_batch, notebook_to_marp, relink_images
 from kit.sites import PROJECT_ROOT
+from kit.textutil import shown_path
 
 if TYPE_CHECKING:
     from kit.cache import CachedRun
 
 SLIDES_DIR = PROJECT_ROOT / "slides"
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
-
-
-def display_path(path: Path) -> str:
-    """A path relative to the project when it is inside it (shorter messages)."""
-    try:
-        return str(path.relative_to(PROJECT_ROOT))
-    except ValueError:
-        return str(path)
 
 
 @dataclass(frozen=True)
@@ -92,15 +85,13 @@ def check_pair(lesson: Lesson) -> None:
     Compares with jupytext's own notebook comparison (sources, cell types and
     cell metadata; outputs are ignored).
     """
-    import jupytext
     from jupytext.compare import NotebookDifference, compare_notebooks
 
-    fix = f"run `.venv/bin/jupytext --sync {display_path(lesson.source)}` " \
+    fix = f"run `.venv/bin/jupytext --sync {shown_path(lesson.source)}` " \
           "(or edit the stale file) and commit both files"
     if not lesson.notebook.exists():
         raise PairingError(f"{lesson.notebook} is missing (paired with {lesson.source})", hint=fix)
-    md = jupytext.read(lesson.source)
-    nb = jupytext.read(lesson.notebook)
+    md, nb = (_read_notebook(path, fix) for path in (lesson.source, lesson.notebook))
     try:
         compare_notebooks(nb, md, fmt="md", allow_expected_differences=False)
     except NotebookDifference as exc:
@@ -108,6 +99,25 @@ def check_pair(lesson: Lesson) -> None:
             f"{lesson.source} and {lesson.notebook} are out of sync",
             details=str(exc)[:2000], hint=fix,
         ) from None
+
+
+def _read_notebook(path: Path, fix: str) -> Any:
+    """jupytext.read, with a clear error for a file a merge or an editor left unreadable."""
+    import jupytext
+
+    try:
+        return jupytext.read(path)
+    except Exception as exc:  # nbformat's NotJSONError, a JSON or Unicode error: all mean "cannot parse"
+        text = path.read_text(encoding="utf-8", errors="replace")
+        conflict = next((n for n, line in enumerate(text.splitlines(), 1) if line.startswith("<<<<<<< ")), None)
+        if conflict:
+            raise PairingError(f"{shown_path(path)} has merge-conflict markers (line {conflict}): it cannot be read",
+                               hint=f"resolve the conflict in {shown_path(path)} (the lesson's source), then "
+                                    "`make sync`" if path.suffix == ".md" else "the notebook is made from "
+                                    f"slides/{path.stem}.md: delete {shown_path(path)} and run `make sync` to "
+                                    "write it again (resolve slides/*.md first if it has conflicts too)") from None
+        raise PairingError(f"{shown_path(path)} cannot be read as a notebook ({type(exc).__name__}: "
+                           f"{str(exc)[:200]})", hint=fix) from None
 
 
 def check_pairing(names: Sequence[str] | None = None) -> list[str]:
@@ -124,7 +134,7 @@ def check_pairing(names: Sequence[str] | None = None) -> list[str]:
         except PairingError as exc:
             problems.append(str(exc))
     if problems:
-        raise PairingError(f"{len(problems)} lesson pair(s) out of sync", details="\n\n".join(problems))
+        raise PairingError(f"{len(problems)} lesson pair(s) out of sync or unreadable", details="\n\n".join(problems))
     return [lesson.name for lesson in lessons]
 
 

@@ -55,8 +55,11 @@ def shell_line(cmd: Sequence[str | os.PathLike[str]], *, home: str | os.PathLike
     return " ".join(parts)
 
 
-def shown_path(path: str | os.PathLike[str], root: Path | None = None) -> str:
-    """A project file as people know it (``sites/ci.toml``); absolute when outside the project."""
+def shown_path(path: str | os.PathLike[str], root: Path | None = None, *,
+               home: str | os.PathLike[str] | None = None) -> str:
+    """A path as people know it: a project file relative to the project (``sites/ci.toml``,
+    ``build/work/ci``), else ``~/...`` under the home folder, else absolute. Slides and messages then never
+    show where the presenter happened to clone the project."""
     if root is None:
         from kit.sites import PROJECT_ROOT
 
@@ -64,7 +67,7 @@ def shown_path(path: str | os.PathLike[str], root: Path | None = None) -> str:
     try:
         return str(Path(path).relative_to(root))
     except ValueError:
-        return str(path)
+        return home_path(path, home)
 
 
 def home_path(path: str | os.PathLike[str], home: str | os.PathLike[str] | None = None) -> str:
@@ -87,8 +90,9 @@ def home_path(path: str | os.PathLike[str], home: str | os.PathLike[str] | None 
 
 
 def work_path(path: str | os.PathLike[str], work_dir: str | os.PathLike[str] | None = None) -> str:
-    """A path as the kit prints it: relative to the work folder when inside it, else ``~/...`` under the home
-    folder, else as it is. Slides then show ``logs/train-12.log``, not the presenter's ``/home/alice/...``.
+    """A path as the kit prints it: relative to the work folder when inside it, else as :func:`shown_path`
+    (relative to the project, or ``~/...``). Slides then show ``logs/train-12.log``, not the presenter's
+    ``/home/alice/...``.
 
     Args:
         path: The path.
@@ -103,4 +107,4 @@ def work_path(path: str | os.PathLike[str], work_dir: str | os.PathLike[str] | N
             return str(p.relative_to(base)) if p != base else "."
         except ValueError:
             pass
-    return home_path(p)
+    return shown_path(p)

@@ -52,8 +52,8 @@ def test_pull_and_build_commands_are_the_sites_lines() -> None:
     # The pulled image goes into the work directory, where pull and build run (env.def's relative From:):
     # the lines name files there as the participant types them there.
     assert pull_command(site) == ["singularity", "pull", PULLED, IMAGE]
-    assert build_command(site) == ["singularity", "build", "--fakeroot", "env.sif",
-                                   str(site.container.def_file)]  # the project's env.def: outside, so in full
+    # The project's env.def lies outside the work directory: the build uses the participant's copy there.
+    assert build_command(site) == ["singularity", "build", "--fakeroot", "env.sif", "env.def"]
     own = load_site("ie-ryukyu", overrides={"container": {"def_file": "~/workshop2024/env.def",
                                                           "sif_dir": "/scratch/images"}})
     assert build_command(own) == ["singularity", "build", "--fakeroot", "env.sif", "env.def"]
@@ -338,12 +338,35 @@ def test_build_failures_are_explained(fakes, monkeypatch: pytest.MonkeyPatch, tm
     assert not (tmp_path / "work" / "env.sif").exists()
 
 
+def test_the_definition_file_is_the_participants_copy_in_the_work_directory(tmp_path: Path) -> None:
+    project_def = tmp_path / "project" / "env.def"
+    project_def.parent.mkdir()
+    project_def.write_text("Bootstrap: localimage\nFrom: base.sif\n")
+    site = load_site("ci", overrides={"work_dir": str(tmp_path / "work"), "container": {"def_file": str(project_def)}})
+    assert container.work_def_file(site) == tmp_path / "work" / "env.def"
+    copy = container.install_def(site)
+    assert str(copy) == "wrote env.def" and copy.path.read_text() == project_def.read_text()
+    project_def.write_text("Bootstrap: localimage\nFrom: base2.sif\n")  # the project's changed; the copy was not edited
+    assert container.install_def(site).updated and "base2.sif" in copy.path.read_text()
+    copy.path.write_text(copy.path.read_text() + "%post\n    pip install sacrebleu==2.5.1\n")  # now the participant's
+    kept = container.install_def(site)
+    assert kept.kept and "sacrebleu" in copy.path.read_text() and "+%post" in kept.diff
+    # A def_file inside the work directory (the clone, on the department server) is used where it is.
+    inside = load_site("ci", overrides={"work_dir": str(tmp_path / "project"),
+                                        "container": {"def_file": str(project_def)}})
+    assert container.work_def_file(inside) == project_def and container.install_def(inside).path == project_def
+    missing = load_site("ci", overrides={"work_dir": str(tmp_path / "work"),
+                                         "container": {"def_file": str(tmp_path / "nope.def")}})
+    with pytest.raises(ConfigError, match="nope.def does not exist: it is the site's container.def_file"):
+        container.install_def(missing)
+
+
 def test_build_on_the_host_runtime_validates_and_skips(fakes, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     fakes.use()
     site = fakes.site()
     result = container.build(site=site)  # the committed container/env.def
     assert result.skipped and not result.output.exists()
-    assert result.message.startswith("container build: skipped — no apptainer/singularity here")
+    assert result.message.startswith("container build: skipped (no apptainer/singularity here)")
     assert "env.def is valid (0 warning(s)); on the cluster: singularity build --fakeroot env.sif env.def" in (
         result.message)
     bad = tmp_path / "bad.def"

@@ -36,6 +36,7 @@ from kit.container.commands import (
     site_commands_text,
     site_sif_path,
     version_command,
+    work_def_file,
 )
 from kit.container.deffile import BOOTSTRAP_AGENTS, HEADER_KEYS, SECTIONS, DefFile, HeaderField, Section
 from kit.container.diagnose import (
@@ -47,7 +48,17 @@ from kit.container.diagnose import (
 )
 from kit.container.envdef import render_def, write_def
 from kit.container.imports import ImportReport, ModuleVersion, check_imports, parse_import_output
-from kit.container.ops import InspectResult, StepResult, build, exec, inspect, parse_labels, pull, run_interactive
+from kit.container.ops import (
+    InspectResult,
+    StepResult,
+    build,
+    exec,
+    inspect,
+    install_def,
+    parse_labels,
+    pull,
+    run_interactive,
+)
 from kit.container.pipcheck import PipInstall, find_pip_installs
 from kit.container.runtime import RUNTIMES, Runtime, detect_runtime, parse_version_output
 from kit.container.space import (
@@ -74,7 +85,7 @@ __all__ = [
     "SpaceNeed", "StepResult", "ValidationReport", "build", "build_command", "cache_dir", "check_fakeroot",
     "check_free_space", "check_imports", "detect_runtime", "exec", "exec_command", "existing_ancestor",
     "explain_failure", "fakeroot_problems", "find_pip_installs", "format_size", "free_bytes", "from_value",
-    "in_work_dir", "inspect",
+    "in_work_dir", "inspect", "install_def", "work_def_file",
     "inspect_command", "parse_import_output", "parse_labels", "parse_subid", "parse_version_output", "program",
     "pull", "pull_command", "pulled_image_path", "render_def", "run_interactive", "shell_line",
     "site_commands", "site_commands_text", "site_sif_path", "temp_dir", "tmpdir_variable", "validate",

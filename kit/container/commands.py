@@ -70,6 +70,15 @@ def in_work_dir(site: Site, path: str | os.PathLike[str]) -> str:
         return str(full)
 
 
+def work_def_file(site: Site) -> Path:
+    """The definition file a build in the work directory uses (pure): the site's ``container.def_file`` where
+    it lies inside the work directory (the clone, on the department server), else ``env.def`` there, the
+    participant's copy (:func:`kit.container.install_def` puts it there)."""
+    def_file = Path(os.path.abspath(os.path.expanduser(os.fspath(site.container.def_file))))
+    work = Path(os.path.abspath(site.work_dir))
+    return def_file if work in def_file.parents else work / "env.def"
+
+
 def typed_in_work_dir(site: Site, cmd: Sequence[str]) -> str:
     """A command to copy into a terminal for a hint: ``cd ~/workshop2024 && singularity pull ...``
     (its file names are relative to the work directory)."""
@@ -161,7 +170,7 @@ def build_command(
 
     Args:
         site: The site profile.
-        def_file: Definition file; default ``site.container.def_file``, named as from the work directory.
+        def_file: Definition file; default :func:`work_def_file`, named as from the work directory.
         sif: Output image; default :func:`site_sif_path`, named as from the work directory.
         fakeroot: Add ``--fakeroot`` (build without root, as on the department server).
         force: Add ``--force`` (overwrite an existing image).
@@ -172,7 +181,7 @@ def build_command(
         cmd.append("--fakeroot")
     if force:
         cmd.append("--force")
-    def_file = def_file if def_file is not None else in_work_dir(site, site.container.def_file)
+    def_file = def_file if def_file is not None else in_work_dir(site, work_def_file(site))
     sif = sif if sif is not None else in_work_dir(site, site_sif_path(site))
     return [*cmd, os.fspath(sif), os.fspath(def_file)]
 
@@ -200,8 +209,8 @@ def site_commands(site: Site, program_argv: Sequence[str] = ("python3", "-m", "k
     """The site's commands to type, with its own paths (``kit container commands``) (pure):
     ``cd`` to the work directory, then pull, build and exec there.
 
-    The build line names the site's ``container.def_file`` and ``container.sif`` as from the work
-    directory, which holds the pulled image that ``env.def``'s relative ``From:`` names; the exec
+    The build line names the site's definition file (:func:`work_def_file`) and ``container.sif`` as from
+    the work directory, which holds the pulled image that ``env.def``'s relative ``From:`` names; the exec
     line is :func:`exec_command` with the site's cluster program.
     """
     cluster = program(site) or site.container.command

@@ -24,6 +24,7 @@ from kit.container.commands import (
     inspect_command,
     pull_command,
     site_sif_path,
+    work_def_file,
 )
 from kit.container.deffile import DefFile
 from kit.container.diagnose import raise_runtime_failure
@@ -31,7 +32,8 @@ from kit.container.runtime import default_site, detect_runtime
 from kit.container.space import SpaceNeed, cache_dir, check_free_space, temp_dir
 from kit.container.validate import validate
 from kit.errors import CommandError, ConfigError, ContainerError, ExitStatus
-from kit.textutil import format_size, shell_line, work_path
+from kit.textutil import format_size, shell_line, shown_path, work_path
+from kit.workfiles import Written, write_unless_edited
 
 if TYPE_CHECKING:
     from kit.sites import Site
@@ -148,6 +150,26 @@ def pull(
                       f"({format_size(out.stat().st_size)})", stdout=cp.stdout)
 
 
+def install_def(site: Site | None = None, *, force: bool = False) -> Written:
+    """Put the site's definition file into the work directory as ``env.def``, where the workshop writes it and
+    builds it (``singularity build --fakeroot env.sif env.def``), unless it is inside the work directory already
+    (the clone, on the department server). A participant's edited ``env.def`` there is kept (``force`` replaces it).
+
+    Raises:
+        ConfigError: the site's ``container.def_file`` does not exist.
+    """
+    site = site or default_site()
+    target = work_def_file(site)
+    source = Path(os.path.abspath(os.path.expanduser(site.container.def_file)))
+    if target == source:
+        return Written(target)
+    if not source.is_file():
+        raise ConfigError(f"{shown_path(source)} does not exist: it is the site's container.def_file",
+                          hint="make it with `python -m kit container def --out container/env.def`, or point "
+                               f"container.def_file in {shown_path(site.files[-1])} at your .def")
+    return write_unless_edited(target, source.read_text(encoding="utf-8"), force=force)
+
+
 def build(
     def_file: str | os.PathLike[str] | None = None,
     sif: str | os.PathLike[str] | None = None,
@@ -166,7 +188,8 @@ def build(
     as singularity will. An existing .sif is kept unless ``force=True``.
 
     Args:
-        def_file: Definition file; default ``site.container.def_file``.
+        def_file: Definition file; default ``env.def`` in the work directory (:func:`install_def` puts the
+            site's ``container.def_file`` there, keeping a participant's edited one).
         sif: Output image; default :func:`site_sif_path`.
         site: Site profile (default ``load_site()``).
         fakeroot: Build with ``--fakeroot`` (no root needed, as on the department server).
@@ -181,7 +204,7 @@ def build(
         ContainerError: the build failed (``--fakeroot`` problems explained).
     """
     site = site or default_site()
-    def_path = Path(os.path.abspath(def_file if def_file is not None else site.container.def_file))
+    def_path = Path(os.path.abspath(def_file if def_file is not None else install_def(site).path))
     out = Path(os.path.abspath(sif if sif is not None else site_sif_path(site)))
     deffile = DefFile.read(def_path)
     rt = detect_runtime(site, runtime)
@@ -200,8 +223,8 @@ def build(
                           "pass force=True (--force) to rebuild", warnings)
     if rt.is_host:
         return StepResult("build", cmd, out, True,
-                          f"container build: skipped — no apptainer/singularity here ({rt.reason}); "
-                          f"{def_path.name} is valid ({len(warnings)} warning(s)); on the cluster: "
+                          f"container build: skipped (no apptainer/singularity here); {def_path.name} is valid "
+                          f"({len(warnings)} warning(s)); on the cluster: "
                           f"{shell_line(build_command(site, def_path.name, out.name, fakeroot=fakeroot))}",
                           warnings)
     out.parent.mkdir(parents=True, exist_ok=True)

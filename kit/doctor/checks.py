@@ -14,7 +14,7 @@ from kit import proc, versions
 from kit.doctor.report import Check, Report, Step
 from kit.errors import CommandError, KitError
 from kit.slurm.gpus import Partition, check_gpu_request, partitions
-from kit.textutil import format_size, home_path, shell_line
+from kit.textutil import format_size, shell_line, shown_path
 
 if TYPE_CHECKING:
     from kit.container import Runtime
@@ -119,9 +119,9 @@ def _disk_checks(site: Site, uses_container: bool) -> list[Check]:
                  "base image + env.sif, checkpoints and logs" if sif_need else "checkpoints and logs")]
     for name, path, need, what in rows:
         free = free_bytes(path)
-        where = home_path(path)
+        where = shown_path(path)
         if not path.exists():
-            where += f" (not created yet; on {home_path(existing_ancestor(path))})"
+            where += f" (not created yet; on {shown_path(existing_ancestor(path))})"
         ok = free >= need * 1024**3
         detail = f"{format_size(free)} free in {where}"
         if need:
@@ -258,14 +258,20 @@ def run_checks(site: Site | str | None = None, *, project_root: Path | None = No
             steps.append(Step("container build", True, f"{rt.name} build --fakeroot"))
         steps.append(Step("import check", True, f"inside {site_obj.container.sif}"))
     else:
-        why = ("skipped — the site uses the host Python (container.runtime = 'host')"
-               if site_obj.container.runtime == "host" else "skipped — no apptainer/singularity")
-        steps.append(Step("container pull", False, why))
+        declared = site_obj.container.runtime
         from kit.container import build_command
 
         line = shell_line(build_command(site_obj, "env.def", "env.sif"))
-        steps.append(Step("container build", False, f"{why}; the .def is still validated; on the cluster: {line}"))
-        steps.append(Step("import check", True, "on the host Python (no container)"))
+        if declared in ("host", "auto"):
+            why = ("skipped — the site uses the host Python (container.runtime = 'host')"
+                   if declared == "host" else "skipped — no apptainer/singularity")
+            steps.append(Step("container pull", False, why))
+            steps.append(Step("container build", False, f"{why}; the .def is still validated; on the cluster: {line}"))
+            steps.append(Step("import check", True, "on the host Python (no container)"))
+        else:  # the site declares its runtime: the lessons fail without it, never fall back to the host
+            why = f"fails — container.runtime = '{declared}' but {declared} is not on PATH"
+            steps += [Step("container pull", False, why), Step("container build", False, why),
+                      Step("import check", False, why)]
     executor = site_obj.slurm.executor
     if executor == "local":
         steps.append(Step("Slurm jobs", False, "skipped — slurm.executor = 'local': job scripts run with bash"))

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from kit.errors import ConfigError
 from kit.pathio import make_dirs, user_path
-from kit.textutil import format_size, home_path, text_table
+from kit.textutil import format_size, shown_path, text_table
 
 if TYPE_CHECKING:
     from kit.sites import Site
@@ -224,7 +224,7 @@ def _rows(rows: Sequence[DirUsage], lang: str, home: Path | None, hide_missing: 
         if hide_missing and not r.exists:
             continue
         size = format_size(r.bytes) if r.exists else _ABSENT[lang]
-        out.append((r.dir.label[lang], home_path(r.path, home), size, _SAFE[lang][0 if r.dir.safe else 1],
+        out.append((r.dir.label[lang], shown_path(r.path, home=home), size, _SAFE[lang][0 if r.dir.safe else 1],
                     r.dir.why[lang]))
     return out
 

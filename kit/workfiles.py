@@ -1,0 +1,72 @@
+"""Files the kit puts into a work folder for the participant (the program, train.sbatch, env.def).
+
+They become the participant's: an edited copy is never overwritten (without ``force``); the kit shows
+the difference instead. An unedited copy of an older version of the kit's own is brought up to date.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass
+class Written:
+    """A file the kit wrote or kept: ``kept`` with the difference when the participant's own version differs;
+    ``updated`` when it replaced an older version of its own that nobody had edited."""
+
+    path: Path
+    kept: bool = False
+    diff: str = ""
+    updated: bool = False
+
+    def __str__(self) -> str:
+        if self.updated:
+            return f"updated {self.path.name} (the one here was the kit's older version, not edited)"
+        if not self.kept:
+            return f"wrote {self.path.name}"
+        return (f"kept your {self.path.name} (it differs from the kit's; pass force=True to replace it):\n"
+                + self.diff)
+
+
+# What the kit last wrote into a work folder, file name -> sha256: a file that still has that hash was not
+# edited, so a newer version of the kit's (after lesson 02 or the site changed) may replace it.
+WRITTEN_RECORD = ".kit-written.json"
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _record(folder: Path) -> dict[str, str]:
+    try:
+        data = json.loads((folder / WRITTEN_RECORD).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}  # none yet, or damaged: every differing file counts as the participant's
+    return data if isinstance(data, dict) else {}
+
+
+def write_unless_edited(path: Path, text: str, *, force: bool = False) -> Written:
+    """Write ``text`` to ``path`` unless the file there is the participant's own (edited) version.
+
+    A file with the hash the kit recorded when it last wrote it (``.kit-written.json`` beside it) was not
+    edited, and is replaced; any other differing file is kept, and the difference returned.
+    """
+    record = _record(path.parent)
+    updated = False
+    if path.is_file() and not force:
+        old = path.read_text(encoding="utf-8", errors="replace")
+        if old == text:
+            return Written(path)
+        if record.get(path.name) != _sha256(old):
+            diff = "".join(difflib.unified_diff(text.splitlines(True), old.splitlines(True), "kit", "yours", n=1))
+            return Written(path, kept=True, diff=diff)
+        updated = True
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    record[path.name] = _sha256(text)
+    (path.parent / WRITTEN_RECORD).write_text(json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return Written(path, updated=updated)
