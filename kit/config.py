@@ -44,9 +44,17 @@ def toml_module() -> Any:
 
         return tomli
     except ImportError:
+        pass
+    try:
         from pip._vendor import tomli as vendored
 
         return vendored
+    except ImportError:
+        # A login node's bare python3 (3.8 to 3.10, without pip) has none of the three.
+        raise ConfigError(f"Python {sys.version_info[0]}.{sys.version_info[1]} ({sys.executable}) cannot read the "
+                          "site profiles (sites/*.toml): it has no TOML reader",
+                          hint="use Python 3.11 or newer, or install one: python3 -m pip install --user tomli "
+                               "(or: python3 -m ensurepip --user first, where pip is missing)") from None
 
 
 def read_toml(path: str | os.PathLike[str]) -> Dict[str, Any]:  # noqa: UP006

@@ -87,6 +87,8 @@ def test_forced_runtime_missing_fails_the_doctor(fakes, monkeypatch: pytest.Monk
     assert not runtime.ok and runtime.required and "apptainer is not on PATH" in runtime.detail
     assert report.missing[0].name == "container runtime"
     assert report.exit_code == 1
+    assert [report.step(name).why for name in ("container pull", "container build", "import check")] == [
+        "fails — container.runtime = 'apptainer' but apptainer is not on PATH"] * 3
     # ie-ryukyu declares Slurm: without it the doctor says so as a failure, not a note.
     assert not report.check("Slurm commands").ok and report.check("Slurm commands").required
     assert "Slurm commands" in [c.name for c in report.missing]
@@ -126,4 +128,5 @@ def test_cli_doctor_prints_and_returns_the_exit_code(fakes, monkeypatch: pytest.
     out = capsys.readouterr().out
     assert "**missing (required): container runtime, Slurm commands" in out
     assert out.startswith("**site: ie-ryukyu** (--site; `default.toml`, `ie-ryukyu.toml`)")
-    assert "| container pull | no | skipped — no apptainer/singularity |" in out
+    # The lessons would fail without singularity, so the steps say so (not "skipped").
+    assert "| container pull | no | fails — container.runtime = 'singularity' but singularity is not on PATH |" in out

@@ -45,3 +45,20 @@ def test_python_38_compiles_the_program_and_the_metric(tmp_path: Path) -> None:
         proc = subprocess.run([py38, "-c", "import ast, sys; ast.parse(open(sys.argv[1]).read(), sys.argv[1])",
                                str(path)], capture_output=True, text=True, cwd=tmp_path)
         assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.skipif(python38() is None, reason="no Python 3.8 interpreter on this machine")
+def test_kit_doctor_runs_on_a_login_nodes_python_38(tmp_path: Path) -> None:
+    """Lesson 00's notes send participants to `python3 -m kit doctor` on the login node, whose python3 may be
+    3.8 with no packages: with pip (its vendored tomli) it reports; without any TOML reader it says what to do."""
+    py38 = python38()
+    assert py38
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "HOME": str(tmp_path), "PYTHONDONTWRITEBYTECODE": "1"}
+    proc = subprocess.run([py38, "-m", "kit", "doctor", "--site", "ie-ryukyu"], capture_output=True, text=True,
+                          cwd=tmp_path, env=env, timeout=120)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert "site: ie-ryukyu" in proc.stdout and "container runtime" in proc.stdout, proc.stdout + proc.stderr
+    bare = subprocess.run([py38, "-S", "-m", "kit", "doctor", "--site", "ie-ryukyu"], capture_output=True, text=True,
+                          cwd=tmp_path, env=env, timeout=120)
+    assert bare.returncode != 0 and "Traceback" not in bare.stderr, bare.stderr
+    assert "no TOML reader" in bare.stderr and "pip install --user tomli" in bare.stderr, bare.stderr

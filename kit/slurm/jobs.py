@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, List, TextIO  # noqa: UP035 (Python 3.8)
 
 from kit.errors import ConfigError, JobFailed, KitError, WaitTimeout, tail
 from kit.pathio import make_dirs, user_path
@@ -170,7 +170,7 @@ def logs(job: Job | str | int, lines: int = 20) -> JobLogs:
 
 
 
-class Queue(list[QueueRow]):
+class Queue(List[QueueRow]):  # noqa: UP006 - typing.List: kit doctor runs on a login node's Python 3.8
     """Rows of :func:`queue`; prints as a table.
 
     The USER column only for everyone's jobs (``all_users``): one's own jobs need no user name, and
