@@ -6,17 +6,26 @@
 #     unpinned torch pulls a multi-GB CUDA build), then every other package at the exact version
 #     in requirements.lock (`make lock` refreshes it; installed by uv, requirements-tools.txt), then the kit itself: `pip install --no-deps
 #     -e .[dev]`, so nothing outside the lock is installed
-#   - node_modules: `npm ci` from package-lock.json (marp-cli)
+#   - node_modules: `npm ci` from package-lock.json (marp-cli); NODE=optional (make lab) goes on without
+#     npm, since the notebooks need no Node.js, only the decks do
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 log() { printf '[setup] %s\n' "$*"; }
 
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ] && ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; then
+  log "the kit's environment needs Python 3.10 or newer; $PYTHON is: $("$PYTHON" -V 2>&1 | head -1 || true)"
+  log "  name a newer one: make lab PYTHON=python3.11 (on a cluster: module avail python, or uv python install 3.11)"
+  exit 1
+fi
+node=${NODE:-required}
+
 missing=()
 command -v chromium >/dev/null 2>&1 || [ -n "${CHROME_PATH:-}" ] || missing+=(chromium)
 { command -v fc-list >/dev/null 2>&1 && [ -n "$(fc-list :lang=ja 2>/dev/null)" ]; } || missing+=(fonts-noto-cjk fontconfig)
 command -v pdfinfo >/dev/null 2>&1 || missing+=(poppler-utils)
-command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+command -v npm >/dev/null 2>&1 || [ "$node" = optional ] || missing+=(nodejs npm)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     log "apt-get install ${missing[*]}"
@@ -33,13 +42,14 @@ fi
 # npm ci (marp-cli) downloads while the Python steps run; its output is shown when it is done.
 npm_pid=""
 npm_log=$(mktemp)
-if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+if ! command -v npm >/dev/null 2>&1 && [ "$node" = optional ]; then
+  log "no npm here: skipping marp-cli (the notebooks need none; make slides does)"
+elif [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   log "npm ci (marp-cli), alongside the Python steps"
   npm ci --no-audit --no-fund --loglevel=error >"$npm_log" 2>&1 &
   npm_pid=$!
 fi
 
-PYTHON=${PYTHON:-python3}
 stamp=.venv/.kit-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ requirements.lock -nt "$stamp" ] \
    || [ requirements-torch.txt -nt "$stamp" ] || [ requirements-tools.txt -nt "$stamp" ]; then
@@ -68,7 +78,7 @@ if [ -n "$npm_pid" ]; then
   if ! wait "$npm_pid"; then
     cat "$npm_log" >&2
     log "npm ci failed (output above)"
-    exit 1
+    [ "$node" = optional ] || exit 1
   fi
   cat "$npm_log"
 fi
