@@ -7,7 +7,11 @@ traceback, when the exit code differs, when the message fragment is missing (or 
 fragment is there), or when a protected file changed (hashed before and after). Placeholders:
 ``{tmp}`` the row's folder, ``{home}`` its HOME, ``{model}``/``{data}`` a tiny BART and 8 pairs
 (built once), ``{long}`` an English line longer than the tiny model reads. Exit codes: 1 the
-program's ``error:`` lines, 2 ConfigError, 5 SlurmError, 7 DataError, 8 TrainError (kit/errors.py).
+program's ``error:`` lines, 2 ConfigError, 5 SlurmError, 7 DataError, 8 TrainError, 9 LessonError
+(kit/errors.py). A setup may add placeholders of its own (``{job}``: a job id it submitted).
+
+Stopping at SIGTERM (Slurm's --time, scancel) and resuming is drilled with real Slurm in
+tests/test_training_job.py (a 1-minute job ends TIMEOUT, the resubmission continues from its step).
 
 To add a drill: one ``Drill(...)`` row with a comment saying what the participant did; if it needs
 files, a ``@setup`` function below the table; if the program needs a fix, mark the row
@@ -50,10 +54,11 @@ class Drill:
     id: str
     argv: str
     code: int
-    says: str
+    says: str | tuple[str, ...]
     setup: str | None = None
     unchanged: tuple[str, ...] = ()
     never: tuple[str, ...] = ()
+    absent: tuple[str, ...] = ()  # paths the command must not leave behind (e.g. a half-made run folder)
     marks: tuple[pytest.MarkDecorator, ...] = ()
     needs_assets: bool = False
 
@@ -92,6 +97,9 @@ DRILLS = [
     # --- bleu, plot, results ---------------------------------------------------------------------------------
     # Gave the run folder instead of its test_predictions.txt.
     Drill("bleu-folder", "kit bleu hyps ref.txt", 2, "hyps is a folder", setup="bleu_folder"),
+    # Scored a translation file that lost a line against the references.
+    Drill("bleu-line-mismatch", "kit bleu hyp.txt ref.txt", 7, "hyp.txt has 2 lines but ref.txt has 1",
+          setup="bleu_uneven"),
     # Plotted into a path under a file.
     Drill("plot-out-unwritable", "kit plot run --out blocker/loss.png", 2, "blocker is a file, not a folder",
           setup="state_run", unchanged=("blocker", "run")),
@@ -120,8 +128,22 @@ DRILLS = [
     Drill("slurm-submit-log-folder", "kit slurm submit job.sbatch --site local --cwd sub", 2,
           "cannot create the job's log folder", setup="logs_blocked", unchanged=("sub/logs",)),
     # Asked for 99 GPUs.
-    Drill("slurm-gpus-99", "kit slurm submit gpu.sbatch --site ci", 5, "cannot give --gpus tesla:99",
-          setup="gpu_script", marks=(SLURM,)),
+    Drill("slurm-gpus-99", "kit slurm submit gpu.sbatch --site ci", 5,
+          ("cannot give --gpus tesla:99, the request in the job script", "Change the script's --gpus"),
+          never=("the site profile's GPU setting",), setup="gpu_script", marks=(SLURM,)),
+    # Asked for the log of a job that ended, after deleting the log: not "not written yet".
+    Drill("slurm-logs-deleted", "kit slurm logs {job}", 0, "missing: the job has ended",
+          never=("not written yet",), setup="finished_job_log_deleted", marks=(SLURM,)),
+    # A typo in a site profile (a table header without its closing bracket).
+    Drill("site-toml-syntax", "kit doctor --site broken", 2, ("broken.toml: invalid TOML", "at line 2"),
+          setup="broken_site"),
+    # A value of the wrong type in a site profile.
+    Drill("site-toml-type", "kit doctor --site wrongtype", 2, "'slurm.gpus' must be str, got 1",
+          setup="broken_site"),
+    # env.def with a misspelt section and no From: line: both named with their lines, nothing built.
+    Drill("container-validate-errors", "kit container validate bad.def --site ci", 2,
+          ("bad.def:1: error: 'Bootstrap: localimage' needs a 'From:' line", "bad.def:2: error: unknown section "
+           "%pots", "did you mean %post?"), setup="bad_def", unchanged=("bad.def",)),
     # --- storage (a site whose work_dir is ~, in a temporary HOME) -------------------------------------------
     # Cleaned ~/.ssh because the site's work folder is ~.
     Drill("storage-clean-ssh", "kit storage clean {home}/.ssh --yes --site athome", 2, "refusing to delete",
@@ -133,9 +155,17 @@ DRILLS = [
     Drill("storage-clean-work-dir", "kit storage clean {home}/workshop2024 --whole {home}/workshop2024 --yes "
           "--site course", 2, "refusing to delete the work directory", setup="home_sites",
           unchanged=("home/.ssh", "home/workshop2024")),
+    # Cleaned a system folder.
+    Drill("storage-clean-etc", "kit storage clean /etc --yes --site ci", 2,
+          "refusing to delete /etc: it is not something the workshop made"),
     # Wrote the usage chart under a file.
     Drill("storage-du-plot-unwritable", "kit storage du --site athome --plot blocker/du.png", 2,
           "blocker is a file, not a folder", setup="home_sites", unchanged=("blocker",)),
+    # --- lessons ---------------------------------------------------------------------------------------------
+    # A git merge left conflict markers in a notebook.
+    Drill("lessons-check-conflicted-notebook", "kit lessons check", 9,
+          ("notebooks/05-extras.ipynb has merge-conflict markers (line 2)", "run `make sync`"),
+          setup="conflicted_notebook", unchanged=("copy/notebooks/05-extras.ipynb",)),
     # --- kit train -------------------------------------------------------------------------------------------
     # Misspelled the profile.
     Drill("train-profile-nosuch", "kit train --profile nosuch --site ci", 2, "no training profile 'nosuch'"),
@@ -149,27 +179,38 @@ DRILLS = [
     Drill("program-mismatched-lines", "program " + RUN.replace("{data}", "uneven"), 1,
           "has 8 lines but uneven/dev.ja has 1", setup="uneven_data", marks=(SLOW,), needs_assets=True),
     # A model folder that is not there: never sent to the hub.
-    Drill("program-model-nope", "program " + RUN.replace("{model}", "./nope"), 1, "no model folder ./nope",
-          never=("huggingface.co",), marks=(SLOW,), needs_assets=True),
+    Drill("program-model-nope", "program " + RUN.replace("{model}", "./nope"), 1,
+          "./nope is not a model folder", never=("huggingface.co",), marks=(SLOW,), needs_assets=True),
+    # A relative path to a run's checkpoint that is not there: a path (hub ids are org/name), not a download.
+    Drill("program-model-relative-path", "program " + RUN.replace("{model}", "runs/job-1/checkpoint-9"), 1,
+          "runs/job-1/checkpoint-9 is not a model folder", never=("huggingface.co",), marks=(SLOW,),
+          needs_assets=True),
+    # Gave a folder that holds no model (the folder above the run, say).
+    Drill("program-not-a-model", "program " + RUN.replace("{model}", "notes"), 1,
+          "notes is not a model folder (no config.json)", setup="notes_folder", never=("huggingface.co",),
+          marks=(SLOW,), needs_assets=True),
+    # An --output_dir that cannot be made (a mistyped or read-only path): said before the model loads.
+    Drill("program-output-dir-unwritable", "program " + RUN + " --output_dir /proc/x/run", 1,
+          "cannot make --output_dir /proc/x/run", marks=(SLOW,), needs_assets=True),
     # Ran again into the folder of a finished run: its results must stay.
     Drill("program-rerun-finished", "program " + RUN, 1, "holds a finished run", setup="finished_run",
           unchanged=("run/metrics.json",), marks=(SLOW,), needs_assets=True),
     # A sign slipped: a negative learning rate.
     Drill("program-negative-lr", "program " + RUN + " --learning_rate -5", 1, "--learning_rate",
-          marks=(SLOW,),
-          needs_assets=True),
+          absent=("run",), marks=(SLOW,), needs_assets=True),
     # Epochs that are not a number.
     Drill("program-epochs-nan", "program " + RUN + " --max_steps -1 --num_train_epochs nan", 1,
-          "--num_train_epochs", marks=(SLOW,),
-          needs_assets=True),
+          "--num_train_epochs", absent=("run",), marks=(SLOW,), needs_assets=True),
     # Two programs into one --output_dir at once (the other one holds run/run.lock).
     Drill("program-output-dir-in-use", "program " + RUN, 1, "is in use by pid", setup="locked_run",
           marks=(SLOW,), needs_assets=True),
-    # Resumed after a job was killed while writing its newest checkpoint.
-    Drill("program-truncated-checkpoint", "program " + RUN.replace("--max_steps 2", "--max_steps 3"), 0,
-          "resuming from run/checkpoint-1", setup="truncated_checkpoint",
-          marks=(SLOW,),
+    # A run.lock left by a program that died (kill -9, a node crash): nobody holds it, so training goes on.
+    Drill("program-stale-lock", "program " + RUN, 0, "BLEU", setup="stale_lock", marks=(SLOW,),
           needs_assets=True),
+    # Resumed after jobs were killed while writing checkpoints (cut-short weights, a cut-short optimizer.pt).
+    Drill("program-truncated-checkpoint", "program " + RUN.replace("--max_steps 2", "--max_steps 3"), 0,
+          ("skipping run/checkpoint-3: damaged", "skipping run/checkpoint-2: damaged",
+           "resuming from run/checkpoint-1"), setup="truncated_checkpoint", marks=(SLOW,), needs_assets=True),
 ]
 
 
@@ -185,6 +226,7 @@ class Ctx:
     env: dict[str, str]
     stack: ExitStack
     assets: dict[str, Path]
+    values: dict[str, str]  # the placeholders of the row's command; a setup may add its own (e.g. {job})
 
 
 SETUPS: dict[str, Callable[[Ctx], None]] = {}
@@ -318,6 +360,56 @@ def uneven_data(c: Ctx) -> None:
 
 
 @setup
+def stale_lock(c: Ctx) -> None:
+    put(c, {"run/run.lock": "4194304 a-node-that-crashed\n"})
+
+
+@setup
+def bleu_uneven(c: Ctx) -> None:
+    put(c, {"hyp.txt": "猫 が いる\n犬 が いる\n", "ref.txt": "猫 が いる\n"})
+
+
+@setup
+def bad_def(c: Ctx) -> None:
+    put(c, {"bad.def": "Bootstrap: localimage\n%pots\n    pip install sacrebleu\n"})
+
+
+@setup
+def broken_site(c: Ctx) -> None:
+    """A copy of the kit with two faulty site profiles."""
+    copy = c.tmp / "kitcopy"
+    shutil.copytree(PROJECT_ROOT / "kit", copy / "kit", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(PROJECT_ROOT / "sites", copy / "sites")
+    (copy / "sites" / "broken.toml").write_text('description = "a typo"\n[slurm\ngpus = "tesla:1"\n')
+    (copy / "sites" / "wrongtype.toml").write_text('description = "a number"\n[slurm]\ngpus = 1\n')
+    c.env["PYTHONPATH"] = str(copy)
+
+
+@setup
+def conflicted_notebook(c: Ctx) -> None:
+    """A copy of the lessons whose 05 notebook a merge left with conflict markers."""
+    copy = c.tmp / "copy"
+    for name in ("kit", "sites", "slides", "notebooks"):
+        shutil.copytree(PROJECT_ROOT / name, copy / name, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(PROJECT_ROOT / "jupytext.toml", copy)
+    notebook = copy / "notebooks" / "05-extras.ipynb"
+    text = notebook.read_text(encoding="utf-8")
+    conflict = '\n<<<<<<< HEAD\n "x": 1,\n=======\n "x": 2,\n>>>>>>> theirs\n "cells"'
+    notebook.write_text(text.replace('\n "cells"', conflict, 1), encoding="utf-8")
+    c.env["PYTHONPATH"] = str(copy)
+
+
+@setup
+def finished_job_log_deleted(c: Ctx) -> None:
+    """A job that ended, whose log file was then deleted."""
+    done = subprocess.run(["sbatch", "--parsable", "--wait", "--output", str(c.tmp / "hello-%j.log"), "--wrap",
+                           "echo hello"], cwd=c.tmp, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    c.values["job"] = done.stdout.strip().split(";")[0]
+    (c.tmp / f"hello-{c.values['job']}.log").unlink()
+
+
+@setup
 def finished_run(c: Ctx) -> None:
     put(c, {"run/metrics.json": '{"bleu": 31.4}\n'})
 
@@ -334,7 +426,8 @@ def locked_run(c: Ctx) -> None:
 
 @setup
 def truncated_checkpoint(c: Ctx) -> None:
-    """A run stopped at step 1 (checkpoint-1), then a checkpoint-2 whose weights were cut short."""
+    """A run stopped at step 1 (checkpoint-1), then a checkpoint-2 whose weights were cut short and a
+    checkpoint-3 whose optimizer state was."""
     argv = shlex.split(RUN.format(model=c.assets["model"], data=c.assets["data"]))
     done = subprocess.run([sys.executable, str(PROJECT_ROOT / "bart_finetuning.py"), *argv, "--max_minutes",
                            "0.000001"], cwd=c.tmp, env=c.env, capture_output=True, text=True, timeout=600)
@@ -342,6 +435,8 @@ def truncated_checkpoint(c: Ctx) -> None:
     broken = Path(shutil.copytree(c.tmp / "run" / "checkpoint-1", c.tmp / "run" / "checkpoint-2"))
     weights = broken / "model.safetensors"
     weights.write_bytes(weights.read_bytes()[:100])
+    optimizer = Path(shutil.copytree(c.tmp / "run" / "checkpoint-1", c.tmp / "run" / "checkpoint-3")) / "optimizer.pt"
+    optimizer.write_bytes(optimizer.read_bytes()[: optimizer.stat().st_size // 2])
 
 
 # --- the runner ----------------------------------------------------------------------------------------------
@@ -396,7 +491,7 @@ def test_drill(drill: Drill, tmp_path: Path, request: pytest.FixtureRequest) -> 
               "data": str(shared.get("data", "")), "long": "the cat sat on the mat " * 60}
     with ExitStack() as stack:
         if drill.setup:
-            SETUPS[drill.setup](Ctx(tmp_path, home, env, stack, shared))
+            SETUPS[drill.setup](Ctx(tmp_path, home, env, stack, shared, values))
         before = {p: fingerprint(tmp_path / p) for p in drill.unchanged}
         assert all((tmp_path / p).exists() for p in drill.unchanged), "a protected file was not made"
         proc = subprocess.run(command(drill, values), cwd=tmp_path, env=env, capture_output=True, text=True,
@@ -404,8 +499,11 @@ def test_drill(drill: Drill, tmp_path: Path, request: pytest.FixtureRequest) -> 
     output = proc.stdout + proc.stderr
     assert "Traceback (most recent call last)" not in output, output[-4000:]
     assert proc.returncode == drill.code, f"exit {proc.returncode}, wanted {drill.code}:\n{output[-4000:]}"
-    assert drill.says in output, f"missing {drill.says!r} in:\n{output[-4000:]}"
+    for fragment in (drill.says,) if isinstance(drill.says, str) else drill.says:
+        assert fragment in output, f"missing {fragment!r} in:\n{output[-4000:]}"
     for fragment in drill.never:
         assert fragment not in output, f"{fragment!r} should not appear:\n{output[-4000:]}"
     for p, digest in before.items():
         assert fingerprint(tmp_path / p) == digest, f"{p} changed"
+    for p in drill.absent:
+        assert not (tmp_path / p).exists(), f"{p} was left behind"
