@@ -17,20 +17,36 @@ from kit.runs import results_run
 from kit.sites import load_site
 
 
-def tiny_site(tmp_path: Path):
-    return load_site("local", overrides={"work_dir": str(tmp_path / "work")})
+def workshop_site(tmp_path: Path):
+    """ie-ryukyu, whose training profile is the workshop's (bart-base on ALT), in a temporary work folder."""
+    site = load_site("ie-ryukyu", overrides={"work_dir": str(tmp_path / "work")})
+    assert site.train.profile == "workshop"
+    return site
+
+
+def cancelled_job_folder(site) -> str:
+    """Lesson 03's job, cancelled before it wrote results: its runs/job-<id> holds no metrics.json."""
+    job = slurm.submit(slurm.JobSpec(job_name="cancelled", output="logs/%x-%j.log", body=["sleep 120"]),
+                       site=load_site("ci"), cwd=site.work_dir)
+    slurm.cancel(job)
+    slurm.wait(job, timeout=120, follow=False, raise_on_failure=False)
+    (site.work_dir / "runs" / f"job-{job.id}").mkdir(parents=True)  # what the program had made before the cancel
+    return job.id
 
 
 @pytest.mark.slow
-def test_no_finished_run_trains_the_tiny_model_for_a_bounded_time(tmp_path: Path,
-                                                                  capsys: pytest.CaptureFixture[str]) -> None:
-    site = tiny_site(tmp_path)
+@pytest.mark.slurm
+def test_a_cancelled_job_and_no_finished_run_train_the_tiny_model_for_a_bounded_time(
+        slurm_cluster: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    site = workshop_site(tmp_path)
+    job_id = cancelled_job_folder(site)
     cwd = os.getcwd()
     try:
         run = results_run(site, fallback_minutes=0.1)
     finally:
         os.chdir(cwd)
     out = capsys.readouterr().out
+    assert f"ジョブ {job_id} の結果はまだありません（状態: CANCELLED）" in out
     assert "小さなモデルで最大 0.1 分だけ学習します" in out
     # 6 s is far less than the smoke profile needs on a CPU: the budget stops it, and the run is then
     # evaluated at its checkpoint instead of leaving lesson 04 without results.
@@ -45,18 +61,15 @@ def test_no_finished_run_trains_the_tiny_model_for_a_bounded_time(tmp_path: Path
 @pytest.mark.slurm
 def test_a_cancelled_job_is_reported_and_the_newest_finished_run_read(slurm_cluster: None, tmp_path: Path,
                                                                       capsys: pytest.CaptureFixture[str]) -> None:
-    site = tiny_site(tmp_path)
+    site = workshop_site(tmp_path)
     finished = site.work_dir / "runs" / "fallback-20261128-000000"
     finished.mkdir(parents=True)
     (finished / "metrics.json").write_text('{"bleu": 1.0}', encoding="utf-8")
-    job = slurm.submit(slurm.JobSpec(job_name="cancelled", output="logs/%x-%j.log", body=["sleep 120"]),
-                       site=load_site("ci"), cwd=site.work_dir)
-    slurm.cancel(job)
-    slurm.wait(job, timeout=120, follow=False, raise_on_failure=False)
-    (site.work_dir / "runs" / f"job-{job.id}").mkdir()  # what the program had made before the cancel
+    os.utime(finished, (1, 1))  # older than the job's folder
+    job_id = cancelled_job_folder(site)
     assert results_run(site) == finished
     out = capsys.readouterr().out
-    assert f"ジョブ {job.id} の結果はまだありません（状態: CANCELLED）" in out
-    assert f"--output_dir runs/job-{job.id}" in out
+    assert f"ジョブ {job_id} の結果はまだありません（状態: CANCELLED）" in out
+    assert f"--output_dir runs/job-{job_id}" in out
     assert "学習します" not in out
-    assert sorted(p.name for p in (site.work_dir / "runs").iterdir()) == sorted([finished.name, f"job-{job.id}"])
+    assert sorted(p.name for p in (site.work_dir / "runs").iterdir()) == sorted([finished.name, f"job-{job_id}"])
