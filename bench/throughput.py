@@ -10,7 +10,13 @@ imported from ``bart_finetuning.py``), on the same model, data, batch size and m
   left in the labels, random batches.
 
 Rounds alternate (original, program, original, program, ...) so machine noise hits both alike; the
-median of each way's ``train_samples_per_second`` is compared. Target: program >= 8x original.
+median of each way's rate is compared. Target: program >= 8x original.
+
+The rate compared is the steady one, what a whole epoch runs at: samples per second from the end of the
+first step to the end of the last. Trainer's own ``train_samples_per_second`` (also reported) counts the
+first step too, which warms up (memory, kernels) and, for the program, is the longest batch of all (the
+length-grouped sampler puts it first, to fail early on memory): in a 48-step run it weighs 1/48, in an
+epoch of 3,125 steps nothing.
 
 Data: ``../shared/data/small_parallel_enja`` beside the project (50k real pairs) when present, else the
 sample corpus (say so in the report). Results: ``build/bench/throughput.json`` and ``.md``.
@@ -53,9 +59,16 @@ def original_preprocessing(pairs, tokenizer, max_length):
 
 
 def run_way(prog, way: str, model_dir: str, data_dir: str, steps: int, batch: int, max_length: int,
-            out: Path) -> float:
-    """One timed training run; returns samples per second."""
-    from transformers import default_data_collator
+            out: Path) -> tuple[float, float]:
+    """One timed training run; returns samples per second: steady (after the first step), and Trainer's."""
+    from transformers import TrainerCallback, default_data_collator
+
+    class StepTimes(TrainerCallback):
+        def __init__(self) -> None:
+            self.ends: list[float] = []
+
+        def on_step_end(self, *args, **kwargs) -> None:
+            self.ends.append(time.perf_counter())
 
     args, training_args = prog.parse_args([
         "--model_name_or_path", model_dir, "--data_dir", data_dir, "--output_dir", str(out / way),
@@ -71,11 +84,13 @@ def run_way(prog, way: str, model_dir: str, data_dir: str, steps: int, batch: in
         tokenized = original_preprocessing(pairs, tokenizer, max_length)
     else:
         tokenized = prog.tokenize(pairs, tokenizer, max_length)
-    trainer = prog.make_trainer(training_args, tokenizer, model, tokenized, [])
+    times = StepTimes()
+    trainer = prog.make_trainer(training_args, tokenizer, model, tokenized, [times])
     if way == "original":
         trainer.data_collator = default_data_collator  # plain stacking: the padding is already there
     result = trainer.train()
-    return float(result.metrics["train_samples_per_second"])
+    steady = (len(times.ends) - 1) * batch / (times.ends[-1] - times.ends[0])
+    return steady, float(result.metrics["train_samples_per_second"])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -116,28 +131,37 @@ def main(argv: list[str] | None = None) -> int:
     prog = load_program()
     print(f"data {data_dir}; model {model_dir}; {torch.get_num_threads()} CPU threads", flush=True)
     rates: dict[str, list[float]] = {"original": [], "program": []}
+    trainer_rates: dict[str, list[float]] = {"original": [], "program": []}
     started = time.monotonic()
     for round_ in range(args.rounds):
         for way, steps in (("original", args.original_steps), ("program", args.program_steps)):
-            rate = run_way(prog, way, model_dir, str(data_dir), steps, args.batch_size, args.max_length,
-                           args.out / "runs" / f"{way}-{round_}")
+            rate, whole = run_way(prog, way, model_dir, str(data_dir), steps, args.batch_size, args.max_length,
+                                  args.out / "runs" / f"{way}-{round_}")
             rates[way].append(rate)
-            print(f"round {round_ + 1}: {way:8} {rate:8.1f} samples/s ({steps} steps)", flush=True)
+            trainer_rates[way].append(whole)
+            print(f"round {round_ + 1}: {way:8} {rate:8.2f} samples/s steady ({whole:.2f} with the first step; "
+                  f"{steps} steps)", flush=True)
     original, program = (statistics.median(rates[w]) for w in ("original", "program"))
     speedup = program / original
+    whole_speedup = statistics.median(trainer_rates["program"]) / statistics.median(trainer_rates["original"])
     report = {"data": str(data_dir), "model": model_dir, "tiny": dataclasses.asdict(profile.tiny),
               "machine": platform.node(), "torch": torch.__version__,
               "threads": torch.get_num_threads(), "batch_size": args.batch_size, "max_length": args.max_length,
               "rates": rates, "original_samples_per_s": original, "program_samples_per_s": program,
-              "speedup": speedup, "wall_s": round(time.monotonic() - started, 1)}
+              "speedup": speedup, "trainer_rates": trainer_rates, "speedup_with_first_step": whole_speedup,
+              "wall_s": round(time.monotonic() - started, 1)}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "throughput.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    table = (f"| way | samples/s (median of {args.rounds}) |\n| --- | --- |\n| original (pad to {args.max_length}, "
-             f"pad id in labels) | {original:.1f} |\n| bart_finetuning.py | {program:.1f} |\n\n"
-             f"speed-up: {speedup:.1f}x on {data_dir.name}, {torch.get_num_threads()} CPU threads\n")
+    whole = {w: statistics.median(trainer_rates[w]) for w in trainer_rates}
+    table = (f"| way | samples/s, steady (median of {args.rounds}) | with the first step |\n| --- | --- | --- |\n"
+             f"| original (pad to {args.max_length}, pad id in labels) | {original:.2f} | {whole['original']:.2f} |\n"
+             f"| bart_finetuning.py | {program:.2f} | {whole['program']:.2f} |\n\n"
+             f"speed-up: {speedup:.2f}x steady ({whole_speedup:.2f}x with the first step) on {data_dir.name}, "
+             f"{torch.get_num_threads()} CPU threads\n")
     (args.out / "throughput.md").write_text("# Throughput\n\n" + table, encoding="utf-8")
     print(table)
-    print(f"target: program >= 8x the original's samples/s -> {speedup:.1f}x ({'meets' if speedup >= 8 else 'misses'})")
+    verdict = "meets" if speedup >= 8 else "misses"
+    print(f"target: program >= 8x the original's steady samples/s -> {speedup:.2f}x ({verdict})")
     return 0
 
 
