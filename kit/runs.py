@@ -25,16 +25,24 @@ def run_name(prefix: str, *, now: float | None = None) -> str:
 
 
 def new_run_dir(site: str | Site | None, prefix: str) -> Path:
-    """A new, not yet existing run folder in the site's work folder (relative to it when we are inside it)."""
+    """A new run folder in the site's work folder, made here (relative to the current folder when inside it).
+
+    Made at once (``mkdir`` fails for a name taken meanwhile): two runs started in the same second get
+    ``name`` and ``name-2``, never one folder between them.
+    """
     from kit.sites import load_site
 
     cfg = site if not isinstance(site, (str, type(None))) else load_site(site)
     runs = cfg.work_dir / RUNS_DIR
-    path = runs / run_name(prefix)
-    n = 1
-    while path.exists():
-        n += 1
-        path = runs / f"{run_name(prefix)}-{n}"
+    runs.mkdir(parents=True, exist_ok=True)
+    stem, n = run_name(prefix), 1
+    while True:
+        path = runs / (stem if n == 1 else f"{stem}-{n}")
+        try:
+            path.mkdir()
+            break
+        except FileExistsError:
+            n += 1
     try:
         return path.relative_to(Path.cwd())
     except ValueError:

@@ -162,7 +162,7 @@ def train_profile(site: str | None = None, *, profile: str | None = None, data: 
     Without ``--output_dir`` among ``program_args`` the run goes to ``runs/<profile>-<timestamp>``.
     """
     from kit.profiles import program_args as profile_args
-    from kit.runs import RUNS_DIR, run_name
+    from kit.runs import new_run_dir
     from kit.sites import load_site
     from kit.textutil import work_path
 
@@ -170,7 +170,7 @@ def train_profile(site: str | None = None, *, profile: str | None = None, data: 
     name = profile or cfg.train.profile
     extra = [a for a in program_args if a != "--"]
     args = profile_args(name, cfg.work_dir, data=data, relative_to=cfg.work_dir)
-    if "--output_dir" not in extra:
-        extra += ["--output_dir", f"{RUNS_DIR}/{run_name(name)}"]
+    if not any(a == "--output_dir" or a.startswith("--output_dir=") for a in extra):
+        extra += ["--output_dir", os.path.relpath(new_run_dir(cfg, name).absolute(), cfg.work_dir)]
     print(f"profile {name} (site {cfg.name}), in {work_path(cfg.work_dir)}", flush=True)
     run_program([*args, *extra], cwd=cfg.work_dir, nproc=nproc)

@@ -73,3 +73,15 @@ def test_a_cancelled_job_is_reported_and_the_newest_finished_run_read(slurm_clus
     assert f"--output_dir runs/job-{job_id}" in out
     assert "学習します" not in out
     assert sorted(p.name for p in (site.work_dir / "runs").iterdir()) == sorted([finished.name, f"job-{job_id}"])
+
+
+def test_new_run_folders_started_in_the_same_second_are_distinct(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from kit import runs
+
+    monkeypatch.setattr(runs, "run_name", lambda prefix, now=None: f"{prefix}-20261128-120000")
+    site = load_site("local", overrides={"work_dir": str(tmp_path / "work")})
+    first, second = runs.new_run_dir(site, "smoke"), runs.new_run_dir(site, "smoke")
+    assert (first.name, second.name) == ("smoke-20261128-120000", "smoke-20261128-120000-2")
+    assert first.is_dir() and second.is_dir()  # made at once: a third caller cannot take them
+
