@@ -106,7 +106,7 @@ def results_run(site: str | Site | None = None, *, fallback_minutes: float = 3.0
     finished = finished_runs(cfg.work_dir)
     if finished:
         return finished[-1]
-    out = cfg.work_dir / RUNS_DIR / run_name("fallback")
+    out = new_run_dir(cfg, "fallback").absolute()
     print(f"終わった実行がないので、小さなモデルで最大 {fallback_minutes:g} 分だけ学習します: "
           f"{os.path.relpath(out, cfg.work_dir)}")
     args = [*program_args("smoke", cfg.work_dir, relative_to=cfg.work_dir),
