@@ -40,6 +40,9 @@ METADATA_KEY = "kit_execution"
 EXEC_TAGS = frozenset({"parameters", "injected-parameters", "raises-exception", "skip-execution"})
 # The first that exists is the environment's fingerprint (the lock file pins everything).
 ENVIRONMENT_FILES: tuple[Path, ...] = (PROJECT_ROOT / "requirements.lock", PROJECT_ROOT / "pyproject.toml")
+# The code lessons run besides their own cells: the kit, and the program the jobs of 03 and 04 run. A change
+# to any of it re-executes the lessons (a version number would be bumped by hand, or forgotten).
+KIT_CODE: tuple[Path, ...] = (PROJECT_ROOT / "kit", PROJECT_ROOT / "bart_finetuning.py")
 
 
 def cache_dir() -> Path:
@@ -49,6 +52,16 @@ def cache_dir() -> Path:
 
 def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16] if path.is_file() else "missing"
+
+
+def code_digest(paths: Iterable[Path] | None = None) -> str:
+    """One digest of the Python files under ``paths`` (default :data:`KIT_CODE`): names and contents."""
+    digest = hashlib.sha256()
+    for base in KIT_CODE if paths is None else paths:
+        files = sorted(base.rglob("*.py")) if base.is_dir() else [base]
+        for f in files:
+            digest.update(f"{f.relative_to(base.parent)}\0{_digest(f)}\0".encode())
+    return digest.hexdigest()[:16]
 
 
 def _rel(path: Path, root: Path) -> str:
@@ -70,8 +83,6 @@ def execution_inputs(nb: Any, *, site: str, sites_dir: Path | None = None, root:
 
     The defaults are read when called (the project's sites/, root and environment files).
     """
-    from kit import __version__
-
     sites_dir = sites_dir or SITES_DIR
     root = root or PROJECT_ROOT
     env_files = list(ENVIRONMENT_FILES if environment_files is None else environment_files)
@@ -86,7 +97,7 @@ def execution_inputs(nb: Any, *, site: str, sites_dir: Path | None = None, root:
         "environment": {
             "file": env_file.name if env_file else None,
             "digest": _digest(env_file) if env_file else None,
-            "kit": __version__,
+            "kit": code_digest(),
         },
         "reads": reads,
     }

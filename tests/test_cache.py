@@ -90,8 +90,13 @@ def test_environment_and_declared_inputs_re_execute(tmp_path: Path, make_lesson,
     assert build() == {"a": "ran", "b": "cache"}
     lock.write_text("torch==2.14.0\n")
     assert build() == {"a": "ran", "b": "ran"}
-    monkeypatch.setattr(kit, "__version__", "9.9.9")
+    code = tmp_path / "kit_code.py"
+    code.write_text("x = 1\n")
+    monkeypatch.setattr(kit.cache, "KIT_CODE", (code,))
     assert build() == {"a": "ran", "b": "ran"}
+    code.write_text("x = 2\n")  # a kit module changed (no version number to bump)
+    assert build() == {"a": "ran", "b": "ran"}
+    assert build() == {"a": "cache", "b": "cache"}
 
 
 def test_refresh_forces_a_run_of_the_named_lesson(tmp_path: Path, make_lesson, build) -> None:
