@@ -79,7 +79,9 @@ class _Progress:
     def __init__(self, lesson: str, nb: Any, report: Report) -> None:
         self.lesson = lesson
         self.cells = nb.cells
-        self.code = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.source.strip()]
+        # The lesson's own cells: not its parameters cell nor the one papermill injects (no slide shows them).
+        self.code = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.source.strip()
+                     and not {"parameters", "injected-parameters"} & set(c.metadata.get("tags", []))]
         self.report = report
         self.start = time.monotonic()
 

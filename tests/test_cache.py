@@ -120,7 +120,8 @@ def test_progress_names_lesson_cell_and_slide(tmp_path: Path, make_lesson, build
     lines: list[str] = []
     build(report=lines.append)
     cells = [line for line in lines if " cell " in line]
-    assert len(cells) == 4  # parameters, injected parameters, two slides
-    assert "cell 4/4" in cells[-1] and "次のスライド" in cells[-1] and cells[-1].rstrip().endswith(" s")
+    assert len(cells) == 2  # the two slides' cells; not the parameters cells (no slide shows them)
+    assert "cell 1/2" in cells[0] and "最初のスライド" in cells[0]
+    assert "cell 2/2" in cells[-1] and "次のスライド" in cells[-1] and cells[-1].rstrip().endswith(" s")
     assert any(line.startswith("a: executed (site ci") for line in lines)
     assert lines[-1].startswith("drawing 1 deck(s) with marp-cli")
