@@ -208,6 +208,8 @@ def lesson_inputs(site: str | Site | None = None) -> list[str]:
     print(f"サイト {cfg.name}: このノートブックは {device} で実行")
     print(f"モデル: {model_dir}（小さな BART、{params:,} パラメータ）")
     print(f"データ: {argv[argv.index('--data_dir') + 1]}（同梱のサンプル、学習 {train_pairs:,} 文）")
+    if cfg.slurm.executor == "slurm":  # a cluster: this kernel runs on the login node, shared by everyone
+        print("ここはログインノードなので小さなモデルだけ。本番の bart-base は 03 でジョブとして GPU ノードへ")
     return argv
 
 

@@ -65,37 +65,60 @@ def clean_text(text: str) -> str:
     return "\n".join(lines)
 
 
+def _wrapped(line: str, width: int) -> list[str]:
+    """One output line as the slide shows it: broken at spaces where it can, mid-word only where it must."""
+    if width <= 0 or len(line) <= width:
+        return [line]
+    out: list[str] = []
+    while len(line) > width:
+        cut = line.rfind(" ", width // 2, width + 1)  # a space in the second half of the line
+        cut = cut if cut > 0 else width
+        out.append(line[:cut].rstrip())
+        line = "  " + line[cut:].lstrip()
+    return [*out, line]
+
+
 def wrap_text(text: str, width: int) -> str:
-    """Hard-wrap lines longer than ``width`` characters.
+    """Hard-wrap lines longer than ``width`` characters, at a space where there is one.
 
     Marp shrinks a code block until its longest line fits, so one long warning
     line would make the whole output unreadable.
     """
-    if width <= 0:
-        return text
-    out: list[str] = []
-    for line in text.split("\n"):
-        while len(line) > width:
-            out.append(line[:width])
-            line = "  " + line[width:]
-        out.append(line)
-    return "\n".join(out)
+    return "\n".join(part for line in text.split("\n") for part in _wrapped(line, width))
 
 
-def clip_text(text: str, max_lines: int) -> str:
-    """Clip ``text`` to at most ``max_lines`` lines, marker included.
+def clip_text(text: str, max_lines: int, width: int = 0) -> str:
+    """Wrap ``text`` to ``width`` (:func:`wrap_text`) and clip it to at most ``max_lines`` slide lines, marker
+    included.
 
-    Keeps the head and the tail (the tail of a log usually holds the result)
-    and puts ``… N lines omitted`` between them.
+    Keeps the head and the tail (the tail of a log usually holds the result) and puts ``… N lines
+    omitted`` between them. A line is kept or left out whole, never cut between its wrapped parts.
     """
     lines = text.rstrip("\n").split("\n")
-    if max_lines <= 0 or len(lines) <= max_lines:
-        return "\n".join(lines)
-    keep = max(max_lines - 1, 1)
-    head = keep // 2
-    tail = keep - head
-    omitted = len(lines) - head - tail
-    return "\n".join([*lines[:head], f"… {omitted} lines omitted", *lines[len(lines) - tail:]])
+    parts = [_wrapped(line, width) for line in lines]
+    if max_lines <= 0 or sum(map(len, parts)) <= max_lines:
+        return "\n".join(p for group in parts for p in group)
+    budget = max(max_lines - 1, 1)
+    head: list[list[str]] = []
+    tail: list[list[str]] = []
+    i, j = 0, len(parts) - 1
+    used = 0
+    while i <= j:  # alternate: a line from the tail, then one from the head, while they fit
+        take_tail = len(tail) <= len(head)
+        group = parts[j] if take_tail else parts[i]
+        if used + len(group) > budget:
+            break
+        used += len(group)
+        if take_tail:
+            tail.insert(0, group)
+            j -= 1
+        else:
+            head.append(group)
+            i += 1
+    omitted = j - i + 1
+    shown = [p for group in head for p in group]
+    shown.append(f"… {omitted} lines omitted")
+    return "\n".join([*shown, *(p for group in tail for p in group)])
 
 
 def _fence(text: str, lang: str) -> str:
@@ -160,7 +183,7 @@ def _outputs_to_md(outputs: list[Any], *, assets_dir: Path, assets_ref: str, ste
 
     def flush() -> None:
         if text_buffer:
-            text = clip_text(wrap_text(clean_text("".join(text_buffer)), text_width), max_lines)
+            text = clip_text(clean_text("".join(text_buffer)), max_lines, text_width)
             if text.strip():
                 blocks.append(_fence(text, OUTPUT_FENCE))
             text_buffer.clear()

@@ -56,6 +56,17 @@ def test_wrap_text_splits_long_lines() -> None:
     assert all(len(line) <= 10 for line in wrapped)
 
 
+def test_wrap_breaks_at_a_space_and_clip_keeps_wrapped_lines_whole() -> None:
+    line = "  out| {'eval_loss': '0.6482', 'eval_runtime': '0.0994', 'eval_samples_per_second': '1006'}"
+    wrapped = wrap_text(line, 60).split("\n")
+    assert wrapped[0].endswith("'eval_runtime': '0.0994',") and wrapped[1] == "  'eval_samples_per_second': '1006'}"
+    log = "\n".join([*(f"step {i}" for i in range(20)), line])
+    clipped = clip_text(log, 6, 60).split("\n")
+    assert len(clipped) <= 6 and clipped[-2:] == wrapped  # the long last line, whole
+    assert clipped[0] == "step 0" and any(c.startswith("… ") for c in clipped)
+    assert not any(c.startswith("  'eval_samples") for c in clipped[:-1])  # no orphaned second half
+
+
 def make_nb() -> nbformat.NotebookNode:
     nb = new_notebook()
     nb.cells = [
