@@ -186,10 +186,12 @@ def site_program_args(site: Site, *, relative: bool = True) -> list[str]:
 
 
 def lesson_inputs(site: str | Site | None = None) -> list[str]:
-    """For a lesson notebook: move into the site's work folder and return the smoke profile's arguments.
+    """For a lesson notebook: move into the site's work folder and return a tiny profile's arguments.
 
     Notebooks always use the tiny model and the sample data, on a laptop and on a cluster's login node alike
-    (heavy work belongs in a job). Prints where the cells run, so every number on a slide says where it came from.
+    (heavy work belongs in a job): the smoke profile, or the site's own training profile where that is a
+    tiny one too (the rehearsal's brief). Prints where the cells run, so every number on a slide says where
+    it came from.
     """
     import torch
 
@@ -199,7 +201,8 @@ def lesson_inputs(site: str | Site | None = None) -> list[str]:
     cfg.work_dir.mkdir(parents=True, exist_ok=True)
     os.chdir(cfg.work_dir)
     quiet()
-    argv = program_args("smoke", cfg.work_dir, relative_to=cfg.work_dir)
+    tiny = cfg.train.profile if get_profile(cfg.train.profile).model == "tiny" else "smoke"
+    argv = program_args(tiny, cfg.work_dir, relative_to=cfg.work_dir)
     model_dir = Path(argv[argv.index("--model_name_or_path") + 1])
     params = _parameter_count(model_dir)
     train_pairs = sum(1 for _ in open(Path(argv[argv.index("--data_dir") + 1]) / "train.en", encoding="utf-8"))
