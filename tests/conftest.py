@@ -109,17 +109,26 @@ print("a plain deck is not executed")
 #: Scheduling for ``make test`` (``pytest -n 3 --dist loadfile --no-loadscope-reorder``): each file runs
 #: on one worker (its module fixtures are built once), the two deck files together (they share the
 #: executed ci decks), and the longest groups are handed out first, so no worker starts a long one near
-#: the end. Seconds in ``make check`` on 2 cores, measured: decks ~170 (executing every lesson), drills
-#: ~240 (35 rows), rehearsal ~150, program ~130, training_job ~120, cache ~80, slurm_jobs ~70,
-#: results_run ~40; the rest is short.
+#: the end. Seconds in ``make check`` on 2 cores, measured: decks ~250 (executing every lesson), drills
+#: ~300 (46 rows: two units, the program's rows and the rest), rehearsal ~160, program ~130,
+#: training_job ~140, cache ~80, slurm_jobs ~70, results_run ~40; the rest is short.
 GROUPS = {"test_decks": "decks", "test_fit": "decks"}
-LONGEST_FIRST = ["decks", "test_drills", "test_rehearsal", "test_program", "test_training_job", "test_cache",
-                 "test_slurm_jobs", "test_results_run"]
+LONGEST_FIRST = ["decks", "test_rehearsal", "test_drills-program", "test_drills-kit", "test_program",
+                 "test_training_job", "test_cache", "test_slurm_jobs", "test_results_run"]
 
 
 def _group(path: str) -> str:
     stem = Path(path).stem
     return GROUPS.get(stem, stem)
+
+
+def _unit(nodeid: str) -> str:
+    """The scheduler's work unit of a test: its group, except that the drills are two units (the program's
+    rows start torch and transformers, about 10 s each; the others take seconds), so two workers share them."""
+    group = _group(nodeid.split("::", 1)[0])
+    if group == "test_drills":
+        return group + ("-program" if "[program-" in nodeid else "-kit")
+    return group
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -131,7 +140,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             if fixture in names:
                 item.add_marker(getattr(pytest.mark, marker))
     rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(_group(str(item.path)), len(rank)))  # stable: file order otherwise
+    items.sort(key=lambda item: rank.get(_unit(item.nodeid), len(rank)))  # stable: file order otherwise
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
@@ -143,7 +152,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
 
     class GroupScheduling(LoadFileScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            return _group(nodeid.split("::", 1)[0])
+            return _unit(nodeid)
 
     return GroupScheduling(config, log)
 
