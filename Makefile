@@ -47,9 +47,9 @@ watch: setup ## serve the decks (marp-cli server, PORT=8080) and re-render from 
 # kernels it starts inherit it (the lessons' parameters cell reads it). The server listens on
 # localhost only (Jupyter's default), with a token. LAB_ARGS: more options for `jupyter lab`.
 lab: ## JupyterLab on notebooks/ with the kit's kernel (PORT=8888, SITE=local or KIT_SITE, NO_BROWSER=1)
-	@NODE=optional bash scripts/setup.sh
 	@[ -f sites/$(LAB_SITE).toml ] && [ "$(LAB_SITE)" != default ] \
 	  || { echo "make lab: no site profile sites/$(LAB_SITE).toml (SITE=local, ie-ryukyu, ... or your own)" >&2; exit 2; }
+	@KIT_NODE=optional bash scripts/setup.sh
 	@$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "$(KERNEL_DESC)" >/dev/null
 	@echo "[lab] kernel \"$(KERNEL_DESC)\" ($(abspath $(PY))), site $(LAB_SITE)"
 	@echo "[lab] on a login node (NO_BROWSER=1): ssh -N -L $(LAB_PORT):localhost:$(LAB_PORT) <login-node> on your laptop, then open the URL below"

@@ -89,6 +89,8 @@ def run_way(prog, way: str, model_dir: str, data_dir: str, steps: int, batch: in
     if way == "original":
         trainer.data_collator = default_data_collator  # plain stacking: the padding is already there
     result = trainer.train()
+    if len(times.ends) < 2:
+        sys.exit("--original-steps and --program-steps must be at least 2 (the steady rate starts after step 1)")
     steady = (len(times.ends) - 1) * batch / (times.ends[-1] - times.ends[0])
     return steady, float(result.metrics["train_samples_per_second"])
 

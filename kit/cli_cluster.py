@@ -231,7 +231,9 @@ def _register_container(sub: argparse._SubParsersAction) -> None:
 
     p = _cmd(csub, "build", _container_build,
              "validate a definition file and build it (--fakeroot), in the site's work directory")
-    p.add_argument("--def", dest="def_file", default=None, help="definition file (default: container/env.def)")
+    p.add_argument("--def", dest="def_file", default=None,
+                   help="definition file (default: env.def in the work directory, a copy of the site's "
+                        "container.def_file, kept when you edit it)")
     p.add_argument("--sif", default=None, help="output image (default: WORK_DIR/env.sif)")
     p.add_argument("--no-fakeroot", action="store_true", help="build without --fakeroot (needs root)")
     p.add_argument("--force", action="store_true", help="rebuild and overwrite an existing image")

@@ -201,7 +201,8 @@ def lesson_inputs(site: str | Site | None = None) -> list[str]:
     cfg.work_dir.mkdir(parents=True, exist_ok=True)
     os.chdir(cfg.work_dir)
     quiet()
-    tiny = cfg.train.profile if get_profile(cfg.train.profile).model == "tiny" else "smoke"
+    own = get_profile(cfg.train.profile)
+    tiny = own.name if (own.model, own.data) == ("tiny", "sample") else "smoke"  # never ALT or bart-base here
     argv = program_args(tiny, cfg.work_dir, relative_to=cfg.work_dir)
     model_dir = Path(argv[argv.index("--model_name_or_path") + 1])
     params = _parameter_count(model_dir)

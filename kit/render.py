@@ -67,13 +67,13 @@ def clean_text(text: str) -> str:
 
 def _wrapped(line: str, width: int) -> list[str]:
     """One output line as the slide shows it: broken at spaces where it can, mid-word only where it must."""
-    if width <= 0 or len(line) <= width:
+    if width < 4 or len(line) <= width:  # (a continuation starts with two spaces: 4 is the least that advances)
         return [line]
     out: list[str] = []
     while len(line) > width:
-        cut = line.rfind(" ", width // 2, width + 1)  # a space in the second half of the line
-        cut = cut if cut > 0 else width
-        out.append(line[:cut].rstrip())
+        cut = line.rfind(" ", max(width // 2, 3), width + 1)  # a space in the second half of the line
+        cut = cut if cut > 0 and line[:cut].strip() else width
+        out.append(line[:cut].rstrip() or line[:cut])  # (a line of indentation only stays as it is)
         line = "  " + line[cut:].lstrip()
     return [*out, line]
 
@@ -104,10 +104,11 @@ def clip_text(text: str, max_lines: int, width: int = 0) -> str:
     i, j = 0, len(parts) - 1
     used = 0
     while i <= j:  # alternate: a line from the tail, then one from the head, while they fit
-        take_tail = len(tail) <= len(head)
-        group = parts[j] if take_tail else parts[i]
-        if used + len(group) > budget:
+        sides = (True, False) if len(tail) <= len(head) else (False, True)
+        take_tail = next((t for t in sides if used + len(parts[j] if t else parts[i]) <= budget), None)
+        if take_tail is None:
             break
+        group = parts[j] if take_tail else parts[i]
         used += len(group)
         if take_tail:
             tail.insert(0, group)
@@ -115,6 +116,12 @@ def clip_text(text: str, max_lines: int, width: int = 0) -> str:
         else:
             head.append(group)
             i += 1
+    if not head and not tail:  # one line longer than the whole budget: show its first and last parts
+        flat = [p for group in parts for p in group]
+        keep_head = budget // 2
+        keep_tail = budget - keep_head
+        return "\n".join([*flat[:keep_head], f"… {len(flat) - budget} wrapped lines omitted",
+                          *flat[len(flat) - keep_tail:]])
     omitted = j - i + 1
     shown = [p for group in head for p in group]
     shown.append(f"… {omitted} lines omitted")

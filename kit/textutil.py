@@ -55,6 +55,11 @@ def shell_line(cmd: Sequence[str | os.PathLike[str]], *, home: str | os.PathLike
     return " ".join(parts)
 
 
+def _inside(path: Path, folder: Path) -> bool:
+    """``path`` is ``folder`` or below it (Path.is_relative_to, which Python 3.8 lacks: kit doctor runs there)."""
+    return path == folder or folder in path.parents
+
+
 def shown_path(path: str | os.PathLike[str], root: Path | None = None, *,
                home: str | os.PathLike[str] | None = None) -> str:
     """A path as people know it: a project file relative to the project (``sites/ci.toml``,
@@ -64,10 +69,12 @@ def shown_path(path: str | os.PathLike[str], root: Path | None = None, *,
         from kit.sites import PROJECT_ROOT
 
         root = PROJECT_ROOT
-    try:
-        return str(Path(path).relative_to(root))
-    except ValueError:
-        return home_path(path, home)
+    p = Path(path)
+    home_dir = Path(home) if home is not None else Path(os.path.expanduser("~"))
+    # The nearer of the two wins: a home folder inside the project (the rehearsal's throwaway one) shows ~/...
+    if _inside(p, root) and not (_inside(p, home_dir) and _inside(home_dir, root)):
+        return str(p.relative_to(root))
+    return home_path(p, home_dir)
 
 
 def home_path(path: str | os.PathLike[str], home: str | os.PathLike[str] | None = None) -> str:

@@ -6,7 +6,7 @@
 #     unpinned torch pulls a multi-GB CUDA build), then every other package at the exact version
 #     in requirements.lock (`make lock` refreshes it; installed by uv, requirements-tools.txt), then the kit itself: `pip install --no-deps
 #     -e .[dev]`, so nothing outside the lock is installed
-#   - node_modules: `npm ci` from package-lock.json (marp-cli); NODE=optional (make lab) goes on without
+#   - node_modules: `npm ci` from package-lock.json (marp-cli); KIT_NODE=optional (make lab) goes on without
 #     npm, since the notebooks need no Node.js, only the decks do
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,10 +16,10 @@ log() { printf '[setup] %s\n' "$*"; }
 PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ] && ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; then
   log "the kit's environment needs Python 3.10 or newer; $PYTHON is: $("$PYTHON" -V 2>&1 | head -1 || true)"
-  log "  name a newer one: make lab PYTHON=python3.11 (on a cluster: module avail python, or uv python install 3.11)"
+  log "  name a newer one, e.g. make lab PYTHON=python3.11 (on a cluster: module avail python, or uv python install 3.11)"
   exit 1
 fi
-node=${NODE:-required}
+node=${KIT_NODE:-required}
 
 missing=()
 command -v chromium >/dev/null 2>&1 || [ -n "${CHROME_PATH:-}" ] || missing+=(chromium)
@@ -75,12 +75,13 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ requirements.lock -
 fi
 
 if [ -n "$npm_pid" ]; then
-  if ! wait "$npm_pid"; then
+  if wait "$npm_pid"; then
+    cat "$npm_log"
+  else
     cat "$npm_log" >&2
     log "npm ci failed (output above)"
     [ "$node" = optional ] || exit 1
   fi
-  cat "$npm_log"
 fi
 rm -f "$npm_log"
 log "ready"

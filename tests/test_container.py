@@ -351,11 +351,19 @@ def test_the_definition_file_is_the_participants_copy_in_the_work_directory(tmp_
     copy.path.write_text(copy.path.read_text() + "%post\n    pip install sacrebleu==2.5.1\n")  # now the participant's
     kept = container.install_def(site)
     assert kept.kept and "sacrebleu" in copy.path.read_text() and "+%post" in kept.diff
+    # The build names the participant's own file; validate checks it by default.
+    built = container.build(site=site)
+    assert "env.def (your own env.def: it differs from" in built.message, built.message
+    assert [str(r.path) for r in container.validate_files([], site=site).reports] == [str(copy.path)]
     # A def_file inside the work directory (the clone, on the department server) is used where it is.
     inside = load_site("ci", overrides={"work_dir": str(tmp_path / "project"),
                                         "container": {"def_file": str(project_def)}})
     assert container.work_def_file(inside) == project_def and container.install_def(inside).path == project_def
-    missing = load_site("ci", overrides={"work_dir": str(tmp_path / "work"),
+    # The site's file gone: the copy in the work folder is still the participant's to build.
+    gone = load_site("ci", overrides={"work_dir": str(tmp_path / "work"),
+                                      "container": {"def_file": str(tmp_path / "nope.def")}})
+    assert container.install_def(gone).path == copy.path and "sacrebleu" in copy.path.read_text()
+    missing = load_site("ci", overrides={"work_dir": str(tmp_path / "fresh"),
                                          "container": {"def_file": str(tmp_path / "nope.def")}})
     with pytest.raises(ConfigError, match="nope.def does not exist: it is the site's container.def_file"):
         container.install_def(missing)

@@ -64,6 +64,7 @@ def test_every_lesson_runs_and_renders_for_the_real_sites_settings(rehearsal) ->
         assert "local-" not in text, name
         assert str(HOME) not in text, name  # written ~, as the participant's own home would be
         assert str(PROJECT_ROOT) not in text, name  # nor the presenter's checkout (a fake runtime's path, say)
+        assert str(HOME.relative_to(PROJECT_ROOT)) not in text, name  # ~ wins over the project-relative form
 
 
 @pytest.mark.slurm

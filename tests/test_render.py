@@ -194,3 +194,18 @@ def test_output_fence_survives_backticks(tmp_path: Path, text: str) -> None:
     nb.cells = [new_code_cell("x", outputs=[stream(text + "\n")])]
     md = notebook_to_marp(nb, tmp_path / "d.md")
     assert list(output_blocks(md)) == [text]
+
+
+def test_clip_of_one_line_longer_than_the_budget_shows_its_ends() -> None:
+    long = "[" + ", ".join(map(str, range(600))) + "]"
+    clipped = clip_text(long, 12, 96).split("\n")
+    assert len(clipped) == 12 and clipped[0].startswith("[0, 1, 2") and clipped[-1].endswith("599]")
+    assert any("wrapped lines omitted" in c for c in clipped)
+
+
+def test_wrap_never_loops_on_tiny_widths_or_deep_indentation() -> None:
+    for width in range(0, 8):
+        wrap_text("abc def ghi jkl " * 3, width)  # returns (width < 4: as it is)
+    assert wrap_text("abc def", 3) == "abc def"
+    parts = wrap_text(" " * 60 + "x" * 50, 40).split("\n")
+    assert "".join(p.strip() for p in parts) == "x" * 50

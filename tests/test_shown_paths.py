@@ -84,3 +84,16 @@ def test_the_tail_command_names_the_log_from_the_jobs_folder(tmp_path: Path) -> 
     assert job.tail_command() == ["tail", "-f", "logs/bart-finetune-1234.log"]
     bare = Job("7", "hello", None, None, None, tmp_path, "slurm")
     assert bare.tail_command() == ["tail", "-f", "slurm-7.out"]  # Slurm's own default name
+
+
+def test_shown_path_prefers_the_nearer_of_project_and_home(tmp_path: Path) -> None:
+    from kit.textutil import shown_path
+
+    project = tmp_path / "kit"
+    home_inside = project / "build" / "rehearsal" / "home"  # the rehearsal's throwaway home
+    assert shown_path(home_inside / "workshop2024", project, home=home_inside) == "~/workshop2024"
+    assert shown_path(project / "build" / "work" / "ci", project, home=home_inside) == "build/work/ci"
+    home_around = tmp_path  # a presenter's checkout under ~
+    assert shown_path(project / "build" / "work" / "local", project, home=home_around) == "build/work/local"
+    assert shown_path(tmp_path / ".cache" / "pip", project, home=home_around) == "~/.cache/pip"
+    assert shown_path("/opt/images/x.sif", project, home=home_around) == "/opt/images/x.sif"

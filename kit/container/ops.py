@@ -150,6 +150,13 @@ def pull(
                       f"({format_size(out.stat().st_size)})", stdout=cp.stdout)
 
 
+def _why_host(site: Site) -> str:
+    """Why nothing is built here, in a few words (the site asks for the host Python, or has no runtime)."""
+    if site.container.runtime == "host":
+        return f"site {site.name} uses the host Python"
+    return "no apptainer/singularity here"
+
+
 def install_def(site: Site | None = None, *, force: bool = False) -> Written:
     """Put the site's definition file into the work directory as ``env.def``, where the workshop writes it and
     builds it (``singularity build --fakeroot env.sif env.def``), unless it is inside the work directory already
@@ -161,7 +168,7 @@ def install_def(site: Site | None = None, *, force: bool = False) -> Written:
     site = site or default_site()
     target = work_def_file(site)
     source = Path(os.path.abspath(os.path.expanduser(site.container.def_file)))
-    if target == source:
+    if target == source or (target.is_file() and not source.is_file()):  # nothing to copy: use the one there
         return Written(target)
     if not source.is_file():
         raise ConfigError(f"{shown_path(source)} does not exist: it is the site's container.def_file",
@@ -204,7 +211,8 @@ def build(
         ContainerError: the build failed (``--fakeroot`` problems explained).
     """
     site = site or default_site()
-    def_path = Path(os.path.abspath(def_file if def_file is not None else install_def(site).path))
+    installed = install_def(site) if def_file is None else None
+    def_path = Path(os.path.abspath(def_file if installed is None else installed.path))
     out = Path(os.path.abspath(sif if sif is not None else site_sif_path(site)))
     deffile = DefFile.read(def_path)
     rt = detect_runtime(site, runtime)
@@ -215,6 +223,9 @@ def build(
     cmd = build_command(site, in_work_dir(site, def_path), in_work_dir(site, out), fakeroot=fakeroot, force=force,
                         runtime=None if rt.is_host else rt.name)
     shown = work_path(out, site.work_dir)
+    # A participant's edited env.def is theirs to build: say so, so that a stale copy is noticed.
+    yours = (f" (your own {def_path.name}: it differs from {shown_path(site.container.def_file)})"
+             if installed is not None and installed.kept else "")
     if out.exists() and not force:
         stale = def_path.stat().st_mtime > out.stat().st_mtime
         note = f" ({def_path.name} changed since: rebuild)" if stale else ""
@@ -223,7 +234,7 @@ def build(
                           "pass force=True (--force) to rebuild", warnings)
     if rt.is_host:
         return StepResult("build", cmd, out, True,
-                          f"container build: skipped (no apptainer/singularity here); {def_path.name} is valid "
+                          f"container build: skipped ({_why_host(site)}); {def_path.name}{yours} is valid "
                           f"({len(warnings)} warning(s)); on the cluster: "
                           f"{shell_line(build_command(site, def_path.name, out.name, fakeroot=fakeroot))}",
                           warnings)
@@ -247,7 +258,7 @@ def build(
         raise ContainerError(f"{rt.name} build reported success but {out} does not exist",
                              details=cp.stdout, hint="check the runtime's output above")
     return StepResult("build", cmd, out, False,
-                      f"container build: built {shown} ({format_size(out.stat().st_size)}) from {def_path.name}",
+                      f"container build: built {shown} ({format_size(out.stat().st_size)}) from {def_path.name}{yours}",
                       warnings, cp.stdout)
 
 

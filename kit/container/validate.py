@@ -293,7 +293,8 @@ class ValidationReports:
 
 
 def validate_files(paths: Sequence[str | os.PathLike[str]], *, site: Site | None = None) -> ValidationReports:
-    """:func:`validate` each file (default: the site's ``container.def_file``).
+    """:func:`validate` each file (default: the env.def the build uses, :func:`kit.container.work_def_file`, where
+    it exists; else the site's ``container.def_file``).
 
     A localimage ``From:`` file must exist only where a runtime could build the file (a
     relative path in the site's work directory, where :func:`kit.container.build` runs).
@@ -302,7 +303,10 @@ def validate_files(paths: Sequence[str | os.PathLike[str]], *, site: Site | None
         ConfigError: a file does not exist, or is a folder (names it).
     """
     site = site or default_site()
-    targets = list(paths) or [site.container.def_file]
+    from kit.container.commands import work_def_file
+
+    own = work_def_file(site)  # the participant's copy in the work folder, which they may have edited
+    targets = list(paths) or [own if own.is_file() else site.container.def_file]
     try:
         builds_here = not detect_runtime(site).is_host
     except ContainerError:
