@@ -320,12 +320,19 @@ def gpu_script(c: Ctx) -> None:
     put(c, {"gpu.sbatch": "#!/bin/bash\n#SBATCH --output gpu-%j.log\n#SBATCH --gpus tesla:99\necho hi\n"})
 
 
+def _project_copy(c: Ctx, name: str, parts: tuple[str, ...] = ("kit", "sites")) -> Path:
+    """A copy of parts of the project that the row's command imports the kit from (PYTHONPATH)."""
+    copy = c.tmp / name
+    for part in parts:
+        shutil.copytree(PROJECT_ROOT / part, copy / part, ignore=shutil.ignore_patterns("__pycache__"))
+    c.env["PYTHONPATH"] = str(copy)
+    return copy
+
+
 @setup
 def home_sites(c: Ctx) -> None:
     """A copy of the kit whose sites include ``athome`` (work_dir ~) and ``course`` (~/workshop2024)."""
-    copy = c.tmp / "kitcopy"
-    shutil.copytree(PROJECT_ROOT / "kit", copy / "kit", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copytree(PROJECT_ROOT / "sites", copy / "sites")
+    copy = _project_copy(c, "kitcopy")
     (copy / "sites" / "athome.toml").write_text('description = "work folder is home"\nwork_dir = "~"\n'
                                                 '[container]\nsif_dir = "~/sif"\n')
     # course: images pulled into the work folder (the default sif_dir), which must still never go whole.
@@ -336,7 +343,6 @@ def home_sites(c: Ctx) -> None:
     (c.home / "workshop2024" / "runs" / "job-1").mkdir(parents=True)
     (c.home / "workshop2024" / "runs" / "job-1" / "metrics.json").write_text('{"bleu": 20.0}\n')
     (c.tmp / "blocker").write_text("a file\n")
-    c.env["PYTHONPATH"] = str(copy)
 
 
 def _pairs(c: Ctx, name: str, splits: tuple[str, ...]) -> Path:
@@ -377,26 +383,20 @@ def bad_def(c: Ctx) -> None:
 @setup
 def broken_site(c: Ctx) -> None:
     """A copy of the kit with two faulty site profiles."""
-    copy = c.tmp / "kitcopy"
-    shutil.copytree(PROJECT_ROOT / "kit", copy / "kit", ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copytree(PROJECT_ROOT / "sites", copy / "sites")
+    copy = _project_copy(c, "kitcopy")
     (copy / "sites" / "broken.toml").write_text('description = "a typo"\n[slurm\ngpus = "tesla:1"\n')
     (copy / "sites" / "wrongtype.toml").write_text('description = "a number"\n[slurm]\ngpus = 1\n')
-    c.env["PYTHONPATH"] = str(copy)
 
 
 @setup
 def conflicted_notebook(c: Ctx) -> None:
     """A copy of the lessons whose 05 notebook a merge left with conflict markers."""
-    copy = c.tmp / "copy"
-    for name in ("kit", "sites", "slides", "notebooks"):
-        shutil.copytree(PROJECT_ROOT / name, copy / name, ignore=shutil.ignore_patterns("__pycache__"))
+    copy = _project_copy(c, "copy", ("kit", "sites", "slides", "notebooks"))
     shutil.copy(PROJECT_ROOT / "jupytext.toml", copy)
     notebook = copy / "notebooks" / "05-extras.ipynb"
     text = notebook.read_text(encoding="utf-8")
     conflict = '\n<<<<<<< HEAD\n "x": 1,\n=======\n "x": 2,\n>>>>>>> theirs\n "cells"'
     notebook.write_text(text.replace('\n "cells"', conflict, 1), encoding="utf-8")
-    c.env["PYTHONPATH"] = str(copy)
 
 
 @setup
