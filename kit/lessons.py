@@ -102,20 +102,25 @@ def check_pair(lesson: Lesson) -> None:
 
 
 def _read_notebook(path: Path, fix: str) -> Any:
-    """jupytext.read, with a clear error for a file a merge or an editor left unreadable."""
+    """jupytext.read, with a clear error for a file a merge or an editor left unreadable.
+
+    Conflict markers are looked for first: jupytext reads a Markdown file that has them without complaint
+    (the markers become text), and the pair would then only be reported "out of sync".
+    """
     import jupytext
 
+    text = path.read_text(encoding="utf-8", errors="replace")
+    conflict = next((n for n, line in enumerate(text.splitlines(), 1) if line.startswith("<<<<<<< ")), None)
+    if conflict:
+        hint = (f"resolve the conflict in {shown_path(path)} (the lesson's source), then `make sync`"
+                if path.suffix == ".md" else
+                f"the notebook is made from slides/{path.stem}.md: delete {shown_path(path)} and run `make sync` "
+                "to write it again (resolve slides/*.md first if it has conflicts too)")
+        raise PairingError(f"{shown_path(path)} has merge-conflict markers (line {conflict}): it cannot be read",
+                           hint=hint)
     try:
-        return jupytext.read(path)
-    except Exception as exc:  # nbformat's NotJSONError, a JSON or Unicode error: all mean "cannot parse"
-        text = path.read_text(encoding="utf-8", errors="replace")
-        conflict = next((n for n, line in enumerate(text.splitlines(), 1) if line.startswith("<<<<<<< ")), None)
-        if conflict:
-            raise PairingError(f"{shown_path(path)} has merge-conflict markers (line {conflict}): it cannot be read",
-                               hint=f"resolve the conflict in {shown_path(path)} (the lesson's source), then "
-                                    "`make sync`" if path.suffix == ".md" else "the notebook is made from "
-                                    f"slides/{path.stem}.md: delete {shown_path(path)} and run `make sync` to "
-                                    "write it again (resolve slides/*.md first if it has conflicts too)") from None
+        return jupytext.reads(text, fmt=path.suffix.lstrip("."))
+    except Exception as exc:  # nbformat's NotJSONError, a JSON error: the file cannot be parsed
         raise PairingError(f"{shown_path(path)} cannot be read as a notebook ({type(exc).__name__}: "
                            f"{str(exc)[:200]})", hint=fix) from None
 

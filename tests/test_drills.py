@@ -166,6 +166,10 @@ DRILLS = [
     Drill("lessons-check-conflicted-notebook", "kit lessons check", 9,
           ("notebooks/05-extras.ipynb has merge-conflict markers (line 2)", "run `make sync`"),
           setup="conflicted_notebook", unchanged=("copy/notebooks/05-extras.ipynb",)),
+    # The same in the lesson's Markdown source (jupytext would read it, and only "out of sync" was said).
+    Drill("lessons-check-conflicted-source", "kit lessons check", 9,
+          ("slides/05-extras.md has merge-conflict markers", "resolve the conflict in slides/05-extras.md"),
+          setup="conflicted_source", unchanged=("copy/slides/05-extras.md",)),
     # --- kit train -------------------------------------------------------------------------------------------
     # Misspelled the profile.
     Drill("train-profile-nosuch", "kit train --profile nosuch --site ci", 2, "no training profile 'nosuch'"),
@@ -391,12 +395,22 @@ def broken_site(c: Ctx) -> None:
 @setup
 def conflicted_notebook(c: Ctx) -> None:
     """A copy of the lessons whose 05 notebook a merge left with conflict markers."""
+    _conflicted(c, "notebooks/05-extras.ipynb", '\n "cells"', '\n "x": 1,', '\n "x": 2,')
+
+
+@setup
+def conflicted_source(c: Ctx) -> None:
+    """A copy of the lessons whose 05 Markdown source a merge left with conflict markers."""
+    _conflicted(c, "slides/05-extras.md", "\n## ", "\nours", "\ntheirs")
+
+
+def _conflicted(c: Ctx, name: str, before: str, ours: str, theirs: str) -> None:
+    """Copy the lessons and put a merge conflict (ours, theirs) into ``name`` just before ``before``."""
     copy = _project_copy(c, "copy", ("kit", "sites", "slides", "notebooks"))
     shutil.copy(PROJECT_ROOT / "jupytext.toml", copy)
-    notebook = copy / "notebooks" / "05-extras.ipynb"
-    text = notebook.read_text(encoding="utf-8")
-    conflict = '\n<<<<<<< HEAD\n "x": 1,\n=======\n "x": 2,\n>>>>>>> theirs\n "cells"'
-    notebook.write_text(text.replace('\n "cells"', conflict, 1), encoding="utf-8")
+    path = copy / name
+    conflict = f"\n<<<<<<< HEAD{ours}\n======={theirs}\n>>>>>>> theirs{before}"
+    path.write_text(path.read_text(encoding="utf-8").replace(before, conflict, 1), encoding="utf-8")
 
 
 @setup

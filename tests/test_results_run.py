@@ -84,4 +84,3 @@ def test_new_run_folders_started_in_the_same_second_are_distinct(tmp_path: Path,
     first, second = runs.new_run_dir(site, "smoke"), runs.new_run_dir(site, "smoke")
     assert (first.name, second.name) == ("smoke-20261128-120000", "smoke-20261128-120000-2")
     assert first.is_dir() and second.is_dir()  # made at once: a third caller cannot take them
-

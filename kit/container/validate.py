@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from kit.container.commands import from_value, pull_command, pulled_image_path, typed_in_work_dir
+from kit.container.commands import from_value, pull_command, pulled_image_path, typed_in_work_dir, work_def_file
 from kit.container.deffile import (
     _HEADER_RE,
     _SECTION_RE,
@@ -303,8 +303,6 @@ def validate_files(paths: Sequence[str | os.PathLike[str]], *, site: Site | None
         ConfigError: a file does not exist, or is a folder (names it).
     """
     site = site or default_site()
-    from kit.container.commands import work_def_file
-
     own = work_def_file(site)  # the participant's copy in the work folder, which they may have edited
     targets = list(paths) or [own if own.is_file() else site.container.def_file]
     try:
