@@ -20,10 +20,12 @@ from typing import Any
 
 from kit.errors import FitError, LessonError
 
-FIT_HINT = ("split the slide, clip the output (```python clip=N```), or use the theme's "
-            "`<!-- _class: small -->`; then re-render (outputs come from the cache)")
+FIT_HINT = ("split the slide, print fewer or shorter lines, clip the output (```python clip=N```); "
+            "then re-render (outputs come from the cache)")
 # Tolerance for sub-pixel rounding.
 TOLERANCE_PX = 2.0
+# The smallest text a room can read on a 1280x720 slide as presented (Marp's auto-scaling included).
+MIN_TEXT_PX = 16.0
 
 CHROMIUM_ARGS = (
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -62,12 +64,27 @@ _MEASURE_JS = r"""
         }
       }
     }
+    // The smallest text as presented: the computed font size times every scale between the element
+    // and the slide (Marp's auto-scaling draws a code block or a fitted heading inside an SVG that
+    // shrinks it; the computed size does not say so).
+    let smallest = Infinity;
+    const walker = document.createTreeWalker(s, NodeFilter.SHOW_TEXT);
+    for (let t = walker.nextNode(); t; t = walker.nextNode()) {
+      if (!t.textContent.trim()) continue;
+      const el = t.parentElement;
+      if (!el || el.closest('style, script') || !el.offsetWidth) continue;
+      const st = getComputedStyle(el);
+      if (st.display === 'none' || st.visibility === 'hidden') continue;
+      const own = el.getBoundingClientRect().width / el.offsetWidth;
+      smallest = Math.min(smallest, parseFloat(st.fontSize) * own / scale);
+    }
     const heading = s.querySelector('h1, h2, h3');
     return {
       index: i + 1,
       title: heading ? heading.textContent.trim() : '',
       height: Math.max(bottom - limitBottom, innerY),
       width: Math.max(right - limitRight, inner),
+      smallest: Number.isFinite(smallest) ? Math.round(smallest * 10) / 10 : null,
     };
   });
 }
@@ -92,19 +109,27 @@ class SlideFit:
     title: str
     over_height: float
     over_width: float
+    smallest: float | None = None  # the smallest text on the slide, in slide pixels (None: no text)
+
+    @property
+    def legible(self) -> bool:
+        return self.smallest is None or self.smallest >= MIN_TEXT_PX - 0.05
 
     @property
     def fits(self) -> bool:
-        return self.over_height <= TOLERANCE_PX and self.over_width <= TOLERANCE_PX
+        return self.over_height <= TOLERANCE_PX and self.over_width <= TOLERANCE_PX and self.legible
 
     def describe(self) -> str:
-        parts = []
+        over = []
         if self.over_height > TOLERANCE_PX:
-            parts.append(f"{self.over_height:.0f} px too tall")
+            over.append(f"{self.over_height:.0f} px too tall")
         if self.over_width > TOLERANCE_PX:
-            parts.append(f"{self.over_width:.0f} px too wide")
+            over.append(f"{self.over_width:.0f} px too wide")
+        parts = [f"is {' and '.join(over)}"] if over else []
+        if not self.legible:
+            parts.append(f"has text at {self.smallest:.1f} px (under {MIN_TEXT_PX:.0f} px as presented)")
         title = f" 「{self.title}」" if self.title else ""
-        return f"{self.deck}: slide {self.number}{title} is {' and '.join(parts)}"
+        return f"{self.deck}: slide {self.number}{title} {'; '.join(parts)}"
 
 
 def chromium_launch_args() -> list[str]:
@@ -152,7 +177,8 @@ def _measure(page: Any, html: Path) -> list[SlideFit]:
     # elements in a later frame, once fonts are in.
     page.add_style_tag(content=_SHOW_ALL_CSS)
     page.wait_for_function(_READY_JS, timeout=30_000)
-    return [SlideFit(html.stem, int(row["index"]), str(row["title"]), float(row["height"]), float(row["width"]))
+    return [SlideFit(html.stem, int(row["index"]), str(row["title"]), float(row["height"]), float(row["width"]),
+                     None if row["smallest"] is None else float(row["smallest"]))
             for row in _settled(page)]
 
 
