@@ -51,6 +51,8 @@ lab: ## JupyterLab on notebooks/ with the kit's kernel (PORT=8888, SITE=local or
 	  || { echo "make lab: no site profile sites/$(LAB_SITE).toml (SITE=local, ie-ryukyu, ... or your own)" >&2; exit 2; }
 	@KIT_NODE=optional bash scripts/setup.sh
 	@$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "$(KERNEL_DESC)" >/dev/null
+	@# ```bash cells are command cells (kit.shell) in the participant's kernel, as when the lessons are executed
+	@$(PY) -c 'import json, sys; k = json.load(open(sys.argv[1])); k["argv"] = [a for a in k["argv"] if a != "--ext=kit.shell"] + ["--ext=kit.shell"]; json.dump(k, open(sys.argv[1], "w"), indent=1)' .venv/share/jupyter/kernels/$(KERNEL)/kernel.json
 	@echo "[lab] kernel \"$(KERNEL_DESC)\" ($(abspath $(PY))), site $(LAB_SITE)"
 	@echo "[lab] on a login node (NO_BROWSER=1): ssh -N -L $(LAB_PORT):localhost:$(LAB_PORT) <login-node> on your laptop, then open the URL below"
 	KIT_SITE=$(LAB_SITE) exec $(PY) -m jupyterlab --ServerApp.root_dir=notebooks --ServerApp.port=$(LAB_PORT) \

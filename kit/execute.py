@@ -24,8 +24,10 @@ if TYPE_CHECKING:
     from kit.cache import CachedRun
     from kit.lessons import Lesson
 
-# ipykernel logs a warning on every start when it listens on TCP (the local default).
-KERNEL_ARGS = ("--IPKernelApp.log_level=ERROR",)
+# ipykernel logs a warning on every start when it listens on TCP (the local default). --ext: ```bash cells
+# are command cells (kit.shell) in every lesson, whether or not it configures the terminal; `make lab`
+# registers the kernel with the same extension.
+KERNEL_ARGS = ("--IPKernelApp.log_level=ERROR", "--ext=kit.shell")
 
 Report = Callable[[str], None]
 

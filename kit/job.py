@@ -170,8 +170,8 @@ def script_rows(site: Site) -> list[tuple[str, str]]:
     spec = slurm.train_spec(site, body=[])  # the #SBATCH values only: no program arguments to prepare
     rows = [(f"--job-name {spec.job_name}", "`squeue` とログ名（`%x`）に出る名前")]
     if spec.output:
-        example = spec.output.replace("%x", spec.job_name or "").replace("%j", "1234")
-        rows.append(("--output / --error", f"標準出力 / 標準エラーの行き先（ID 1234 なら `{example}`）。"
+        example = spec.output.replace("%x", spec.job_name or "").replace("%j", "<ID>")
+        rows.append(("--output / --error", f"標準出力 / 標準エラーの行き先（`{example}`、`%j` はジョブ ID）。"
                                            "`logs/` は投入前に必要"))
     if spec.nodes:
         rows.append((f"--nodes {spec.nodes}", f"{spec.nodes} ノードで実行"))

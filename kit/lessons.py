@@ -126,11 +126,14 @@ def _read_notebook(path: Path, fix: str) -> Any:
 
 
 def check_pairing(names: Sequence[str] | None = None) -> list[str]:
-    """Check every lesson pair; return the names checked.
+    """Check every lesson pair, and that no lesson shows output it did not produce; return the names checked.
 
     Raises:
         PairingError: the first pair out of sync (all out-of-sync pairs are named).
+        LessonError: a lesson shows a typed transcript or a job ID written by hand (:mod:`kit.pasted`).
     """
+    from kit import pasted
+
     problems: list[str] = []
     lessons = find_lessons(names)
     for lesson in lessons:
@@ -140,6 +143,12 @@ def check_pairing(names: Sequence[str] | None = None) -> list[str]:
             problems.append(str(exc))
     if problems:
         raise PairingError(f"{len(problems)} lesson pair(s) out of sync or unreadable", details="\n\n".join(problems))
+    typed = [message for lesson in lessons if not lesson.plain for message in pasted.check(lesson.source)]
+    if typed:
+        raise LessonError(f"{len(typed)} place(s) in the lessons show output that no cell produced",
+                          details="\n".join(typed),
+                          hint="run commands in ```bash cells (README: the lesson format); a command shown but "
+                               "not run goes without output")
     return [lesson.name for lesson in lessons]
 
 

@@ -34,12 +34,17 @@ from typing import Any
 
 from kit import proc
 from kit.errors import LessonError
+from kit.shell import NOT_RUN_MIME, split_commands, transcript
 from kit.sites import PROJECT_ROOT
 
 DEFAULT_MAX_LINES = 12
 DEFAULT_IMAGE_WIDTH = 600
 DEFAULT_WIDTH = 96
 OUTPUT_FENCE = "output"
+# A command cell's transcript (commands as typed, then what they printed), and commands shown but not run.
+TERMINAL_FENCE = "terminal"
+NOT_RUN_FENCE = "not-run"
+COMMAND_MAGIC = "%%bash"
 THEMES_DIR = PROJECT_ROOT / "slides" / "themes"
 
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
@@ -184,7 +189,8 @@ def relink_images(markdown: str, source_dir: Path, deck_dir: Path) -> str:
 
 
 def _outputs_to_md(outputs: list[Any], *, assets_dir: Path, assets_ref: str, stem: str,
-                   max_lines: int, width: int, text_width: int, warnings: bool = False) -> list[str]:
+                   max_lines: int, width: int, text_width: int, warnings: bool = False,
+                   fence: str = OUTPUT_FENCE) -> list[str]:
     blocks: list[str] = []
     text_buffer: list[str] = []
 
@@ -192,7 +198,7 @@ def _outputs_to_md(outputs: list[Any], *, assets_dir: Path, assets_ref: str, ste
         if text_buffer:
             text = clip_text(clean_text("".join(text_buffer)), max_lines, text_width)
             if text.strip():
-                blocks.append(_fence(text, OUTPUT_FENCE))
+                blocks.append(_fence(text, fence))
             text_buffer.clear()
 
     for k, out in enumerate(outputs):
@@ -205,7 +211,11 @@ def _outputs_to_md(outputs: list[Any], *, assets_dir: Path, assets_ref: str, ste
             text_buffer.append(f"{out.get('ename')}: {out.get('evalue')}\n")
             continue
         data = out.get("data", {})
-        if "image/png" in data:
+        if NOT_RUN_MIME in data:
+            flush()
+            shown = data[NOT_RUN_MIME]
+            blocks.append(_fence(f"{shown['label']}\n{transcript([shown['command']])}", NOT_RUN_FENCE))
+        elif "image/png" in data:
             flush()
             assets_dir.mkdir(parents=True, exist_ok=True)
             png = base64.b64decode(_join(data["image/png"]))
@@ -228,6 +238,16 @@ def _join(value: str | list[str]) -> str:
 
 
 PARAMETER_TAGS = frozenset({"parameters", "injected-parameters"})
+
+
+def is_command_cell(source: str) -> bool:
+    """A command cell: a ```bash fence in the lesson, ``%%bash`` in the notebook (:mod:`kit.shell`)."""
+    return source.lstrip().startswith(COMMAND_MAGIC + "\n") or source.strip() == COMMAND_MAGIC
+
+
+def command_text(source: str) -> str:
+    """The commands of a command cell (its source without the ``%%bash`` line)."""
+    return source.lstrip().split("\n", 1)[1] if "\n" in source.lstrip() else ""
 
 
 def _starts_slide(cell: Any) -> bool:
@@ -291,14 +311,19 @@ def notebook_to_marp(nb: Any, deck_path: Path, *, options: RenderOptions = Rende
             parts.append(source)
             continue
         meta = cell.get("metadata", {})
-        if "remove-input" not in tags and source.strip():
+        command = is_command_cell(source)
+        if command and not cell.get("outputs"):
+            # Not executed: the commands as typed, nothing else (never output that did not happen).
+            parts.append(_fence(transcript(split_commands(command_text(source))), TERMINAL_FENCE))
+            continue
+        if "remove-input" not in tags and source.strip() and not command:
             parts.append(_fence(source, "python"))
         if "remove-output" not in tags:
             parts.extend(_outputs_to_md(
                 cell.get("outputs", []), assets_dir=assets_dir, assets_ref=assets_ref,
                 stem=f"cell{index}", max_lines=int(meta.get("clip", options.max_lines)),
                 width=int(meta.get("width", options.image_width)), text_width=options.width,
-                warnings="show-warnings" in tags,
+                warnings="show-warnings" in tags, fence=TERMINAL_FENCE if command else OUTPUT_FENCE,
             ))
     return "\n\n".join(p.strip("\n") for p in parts if p.strip()) + "\n"
 

@@ -69,3 +69,19 @@ def test_an_overfull_slide_is_named_with_its_overflow(tmp_path: Path) -> None:
     assert "slide 1" not in text
     tall = next(s for s in measure_decks([html]) if s.number == 2)
     assert tall.over_height > 300  # 30 list items of 26 px text cannot be near the bottom edge
+
+
+@pytest.mark.decks
+def test_a_slide_of_long_code_lines_is_named_with_its_text_size(tmp_path: Path) -> None:
+    """Marp shrinks a code block until its longest line fits: 120 columns come out unreadable."""
+    code = "\n".join(f"value_{i:02d} = compute_something(argument_one, argument_two) + {'x' * 50}"[:120].ljust(120, "x")
+                     for i in range(30))
+    deck = tmp_path / "crammed.md"
+    deck.write_text("---\nmarp: true\ntheme: basic1\n---\n\n# Fine\n\n---\n\n## 詰め込んだコード\n\n"
+                    f"```python\n{code}\n```\n", encoding="utf-8")
+    with pytest.raises(FitError) as err:
+        check_fit([marp(deck, tmp_path / "crammed.html")])
+    assert "crammed: slide 2 「詰め込んだコード」" in str(err.value) and "has text at" in str(err.value)
+    assert "slide 1" not in str(err.value)
+    crammed = next(s for s in measure_decks([tmp_path / "crammed.html"]) if s.number == 2)
+    assert crammed.smallest is not None and crammed.smallest < 16

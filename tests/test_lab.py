@@ -135,6 +135,7 @@ def test_make_lab_serves_the_kit_kernel_and_the_site_reaches_it(tmp_path: Path) 
         spec = specs["kernelspecs"][KERNEL]["spec"]
         assert spec["display_name"] == KERNEL_DESC
         assert Path(spec["argv"][0]) == PYTHON, "the kit's kernel must run this project's .venv/bin/python"
+        assert "--ext=kit.shell" in spec["argv"], "```bash cells must be the lessons' command cells in Jupyter too"
         assert "KIT_SITE" not in spec.get("env", {}), "the site comes from make lab, not from the kernelspec"
 
         kernel = api("POST", "kernels", {"name": KERNEL})
