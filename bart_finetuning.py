@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-# Generated from slides/02-program.md (its code cells tagged "program", in order) by `make program`.
-# To change the program, edit the lesson and run `make program`: `make check` fails when the two differ.
+# Generated from slides/02-program.md (cells tagged "program") by `make program`.
+# Edit the lesson, then `make program`: `make check` fails when the two differ.
 
 """Fine-tune BART English->Japanese with transformers' Seq2SeqTrainer: the workshop's
 training program.

@@ -75,7 +75,11 @@ _MEASURE_JS = r"""
       if (!el || el.closest('style, script') || !el.offsetWidth) continue;
       const st = getComputedStyle(el);
       if (st.display === 'none' || st.visibility === 'hidden') continue;
-      const own = el.getBoundingClientRect().width / el.offsetWidth;
+      // The scale from an element at least 100 px wide: offsetWidth is rounded to whole pixels, which
+      // would make a short word look scaled. A scaled block is wider than its box, so never that small.
+      let box = el;
+      while (box.offsetWidth < 100 && box.parentElement && box !== s) box = box.parentElement;
+      const own = box.getBoundingClientRect().width / box.offsetWidth;
       smallest = Math.min(smallest, parseFloat(st.fontSize) * own / scale);
     }
     const heading = s.querySelector('h1, h2, h3');

@@ -23,8 +23,8 @@ PROGRAM = PROJECT_ROOT / "bart_finetuning.py"
 TAG = "program"
 HEADER = (
     "#!/usr/bin/env python3\n"
-    "# Generated from slides/02-program.md (its code cells tagged \"program\", in order) by `make program`.\n"
-    "# To change the program, edit the lesson and run `make program`: `make check` fails when the two differ.\n"
+    "# Generated from slides/02-program.md (cells tagged \"program\") by `make program`.\n"
+    "# Edit the lesson, then `make program`: `make check` fails when the two differ.\n"
 )
 FOOTER = '\n\nif __name__ == "__main__":\n    main()\n'
 

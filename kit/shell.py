@@ -43,8 +43,9 @@ NOT_RUN_MIME = "application/x-kit-not-run+json"
 DEFAULT_TIMEOUT = 900.0
 DEFAULT_NOT_RUN_LABEL = "not run here"
 
-Check = Callable[[list[str]], "str | None"]
-Explain = Callable[[list[str], str], "str | None"]
+# As strings: kit doctor imports this module on a login node's Python 3.8.
+Check = "Callable[[list[str]], str | None]"
+Explain = "Callable[[list[str], str], str | None]"
 
 
 class CommandFailed(Exception):

@@ -99,7 +99,7 @@ def _already_there(args: list[str]) -> str | None:
     return None
 
 
-@functools.cache
+@functools.lru_cache(maxsize=None)
 def _keeps_accounting() -> bool:
     """Whether this Slurm keeps job accounting (``sacct`` says "accounting storage is disabled" otherwise)."""
     from kit.proc import run
