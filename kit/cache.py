@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -147,8 +147,32 @@ def open_cache(path: Path | None = None) -> Any:
     return LessonCache(str(folder))
 
 
+def damage(exc: BaseException) -> bool:
+    """Whether ``exc`` says the cache's files are damaged (its database, or a stored notebook)."""
+    import json
+
+    from nbformat.reader import NotJSONError
+    from sqlalchemy.exc import DatabaseError
+
+    return isinstance(exc, (DatabaseError, NotJSONError, json.JSONDecodeError))
+
+
+def set_aside(cache: Any, exc: BaseException, report: Callable[[str], None]) -> Any:
+    """Move a damaged cache out of the way (``<cache>.damaged-<time>``) and open a new, empty one."""
+    folder = Path(cache.path)
+    aside = folder.with_name(f"{folder.name}.damaged-{datetime.now():%Y%m%d-%H%M%S}")
+    folder.rename(aside)
+    report(f"the execution cache {folder} was damaged ({type(exc).__name__}: {str(exc).splitlines()[0][:80]}); "
+           f"moved it to {aside.name} and started a new one (lessons execute again)")
+    return open_cache(folder)
+
+
 def lookup(cache: Any, nb: Any) -> tuple[Any, CachedRun] | None:
-    """The notebook with cached outputs merged in (markdown from ``nb``), or None on a miss."""
+    """The notebook with cached outputs merged in (markdown from ``nb``), or None on a miss.
+
+    Raises:
+        sqlalchemy's DatabaseError, nbformat's NotJSONError, …: the cache is damaged (:func:`damage`).
+    """
     try:
         pk, merged = cache.merge_match_into_notebook(nb, cell_meta=())
     except KeyError:

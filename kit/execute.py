@@ -75,10 +75,25 @@ def has_code(nb: Any) -> bool:
                for c in nb.cells)
 
 
-class _Progress:
-    """The ``on_cell_start`` hook: one line per code cell."""
+# A cell's time limit unless the lesson's front matter (jupyter: kit: cell_timeout: N) or the cell
+# (```python timeout=N```, ```bash timeout=N```) says otherwise: lesson 03 follows a job for up to 15 min.
+DEFAULT_CELL_TIMEOUT = 1200
+TICK_SECONDS = 30.0
 
-    def __init__(self, lesson: str, nb: Any, report: Report) -> None:
+
+def cell_timeout(nb: Any, cell: Any) -> int:
+    """A cell's time limit in seconds: its ``timeout``, else the lesson's ``cell_timeout``, else the default."""
+    lesson_default = nb.metadata.get("kit", {}).get("cell_timeout")
+    return int(cell.metadata.get("timeout") or lesson_default or DEFAULT_CELL_TIMEOUT)
+
+
+class _Progress:
+    """papermill's cell hooks: one line per code cell as it starts, and a line every :data:`TICK_SECONDS`
+    while it runs (a three-minute training and a hung cell must not look alike)."""
+
+    def __init__(self, lesson: str, nb: Any, report: Report | None) -> None:
+        import threading
+
         self.lesson = lesson
         self.cells = nb.cells
         # The lesson's own cells: not its parameters cell nor the one papermill injects (no slide shows them).
@@ -86,24 +101,75 @@ class _Progress:
                      and not {"parameters", "injected-parameters"} & set(c.metadata.get("tags", []))]
         self.report = report
         self.start = time.monotonic()
+        self.current: tuple[int, float] | None = None  # (cell index, when it started)
+        self.last: tuple[int, float, float] | None = None  # the last cell that ended: (index, start, end)
+        self.done = threading.Event()
+        self.ticker = threading.Thread(target=self._tick, name="cell-clock", daemon=True)
 
-    def __call__(self, cell: Any = None, cell_index: int = 0, **_: Any) -> None:
+    def where(self, cell_index: int) -> str:
+        n = self.code.index(cell_index) + 1 if cell_index in self.code else "?"
+        title = _slide_title_before(self.cells, cell_index) or ""
+        return f"{self.lesson}  cell {n}/{len(self.code)}  {title[:40]:<40}"
+
+    def started(self, cell: Any = None, cell_index: int = 0, **_: Any) -> None:
         if cell_index not in self.code:
             return
-        n = self.code.index(cell_index) + 1
-        title = _slide_title_before(self.cells, cell_index) or ""
-        self.report(f"  {self.lesson}  cell {n}/{len(self.code)}  {title[:40]:<40}  "
-                    f"{time.monotonic() - self.start:6.1f} s")
+        self.current = (cell_index, time.monotonic())
+        if self.report:
+            self.report(f"  {self.where(cell_index)}  {time.monotonic() - self.start:6.1f} s")
+            if not self.ticker.is_alive():
+                self.ticker.start()
+
+    def finished(self, cell: Any = None, cell_index: int = 0, **_: Any) -> None:
+        if self.current is not None:
+            self.last = (*self.current, time.monotonic())
+        self.current = None
+
+    def overran(self, nb: Any) -> int | None:
+        """The last cell, when it ran to its time limit (so an interrupt that stopped it was the timeout's)."""
+        if self.last is None:
+            return None
+        index, since, ended = self.last
+        return index if ended - since >= cell_timeout(nb, nb.cells[index]) - 0.5 else None
+
+    def _tick(self) -> None:
+        shown = None
+        while not self.done.wait(1.0):
+            current = self.current
+            if current is None or self.report is None:
+                continue
+            index, since = current
+            ran = time.monotonic() - since
+            ticks = int(ran // TICK_SECONDS)
+            if ticks and (index, ticks) != shown:
+                shown = (index, ticks)
+                self.report(f"  {self.where(index)}  … still running, {ran:4.0f} s in this cell")
+
+
+def _timeout_error(lesson: Lesson, nb: Any, index: int) -> CellError:
+    from kit.textutil import shown_path
+
+    limit = cell_timeout(nb, nb.cells[index])
+    title = _slide_title_before(nb.cells, index)
+    return CellError(
+        f"lesson {lesson.name} ({shown_path(lesson.source)}): cell {index}"
+        + (f" on slide '{title}'" if title else "") + f" ran past its time limit of {limit} s and was stopped",
+        details="cell starts: " + next((x for x in nb.cells[index].source.splitlines() if x.strip()), ""),
+        hint="make the cell shorter, or give it more time: timeout=N in its fence (```python timeout=1800```), "
+             "or cell_timeout under jupyter: kit: in the lesson's front matter",
+    )
 
 
 def run_notebook(lesson: Lesson, nb: Any, *, site: str, out_dir: Path, report: Report | None = None) -> Path:
     """Execute an already parameterized notebook with papermill; return the executed copy.
 
     Raises:
-        CellError: a cell raised; names the lesson, the slide, the cell and the error.
+        CellError: a cell raised, or ran past its time limit (:func:`cell_timeout`); names the lesson, the
+            slide, the cell and the error or the limit.
     """
     import nbformat
     import papermill
+    from nbclient.exceptions import CellTimeoutError
     from papermill.exceptions import PapermillExecutionError
 
     from kit.lessons import NOTEBOOKS_DIR
@@ -114,7 +180,7 @@ def run_notebook(lesson: Lesson, nb: Any, *, site: str, out_dir: Path, report: R
     nbformat.write(nb, source_nb)
     output = out_dir / f"{lesson.name}.ipynb"
     cwd = lesson.notebook.parent if lesson.notebook.parent.is_dir() else NOTEBOOKS_DIR
-    hook = _Progress(lesson.name, nb, report) if report else None
+    progress = _Progress(lesson.name, nb, report)
     # Subprocesses a lesson starts (kit CLI, Slurm jobs) read the same site.
     previous = os.environ.get("KIT_SITE")
     os.environ["KIT_SITE"] = site
@@ -122,9 +188,15 @@ def run_notebook(lesson: Lesson, nb: Any, *, site: str, out_dir: Path, report: R
         papermill.execute_notebook(
             str(source_nb), str(output), parameters=None, kernel_name="python3",
             progress_bar=False, cwd=str(cwd), extra_arguments=list(KERNEL_ARGS),
-            **({"on_cell_start": hook} if hook else {}),
+            on_cell_start=progress.started, on_cell_executed=progress.finished,
+            # At its limit the cell is interrupted (KeyboardInterrupt in the kernel: a command cell stops
+            # its command too), and the kernel shuts down cleanly.
+            timeout_func=lambda cell: cell_timeout(nb, cell), interrupt_on_timeout=True,
         )
     except PapermillExecutionError as exc:
+        overran = progress.overran(nb) if exc.ename == "KeyboardInterrupt" else None
+        if overran is not None:
+            raise _timeout_error(lesson, nb, overran) from None
         # papermill adds its own error banner cells; the cell index counts without them.
         cells = [c for c in (nbformat.read(output, as_version=4).cells if output.exists() else [])
                  if "papermill-error-cell-tag" not in c.metadata.get("tags", [])]
@@ -138,7 +210,10 @@ def run_notebook(lesson: Lesson, nb: Any, *, site: str, out_dir: Path, report: R
             hint=f"open notebooks/{lesson.name}.ipynb, run it with site={site!r}, fix the cell "
                  f"and sync; the executed copy is {output}",
         ) from None
+    except CellTimeoutError:  # the kernel did not answer the interrupt either
+        raise _timeout_error(lesson, nb, progress.current[0] if progress.current else 0) from None
     finally:
+        progress.done.set()
         if previous is None:
             os.environ.pop("KIT_SITE", None)
         else:
@@ -173,13 +248,25 @@ def executed_lesson(lesson: Lesson, *, site: str | None = None, out_dir: Path, r
         nbformat.write(nb, output)
         return output, None
     store = cache.open_cache(cache_path)
-    hit = None if refresh else cache.lookup(store, nb)
+    try:
+        hit = None if refresh else cache.lookup(store, nb)
+    except Exception as exc:
+        if not cache.damage(exc):
+            raise
+        store = cache.set_aside(store, exc, report or print)
+        hit = None
     if hit is not None:
         merged, run = hit
         nbformat.write(merged, output)
         return output, run
     started = time.monotonic()
     executed = run_notebook(lesson, nb, site=site, out_dir=out_dir, report=report)
-    run = cache.store(store, nb, nbformat.read(executed, as_version=4), uri=str(lesson.source), site=site,
-                      seconds=time.monotonic() - started)
+    outputs, seconds = nbformat.read(executed, as_version=4), time.monotonic() - started
+    try:
+        run = cache.store(store, nb, outputs, uri=str(lesson.source), site=site, seconds=seconds)
+    except Exception as exc:
+        if not cache.damage(exc):
+            raise
+        store = cache.set_aside(store, exc, report or print)
+        run = cache.store(store, nb, outputs, uri=str(lesson.source), site=site, seconds=seconds)
     return executed, run

@@ -12,6 +12,7 @@ without a jupytext header is rendered as it is.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from kit.errors import LessonError, PairingError
 from kit.execute import execute_lesson, executed_lesson, resolve_site
+from kit.outfolder import check_out_folder, render_lock
 from kit.render import THEMES_DIR, RenderOptions, deck_themes, marp_batch, notebook_to_marp, relink_images
 from kit.sites import PROJECT_ROOT
 from kit.textutil import shown_path
@@ -295,8 +297,33 @@ def build_decks(names: Sequence[str] | None = None, *, site: str | None = None,
     wanted_refresh = set() if refresh is False else None if refresh is True else \
         {n.removesuffix(".md") for n in refresh}
     site = resolve_site(site)
+    chosen = find_lessons(names, slides_dir=slides_dir, notebooks_dir=notebooks_dir)
+    check_out_folder(out_dir, [lesson.source for lesson in chosen], [slides_dir, notebooks_dir])
+    with render_lock(out_dir, say):
+        return _build(chosen, site=site, out_dir=out_dir, pdf=pdf, notes=notes, execute=execute,
+                      max_lines=max_lines, wanted_refresh=wanted_refresh, cache_path=cache_path, say=say,
+                      force_render=force_render, on_html=on_html)
+
+
+_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)>?")
+
+
+def missing_images(deck: str, folder: Path) -> list[tuple[int, str]]:
+    """(slide number, reference) of each local image a rendered deck shows that is not in ``folder``."""
+    found = []
+    body = deck.split("\n---\n", 1)[1] if deck.startswith("---\n") else deck
+    for number, slide in enumerate(re.split(r"^---[ \t]*$", body, flags=re.M), 1):
+        for ref in _IMAGE.findall(slide):
+            if not re.match(r"^([a-z][a-z0-9+.-]*:|/|#)", ref, re.I) and not (folder / ref.split("#")[0]).exists():
+                found.append((number, ref))
+    return found
+
+
+def _build(chosen: Sequence[Lesson], *, site: str, out_dir: Path, pdf: bool, notes: bool, execute: bool,
+           max_lines: int | None, wanted_refresh: set[str] | None, cache_path: Path | None, say: Report,
+           force_render: bool, on_html: Callable[[Path], None] | None) -> list[DeckBuild]:
     builds: list[DeckBuild] = []
-    for lesson in find_lessons(names, slides_dir=slides_dir, notebooks_dir=notebooks_dir):
+    for lesson in chosen:
         run = None
         executed = None
         if lesson.plain:
@@ -311,6 +338,9 @@ def build_decks(names: Sequence[str] | None = None, *, site: str | None = None,
             status = "no code" if run is None else "ran" if run.executed else "cache"
         deck = write_deck(lesson, out_dir=out_dir, executed=executed, max_lines=max_lines,
                           stamp=run.stamp() if run else None)
+        for number, ref in missing_images(deck.read_text(encoding="utf-8"), out_dir):
+            where = os.path.relpath(out_dir / ref)  # from here, not from the output folder
+            say(f"warning: {lesson.name}: slide {number} shows {where}, which does not exist (a broken image)")
         wanted = deck_outputs(lesson.name, out_dir, pdf=pdf, notes=notes)
         build = DeckBuild(lesson, status, [deck, *wanted.values()], run,
                           rendered=force_render or not _is_fresh(lesson, deck, wanted))

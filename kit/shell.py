@@ -24,6 +24,7 @@ captures are comes from :func:`configure`.
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
 import select
@@ -160,7 +161,11 @@ class Session:
                 self.close()
                 raise CommandTimeout(f"{command.splitlines()[0]!r} ran past its time limit of "
                                      f"{self.timeout:.0f} s and was stopped")
-            ready, _, _ = select.select([fd], [], [], min(left, 1.0))
+            try:
+                ready, _, _ = select.select([fd], [], [], min(left, 1.0))
+            except KeyboardInterrupt:  # Jupyter's "interrupt the kernel": stop the command too
+                self.close()
+                raise
             if not ready:
                 continue
             chunk = os.read(fd, 65536)
@@ -250,6 +255,16 @@ class Session:
 
 
 _SESSION: Session | None = None
+
+
+def _close_at_exit() -> None:
+    # The shell has a process group of its own: a command still running when the kernel stops (a cell
+    # past its time limit, a shut-down notebook) would outlive it.
+    if _SESSION is not None:
+        _SESSION.close()
+
+
+atexit.register(_close_at_exit)
 
 
 def session() -> Session:

@@ -28,6 +28,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -170,6 +171,34 @@ DRILLS = [
     Drill("lessons-check-conflicted-source", "kit lessons check", 9,
           ("slides/05-extras.md has merge-conflict markers", "resolve the conflict in slides/05-extras.md"),
           setup="conflicted_source", unchanged=("copy/slides/05-extras.md",)),
+    # Rendered into the lessons' own folder (make slides OUT=slides): the deck would replace the lesson.
+    Drill("slides-out-is-slides", "kit slides 05-extras --no-exec --out {tmp}/copy/slides", 9,
+          ("--out", "is inside slides, which holds the lessons' sources", "leave --out out"),
+          setup="lessons_copy", unchanged=("copy/slides/05-extras.md", "copy/notebooks/05-extras.ipynb")),
+    # The same into notebooks/.
+    Drill("slides-out-is-notebooks", "kit slides 05-extras --no-exec --out {tmp}/copy/notebooks/x", 9,
+          "is inside notebooks", setup="lessons_copy", unchanged=("copy/notebooks/05-extras.ipynb",)),
+    # Rendered a deck of their own into its own folder.
+    Drill("slides-out-is-the-decks-folder", "kit slides talk/talk.md --out talk --fit off", 9,
+          "--out talk holds talk/talk.md: rendering would replace it", setup="talk", unchanged=("talk/talk.md",)),
+    # --out names a file.
+    Drill("slides-out-is-a-file", "kit slides talk/talk.md --out notes.txt --fit off", 9,
+          "--out notes.txt is a file, not a folder", setup="talk", unchanged=("notes.txt",)),
+    # Started a second render into the same folder while the first one runs.
+    Drill("slides-out-in-use", "kit slides talk/talk.md --out out --fit off", 0,
+          ("out is being rendered by pid", "(kit slides first, since", "waiting for it to finish", "out/talk.html"),
+          setup="render_in_progress"),
+    # An image a slide names is not there.
+    Drill("slides-image-missing", "kit slides talk/talk.md --out out --fit off", 0,
+          "warning: talk: slide 2 shows talk/img/gone.png, which does not exist", setup="talk"),
+    # The execution cache was damaged (a full disk, a killed build, a copy from another machine).
+    Drill("slides-cache-damaged", "kit slides talk/lesson.md --out out --fit off", 0,
+          ("the execution cache", "was damaged (DatabaseError", "started a new one", "lesson: executed"),
+          setup="damaged_cache", marks=(SLOW,)),
+    # A cell that never ends: the build says time passes, then stops it at the cell's limit.
+    Drill("slides-cell-hangs", "kit slides talk/hang.md --out out --fit off", 9,
+          ("cell 2/2  眠り続けるセル", "ran past its time limit of 3 s", "timeout=N in its fence"),
+          setup="hanging_lesson", marks=(SLOW,)),
     # --- kit train -------------------------------------------------------------------------------------------
     # Misspelled the profile.
     Drill("train-profile-nosuch", "kit train --profile nosuch --site ci", 2, "no training profile 'nosuch'"),
@@ -404,6 +433,90 @@ def conflicted_source(c: Ctx) -> None:
     _conflicted(c, "slides/05-extras.md", "\n## ", "\nours", "\ntheirs")
 
 
+@setup
+def lessons_copy(c: Ctx) -> None:
+    """A copy of the project's lessons (the kit in it, so slides/ and notebooks/ are the copy's)."""
+    _project_copy(c, "copy", ("kit", "sites", "slides", "notebooks"))
+
+
+TALK = """---
+marp: true
+---
+
+# A talk
+
+---
+
+## Two pictures
+
+![one](img/here.png) ![two](img/gone.png)
+"""
+LESSON = """---
+jupyter:
+  kernelspec:
+    display_name: Python 3
+    language: python
+    name: python3
+{kit}---
+
+# {title}
+
+```python
+print("ready")
+```
+
+
+---
+
+## {slide}
+
+```python{options}
+{code}
+```
+"""
+
+
+@setup
+def talk(c: Ctx) -> None:
+    """A plain Marp deck in talk/ (one image there, one not), and a file notes.txt."""
+    put(c, {"talk/talk.md": TALK, "talk/img/here.png": "not really a png", "notes.txt": "my notes\n"})
+    c.env["KIT_CACHE_DIR"] = str(c.tmp / "cache")  # never the project's own cache
+
+
+@setup
+def render_in_progress(c: Ctx) -> None:
+    """A first render holds out/'s lock for 3 s (as `kit slides` does while it builds)."""
+    talk(c)
+    (c.tmp / "out").mkdir()
+    ready = c.tmp / "holder-ready"
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import fcntl, json, os, sys, time\n"
+        "h = open('out/.kit-render.lock', 'a+')\nfcntl.flock(h, fcntl.LOCK_EX)\n"
+        "h.write(json.dumps({'pid': os.getpid(), 'since': time.time(), 'command': 'kit slides first'}))\n"
+        "h.flush()\nopen('holder-ready', 'w').close()\ntime.sleep(3)\n")], cwd=c.tmp)
+    c.stack.callback(holder.kill)
+    for _ in range(100):
+        if ready.exists():
+            break
+        time.sleep(0.05)
+
+
+@setup
+def damaged_cache(c: Ctx) -> None:
+    """A lesson with one cell, and an execution cache whose database is not a database any more."""
+    talk(c)
+    put(c, {"talk/lesson.md": LESSON.format(kit="", title="lesson", slide="二つめ", options="", code="print(1)"),
+            "cache/global.db": "garbage " * 200, "cache/__version__.txt": "1.0.0"})
+
+
+@setup
+def hanging_lesson(c: Ctx) -> None:
+    """A lesson whose second cell sleeps far longer than its 3-second limit (a job that never starts)."""
+    talk(c)
+    put(c, {"talk/hang.md": LESSON.format(kit="", title="hang", slide="眠り続けるセル", options=" timeout=3",
+                                          code="import time\ntime.sleep(600)")})
+
+
 def _conflicted(c: Ctx, name: str, before: str, ours: str, theirs: str) -> None:
     """Copy the lessons and put a merge conflict (ours, theirs) into ``name`` just before ``before``."""
     copy = _project_copy(c, "copy", ("kit", "sites", "slides", "notebooks"))
@@ -521,3 +634,26 @@ def test_drill(drill: Drill, tmp_path: Path, request: pytest.FixtureRequest) -> 
         assert fingerprint(tmp_path / p) == digest, f"{p} changed"
     for p in drill.absent:
         assert not (tmp_path / p).exists(), f"{p} was left behind"
+
+
+@pytest.mark.slow
+def test_ctrl_c_while_a_lesson_executes_stops_it_without_a_traceback(tmp_path: Path) -> None:
+    """The presenter presses Ctrl-C during `make slides`: a short message, exit 130, nothing cached, no kernel
+    left behind (the kernel and its cells' processes get the interrupt too)."""
+    import signal
+
+    put(Ctx(tmp_path, tmp_path, {}, ExitStack(), {}, {}), {"talk/hang.md": LESSON.format(
+        kit="", title="hang", slide="眠り続けるセル", options="", code="import time\ntime.sleep(600)")})
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KIT_")}
+    env.update(PYTHONPATH=str(PROJECT_ROOT), KIT_CACHE_DIR=str(tmp_path / "cache"))
+    build = subprocess.Popen([sys.executable, "-m", "kit", "slides", "talk/hang.md", "--out", "out", "--fit", "off"],
+                             cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                             start_new_session=True)
+    assert build.stdout is not None
+    for line in build.stdout:  # wait until the sleeping cell runs
+        if "cell 2/2" in line:
+            break
+    os.killpg(build.pid, signal.SIGINT)  # what the terminal sends to the whole foreground group
+    output, _ = build.communicate(timeout=60)
+    assert build.returncode == 130, output
+    assert "interrupted" in output and "Traceback" not in output, output

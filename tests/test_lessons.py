@@ -105,3 +105,26 @@ def test_failing_cell_names_lesson_cell_and_error(tmp_path: Path) -> None:
 def test_cli_reports_unknown_lesson(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["lessons", "execute", "no-such-lesson"]) == LessonError.exit_code
     assert "no such lesson: no-such-lesson" in capsys.readouterr().err
+
+
+def test_a_running_cell_shows_its_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cell that runs long says so every TICK_SECONDS: a long training and a hung cell must not look alike."""
+    import time
+
+    import nbformat
+
+    from kit import execute
+
+    monkeypatch.setattr(execute, "TICK_SECONDS", 0.3)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("## 学習する"),
+                                         nbformat.v4.new_code_cell("train()")])
+    lines: list[str] = []
+    progress = execute._Progress("02-program", nb, lines.append)
+    progress.started(cell_index=1)
+    time.sleep(2.5)
+    progress.finished(cell_index=1)
+    progress.done.set()
+    assert lines[0].startswith("  02-program  cell 1/1  学習する")
+    assert any("… still running" in line and "s in this cell" in line for line in lines[1:]), lines
+    nb.cells[1].metadata["timeout"] = 2
+    assert execute.cell_timeout(nb, nb.cells[1]) == 2 and progress.overran(nb) == 1

@@ -1,0 +1,83 @@
+"""Where a build writes its decks: never over a lesson, and one build at a time.
+
+A rendered deck is ``<out>/<lesson>.md``: with ``--out slides`` it would replace the lesson itself (its
+jupytext header and parameters cell gone). :func:`check_out_folder` refuses such a folder before
+anything is written. :func:`render_lock` makes two builds into the same folder take turns, and says
+who holds it: they would write the same decks, images and executed notebooks at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+from kit.errors import LessonError
+from kit.textutil import shown_path
+
+LOCK_NAME = ".kit-render.lock"
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    return path == folder or folder in path.parents
+
+
+def check_out_folder(out_dir: Path, sources: Sequence[Path], source_dirs: Sequence[Path]) -> None:
+    """Refuse an output folder that is a file, or where a rendered deck would replace a source.
+
+    Args:
+        out_dir: The ``--out`` folder.
+        sources: The lesson and deck files of this build.
+        source_dirs: Folders that hold sources only (``slides/``, ``notebooks/``).
+
+    Raises:
+        LessonError: naming the folder, what would be overwritten and the fix.
+    """
+    fix = "render into a folder of its own: leave --out out (build/slides) or name a new one"
+    if out_dir.exists() and not out_dir.is_dir():
+        raise LessonError(f"--out {out_dir} is a file, not a folder", hint=fix)
+    out = out_dir.resolve()
+    for folder in source_dirs:
+        if _inside(out, folder.resolve()):
+            raise LessonError(f"--out {out_dir} is inside {shown_path(folder)}, which holds the lessons' sources: "
+                              "the rendered decks would overwrite them", hint=fix)
+    for source in sources:
+        if source.resolve().parent == out:
+            raise LessonError(f"--out {out_dir} holds {shown_path(source)}: rendering would replace it with the "
+                              "rendered deck", hint=fix)
+
+
+def _holder(lock_file: Path) -> str:
+    try:
+        info = json.loads(lock_file.read_text(encoding="utf-8"))
+        since = time.strftime("%H:%M:%S", time.localtime(info["since"]))
+        return f"pid {info['pid']} ({info['command']}, since {since})"
+    except (OSError, ValueError, KeyError, TypeError):
+        return "another build"
+
+
+@contextlib.contextmanager
+def render_lock(out_dir: Path, say: Callable[[str], None]) -> Iterator[None]:
+    """Hold ``out_dir``'s build lock: wait (saying for whom) while another build holds it."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    lock_file = out_dir / LOCK_NAME
+    with open(lock_file, "a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            say(f"{shown_path(out_dir)} is being rendered by {_holder(lock_file)}: waiting for it to finish")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(json.dumps({"pid": os.getpid(), "since": time.time(),
+                                 "command": " ".join(["kit", *sys.argv[1:]])[:120]}))
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
