@@ -42,10 +42,16 @@ def _slide_title_before(cells: list, index: int) -> str | None:
 
 
 def resolve_site(site: str | None) -> str:
-    """The site lessons execute in: the one rule of :func:`kit.sites.site_name` (``$KIT_SITE``, else ``local``)."""
-    from kit.sites import site_name
+    """The site lessons execute in: the one rule of :func:`kit.sites.site_name` (``$KIT_SITE``, else ``local``),
+    loaded and checked here, before any kernel starts: an unknown site or a wrong value in its profile fails
+    the build at once (never inside a cell, and no lesson is cached under it).
 
-    return site_name(site)
+    Raises:
+        ConfigError: from :func:`kit.sites.load_site`.
+    """
+    from kit.sites import load_site
+
+    return load_site(site).name
 
 
 def parameterized(lesson: Lesson, site: str, parameters: dict[str, Any] | None = None) -> Any:

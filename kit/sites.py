@@ -10,7 +10,10 @@ is an error naming the file and the key (:mod:`kit.config` reads and checks).
 
 from __future__ import annotations
 
+import difflib
 import os
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -119,6 +122,49 @@ def resolve_path(value: str, root: Path = PROJECT_ROOT) -> Path:
     return path if path.is_absolute() else root / path
 
 
+def check_slurm_values(slurm: SlurmSettings, source: Callable[[str], str]) -> None:
+    """Check ``[slurm]`` values by what Slurm makes of them, so a wrong one fails when the site loads.
+
+    sbatch would refuse ``time = "forever"`` or ``mem = "-4G"`` only at submission, and take
+    ``gpus = "tesla:0"`` (a job that trains on the CPU until its time limit). An empty value is
+    "not set" (``gpus = ""``: no GPU asked for).
+
+    Args:
+        slurm: The merged values.
+        source: The file that set a key (``sites/x.toml``, ``sites/default.toml``), for the message.
+
+    Raises:
+        ConfigError: naming the file, the key and its value.
+    """
+    from kit.job import gpu_count
+    from kit.slurm.spec import parse_time_limit
+
+    def wrong(key: str, problem: str, hint: str) -> ConfigError:
+        return ConfigError(f"{source(key)}: slurm.{key} = {getattr(slurm, key)!r} {problem}", hint=hint)
+
+    if slurm.gpus:
+        try:
+            count = gpu_count(slurm.gpus)
+        except ConfigError:
+            raise wrong("gpus", "is not a GPU request",
+                        'write TYPE:COUNT ("tesla:1") or COUNT ("1"); "" asks for no GPU') from None
+        if count < 1:
+            raise wrong("gpus", "asks for no GPU: the job would train on the CPU until its time limit",
+                        'ask for at least one ("tesla:1"), or write gpus = "" for a job without a GPU')
+    if slurm.time:
+        try:
+            parse_time_limit(slurm.time)
+        except ConfigError:
+            raise wrong("time", "is not a Slurm time",
+                        'use minutes ("30"), "HH:MM:SS" ("24:00:00") or "D-HH:MM:SS" ("1-00:00:00"); '
+                        '"" for the partition\'s limit') from None
+    if slurm.mem and not re.fullmatch(r"0*[1-9]\d*[KMGT]B?", slurm.mem, re.IGNORECASE):
+        bare = slurm.mem.strip().isdigit()
+        raise wrong("mem", "has no unit (Slurm would read megabytes)" if bare else
+                    "is not a memory size (a positive number with a unit)",
+                    'write it with a unit: "8G", "500M" ("" for the partition\'s default)')
+
+
 def load_site(name: str | None = None, *, sites_dir: Path = SITES_DIR,
               overrides: dict[str, Any] | None = None) -> Site:
     """Load and validate a site profile.
@@ -140,12 +186,14 @@ def load_site(name: str | None = None, *, sites_dir: Path = SITES_DIR,
         )
     path = sites_dir / f"{name}.toml"
     if not path.is_file():
+        known = available_sites(sites_dir)
+        close = difflib.get_close_matches(name, known, n=1)
         raise ConfigError(
-            f"no site profile {name!r} (looked for {path})",
-            hint=f"pick one of: {', '.join(available_sites(sites_dir))}, "
-                 f"or copy sites/local.toml to sites/{name}.toml",
+            f"no site profile {name!r} (looked for {path})" + (f": did you mean {close[0]}?" if close else ""),
+            hint=f"pick one of: {', '.join(known)}, or copy sites/local.toml to sites/{name}.toml",
         )
-    data = merge(read_toml(base_path), read_toml(path), str(path))
+    own = read_toml(path)
+    data = merge(read_toml(base_path), own, str(path))
     if overrides:
         data = merge(data, overrides, "<overrides>")
     for (table, key), allowed in _VALID.items():
@@ -154,6 +202,14 @@ def load_site(name: str | None = None, *, sites_dir: Path = SITES_DIR,
                 f"{path}: {table}.{key} = {data[table][key]!r} is not valid",
                 hint=f"use one of: {', '.join(sorted(allowed))}",
             )
+    slurm = from_mapping(SlurmSettings, data["slurm"], f"{path} [slurm]")
+
+    def source(key: str) -> str:  # the file (or the overrides) that set slurm.<key>
+        if key in (overrides or {}).get("slurm", {}):
+            return "<overrides>"
+        return str(path if key in own.get("slurm", {}) else base_path)
+
+    check_slurm_values(slurm, source)
     c = data["container"]
     container = from_mapping(ContainerSettings, c, f"{path} [container]")
     work_dir = resolve_path(data["work_dir"])
@@ -163,7 +219,7 @@ def load_site(name: str | None = None, *, sites_dir: Path = SITES_DIR,
         description=data["description"],
         work_dir=work_dir,
         container=replace(container, sif_dir=sif_dir, def_file=resolve_path(c["def_file"])),
-        slurm=from_mapping(SlurmSettings, data["slurm"], f"{path} [slurm]"),
+        slurm=slurm,
         train=from_mapping(TrainSettings, data["train"], f"{path} [train]"),
         docs=dict(data["docs"]),
         files=(base_path, path),

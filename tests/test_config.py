@@ -122,3 +122,78 @@ def test_a_cluster_site_uses_its_declared_slurm_and_runtime_or_fails_naming_the_
     # The sites that ask for fallbacks get them.
     assert executor_for(load_site("local")).name == "local"
     assert container.detect_runtime(load_site("local")).is_host
+
+
+def test_an_unknown_site_names_the_sites_and_the_closest_one() -> None:
+    with pytest.raises(ConfigError, match=r"no site profile 'ie-ryuku' .*: did you mean ie-ryukyu\?") as err:
+        load_site("ie-ryuku")
+    assert "ci, ie-ryukyu, local, rehearsal" in err.value.hint
+    with pytest.raises(ConfigError) as err:
+        load_site("nosuch")
+    assert "did you mean" not in err.value.message and "ie-ryukyu" in err.value.hint
+
+
+def _sites_with(tmp_path: Path, slurm: str) -> Path:
+    """A sites folder: the shipped default.toml and a site ``x`` whose [slurm] table is ``slurm``."""
+    folder = tmp_path / "sites"
+    folder.mkdir()
+    (folder / "default.toml").write_text((PROJECT_ROOT / "sites" / "default.toml").read_text())
+    (folder / "x.toml").write_text(f'description = "x"\n[slurm]\n{slurm}\n')
+    return folder
+
+
+@pytest.mark.parametrize(("slurm", "message"), [
+    ('gpus = "tesla:0"', "slurm.gpus = 'tesla:0' asks for no GPU: the job would train on the CPU"),
+    ('gpus = "0"', "slurm.gpus = '0' asks for no GPU"),
+    ('gpus = "tesla:one"', "slurm.gpus = 'tesla:one' is not a GPU request"),
+    ('time = "forever"', "slurm.time = 'forever' is not a Slurm time"),
+    ('time = "24:00:00:00"', "slurm.time = '24:00:00:00' is not a Slurm time"),
+    ('mem = "-4G"', "slurm.mem = '-4G' is not a memory size"),
+    ('mem = "0G"', "slurm.mem = '0G' is not a memory size"),
+    ('mem = "1.5G"', "slurm.mem = '1.5G' is not a memory size"),
+    ('mem = "4000"', "slurm.mem = '4000' has no unit"),
+])
+def test_slurm_values_are_checked_by_their_slurm_meaning_naming_the_file_and_key(
+        tmp_path: Path, slurm: str, message: str) -> None:
+    folder = _sites_with(tmp_path, slurm)
+    with pytest.raises(ConfigError) as err:
+        load_site("x", sites_dir=folder)
+    assert err.value.message.startswith(f"{folder / 'x.toml'}: {message}"), err.value.message
+    assert err.value.hint
+
+
+@pytest.mark.parametrize("slurm", ['gpus = ""', 'gpus = "tesla"', 'gpus = "tesla:2"', 'gpus = "4"',
+                                   'time = ""', 'time = "30"', 'time = "1-00:00:00"', 'time = "UNLIMITED"',
+                                   'mem = ""', 'mem = "8G"', 'mem = "500M"', 'mem = "8GB"', 'mem = "2g"'])
+def test_slurm_values_slurm_takes_load(tmp_path: Path, slurm: str) -> None:
+    load_site("x", sites_dir=_sites_with(tmp_path, slurm))
+
+
+def test_a_wrong_slurm_value_names_where_it_was_set(tmp_path: Path) -> None:
+    """The base file when a site inherits it, the overrides (a papermill parameter) when they set it."""
+    folder = _sites_with(tmp_path, 'time = "00:10:00"')
+    (folder / "default.toml").write_text((folder / "default.toml").read_text().replace(
+        'mem = ""', 'mem = "lots"'))
+    with pytest.raises(ConfigError, match=r"default\.toml: slurm\.mem = 'lots'"):
+        load_site("x", sites_dir=folder)
+    with pytest.raises(ConfigError, match=r"^<overrides>: slurm\.time = 'soon' is not a Slurm time"):
+        load_site("ci", overrides={"slurm": {"time": "soon"}})
+
+
+def test_lessons_check_the_site_before_any_kernel_starts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """kit slides / make slides: an unknown site or a wrong value fails the build at once, never inside a cell
+    (whose hint would say "fix the cell"), and no lesson is executed or cached under it."""
+    from kit import execute, lessons
+
+    def no_kernel(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a kernel was started")
+
+    monkeypatch.setattr(execute, "run_notebook", no_kernel)
+    monkeypatch.setenv("KIT_CACHE_DIR", str(tmp_path / "cache"))
+    assert execute.resolve_site("ci") == "ci"
+    monkeypatch.setenv("KIT_SITE", "ie-ryukyu")
+    assert execute.resolve_site(None) == "ie-ryukyu"
+    with pytest.raises(ConfigError, match="did you mean ie-ryukyu"):
+        lessons.build_decks(["00-intro"], site="ie-ryuku", out_dir=tmp_path / "out",
+                            cache_path=tmp_path / "cache")
+    assert not (tmp_path / "out").exists() and not (tmp_path / "cache").exists()
