@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 from kit import proc, versions
 from kit.doctor.report import Check, Report, Step
-from kit.errors import CommandError, KitError
+from kit.errors import CommandError, KitError, SlurmError
+from kit.slurm.client import check_controller
 from kit.slurm.gpus import Partition, check_gpu_request, partitions
 from kit.textutil import format_size, shell_line, shown_path
 
@@ -73,10 +74,13 @@ def _slurm_checks(site: Site) -> _Slurm:
         controller = Check("Slurm controller", False, "sinfo not found", required=required)
     else:
         try:
+            check_controller()  # a controller that is down is said at once, not after sinfo's retries
             found_partitions = partitions(timeout=20)
             names = ", ".join(p.name + ("*" if p.default else "") for p in found_partitions) or "none"
             controller = Check("Slurm controller", bool(found_partitions), f"reachable; partitions: {names}",
                                required=required)
+        except SlurmError as exc:
+            controller = Check("Slurm controller", False, exc.message, required=required)
         except CommandError as exc:
             controller = Check("Slurm controller", False, f"sinfo failed: {exc.message}", required=required)
     reachable = controller.ok and not missing

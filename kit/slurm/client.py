@@ -11,11 +11,12 @@ import logging
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kit import proc
-from kit.errors import SlurmError, SubmissionError
+from kit.errors import CommandError, CommandNotFound, SlurmError, SubmissionError
 from kit.pathio import make_dirs
 from kit.slurm import commands
 from kit.slurm.executor import Executor, Job
@@ -47,8 +48,51 @@ DOWN_HINT = ("is Slurm running? `sinfo` should list a node. On a development mac
              "cluster (make slurm-up), or set slurm.executor = \"local\" in the site profile")
 
 
+#: Seconds the first ``scontrol ping`` may take. A ping is one try; sbatch, squeue and scontrol retry a
+#: controller that does not answer (10 s each on the one-node cluster, about a minute on some) before failing.
+PING_TIMEOUT = 5.0
+_controller_answered = False  # a ping succeeded in this process: later commands go straight to Slurm
+
+
+def check_controller(timeout: float = PING_TIMEOUT) -> None:
+    """Ask Slurm's controller once (``scontrol ping``) before the process's first Slurm command.
+
+    A controller that is down fails at once, instead of after Slurm's own retries with nothing printed;
+    one that does not answer within ``timeout`` seconds gets a line on stderr saying the command waits
+    for it, and the command goes on. Without ``scontrol`` nothing is checked (the command that follows
+    says what is missing).
+
+    Raises:
+        SlurmError: the controller answered that it is down, or scontrol cannot reach it at all.
+    """
+    global _controller_answered
+    if _controller_answered:
+        return
+    try:
+        res = proc.run(commands.ping(), check=False, timeout=timeout)
+    except CommandNotFound:
+        return
+    except CommandError as exc:  # no answer within the timeout
+        errors = [line.strip() for line in exc.stderr.splitlines() if "error" in line]
+        if errors:  # retrying something that failed (an unreadable slurm.conf: a minute of retries)
+            raise SlurmError(f"Slurm is not reachable: `scontrol ping` did not answer within {timeout:g} s",
+                             details="\n".join(errors[:5]), hint=DOWN_HINT) from None
+        print(f"Slurm's controller has not answered `scontrol ping` within {timeout:g} s; waiting for it "
+              "(Slurm retries for up to a minute) ...", file=sys.stderr, flush=True)
+        return
+    # "Slurmctld(primary) at vm is UP"; with a backup controller, one that is UP is enough.
+    if res.returncode == 0 or re.search(r"\bUP\b", res.stdout):
+        _controller_answered = True
+        return
+    lines = [line.strip() for line in (res.stdout + "\n" + res.stderr).splitlines() if line.strip("* \n")]
+    said = "; ".join(line for line in lines if "Slurmctld" in line) or "; ".join(lines[:3])
+    raise SlurmError(f"Slurm is not reachable: `scontrol ping` says: {said}" if said else
+                     f"Slurm is not reachable: `scontrol ping` exited with {res.returncode}", hint=DOWN_HINT)
+
+
 def _run(cmd: list[str], *, check: bool = True, timeout: float = SLURM_TIMEOUT,
          cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    check_controller()
     return proc.run(cmd, check=check, timeout=timeout, cwd=cwd, hint=DOWN_HINT)
 
 

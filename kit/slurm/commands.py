@@ -31,6 +31,11 @@ def show_job(job_id: str) -> list[str]:
     return ["scontrol", "show", "job", "-o", job_id]
 
 
+def ping() -> list[str]:
+    """``scontrol ping``: whether the controller answers (one try, no retries)."""
+    return ["scontrol", "ping"]
+
+
 def show_config() -> list[str]:
     """``scontrol show config``."""
     return ["scontrol", "show", "config"]
