@@ -15,6 +15,24 @@ PY      := .venv/bin/python
 SITE    ?= local
 OUT     ?= build/slides
 LESSONS ?=
+
+# The values a user gives (SITE, KIT_SITE, LESSONS, REFRESH, PORT, OUT) reach a recipe only through these,
+# so a space or a `;` in one stops make with a message before any line of the recipe runs, never a bash
+# error or a second command. $(call name,VALUE,VAR): VALUE when it is one name (letters, digits, . _ - /);
+# $(call names,...): a list of them (LESSONS="01-container 03-slurm", may be empty); $(call path,...): a
+# folder, quoted for bash where it needs it (OUT="my decks").
+NAME_CHARS := a b c d e f g h i j k l m n o p q r s t u v w x y z A B C D E F G H I J K L M N O P Q R S T U V W X \
+	Y Z 0 1 2 3 4 5 6 7 8 9 . _ - /
+not_name = $(if $(2),$(call not_name,$(subst $(firstword $(2)),,$(1)),$(wordlist 2,$(words $(2)),$(2))),$(strip $(1)))
+is_name = $(and $(filter 1,$(words $(1))),$(if $(call not_name,$(1),$(NAME_CHARS)),,yes))
+name = $(if $(call is_name,$(1)),$(strip $(1)),$(error $(2)='$(1)' is not a name: use letters, digits and . _ - / only))
+names = $(if $(call not_name,$(1),$(NAME_CHARS)),$(error $(2)='$(1)' is not a list of names: use letters, digits \
+	and . _ - / only, names separated by spaces),$(strip $(1)))
+path = $(if $(call is_name,$(1)),$(strip $(1)),$(if $(strip $(1)),'$(subst ','\'',$(1))',$(error $(2) is empty: name a folder)))
+SITE_ARG    = $(call name,$(SITE),SITE)
+LESSONS_ARG = $(call names,$(LESSONS),LESSONS)
+OUT_ARG     = $(call path,$(OUT),OUT)
+REFRESH_ARG = $(if $(REFRESH),--refresh $(filter-out all,$(call names,$(REFRESH),REFRESH)))
 # The Jupyter kernel `make lab` registers; notebooks/*.ipynb name it in their kernelspec.
 KERNEL      := workshop-kit
 KERNEL_DESC := Python (BART workshop kit)
@@ -23,8 +41,8 @@ KERNEL_DESC := Python (BART workshop kit)
 	slurm-down bench bench-render lint clean doctor env-def pins-check lock lab
 
 # make lab: SITE given to make wins, else $KIT_SITE from the shell, else local.
-LAB_SITE = $(if $(filter file,$(origin SITE)),$(or $(KIT_SITE),$(SITE)),$(SITE))
-LAB_PORT = $(or $(PORT),8888)
+LAB_SITE = $(if $(and $(filter file,$(origin SITE)),$(KIT_SITE)),$(call name,$(KIT_SITE),KIT_SITE),$(SITE_ARG))
+LAB_PORT = $(call name,$(or $(PORT),8888),PORT)
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -33,11 +51,11 @@ setup: ## install everything from the project's own files (idempotent): .venv, n
 	@bash scripts/setup.sh
 
 slides: setup ## the main job: execute changed lessons (SITE=local; the rest from the cache), render HTML + PDF + notes
-	$(PY) -m kit slides $(LESSONS) --site $(SITE) --pdf --out $(OUT) $(if $(REFRESH),--refresh $(filter-out all,$(REFRESH)))
+	$(PY) -m kit slides $(LESSONS_ARG) --site $(SITE_ARG) --pdf --out $(OUT_ARG) $(REFRESH_ARG)
 	@echo "Open the decks above in a browser or PDF viewer (presenter view: press P in the HTML deck)."
 
 watch: setup ## serve the decks (marp-cli server, PORT=8080) and re-render from the cache when a lesson changes
-	$(PY) -m kit watch $(LESSONS) --site $(SITE) --out $(OUT) --port $(or $(PORT),8080)
+	$(PY) -m kit watch $(LESSONS_ARG) --site $(SITE_ARG) --out $(OUT_ARG) --port $(call name,$(or $(PORT),8080),PORT)
 
 # The kernel is registered by `make lab`, on every start, not by scripts/setup.sh: setup skips its
 # Python steps while the lock is unchanged, and a kernelspec holds the absolute path of
@@ -59,7 +77,7 @@ lab: ## JupyterLab on notebooks/ with the kit's kernel (PORT=8888, SITE=local or
 		--MappingKernelManager.default_kernel_name=$(KERNEL) $(if $(NO_BROWSER),--no-browser) $(LAB_ARGS)
 
 slides-fast: setup ## render the decks from the sources without executing (quick edits)
-	$(PY) -m kit slides $(LESSONS) --no-exec --out $(OUT)
+	$(PY) -m kit slides $(LESSONS_ARG) --no-exec --out $(OUT_ARG)
 
 check: setup slurm-up sync-check test ## everything CI runs: pairing, then pytest (every lesson on Slurm in the ci and rehearsal sites, decks)
 
@@ -74,7 +92,7 @@ sync: ## pair new lessons and bring notebooks in line with slides (jupytext --sy
 	.venv/bin/jupytext --sync slides/*.md
 
 lessons-ci: ## execute every lesson (ci profile, cached) and render HTML + PDF into build/check (make test does it too)
-	$(PY) -m kit slides $(LESSONS) --site ci --pdf --out build/check
+	$(PY) -m kit slides $(LESSONS_ARG) --site ci --pdf --out build/check
 
 # Three workers: much of the suite waits on Slurm (time limits, KillWait) and on subprocesses, so
 # three keep the two CPUs busy. --dist loadfile with the groups of tests/conftest.py: each file on one
@@ -98,7 +116,7 @@ slurm-down: ## stop the daemons slurm-up started
 	@bash scripts/slurm-down.sh
 
 doctor: setup ## what this machine has, and which lesson steps run here (SITE=...)
-	$(PY) -m kit doctor --site $(SITE)
+	$(PY) -m kit doctor --site $(SITE_ARG)
 
 env-def: setup ## regenerate container/env.def from kit/versions.py (the one place for the pins)
 	$(PY) -m kit container def --out container/env.def --force

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import secrets
+import shlex
 import signal
 import socket
 import subprocess
@@ -64,6 +65,63 @@ def test_make_lab_refuses_a_site_without_a_profile() -> None:
                          cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=30)
     assert out.returncode != 0
     assert "no site profile sites/no-such-site.toml" in out.stderr
+
+
+def _make(*args: str, dry: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("KIT_SITE", "SITE", "PORT", "MAKEFLAGS", "OUT", "LESSONS")}
+    return subprocess.run(["make", *(["-n"] if dry else []), "-o", "setup", "--no-print-directory", *args],
+                          cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=30)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("slides", "SITE=x; touch /tmp/kit-pwned"), "SITE='x; touch /tmp/kit-pwned' is not a name"),
+    (("slides", "SITE=ie ryukyu"), "SITE='ie ryukyu' is not a name"),
+    (("slides", "SITE="), "SITE='' is not a name"),
+    (("slides", "LESSONS=01-container;id"), "LESSONS='01-container;id' is not a list of names"),
+    (("slides", "REFRESH=03-slurm|id"), "REFRESH='03-slurm|id' is not a list of names"),
+    (("slides", "OUT="), "OUT is empty"),
+    (("watch", "PORT=80;id"), "PORT='80;id' is not a name"),
+    (("doctor", "SITE=ci&&id"), "SITE='ci&&id' is not a name"),
+    (("slides-fast", "LESSONS=`id`"), "LESSONS='`id`' is not a list of names"),
+    (("lab", "SITE=a b"), "SITE='a b' is not a name"),
+])
+def test_make_stops_on_a_user_value_that_is_not_a_name(args: tuple[str, ...], message: str) -> None:
+    """Even `make -n` prints no recipe line: the value never reaches bash."""
+    out = _make(*args)
+    assert out.returncode == 2 and message in out.stderr, out.stdout + out.stderr
+    assert "kit" not in out.stdout
+
+
+def test_make_lab_checks_kit_site_from_the_shell() -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("SITE", "MAKEFLAGS")}
+    out = subprocess.run(["make", "-n", "-o", "setup", "--no-print-directory", "lab"], cwd=PROJECT_ROOT,
+                         env={**env, "KIT_SITE": "ci; id"}, capture_output=True, text=True, timeout=30)
+    assert out.returncode == 2 and "KIT_SITE='ci; id' is not a name" in out.stderr
+
+
+@pytest.mark.parametrize(("args", "want"), [
+    (("slides", "OUT=my decks"), ["--out", "my decks"]),
+    (("slides", "OUT=it's; here"), ["--out", "it's; here"]),
+    (("slides", "LESSONS=01-container slides/03-slurm.md", "SITE=ie-ryukyu"),
+     ["slides", "01-container", "slides/03-slurm.md", "--site", "ie-ryukyu"]),
+    (("slides", "REFRESH=03-slurm"), ["--refresh", "03-slurm"]),
+    (("watch", "OUT=/tmp/my decks", "PORT=9000"), ["--out", "/tmp/my decks", "--port", "9000"]),
+    (("slides-fast", "OUT=a b"), ["--no-exec", "--out", "a b"]),
+])
+def test_make_passes_names_and_quotes_folders(args: tuple[str, ...], want: list[str]) -> None:
+    out = _make(*args)
+    assert out.returncode == 0, out.stderr
+    line = next(line for line in out.stdout.splitlines() if " -m kit " in line)
+    words = shlex.split(line)
+    assert any(words[i:i + len(want)] == want for i in range(len(words))), (want, words)
+
+
+def test_a_value_with_a_command_runs_nothing(tmp_path: Path) -> None:
+    """For real, not -n: before the fix bash ran `kit slides --site local --help` and then the touch."""
+    marker = tmp_path / "pwned"
+    out = _make("slides", f"SITE=local --help; touch {marker} #", dry=False)
+    assert out.returncode == 2 and "is not a name" in out.stderr, out.stdout + out.stderr
+    assert not marker.exists()
 
 
 def _free_port() -> int:
