@@ -255,9 +255,22 @@ def _data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _catchup(args: argparse.Namespace) -> int:
+    from kit.catchup import catch_up
+
+    catch_up(args.lesson, args.site, image=Path(args.image) if args.image else None)
+    return 0
+
+
 def _register_train(sub: argparse._SubParsersAction) -> None:
-    """``train``, ``translate``, ``bleu``, ``plot``, ``results``, ``data``."""
+    """``catchup``, ``train``, ``translate``, ``bleu``, ``plot``, ``results``, ``data``."""
     from kit.bleu import TOKENIZERS
+
+    p = _cmd(sub, "catchup", _catchup, "arrived late, or a step failed? put into the work folder what the lessons "
+             "before LESSON leave (the program, the job script, a finished run, the image)")
+    p.add_argument("lesson", help="the lesson to start at: 02, 03, 04 or 05")
+    p.add_argument("--site", default=None, help=SITE_HELP)
+    p.add_argument("--image", default=None, help="a shared env.sif to link instead of building one")
 
     p = _cmd(sub, "train", _train,
              "run bart_finetuning.py with a training profile's arguments, in the site's work folder")

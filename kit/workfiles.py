@@ -22,8 +22,11 @@ class Written:
     kept: bool = False
     diff: str = ""
     updated: bool = False
+    unchanged: bool = False  # the file already held this text
 
     def __str__(self) -> str:
+        if self.unchanged:
+            return f"{self.path.name} is already there"
         if self.updated:
             return f"updated {self.path.name} (the one here was the kit's older version, not edited)"
         if not self.kept:
@@ -60,7 +63,7 @@ def write_unless_edited(path: Path, text: str, *, force: bool = False) -> Writte
     if path.is_file() and not force:
         old = path.read_text(encoding="utf-8", errors="replace")
         if old == text:
-            return Written(path)
+            return Written(path, unchanged=True)
         if record.get(path.name) != _sha256(old):
             diff = "".join(difflib.unified_diff(text.splitlines(True), old.splitlines(True), "kit", "yours", n=1))
             return Written(path, kept=True, diff=diff)
