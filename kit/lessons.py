@@ -22,7 +22,18 @@ from typing import TYPE_CHECKING, Any
 from kit.errors import LessonError, PairingError
 from kit.execute import execute_lesson, executed_lesson, resolve_site
 from kit.outfolder import check_out_folder, render_lock
-from kit.render import THEMES_DIR, RenderOptions, deck_themes, marp_batch, notebook_to_marp, relink_images
+from kit.render import (
+    PARAMETER_TAGS,
+    THEMES_DIR,
+    RenderOptions,
+    check_theme,
+    deck_html,
+    deck_themes,
+    front_matter,
+    marp_batch,
+    notebook_to_marp,
+    relink_images,
+)
 from kit.sites import PROJECT_ROOT
 from kit.textutil import shown_path
 
@@ -209,8 +220,9 @@ def deck_outputs(name: str, out_dir: Path, *, pdf: bool, notes: bool) -> dict[st
 
 
 def draw_decks(decks: Sequence[Path], *, pdf: bool, notes: bool, themes: Sequence[Path] = (THEMES_DIR,),
-               on_html: Callable[[Path], None] | None = None) -> None:
-    """Draw rendered Markdown decks with marp-cli, all decks in one process per kind.
+               on_html: Callable[[Path], None] | None = None, html: bool | Sequence[bool] = False) -> None:
+    """Draw rendered Markdown decks with marp-cli, all decks in one process per kind (two where some decks
+    get ``--html``: ``html``, one flag per deck, :func:`kit.render.deck_html`).
 
     The kinds are drawn at the same time; as soon as the HTML is written ``on_html``
     is called for each deck (the fit check starts measuring while the PDF is drawn).
@@ -219,10 +231,10 @@ def draw_decks(decks: Sequence[Path], *, pdf: bool, notes: bool, themes: Sequenc
 
     kinds = ["html", *(["pdf"] if pdf else []), *(["notes"] if notes else [])]
     with ThreadPoolExecutor(max_workers=len(kinds)) as pool:
-        futures = {kind: pool.submit(marp_batch, decks, kind=kind, themes=themes) for kind in kinds}
-        for html in futures["html"].result():
+        futures = {kind: pool.submit(marp_batch, decks, kind=kind, themes=themes, html=html) for kind in kinds}
+        for page in futures["html"].result():
             if on_html is not None:
-                on_html(html)
+                on_html(page)
         for future in futures.values():
             future.result()
     if notes:
@@ -243,10 +255,32 @@ def write_deck(lesson: Lesson, *, out_dir: Path, executed: Path | None = None, m
     else:
         nb = nbformat.read(executed, as_version=4) if executed else jupytext.read(lesson.source)
         options = RenderOptions(max_lines=max_lines) if max_lines else RenderOptions()
+        stamp = stamp if stamp and _stamp_fits(nb) else None
         text = notebook_to_marp(nb, deck, options=options, stamp=stamp, source_dir=lesson.source.parent)
         _prune_assets(out_dir / lesson.name, text)
+    check_theme(text, lesson.source)  # never marp-cli's silent fallback to its default theme
     _write_if_changed(deck, text)
     return deck
+
+
+def _stamp_fits(nb: Any) -> bool:
+    """Whether the output stamp may be the title slide's footer: something the deck shows ran (not the
+    parameters cell alone), and the deck has no footer of its own there (front matter, or a ``footer``
+    directive on the title slide)."""
+    shown = [c for c in nb.cells if c.cell_type == "code" and c.source.strip()
+             and not PARAMETER_TAGS & set(c.metadata.get("tags", []))]
+    if not shown:
+        return False
+    title: list[str] = []
+    for cell in nb.cells:
+        if cell.cell_type == "raw" and not title and front_matter(cell.source).get("footer"):
+            return False
+        if cell.cell_type == "markdown":
+            if title and re.match(r"\s*(---|\*\*\*|___)\s*\n", cell.source):
+                break
+            title.append(cell.source)
+    comments = re.findall(r"<!--(.*?)-->", "\n".join(title), re.S)
+    return not any(re.search(r"^\s*_?footer\s*:", comment, re.M) for comment in comments)
 
 
 def _is_fresh(lesson: Lesson, deck: Path, wanted: dict[str, Path]) -> bool:
@@ -266,7 +300,8 @@ def render_lesson(lesson: Lesson, *, out_dir: Path, executed: Path | None = None
     wanted = deck_outputs(lesson.name, out_dir, pdf=pdf, notes=notes)
     fresh = not force and _is_fresh(lesson, deck, wanted)
     if not fresh:
-        draw_decks([deck], pdf=pdf, notes=notes, themes=deck_themes(lesson.source), on_html=on_html)
+        draw_decks([deck], pdf=pdf, notes=notes, themes=deck_themes(lesson.source), on_html=on_html,
+                   html=[deck_html(lesson.source)])
     return [deck, *wanted.values()], not fresh
 
 
@@ -352,7 +387,8 @@ def _build(chosen: Sequence[Lesson], *, site: str, out_dir: Path, pdf: bool, not
         say(f"drawing {len(stale)} deck(s) with marp-cli ({kinds}) …")
         themes = sorted({t for b in stale for t in deck_themes(b.lesson.source)},
                         key=lambda t: (t != THEMES_DIR, str(t)))
-        draw_decks([b.outputs[0] for b in stale], pdf=pdf, notes=notes, themes=themes, on_html=on_html)
+        draw_decks([b.outputs[0] for b in stale], pdf=pdf, notes=notes, themes=themes, on_html=on_html,
+                   html=[deck_html(b.lesson.source) for b in stale])
     return builds
 
 

@@ -23,11 +23,12 @@ markdown are rewritten so they still resolve from where the deck is written.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import os
 import re
 import shutil
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -165,7 +166,6 @@ def _front_matter(raw: str) -> str:
 
 # A Python warning as printed by warnings.showwarning: "file:line: XWarning: text" plus the source line.
 _WARNING = re.compile(r"^[^\n]*:\d+: [A-Za-z]*Warning: [^\n]*\n(?:[ \t]+[^\n]*\n)?", re.M)
-_IMAGE_LINK = re.compile(r"(!\[[^\]]*\]\()([^)\s]+)(\))")
 
 
 def strip_warnings(text: str) -> str:
@@ -173,19 +173,105 @@ def strip_warnings(text: str) -> str:
     return _WARNING.sub("", text if text.endswith("\n") else text + "\n")
 
 
-def relink_images(markdown: str, source_dir: Path, deck_dir: Path) -> str:
-    """Rewrite relative image links written for ``source_dir`` so they resolve from ``deck_dir``."""
+# --- References a deck makes (images, media, CSS url(…)), relinked wherever the deck is written ------------
+
+# Not a path relative to the deck: a URL (scheme:), an absolute path, an anchor, a query, a template.
+_NOT_RELATIVE = re.compile(r"^([a-z][a-z0-9+.-]*:|/|#|\?|\{\{|$)", re.I)
+# ![alt](target …) and [text](target …): Marp's images (also ![bg …]) and links.
+_MD_REF = re.compile(r"(!?\[(?:[^\[\]\n]|\[[^\[\]\n]*\])*\]\(\s*)(<[^<>\n]+>|[^\s()<>]+)")
+# src=, poster=, href=, data= on the HTML elements that load or link something.
+_HTML_REF = re.compile(r"(<(?:img|source|video|audio|track|iframe|embed|object|a|link|image|use|input)\b"
+                       r"(?:\s[^<>]*?)?\s(?:src|poster|href|data|xlink:href)\s*=\s*)(\"[^\"]*\"|'[^']*'|[^\s\"'<>]+)",
+                       re.I)
+# CSS url(…): backgroundImage directives, style attributes, <style> blocks, themes in front matter.
+_CSS_URL = re.compile(r"(url\(\s*)(\"[^\"\n]*\"|'[^'\n]*'|&quot;.*?&quot;|[^\s\"')]+)(?=\s*\))", re.I)
+_CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`).+?(?<!`)\1(?!`)")
+_FRONT_MATTER = re.compile(r"^---[ \t]*\n(?:.*?\n)?---[ \t]*(?:\n|$)", re.S)
+
+
+@functools.lru_cache(maxsize=1)
+def markdown_parser() -> Any:
+    """markdown-it with the block rules marp-core uses (CommonMark, tables, strikethrough, raw HTML blocks,
+    ``$$`` math): what is a slide break, a fence or a heading is decided as Marp decides it."""
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.dollarmath import dollarmath_plugin
+
+    return MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"]).use(dollarmath_plugin)
+
+
+def code_lines(markdown: str) -> set[int]:
+    """The line numbers (from 0) inside fenced or indented code blocks: text shown as it is."""
+    if "```" not in markdown and "~~~" not in markdown and "    " not in markdown and "\t" not in markdown:
+        return set()
+    lines: set[int] = set()
+    for token in markdown_parser().parse(markdown):
+        if token.type in ("fence", "code_block") and token.map:
+            lines.update(range(*token.map))
+    return lines
+
+
+def map_references(markdown: str, fix: Callable[[str], str | None], *, document: bool = True) -> str:
+    """Rewrite every relative reference the Markdown makes outside code: ``![…](…)`` (Marp's ``![bg]`` too),
+    links, ``src=``/``poster=``/``href=`` in HTML, and CSS ``url(…)`` (in directives such as
+    ``backgroundImage``, ``style`` attributes and ``<style>`` blocks, and in the front matter).
+
+    ``fix`` gets the path as a file path (percent-escapes decoded, ``#…``/``?…`` cut off) and returns the
+    new path, or None to leave the reference as it is. Code (fences, indented blocks, inline code) is
+    shown, never read: it is left alone. ``document``: the text may start with front matter (a whole deck);
+    False for a notebook's Markdown cell, where a first ``---`` is a slide break.
+    """
+    from urllib.parse import quote, unquote
+
+    def rewrite(target: str) -> str:
+        quote_char = target[0] if target[:1] in "\"'<" else ""
+        inner = target[1:-1] if quote_char else target
+        entity = inner.startswith("&quot;") and inner.endswith("&quot;") and len(inner) > 12
+        if entity:
+            inner = inner[6:-6]
+        cut = next((i for i, char in enumerate(inner) if char in "#?"), len(inner))
+        path, rest = inner[:cut], inner[cut:]
+        if _NOT_RELATIVE.match(path.strip()):
+            return target
+        moved = fix(unquote(path.strip()))
+        if moved is None:
+            return target
+        escape = "%" in path or (" " in moved and not quote_char)
+        new = (quote(moved, safe="/._-~") if escape else moved) + rest
+        if entity:
+            new = f"&quot;{new}&quot;"
+        return f"{quote_char}{new}{'>' if quote_char == '<' else quote_char}" if quote_char else new
+
+    def in_text(text: str) -> str:
+        text = _MD_REF.sub(lambda m: m.group(1) + rewrite(m.group(2)), text)
+        text = _HTML_REF.sub(lambda m: m.group(1) + rewrite(m.group(2)), text)
+        return _CSS_URL.sub(lambda m: m.group(1) + rewrite(m.group(2)), text)
+
+    head = ""
+    front = _FRONT_MATTER.match(markdown) if document else None
+    if front:
+        head, markdown = _CSS_URL.sub(lambda m: m.group(1) + rewrite(m.group(2)), front.group(0)), \
+            markdown[front.end():]
+    lines = markdown.split("\n")
+    shown: list[str] = []  # code, held out while the rest is rewritten
+
+    def hold(text: str) -> str:
+        shown.append(text)
+        return f"\x00{len(shown) - 1}\x00"
+
+    code = code_lines(markdown)
+    masked = "\n".join(hold(line) if n in code else _CODE_SPAN.sub(lambda m: hold(m.group(0)), line)
+                       for n, line in enumerate(lines))
+    return head + re.sub(r"\x00(\d+)\x00", lambda m: shown[int(m.group(1))], in_text(masked))
+
+
+def relink_images(markdown: str, source_dir: Path, deck_dir: Path, *, document: bool = True) -> str:
+    """Rewrite the relative references written for ``source_dir`` (images, media, CSS ``url(…)``, links;
+    :func:`map_references`) so they resolve from ``deck_dir``. ``document``: as for :func:`map_references`."""
     if source_dir.resolve() == deck_dir.resolve():
         return markdown
-
-    def fix(match: re.Match[str]) -> str:
-        target = match.group(2)
-        if re.match(r"^([a-z][a-z0-9+.-]*:|/|#)", target, re.I):
-            return match.group(0)
-        moved = os.path.relpath((source_dir / target).resolve(), deck_dir.resolve())
-        return f"{match.group(1)}{Path(moved).as_posix()}{match.group(3)}"
-
-    return _IMAGE_LINK.sub(fix, markdown)
+    base, target = source_dir.resolve(), deck_dir.resolve()
+    return map_references(markdown, lambda path: Path(os.path.relpath((base / path).resolve(), target)).as_posix(),
+                          document=document)
 
 
 def _outputs_to_md(outputs: list[Any], *, assets_dir: Path, assets_ref: str, stem: str,
@@ -299,11 +385,12 @@ def notebook_to_marp(nb: Any, deck_path: Path, *, options: RenderOptions = Rende
             continue
         if cell["cell_type"] == "raw":
             if index == 0 and source.lstrip().startswith("---"):
-                parts.append(_front_matter(source))
+                front = _front_matter(source)
+                parts.append(relink_images(front, source_dir, deck_path.parent) if source_dir is not None else front)
             continue
         if cell["cell_type"] == "markdown":
             if source_dir is not None:
-                source = relink_images(source, source_dir, deck_path.parent)
+                source = relink_images(source, source_dir, deck_path.parent, document=False)
             if not stamped:
                 # A local directive: the title slide's footer names the outputs' site and time.
                 source = f"<!-- _footer: '{stamp}' -->\n\n{source}"
@@ -361,53 +448,173 @@ def chrome_path() -> str | None:
 
 
 MARP_KINDS = ("html", "pdf", "notes")
+BUILTIN_THEMES = ("default", "gaia", "uncover")
+_THEME_NAME = re.compile(r"/\*[^*]*\*+(?:[^/*][^*]*\*+)*/")  # a CSS comment, where @theme NAME is
+MARP_CONFIGS = (".marprc", ".marprc.yml", ".marprc.yaml", ".marprc.json")
+
+
+def front_matter(markdown: str) -> dict[str, Any]:
+    """A deck's YAML front matter as a mapping (empty when it has none or it does not parse)."""
+    import yaml
+
+    match = _FRONT_MATTER.match(markdown)
+    if not match:
+        return {}
+    try:
+        data = yaml.safe_load(match.group(0).strip().strip("-"))
+    except yaml.YAMLError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def css_theme_name(css: str) -> str | None:
+    """The name a theme CSS declares (``/* @theme NAME */``), or None: marp-cli ignores such a file."""
+    for comment in _THEME_NAME.findall(css):
+        match = re.search(r"@theme\s+([^\s*]+)", comment)
+        if match:
+            return match.group(1)
+    return None
+
+
+def theme_files(sets: Sequence[Path]) -> dict[str, Path]:
+    """Theme name -> CSS file, for theme sets as marp-cli takes them (folders are searched, files taken)."""
+    found: dict[str, Path] = {}
+    for entry in sets:
+        for css in sorted(entry.rglob("*.css")) if entry.is_dir() else [entry] if entry.is_file() else []:
+            name = css_theme_name(css.read_text(encoding="utf-8", errors="replace"))
+            if name:
+                found.setdefault(name, css)
+    return found
+
+
+def deck_theme(markdown: str) -> str | None:
+    """The theme a deck asks for: its front matter's ``theme``, or a ``<!-- theme: NAME -->`` directive
+    (the last one wins, as in Marp); None for Marp's default theme."""
+    name = front_matter(markdown).get("theme")
+    body = markdown[m.end():] if (m := _FRONT_MATTER.match(markdown)) else markdown
+    code = code_lines(body)
+    text = "\n".join(line for n, line in enumerate(body.split("\n")) if n not in code)
+    for comment in re.findall(r"<!--(.*?)-->", text, re.S):
+        for match in re.finditer(r"^\s*\$?theme\s*:\s*(.+?)\s*$", comment, re.M):
+            name = match.group(1)
+    return str(name).strip("'\"") if name else None
+
+
+def theme_folders(source: Path) -> list[Path]:
+    """Where a deck's themes are looked for: the kit's ``slides/themes``, and for a deck outside ``slides/``
+    its folder and its ``themes/`` folder (as a marp-cli user passes ``--theme-set``)."""
+    folder = source.resolve().parent
+    return [THEMES_DIR] if folder == THEMES_DIR.parent.resolve() else [THEMES_DIR, folder, folder / "themes"]
 
 
 def deck_themes(source: Path) -> list[Path]:
-    """The theme sets for a deck: the kit's themes, plus CSS files beside a deck outside
-    ``slides/`` (and in its ``themes/`` folder), so its own ``theme:`` is found as marp-cli would."""
+    """The theme sets for a deck: the kit's themes, plus the theme CSS files (``@theme`` declared) beside a
+    deck outside ``slides/`` and in its ``themes/`` folder, so its own ``theme:`` is found as marp-cli would."""
     sets = [THEMES_DIR]
-    folder = source.resolve().parent
-    if folder != THEMES_DIR.parent.resolve():
-        sets += sorted([*folder.glob("*.css"), *(folder / "themes").glob("*.css")])
+    for folder in theme_folders(source)[1:]:
+        sets += sorted(css for css in folder.glob("*.css")
+                       if css_theme_name(css.read_text(encoding="utf-8", errors="replace")))
     return sets
 
 
+def check_theme(markdown: str, source: Path) -> None:
+    """Raise unless the theme the deck asks for is built in or in its theme sets (marp-cli would fall back to
+    the default theme without a word).
+
+    Raises:
+        LessonError: naming the theme and every place looked in.
+    """
+    name = deck_theme(markdown)
+    if name is None or name in BUILTIN_THEMES:
+        return
+    sets = deck_themes(source)
+    if name in theme_files(sets):
+        return
+    looked = [f"Marp's built-in themes ({', '.join(BUILTIN_THEMES)})"]
+    for folder in theme_folders(source):
+        names = sorted(theme_files([folder] if folder == THEMES_DIR else
+                                   [p for p in sets if p.parent == folder]))
+        where = f"{folder}/" if folder == THEMES_DIR else f"{folder}/*.css"
+        looked.append(f"{where} ({', '.join(names) or 'no themes'})")
+    raise LessonError(
+        f"{source.name} asks for theme '{name}', which was not found (Marp would fall back to its default "
+        "theme)", details="looked in:\n" + "\n".join(f"  {place}" for place in looked),
+        hint=f"put the theme's CSS (with /* @theme {name} */) beside the deck or in its themes/ folder, "
+             "or in slides/themes/ for a lesson; or fix the deck's theme:")
+
+
+def marp_config(folder: Path) -> dict[str, Any]:
+    """The marp-cli configuration a user running ``marp`` in ``folder`` gets: ``.marprc`` (YAML or JSON),
+    ``.marprc.yml``/``.yaml``/``.json`` or ``package.json``'s ``marp`` key (``marp.config.js`` is code: not
+    read)."""
+    import json
+
+    import yaml
+
+    for name in MARP_CONFIGS:
+        path = folder / name
+        if path.is_file():
+            try:
+                data = yaml.safe_load(path.read_text(encoding="utf-8"))  # JSON is YAML too
+            except yaml.YAMLError as exc:
+                raise LessonError(f"{path} cannot be read ({exc})",
+                                  hint="fix the marp-cli configuration file") from None
+            return data if isinstance(data, dict) else {}
+    package = folder / "package.json"
+    if package.is_file():
+        try:
+            data = json.loads(package.read_text(encoding="utf-8")).get("marp", {})
+        except (ValueError, AttributeError):
+            return {}
+        return data if isinstance(data, dict) else {}
+    return {}
+
+
+def deck_html(source: Path) -> bool:
+    """Whether marp-cli gets ``--html`` for a deck: ``html: true`` in the deck's front matter, else in the
+    marp-cli configuration beside the deck, else in the project's (its root). Off by default, as in marp-cli:
+    Marp then renders only the HTML elements and attributes it considers safe (no ``style=``, no custom
+    elements, no scripts), so a deck from elsewhere runs nothing it does not ask for."""
+    text = source.read_text(encoding="utf-8") if source.is_file() else ""
+    asked = front_matter(text).get("html")
+    if asked is None:
+        for folder in dict.fromkeys([source.resolve().parent, PROJECT_ROOT]):
+            asked = marp_config(folder).get("html")
+            if asked is not None:
+                break
+    return asked is True
+
+
+def _flags(kind: str, html: bool) -> list[str]:
+    if kind not in MARP_KINDS:
+        raise ValueError(f"kind must be one of {MARP_KINDS}, not {kind!r}")
+    flags = ["--pdf", "--pdf-notes", "--allow-local-files"] if kind == "pdf" else ["--notes"] if kind == "notes" else []
+    return [*flags, *(["--html"] if html else [])]
+
+
 def marp_command(marp_bin: Path | str, deck: Path, out: Path, *, kind: str = "html",
-                 themes: Path | Sequence[Path] = THEMES_DIR) -> list[str]:
+                 themes: Path | Sequence[Path] = THEMES_DIR, html: bool = False) -> list[str]:
     """The marp-cli command line for one output (pure; golden-tested).
 
     ``html``: the bespoke HTML deck (press P for the presenter view); ``pdf``: the
     handout, presenter notes as PDF annotations, local images embedded;
-    ``notes``: the presenter notes as a text file.
+    ``notes``: the presenter notes as a text file. ``html=True`` passes ``--html`` (:func:`deck_html`).
     """
-    if kind not in MARP_KINDS:
-        raise ValueError(f"kind must be one of {MARP_KINDS}, not {kind!r}")
+    flags = _flags(kind, html)
     # The input goes before --theme-set: marp takes a list of files after it.
     sets = [themes] if isinstance(themes, Path) else list(themes)
-    cmd = [str(marp_bin), str(deck), "--theme-set", *map(str, sets), "-o", str(out)]
-    if kind == "pdf":
-        cmd += ["--pdf", "--pdf-notes", "--allow-local-files"]
-    elif kind == "notes":
-        cmd += ["--notes"]
-    return cmd
+    return [str(marp_bin), str(deck), "--theme-set", *map(str, sets), "-o", str(out), *flags]
 
 
 def marp_batch_command(marp_bin: Path | str, decks: Sequence[Path], *, kind: str = "html",
-                       themes: Sequence[Path] = (THEMES_DIR,)) -> list[str]:
+                       themes: Sequence[Path] = (THEMES_DIR,), html: bool = False) -> list[str]:
     """marp-cli over several decks at once, each output beside its deck (pure; golden-tested).
 
     One process (and for PDF one browser) for all decks: much faster than one each.
     Outputs: ``<deck>.html``, ``<deck>.pdf`` or ``<deck>.txt`` (notes).
     """
-    if kind not in MARP_KINDS:
-        raise ValueError(f"kind must be one of {MARP_KINDS}, not {kind!r}")
-    cmd = [str(marp_bin), *map(str, decks), "--theme-set", *map(str, themes)]
-    if kind == "pdf":
-        cmd += ["--pdf", "--pdf-notes", "--allow-local-files"]
-    elif kind == "notes":
-        cmd += ["--notes"]
-    return cmd
+    flags = _flags(kind, html)
+    return [str(marp_bin), *map(str, decks), "--theme-set", *map(str, themes), *flags]
 
 
 def marp_env(*, pdf: bool) -> dict[str, str]:
@@ -428,14 +635,21 @@ def marp_env(*, pdf: bool) -> dict[str, str]:
     return env
 
 
-def marp_batch(decks: Sequence[Path], *, kind: str = "html", themes: Sequence[Path] = (THEMES_DIR,)) -> list[Path]:
-    """Run :func:`marp_batch_command`; return the outputs (checked to exist)."""
+def marp_batch(decks: Sequence[Path], *, kind: str = "html", themes: Sequence[Path] = (THEMES_DIR,),
+               html: bool | Sequence[bool] = False) -> list[Path]:
+    """Run :func:`marp_batch_command` (one process for the decks that get ``--html``, one for the others);
+    return the outputs (checked to exist). ``html``: for all decks, or one flag per deck."""
     env = marp_env(pdf=kind == "pdf")
     suffix = {"html": ".html", "pdf": ".pdf", "notes": ".txt"}[kind]
     outputs = [deck.with_suffix(suffix) for deck in decks]
     started = max((p.stat().st_mtime for p in outputs if p.exists()), default=0.0)
-    proc.run(marp_batch_command(marp_executable(), decks, kind=kind, themes=themes), env=env,
-             timeout=120 + 60 * len(decks), hint="see the marp-cli message above; `make setup` reinstalls it")
+    flags = [html] * len(decks) if isinstance(html, bool) else list(html)
+    for wanted in (False, True):
+        group = [deck for deck, flag in zip(decks, flags, strict=True) if flag == wanted]
+        if group:
+            proc.run(marp_batch_command(marp_executable(), group, kind=kind, themes=themes, html=wanted), env=env,
+                     timeout=120 + 60 * len(group),
+                     hint="see the marp-cli message above; `make setup` reinstalls it")
     missing = [p for p in outputs if not p.exists() or p.stat().st_mtime < started]
     if missing:
         raise LessonError(f"marp-cli reported success but did not write {', '.join(map(str, missing))}")
@@ -443,7 +657,7 @@ def marp_batch(decks: Sequence[Path], *, kind: str = "html", themes: Sequence[Pa
 
 
 def marp(deck: Path, out: Path, *, pdf: bool = False, notes: bool = False,
-         themes: Path | Sequence[Path] = THEMES_DIR) -> Path:
+         themes: Path | Sequence[Path] = THEMES_DIR, html: bool = False) -> Path:
     """Render a Marp Markdown deck to HTML, PDF (with notes) or a notes text file with marp-cli.
 
     Args:
@@ -453,9 +667,10 @@ def marp(deck: Path, out: Path, *, pdf: bool = False, notes: bool = False,
             images are embedded instead of silently vanishing).
         notes: Write the presenter notes as text.
         themes: Folder(s) or CSS file(s) of themes (``--theme-set``).
+        html: Pass ``--html`` (:func:`deck_html`).
     """
     kind = "pdf" if pdf else "notes" if notes else "html"
-    cmd = marp_command(marp_executable(), deck, out, kind=kind, themes=themes)
+    cmd = marp_command(marp_executable(), deck, out, kind=kind, themes=themes, html=html)
     env = marp_env(pdf=pdf)
     out.parent.mkdir(parents=True, exist_ok=True)
     proc.run(cmd, env=env, timeout=300, hint="see the marp-cli message above; `make setup` reinstalls it")

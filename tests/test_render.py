@@ -14,10 +14,14 @@ from kit.render import (
     RenderOptions,
     clean_text,
     clip_text,
+    deck_html,
+    deck_theme,
+    deck_themes,
     marp_batch_command,
     marp_command,
     notebook_to_marp,
     output_blocks,
+    relink_images,
     wrap_text,
 )
 
@@ -164,6 +168,72 @@ def test_relative_images_are_relinked_from_the_source(tmp_path: Path) -> None:
     assert "(https://x.org/b.png)" in md and "(/abs/c.png)" in md
 
 
+def test_every_kind_of_reference_is_relinked_and_code_is_left_alone(tmp_path: Path) -> None:
+    deck = """---
+marp: true
+backgroundImage: url('img/bg.png')
+---
+
+![bg left sepia](img/a%20b.png) ![w:200](<img/c d.png> "t") [handout](docs/h.pdf) [web](https://x.org/a.png)
+<img alt="x" src="img/e.svg"> <video poster='p.png'><source src=clip.mp4></video>
+<div style="background: url(&quot;img/f.png&quot;)">x</div>
+<!-- _backgroundImage: url(img/g.png) -->
+<style scoped>section { background-image: url("img/h.png#part"); }</style>
+`![](img/code.png)` and ![](#anchor) ![](data:image/png;base64,AAAA) ![](/abs/i.png)
+
+```markdown
+![](img/fenced.png) <img src="img/fenced.svg">
+```
+
+    ![](img/indented.png)
+"""
+    out = relink_images(deck, tmp_path / "talk", tmp_path / "build" / "slides")
+    for moved in ("url('../../talk/img/bg.png')", "](../../talk/img/a%20b.png)", "](<../../talk/img/c d.png> \"t\")",
+                  "](../../talk/docs/h.pdf)", 'src="../../talk/img/e.svg"', "poster='../../talk/p.png'",
+                  "src=../../talk/clip.mp4", "url(&quot;../../talk/img/f.png&quot;)", "url(../../talk/img/g.png)",
+                  'url("../../talk/img/h.png#part")'):
+        assert moved in out
+    for kept in ("`![](img/code.png)`", "![](#anchor)", "(data:image/png;base64,AAAA)", "(/abs/i.png)",
+                 "(https://x.org/a.png)", '![](img/fenced.png) <img src="img/fenced.svg">',
+                 "    ![](img/indented.png)"):
+        assert kept in out
+    # A notebook's Markdown cell that starts with a slide break has no front matter: all of it is relinked.
+    cell = "---\n\n![bg](img/a.png)\n\n<!--\n---\n-->"
+    assert "](../../talk/img/a.png)" in relink_images(cell, tmp_path / "talk", tmp_path / "build" / "slides",
+                                                       document=False)
+
+
+def test_the_theme_a_deck_asks_for() -> None:
+    assert deck_theme("---\nmarp: true\ntheme: gaia\n---\n# x\n") == "gaia"
+    assert deck_theme("---\nmarp: true\n---\n<!-- theme: 'mine' -->\n# x\n") == "mine"
+    assert deck_theme("# x\n\n```markdown\n<!-- theme: shown -->\n```\n") is None
+    assert deck_theme("---\nmarp: true\n---\n# x\n") is None
+
+
+def test_html_is_what_the_deck_or_its_marp_cli_configuration_asks_for(tmp_path: Path) -> None:
+    deck = tmp_path / "talk" / "talk.md"
+    deck.parent.mkdir()
+    deck.write_text("---\nmarp: true\n---\n\n# x\n")
+    assert not deck_html(deck)  # off by default, as in marp-cli
+    (deck.parent / ".marprc.yml").write_text("html: true\n")
+    assert deck_html(deck)
+    deck.write_text("---\nmarp: true\nhtml: false\n---\n\n# x\n")
+    assert not deck_html(deck)  # the deck's own word first
+    (deck.parent / ".marprc.yml").unlink()
+    (deck.parent / "package.json").write_text('{"marp": {"html": true}}')
+    deck.write_text("---\nmarp: true\n---\n\n# x\n")
+    assert deck_html(deck)
+
+
+def test_theme_sets_hold_only_theme_css(tmp_path: Path) -> None:
+    (tmp_path / "themes").mkdir()
+    (tmp_path / "mine.css").write_text("/* @theme mine */\n")
+    (tmp_path / "print.css").write_text("body { color: black; }\n")  # not a theme: marp-cli would reject it
+    (tmp_path / "themes" / "other.css").write_text("/**\n * @theme other\n */\n")
+    sets = deck_themes(tmp_path / "talk.md")
+    assert sets[1:] == [tmp_path / "mine.css", tmp_path / "themes" / "other.css"]
+
+
 def test_marp_commands_golden() -> None:
     deck, themes = Path("b/d.md"), Path("slides/themes")
     assert marp_command("marp", deck, Path("b/d.html"), themes=themes) == [
@@ -175,6 +245,9 @@ def test_marp_commands_golden() -> None:
         "marp", "b/d.md", "--theme-set", "slides/themes", "-o", "b/d.notes.txt", "--notes"]
     assert marp_command("marp", deck, Path("o.html"), themes=[themes, Path("talk/mine.css")]) == [
         "marp", "b/d.md", "--theme-set", "slides/themes", "talk/mine.css", "-o", "o.html"]
+    assert marp_command("marp", deck, Path("b/d.pdf"), kind="pdf", themes=themes, html=True) == [
+        "marp", "b/d.md", "--theme-set", "slides/themes", "-o", "b/d.pdf", "--pdf", "--pdf-notes",
+        "--allow-local-files", "--html"]
     with pytest.raises(ValueError):
         marp_command("marp", deck, Path("x"), kind="pptx")
 
@@ -186,6 +259,8 @@ def test_marp_batch_commands_golden() -> None:
     assert marp_batch_command("marp", decks, kind="pdf", themes=themes) == [
         "marp", "b/a.md", "b/c.md", "--theme-set", "slides/themes", "--pdf", "--pdf-notes", "--allow-local-files"]
     assert marp_batch_command("marp", decks, kind="notes", themes=themes)[-1] == "--notes"
+    assert marp_batch_command("marp", decks, themes=themes, html=True) == [
+        "marp", "b/a.md", "b/c.md", "--theme-set", "slides/themes", "--html"]
 
 
 @pytest.mark.parametrize("text", ["```\ninner\n```", "plain"])
