@@ -101,7 +101,8 @@ def _lessons_import(args: argparse.Namespace) -> int:
     from kit import deckimport
 
     lesson = deckimport.import_deck(Path(args.deck), name=args.name, slides_dir=Path(args.slides_dir),
-                                    notebooks_dir=Path(args.notebooks_dir), force=args.force)
+                                    notebooks_dir=Path(args.notebooks_dir), force=args.force,
+                                    run_python=args.run_python, run_bash=args.run_bash, report=_say)
     print(f"imported: {lesson.source} (paired with {lesson.notebook})")
     return 0
 
@@ -172,6 +173,10 @@ def _register_lessons(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--slides-dir", default="slides")
     p.add_argument("--notebooks-dir", default="notebooks")
     p.add_argument("--force", action="store_true", help="overwrite an existing lesson of that name")
+    p.add_argument("--run-python", action="store_true",
+                   help="make the deck's python fences code cells that run (default: shown only, as in the deck)")
+    p.add_argument("--run-bash", action="store_true",
+                   help="make the deck's bash fences command cells that run (default: shown only)")
 
 
 # --- training (kit.train, kit.bleu, kit.plot) ------------------------------------

@@ -1,31 +1,58 @@
-"""Turn an existing Marp deck into a paired lesson.
+"""Turn an existing Marp deck into a paired lesson that renders as the deck did.
 
-``python -m kit lessons import talk.md`` writes ``slides/<name>.md`` and its
-notebook. The deck keeps its Marp front matter, directives, presenter notes
-and images (links are rewritten relative to ``slides/``); what changes:
+``python -m kit lessons import talk.md`` writes ``slides/<name>.md`` and its notebook. Nothing the
+deck shows changes; what the import does:
 
-- jupytext's ``jupyter:`` block is added to the front matter (kernel ``workshop-kit``,
-  the one ``make lab`` registers, as in every lesson);
-- every slide break gets two blank lines before it, so each slide is its own
-  cell and the md → ipynb → md round trip is stable;
-- shell fences (``bash``, ``sh``, ``shell``, ``zsh``) become ``console`` fences:
-  still shown, never run (jupytext would make a ``bash`` fence a ``%%bash`` cell);
+- jupytext's ``jupyter:`` block is added to the front matter (kernel ``workshop-kit``, the one
+  ``make lab`` registers, as in every lesson);
+- every slide break gets two blank lines before it, so each slide is its own cell and the
+  md → ipynb → md round trip is stable. Breaks are found as Marp finds them (markdown-it with marp-core's
+  rules, :func:`kit.render.markdown_parser`): a ``---`` under a line of text is a heading (setext), and one
+  inside a fence, a note or a math block is text;
+- the files the deck refers to (images, ``<img src>``, ``<source>``, CSS ``url(…)`` in directives and
+  styles, linked files) are copied to ``slides/assets/<name>/`` and the references rewritten, so the lesson
+  no longer needs the deck's folder; a reference to a file that does not exist is left as written (and
+  reported);
+- the deck's theme, when it is a CSS file beside the deck or in its ``themes/`` folder (and the themes it
+  ``@import``\\ s), is copied to ``slides/themes/``; a theme found nowhere is an error naming the places
+  looked in;
+- **no fence runs**: a fence jupytext would make a code cell (``python``, ``bash``, ``js``, ``markdown``,
+  ``html``, …) gets jupytext's ``.noeval`` attribute after its language (```` ```python .noeval ````), which
+  keeps it a Markdown fence. Marp reads only the first word of a fence's info, so the slide shows it as
+  before, highlighted in its language. To make a fence run, delete its ``.noeval`` (``python`` fences
+  become code cells, ``bash`` fences command cells), or import with ``run_python``/``run_bash``
+  (``--run-python``/``--run-bash``) for all of them; other languages never run;
 - a ``parameters`` cell (``site = os.environ.get("KIT_SITE", "local")``) is added to the title slide, as
-  every lesson has; it is never shown on a slide.
-
-``python`` fences become code cells that run, as in every lesson.
+  every lesson has; no slide shows it.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from kit.errors import ConfigError, LessonError
 from kit.lessons import NOTEBOOKS_DIR, SLIDES_DIR, Lesson, find_lessons
-from kit.render import relink_images
+from kit.render import (
+    BUILTIN_THEMES,
+    check_theme,
+    css_theme_name,
+    deck_html,
+    deck_theme,
+    deck_themes,
+    map_references,
+    markdown_parser,
+    theme_files,
+)
 
-SHELL_FENCES = ("bash", "sh", "shell", "zsh")
+SHOWN_ONLY = ".noeval"  # jupytext: a fence with this attribute stays Markdown (jupytext #347)
+RUNNABLE = {"python": "run_python", "bash": "run_bash"}  # the fences an author may make run
+ASSETS = "assets"
 JUPYTER_HEADER = """jupyter:
   jupytext:
     text_representation:
@@ -38,79 +65,221 @@ JUPYTER_HEADER = """jupyter:
     name: workshop-kit"""
 PARAMETERS_CELL = ('```python tags=["parameters"]\nimport os\n\nsite = os.environ.get("KIT_SITE", "local")  '
                    '# ie-ryukyu / local / ci / 自分のサイト名\n```')
+Report = Callable[[str], None]
+
+
+@dataclass
+class DeckParts:
+    """What the import made of a deck, for its report."""
+
+    shown: Counter[str] = field(default_factory=Counter)  # fences kept shown-only, by language
+    run: Counter[str] = field(default_factory=Counter)  # fences made cells, by language
+    copied: list[Path] = field(default_factory=list)  # files brought into slides/assets/<name>/
+    missing: list[str] = field(default_factory=list)  # references to files that do not exist
+    themes: list[Path] = field(default_factory=list)  # theme CSS copied to slides/themes/
 
 
 def split_front_matter(text: str) -> tuple[str, str]:
     """(YAML between the ``---`` lines, body); an empty YAML when the deck has none."""
-    match = re.match(r"^---[ \t]*\n(.*?\n)?---[ \t]*\n", text, re.S)
+    match = re.match(r"^---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|$)", text, re.S)
     if not match:
         return "", text
     return (match.group(1) or "").rstrip("\n"), text[match.end():]
 
 
-def _normalise_body(body: str) -> str:
-    """Two blank lines before each slide break; shell fences become console fences."""
+def _cell_fence(line: str) -> re.Match[str] | None:
+    """The opening of a fence jupytext's Markdown reader would make a code cell (its own pattern)."""
+    from jupytext.cell_reader import MarkdownCellReader
+
+    return MarkdownCellReader.start_code_re.match(line)
+
+
+def _normalise_body(body: str, *, run: set[str], parts: DeckParts) -> str:
+    """Two blank lines before each slide break (as Marp finds them); every fence jupytext would run is made
+    shown-only unless its language is in ``run``; the parameters cell at the end of the title slide."""
+    lines = body.split("\n")
+    tokens = markdown_parser().parse(body)
+    breaks = {t.map[0] for t in tokens if t.type == "hr" and t.level == 0 and t.map}
+    fences = {t.map[0] for t in tokens if t.type == "fence" and t.map}
+    with_parameters = bool(re.search(r'^```python tags=\[[^\]]*"parameters"', body, re.M))
     out: list[str] = []
-    fence: str | None = None
-    for line in body.split("\n"):
-        opening = re.match(r"^(`{3,}|~{3,})\s*([\w+-]*)(.*)$", line)
-        if fence is None and opening:
-            fence = opening.group(1)
-            if opening.group(2) in SHELL_FENCES:
-                line = f"{fence}console{opening.group(3)}"
-        elif fence is not None and line.strip() == fence:
-            fence = None
-        elif fence is None and line.strip() == "---":
+    for number, line in enumerate(lines):
+        opening = _cell_fence(line) if number in fences else None
+        if opening:
+            ticks, space, language, rest = opening.groups()
+            if language.lower() in run and ".noeval" not in rest.split():
+                parts.run[language.lower()] += 1
+            else:
+                if SHOWN_ONLY not in rest.split():
+                    line = f"```{ticks}{space}{language} {SHOWN_ONLY}{rest}"
+                parts.shown[language.lower()] += 1
+        if number in breaks:
             while out and not out[-1].strip():
                 out.pop()
-            out.extend(["", "", "---"])
-            continue
+            if not with_parameters:
+                out.extend(["", PARAMETERS_CELL] if out else [PARAMETERS_CELL])
+                with_parameters = True
+            out.extend(["", ""] if out else [])
         out.append(line)
-    return "\n".join(out).strip("\n") + "\n"
+    text = "\n".join(out).strip("\n")
+    if not with_parameters:
+        text = f"{text}\n\n{PARAMETERS_CELL}" if text else PARAMETERS_CELL
+    return text + "\n"
 
 
-def _with_parameters(body: str) -> str:
-    """The parameters cell at the end of the title slide (before the first break)."""
-    if re.search(r'^```python tags=\[[^\]]*"parameters"', body, re.M):
-        return body
-    head, sep, rest = body.partition("\n\n\n---\n")
-    return f"{head.rstrip()}\n\n{PARAMETERS_CELL}{sep}{rest}" if sep else f"{head.rstrip()}\n\n{PARAMETERS_CELL}\n"
+def deck_to_lesson(text: str, *, run_python: bool = False, run_bash: bool = False, html: bool = False,
+                   parts: DeckParts | None = None) -> str:
+    """The lesson Markdown for a Marp deck's text (pure: references are rewritten by :func:`import_deck`).
 
-
-def deck_to_lesson(text: str, *, source_dir: Path | None = None, slides_dir: Path = SLIDES_DIR) -> str:
-    """The lesson Markdown for a Marp deck's text (pure apart from path arithmetic)."""
+    ``html``: the deck gets ``--html`` where it is (:func:`kit.render.deck_html`: its marp-cli configuration,
+    which stays behind): the lesson says ``html: true`` in its front matter.
+    """
+    text = text.lstrip("\ufeff").replace("\r\n", "\n")
     yaml, body = split_front_matter(text)
     if re.search(r"^jupyter:", yaml, re.M):
         raise ConfigError("this deck already has a jupytext header: it is a lesson already",
                           hint="copy it into slides/ and run `make sync`")
     if not re.search(r"^marp:\s*true", yaml, re.M):
         yaml = "marp: true" + ("\n" + yaml if yaml else "")
-    if source_dir is not None:
-        body = relink_images(body, source_dir, slides_dir)
-    body = _with_parameters(_normalise_body(body))
+    if html and not re.search(r"^html\s*:", yaml, re.M):
+        yaml += "\nhtml: true"
+    run = {lang for lang, flag in (("python", run_python), ("bash", run_bash)) if flag}
+    body = _normalise_body(body, run=run, parts=parts if parts is not None else DeckParts())
     return f"---\n{yaml}\n{JUPYTER_HEADER}\n---\n\n{body}"
 
 
-def import_deck(deck: Path, *, name: str | None = None, slides_dir: Path = SLIDES_DIR,
-                notebooks_dir: Path = NOTEBOOKS_DIR, force: bool = False) -> Lesson:
-    """Write ``slides_dir/<name>.md`` from a Marp deck and pair it with ``notebooks_dir/<name>.ipynb``.
+def _asset_path(relative: str) -> Path:
+    """Where a file the deck refers to goes under ``assets/<name>/``: its path from the deck, with each
+    ``..`` as ``_up`` (a file above the deck's folder stays inside the lesson's assets)."""
+    return Path(*("_up" if part == ".." else part for part in Path(os.path.normpath(relative)).parts))
+
+
+def bring_assets(text: str, source_dir: Path, slides_dir: Path, name: str, parts: DeckParts) -> str:
+    """Copy every local file the deck refers to into ``slides_dir/assets/<name>/`` and rewrite the
+    references (relative to ``slides_dir``); a reference to nothing is left as it is."""
+    assets = slides_dir / ASSETS / name
+
+    def fix(path: str) -> str | None:
+        found = source_dir / path
+        if found.is_dir():
+            return Path(os.path.relpath(found.resolve(), slides_dir.resolve())).as_posix()
+        if not found.is_file():
+            parts.missing.append(path)
+            return None
+        target = assets / _asset_path(path)
+        if target not in parts.copied:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(found, target)
+            parts.copied.append(target)
+        return target.relative_to(slides_dir).as_posix()
+
+    return map_references(text, fix)
+
+
+def bring_theme(text: str, deck: Path, slides_dir: Path, parts: DeckParts, *, force: bool = False) -> None:
+    """Copy the deck's theme (and the themes it imports) from beside the deck into ``slides_dir/themes/``.
 
     Raises:
-        LessonError: the deck is missing, or the lesson exists (without ``force``).
+        LessonError: the theme is nowhere (naming the places looked in), or ``slides_dir/themes`` has another
+            file of that name or another theme of that name (without ``force``).
+    """
+    name = deck_theme(text)
+    if name is None or name in BUILTIN_THEMES:
+        return
+    lesson_sets = theme_files(deck_themes(slides_dir / "lesson.md"))
+    own = theme_files(deck_themes(deck)[1:])
+    if name not in own and name not in lesson_sets:
+        check_theme(text, deck)  # raises: the theme is nowhere
+    wanted, todo = [], [name]
+    while todo:
+        theme = todo.pop()
+        if theme in own and theme not in wanted:
+            wanted.append(theme)
+            css = own[theme].read_text(encoding="utf-8", errors="replace")
+            todo += re.findall(r"@import(?:-theme)?\s+(?:url\(\s*)?[\"']([^\"'/]+?)(?:\.css)?[\"']", css)
+    folder = slides_dir / "themes"
+    for theme in wanted:
+        source = own[theme]
+        target = folder / source.name
+        there = lesson_sets.get(theme)
+        if there is not None and there.read_bytes() == source.read_bytes():
+            continue
+        clash = there if there is not None else target if target.exists() else None
+        if clash is not None and not force and clash.read_bytes() != source.read_bytes():
+            what = f"theme '{theme}'" if there is not None else f"a file named {target.name}"
+            raise LessonError(f"{clash} already holds {what}, not the deck's {source}",
+                              hint="rename one of the themes (its /* @theme NAME */ and the deck's theme:), "
+                                   "or pass --force to overwrite it")
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+        if there is not None and there != target and force:
+            there.unlink()  # one theme of that name: the deck's
+        parts.themes.append(target)
+
+
+def _check_cells(text: str, parts: DeckParts) -> None:
+    """The lesson has exactly the cells the import meant: the parameters cell and the fences made to run
+    (a fence jupytext reads where Marp sees none, inside HTML for instance, would run unasked)."""
+    import jupytext
+
+    nb = jupytext.reads(text, fmt="md")
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    if len(code) != 1 + sum(parts.run.values()):
+        unexpected = [c.source.split("\n", 1)[0] for c in code if "parameters" not in c.metadata.get("tags", [])]
+        raise LessonError("jupytext would run code the deck only shows",
+                          details="\n".join(f"  {line}" for line in unexpected),
+                          hint="put such a fence on a line of its own, outside HTML blocks, then import again")
+    written = jupytext.writes(nb, fmt="md")
+    if written.count("<!-- #region") > text.count("<!-- #region"):
+        raise LessonError("jupytext would mark cells with <!-- #region --> (Marp shows it as a presenter note)",
+                          hint="look for a fence inside HTML or an unclosed fence in the deck")
+
+
+def import_deck(deck: Path, *, name: str | None = None, slides_dir: Path = SLIDES_DIR,
+                notebooks_dir: Path = NOTEBOOKS_DIR, force: bool = False, run_python: bool = False,
+                run_bash: bool = False, report: Report | None = None) -> Lesson:
+    """Write ``slides_dir/<name>.md`` from a Marp deck, with its files and theme, and pair it with
+    ``notebooks_dir/<name>.ipynb``.
+
+    Args:
+        run_python, run_bash: Make every ``python`` (``bash``) fence run; by default none runs.
+        report: Called with a line for what was copied, left out or kept shown-only.
+
+    Raises:
+        LessonError: the deck is missing, the lesson exists (without ``force``), its theme is nowhere.
     """
     import jupytext
 
+    say = report or (lambda line: None)
     if not deck.is_file():
         raise LessonError(f"no such deck: {deck}", hint="give the path of a Marp Markdown file")
     name = (name or deck.stem).removesuffix(".md")
     target = slides_dir / f"{name}.md"
     if target.exists() and not force:
         raise LessonError(f"{target} exists", hint="choose another --name, or pass --force to overwrite it")
+    parts = DeckParts()
+    text = deck.read_text(encoding="utf-8").lstrip("\ufeff").replace("\r\n", "\n")
+    html = deck_html(deck)
+    lesson_text = deck_to_lesson(text, run_python=run_python, run_bash=run_bash, html=html, parts=parts)
+    _check_cells(lesson_text, parts)
+    bring_theme(text, deck, slides_dir, parts, force=force)
+    lesson_text = bring_assets(lesson_text, deck.parent, slides_dir, name, parts)
     slides_dir.mkdir(parents=True, exist_ok=True)
     notebooks_dir.mkdir(parents=True, exist_ok=True)
-    text = deck_to_lesson(deck.read_text(encoding="utf-8"), source_dir=deck.parent, slides_dir=slides_dir)
-    nb = jupytext.reads(text, fmt="md")
+    nb = jupytext.reads(lesson_text, fmt="md")
     # Written by jupytext itself, so the Markdown is byte-for-byte what a later sync writes.
     jupytext.write(nb, target, fmt="md")
     jupytext.write(nb, notebooks_dir / f"{name}.ipynb")
+    if html and not re.search(r"^html\s*:", split_front_matter(text)[0], re.M):
+        say("html: true added to the front matter (the deck's marp-cli configuration turns HTML on)")
+    if parts.copied:
+        say(f"copied {len(parts.copied)} file(s) the deck refers to into {slides_dir / ASSETS / name}/")
+    for css in parts.themes:
+        say(f"theme '{css_theme_name(css.read_text(encoding='utf-8'))}': copied to {css}")
+    for ref in dict.fromkeys(parts.missing):
+        say(f"warning: the deck refers to {ref}, which is not in {deck.parent}: left as written")
+    if parts.shown:
+        languages = ", ".join(f"{lang} {n}" for lang, n in sorted(parts.shown.items()))
+        say(f"fences shown, not run ({languages}): to run a python or bash one, delete its `{SHOWN_ONLY}`, "
+            "then `make sync`")
     return find_lessons([name], slides_dir=slides_dir, notebooks_dir=notebooks_dir)[0]
