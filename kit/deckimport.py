@@ -176,12 +176,12 @@ def bring_assets(text: str, source_dir: Path, slides_dir: Path, name: str, parts
     return map_references(text, fix)
 
 
-def bring_theme(text: str, deck: Path, slides_dir: Path, parts: DeckParts, *, force: bool = False) -> None:
+def bring_theme(text: str, deck: Path, slides_dir: Path, parts: DeckParts) -> None:
     """Copy the deck's theme (and the themes it imports) from beside the deck into ``slides_dir/themes/``.
 
     Raises:
-        LessonError: the theme is nowhere (naming the places looked in), or ``slides_dir/themes`` has another
-            file of that name or another theme of that name (without ``force``).
+        LessonError: the theme is nowhere (naming the places looked in), or the lesson's themes hold another
+            theme of that name or another file of that name (never replaced: other lessons may use it).
     """
     name = deck_theme(text)
     if name is None or name in BUILTIN_THEMES:
@@ -200,20 +200,18 @@ def bring_theme(text: str, deck: Path, slides_dir: Path, parts: DeckParts, *, fo
     folder = slides_dir / "themes"
     for theme in wanted:
         source = own[theme]
-        target = folder / source.name
         there = lesson_sets.get(theme)
         if there is not None and there.read_bytes() == source.read_bytes():
-            continue
+            continue  # the lessons have this very theme
+        target = folder / source.name
         clash = there if there is not None else target if target.exists() else None
-        if clash is not None and not force and clash.read_bytes() != source.read_bytes():
+        if clash is not None:
             what = f"theme '{theme}'" if there is not None else f"a file named {target.name}"
             raise LessonError(f"{clash} already holds {what}, not the deck's {source}",
-                              hint="rename one of the themes (its /* @theme NAME */ and the deck's theme:), "
-                                   "or pass --force to overwrite it")
+                              hint="rename one of the themes (its /* @theme NAME */ and the deck's theme:), or "
+                                   f"delete {clash.name} if the deck's is the one to keep (other lessons may use it)")
         folder.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)
-        if there is not None and there != target and force:
-            there.unlink()  # one theme of that name: the deck's
         parts.themes.append(target)
 
 
@@ -262,7 +260,7 @@ def import_deck(deck: Path, *, name: str | None = None, slides_dir: Path = SLIDE
     html = deck_html(deck)
     lesson_text = deck_to_lesson(text, run_python=run_python, run_bash=run_bash, html=html, parts=parts)
     _check_cells(lesson_text, parts)
-    bring_theme(text, deck, slides_dir, parts, force=force)
+    bring_theme(text, deck, slides_dir, parts)
     lesson_text = bring_assets(lesson_text, deck.parent, slides_dir, name, parts)
     slides_dir.mkdir(parents=True, exist_ok=True)
     notebooks_dir.mkdir(parents=True, exist_ok=True)
