@@ -16,8 +16,9 @@ for one cell. The executed notebook is only read, never written back.
 The parameters cell (papermill's ``parameters`` tag, and the cell papermill
 injects) is never shown; a slide that holds nothing else to run is dropped
 with it. Python warnings a library prints to stderr are left out of the slide
-unless the cell is tagged ``show-warnings``. Relative image links in the
-markdown are rewritten so they still resolve from where the deck is written.
+unless the cell is tagged ``show-warnings``. Relative references in the
+markdown (images, links, media, CSS ``url(…)``) are rewritten so they still resolve
+from where the deck is written; marp-cli gets ``--html`` where the deck asks for it.
 """
 
 from __future__ import annotations
@@ -490,8 +491,12 @@ def theme_files(sets: Sequence[Path]) -> dict[str, Path]:
 def deck_theme(markdown: str) -> str | None:
     """The theme a deck asks for: its front matter's ``theme``, or a ``<!-- theme: NAME -->`` directive
     (the last one wins, as in Marp); None for Marp's default theme."""
+    front = _FRONT_MATTER.match(markdown)
     name = front_matter(markdown).get("theme")
-    body = markdown[m.end():] if (m := _FRONT_MATTER.match(markdown)) else markdown
+    if name is None and front:  # YAML that does not parse: Marp's loose YAML may still read the key
+        loose = re.search(r"^theme:\s*(\S+)", front.group(0), re.M)
+        name = loose.group(1) if loose else None
+    body = markdown[front.end():] if front else markdown
     code = code_lines(body)
     text = "\n".join(line for n, line in enumerate(body.split("\n")) if n not in code)
     for comment in re.findall(r"<!--(.*?)-->", text, re.S):
