@@ -2,9 +2,11 @@
 
 The table below is the project's reliability record. Each row runs the real command in a
 subprocess, in a temporary folder with a temporary ``HOME``: ``kit ...`` is ``python -m kit ...``,
-``program ...`` is ``python bart_finetuning.py ...``. A row fails when the output holds a Python
-traceback, when the exit code differs, when the message fragment is missing (or a ``never``
-fragment is there), or when a protected file changed (hashed before and after). Placeholders:
+``program ...`` is ``python bart_finetuning.py ...``, ``make ...`` the project's Makefile (``-o setup``),
+``lab NAME`` a lesson's notebook run as in ``make lab`` (the site from ``$KIT_SITE``). A row fails when the
+output holds a Python traceback, when the exit code differs, when the message fragment is missing (or a
+``never`` fragment is there), when a protected file changed (hashed before and after), or when it took
+longer than its ``seconds``. Placeholders:
 ``{tmp}`` the row's folder, ``{home}`` its HOME, ``{model}``/``{data}`` a tiny BART and 8 pairs
 (built once), ``{long}`` an English line longer than the tiny model reads. Exit codes: 1 the
 program's ``error:`` lines, 2 ConfigError, 5 SlurmError, 7 DataError, 8 TrainError, 9 LessonError
@@ -23,6 +25,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import re
 import shlex
 import shutil
 import socket
@@ -62,6 +65,7 @@ class Drill:
     absent: tuple[str, ...] = ()  # paths the command must not leave behind (e.g. a half-made run folder)
     marks: tuple[pytest.MarkDecorator, ...] = ()
     needs_assets: bool = False
+    seconds: float | None = None  # must answer within this many seconds (Slurm unreachable)
 
 
 DRILLS = [
@@ -145,6 +149,73 @@ DRILLS = [
     Drill("container-validate-errors", "kit container validate bad.def --site ci", 2,
           ("bad.def:1: error: 'Bootstrap: localimage' needs a 'From:' line", "bad.def:2: error: unknown section "
            "%pots", "did you mean %post?"), setup="bad_def", unchanged=("bad.def",)),
+    # Typed the site's name wrong: the sites are listed and the closest one named, before anything runs.
+    Drill("site-name-typo", "kit slurm script train --site ie-ryuku", 2,
+          ("no site profile 'ie-ryuku'", "did you mean ie-ryukyu?", "pick one of: ci, ie-ryukyu, local, rehearsal")),
+    # The same typo for make slides: said before any kernel starts, not inside a cell ("fix the cell").
+    Drill("slides-site-typo", "kit slides 03-slurm --site ie-ryuku --out {tmp}/out --fit off", 2,
+          "did you mean ie-ryukyu?", never=("fix the cell",), setup="talk", absent=("out", "cache")),
+    # A lesson that never loads the site, built for a site that does not exist: never rendered nor cached.
+    Drill("slides-unknown-site-not-cached", "kit slides talk/nosite.md --site nosuch --out out --fit off", 2,
+          "no site profile 'nosuch'", setup="nosite_lesson", absent=("out", "cache")),
+    # A site profile asking for 0 GPUs: the job would train on the CPU until its time limit.
+    Drill("site-gpus-zero-script", "kit slurm script train --site zerogpu", 2,
+          ("zerogpu.toml: slurm.gpus = 'tesla:0' asks for no GPU", "train on the CPU"), setup="slurm_value_sites"),
+    Drill("site-gpus-zero-doctor", "kit doctor --site zerogpu", 2,
+          "zerogpu.toml: slurm.gpus = 'tesla:0' asks for no GPU", setup="slurm_value_sites"),
+    # The same site for make slides: the site file and key, before any kernel starts.
+    Drill("slides-site-gpus-zero", "kit slides 03-slurm --site zerogpu --out {tmp}/out --fit off", 2,
+          "zerogpu.toml: slurm.gpus = 'tesla:0'", never=("fix the cell",), setup="slurm_value_sites",
+          absent=("out", "cache")),
+    # A time limit in words: sbatch would refuse it only at submission, blaming the #SBATCH line.
+    Drill("site-time-forever-script", "kit slurm script train --site forever", 2,
+          ("forever.toml: slurm.time = 'forever' is not a Slurm time", '"HH:MM:SS"'), setup="slurm_value_sites"),
+    Drill("site-time-forever-doctor", "kit doctor --site forever", 2, "forever.toml: slurm.time = 'forever'",
+          setup="slurm_value_sites"),
+    # A sign slipped into the memory.
+    Drill("site-mem-negative", "kit slurm script train --site negmem", 2,
+          "negmem.toml: slurm.mem = '-4G' is not a memory size", setup="slurm_value_sites"),
+    # Memory without a unit (Slurm reads megabytes: 4000 is 4 GB only by luck, 8 is 8 MB).
+    Drill("site-mem-no-unit", "kit doctor --site nounit", 2, ("nounit.toml: slurm.mem = '4000' has no unit", '"8G"'),
+          setup="slurm_value_sites"),
+    # The participant's notebook (make lab) with the typo in KIT_SITE: the first cell that loads the site says so.
+    Drill("notebook-site-typo", "lab 03-slurm", 2, ("code cell 2 of", "raised ConfigError",
+                                                    "did you mean ie-ryukyu?"), setup="kit_site_typo"),
+    # The participant's notebook with the 0-GPU site, and lesson 01's with the time in words.
+    Drill("notebook-site-gpus-zero", "lab 03-slurm", 2, ("code cell 2 of", "slurm.gpus = 'tesla:0'"),
+          setup="kit_site_zerogpu"),
+    Drill("notebook-site-time-forever", "lab 01-container", 2, ("code cell 2 of", "slurm.time = 'forever'"),
+          setup="kit_site_forever"),
+    # Slurm's controller is down (here: slurm.conf points at a closed port): said in seconds, not after a minute.
+    Drill("slurm-unreachable-submit", "kit slurm submit job.sbatch --site ci", 5,
+          ("Slurm is not reachable: `scontrol ping` says: Slurmctld(primary)", "is DOWN", "make slurm-up"),
+          setup="slurm_unreachable", seconds=6, marks=(SLURM,)),
+    Drill("slurm-unreachable-status", "kit slurm status 1", 5, "Slurm is not reachable", setup="slurm_unreachable",
+          seconds=6, marks=(SLURM,)),
+    # Asked for a job's log while Slurm is down: not "no log file" after 45 s and exit 0.
+    Drill("slurm-unreachable-logs", "kit slurm logs 1", 5, "Slurm is not reachable", setup="slurm_unreachable",
+          seconds=6, marks=(SLURM,)),
+    Drill("slurm-unreachable-doctor", "kit doctor --site ci", 1,
+          ("Slurm is not reachable: `scontrol ping` says: Slurmctld(primary) at unreachable is DOWN",
+           "MISSING (required): Slurm controller"), setup="slurm_unreachable", marks=(SLURM,)),
+    # No readable slurm.conf (scontrol retries for 60 s): said after the ping's 5 s.
+    Drill("slurm-conf-missing", "kit slurm status 1", 5, ("did not answer within 5 s", "cannot stat file"),
+          setup="slurm_conf_missing", seconds=15, marks=(SLURM,)),
+    # --- Makefile --------------------------------------------------------------------------------------------
+    # A site name with a command after it, run for real: make stops before the recipe, nothing else runs.
+    Drill("make-site-runs-a-command", "make slides 'SITE=local --help; touch {tmp}/pwned #'", 2,
+          "SITE='local --help; touch", absent=("pwned",)),
+    # A site name with a space (make -n shows what would run: nothing).
+    Drill("make-site-space", "make -n slides 'SITE=ie ryukyu'", 2, "SITE='ie ryukyu' is not a name",
+          never=("-m kit",)),
+    # An output folder with a space: one argument, quoted.
+    Drill("make-out-space", "make -n slides 'OUT=my decks'", 0, "--out 'my decks'"),
+    # A lesson list with a ';'.
+    Drill("make-lessons-semicolon", "make -n slides-fast 'LESSONS=01-container; rm -rf ~'", 2,
+          "LESSONS='01-container; rm -rf ~' is not a list of names", never=("-m kit",)),
+    # make lab with a KIT_SITE from the shell that holds a space.
+    Drill("make-lab-kit-site-space", "make -n lab", 2, "KIT_SITE='ie ryukyu' is not a name", setup="kit_site_space",
+          never=("jupyterlab",)),
     # --- storage (a site whose work_dir is ~, in a temporary HOME) -------------------------------------------
     # Cleaned ~/.ssh because the site's work folder is ~.
     Drill("storage-clean-ssh", "kit storage clean {home}/.ssh --yes --site athome", 2, "refusing to delete",
@@ -566,6 +637,66 @@ def truncated_checkpoint(c: Ctx) -> None:
     optimizer.write_bytes(optimizer.read_bytes()[: optimizer.stat().st_size // 2])
 
 
+@setup
+def nosite_lesson(c: Ctx) -> None:
+    """A lesson whose cells never load the site (only a print)."""
+    talk(c)
+    put(c, {"talk/nosite.md": LESSON.format(kit="", title="nosite", slide="二つめ", options="", code="print(1)")})
+
+
+@setup
+def slurm_value_sites(c: Ctx) -> None:
+    """A copy of the kit and its lessons with sites whose [slurm] values Slurm would refuse or misread."""
+    copy = _project_copy(c, "kitcopy", ("kit", "sites", "slides", "notebooks"))
+    shutil.copy(PROJECT_ROOT / "bart_finetuning.py", copy)  # lesson 03 copies it into the work folder
+    c.env["KIT_CACHE_DIR"] = str(c.tmp / "cache")
+    for name, value in {"zerogpu": 'gpus = "tesla:0"', "forever": 'time = "forever"', "negmem": 'mem = "-4G"',
+                        "nounit": 'mem = "4000"'}.items():
+        (copy / "sites" / f"{name}.toml").write_text(
+            f'description = "{name}"\nwork_dir = "{c.tmp}/work"\n[container]\nruntime = "host"\ngpu = false\n'
+            f'[slurm]\nexecutor = "local"\n{value}\n[train]\nprofile = "smoke"\n')
+
+
+@setup
+def kit_site_typo(c: Ctx) -> None:
+    c.env["KIT_SITE"] = "ie-ryuku"
+
+
+@setup
+def kit_site_zerogpu(c: Ctx) -> None:
+    slurm_value_sites(c)
+    c.env["KIT_SITE"] = "zerogpu"
+
+
+@setup
+def kit_site_forever(c: Ctx) -> None:
+    slurm_value_sites(c)
+    c.env["KIT_SITE"] = "forever"
+
+
+@setup
+def kit_site_space(c: Ctx) -> None:
+    c.env["KIT_SITE"] = "ie ryukyu"
+
+
+@setup
+def slurm_unreachable(c: Ctx) -> None:
+    """A copy of this machine's slurm.conf whose controller is a closed port on 127.0.0.1 (the real one runs on)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # free, and closed once the socket is
+    conf = Path(os.environ.get("SLURM_CONF", "/etc/slurm/slurm.conf")).read_text()
+    conf = re.sub(r"(?im)^\s*(SlurmctldHost|ControlMachine|ControlAddr|SlurmctldPort)\s*=.*$", "", conf)
+    put(c, {"slurm.conf": f"SlurmctldHost=unreachable(127.0.0.1)\nSlurmctldPort={port}\n{conf}",
+            "job.sbatch": "#!/bin/bash\n#SBATCH --output job-%j.log\necho hi\n"})
+    c.env["SLURM_CONF"] = str(c.tmp / "slurm.conf")
+
+
+@setup
+def slurm_conf_missing(c: Ctx) -> None:
+    c.env["SLURM_CONF"] = str(c.tmp / "no-such-slurm.conf")
+
+
 # --- the runner ----------------------------------------------------------------------------------------------
 
 
@@ -596,10 +727,44 @@ def fingerprint(path: Path) -> str:
     return digest.hexdigest()
 
 
+# `lab NAME`: notebooks/NAME.ipynb run cell by cell in the kernel make lab registers (this Python with
+# --ext=kit.shell; the site from $KIT_SITE), up to the first cell that raises: it prints that cell's number and
+# the error as Jupyter shows it under the cell, and exits with the kit's exit code for that error.
+LAB_NOTEBOOK = """
+import json, os, sys
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+import kit.errors
+
+spec = Path.cwd() / "jupyter" / "kernels" / "workshop-kit"
+spec.mkdir(parents=True)
+spec.joinpath("kernel.json").write_text(json.dumps({"display_name": "kit", "language": "python", "argv": [
+    sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}", "--ext=kit.shell"]}))
+os.environ["JUPYTER_PATH"] = str(spec.parent.parent)
+nb = nbformat.read(sys.argv[1], as_version=4)
+try:
+    NotebookClient(nb, timeout=300, resources={"metadata": {"path": os.getcwd()}}).execute()
+except CellExecutionError as exc:
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    n = next(i for i, c in enumerate(code, 1) if any(o.output_type == "error" for o in c.get("outputs", [])))
+    print(f"{Path(sys.argv[1]).name}: code cell {n} of {len(code)} raised {exc.ename}: {exc.evalue}")
+    error = getattr(kit.errors, exc.ename, None)
+    sys.exit(error.exit_code if isinstance(error, type) and issubclass(error, kit.errors.KitError) else 1)
+"""
+
+
 def command(drill: Drill, values: dict[str, str]) -> list[str]:
     words = [w.format(**values) for w in shlex.split(drill.argv)]
     if words[0] == "kit":
         return [sys.executable, "-m", "kit", *words[1:]]
+    if words[0] == "make":  # the project's Makefile (its set-up step left out: it installs, never fails fast)
+        return ["make", "-C", str(PROJECT_ROOT), "--no-print-directory", "-o", "setup", *words[1:]]
+    if words[0] == "lab":  # a lesson's notebook as the participant runs it in make lab
+        return [sys.executable, "-c", LAB_NOTEBOOK, str(PROJECT_ROOT / "notebooks" / f"{words[1]}.ipynb")]
     assert words[0] == "program", drill.argv
     return [sys.executable, str(PROJECT_ROOT / "bart_finetuning.py"), *words[1:]]
 
@@ -611,7 +776,7 @@ def test_drill(drill: Drill, tmp_path: Path, request: pytest.FixtureRequest) -> 
     shared: dict[str, Any] = request.getfixturevalue("assets") if drill.needs_assets else {}
     home = tmp_path / "home"
     home.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("KIT_", "SLURM_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KIT_", "SLURM_", "MAKE", "MFLAGS"))}
     env.update(HOME=str(home), PYTHONPATH=str(PROJECT_ROOT), HF_HUB_OFFLINE="1", HF_HOME=str(home / ".hf"),
                KIT_LOCAL_JOBS=str(tmp_path / "jobs"), MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1")
     values = {"tmp": str(tmp_path), "home": str(home), "model": str(shared.get("model", "")),
@@ -621,8 +786,10 @@ def test_drill(drill: Drill, tmp_path: Path, request: pytest.FixtureRequest) -> 
             SETUPS[drill.setup](Ctx(tmp_path, home, env, stack, shared, values))
         before = {p: fingerprint(tmp_path / p) for p in drill.unchanged}
         assert all((tmp_path / p).exists() for p in drill.unchanged), "a protected file was not made"
+        started = time.monotonic()
         proc = subprocess.run(command(drill, values), cwd=tmp_path, env=env, capture_output=True, text=True,
                               timeout=900)
+        took = time.monotonic() - started
     output = proc.stdout + proc.stderr
     assert "Traceback (most recent call last)" not in output, output[-4000:]
     assert proc.returncode == drill.code, f"exit {proc.returncode}, wanted {drill.code}:\n{output[-4000:]}"
@@ -634,6 +801,7 @@ def test_drill(drill: Drill, tmp_path: Path, request: pytest.FixtureRequest) -> 
         assert fingerprint(tmp_path / p) == digest, f"{p} changed"
     for p in drill.absent:
         assert not (tmp_path / p).exists(), f"{p} was left behind"
+    assert drill.seconds is None or took <= drill.seconds, f"took {took:.1f} s, over {drill.seconds} s"
 
 
 @pytest.mark.slow
