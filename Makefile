@@ -64,7 +64,7 @@ watch: setup ## serve the decks (marp-cli server, PORT=8080) and re-render from 
 # project's kernel, not one in the user's ~/.local. KIT_SITE is exported to the server, and the
 # kernels it starts inherit it (the lessons' parameters cell reads it). The server listens on
 # localhost only (Jupyter's default), with a token. LAB_ARGS: more options for `jupyter lab`.
-lab: ## JupyterLab on notebooks/ with the kit's kernel (PORT=8888, SITE=local or KIT_SITE, NO_BROWSER=1)
+lab: ## JupyterLab on the learner's notebooks (lab/: exercises, no solutions) with the kit's kernel (PORT=8888, SITE=local or KIT_SITE, NO_BROWSER=1)
 	@[ -f sites/$(LAB_SITE).toml ] && [ "$(LAB_SITE)" != default ] \
 	  || { echo "make lab: no site profile sites/$(LAB_SITE).toml (SITE=local, ie-ryukyu, ... or your own)" >&2; exit 2; }
 	@KIT_NODE=optional bash scripts/setup.sh
@@ -73,7 +73,9 @@ lab: ## JupyterLab on notebooks/ with the kit's kernel (PORT=8888, SITE=local or
 	@$(PY) -c 'import json, sys; k = json.load(open(sys.argv[1])); k["argv"] = [a for a in k["argv"] if a != "--ext=kit.shell"] + ["--ext=kit.shell"]; json.dump(k, open(sys.argv[1], "w"), indent=1)' .venv/share/jupyter/kernels/$(KERNEL)/kernel.json
 	@echo "[lab] kernel \"$(KERNEL_DESC)\" ($(abspath $(PY))), site $(LAB_SITE)"
 	@echo "[lab] on a login node (NO_BROWSER=1): ssh -N -L $(LAB_PORT):localhost:$(LAB_PORT) <login-node> on your laptop, then open the URL below"
-	KIT_SITE=$(LAB_SITE) exec $(PY) -m jupyterlab --ServerApp.root_dir=notebooks --ServerApp.port=$(LAB_PORT) \
+	@# The learner's notebooks, made from slides/ (a notebook the participant saved is kept): lab/
+	@$(PY) -m kit lessons learner --out lab
+	KIT_SITE=$(LAB_SITE) exec $(PY) -m jupyterlab --ServerApp.root_dir=lab --ServerApp.port=$(LAB_PORT) \
 		--MappingKernelManager.default_kernel_name=$(KERNEL) $(if $(NO_BROWSER),--no-browser) $(LAB_ARGS)
 
 slides-fast: setup ## render the decks from the sources without executing (quick edits)

@@ -129,6 +129,14 @@ def _lessons_execute(args: argparse.Namespace) -> int:
     return 0
 
 
+def _lessons_learner(args: argparse.Namespace) -> int:
+    from kit import editions, lessons
+
+    for written in editions.learner_notebooks(lessons.find_lessons(args.lessons or None), Path(args.out)):
+        print(f"{written.path}: {written}" if written.kept else str(written.path))
+    return 0
+
+
 def _lessons_list(args: argparse.Namespace) -> int:
     from kit import lessons
 
@@ -164,6 +172,10 @@ def _register_lessons(sub: argparse._SubParsersAction) -> None:
     p.add_argument("lessons", nargs="*")
     p.add_argument("--site", default=None)
     p.add_argument("--out", default="build/executed")
+    p = _cmd(lsub, "learner", _lessons_learner, "write the learner's notebooks (exercises, no solutions) for make lab; "
+             "a notebook you changed is kept")
+    p.add_argument("lessons", nargs="*")
+    p.add_argument("--out", default="lab")
     _cmd(lsub, "list", _lessons_list, "list the lessons")
     p = _cmd(lsub, "fit", _lessons_fit, "check in Chromium that every slide of the rendered decks fits")
     p.add_argument("folder", nargs="?", default="build/slides")

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kit.editions import for_execution
 from kit.errors import CellError
 from kit.render import clean_text
 
@@ -66,10 +67,11 @@ def parameterized(lesson: Lesson, site: str, parameters: dict[str, Any] | None =
 
     from kit.cache import METADATA_KEY, execution_inputs
 
-    # Through papermill's own loader, which adds the metadata its parameterizer expects.
+    # Through papermill's own loader, which adds the metadata its parameterizer expects. Exercise cells
+    # (blanks to fill) never run: the solutions after them do (kit.editions).
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"{lesson.name}.ipynb"
-        nbformat.write(jupytext.read(lesson.source), path)
+        nbformat.write(for_execution(jupytext.read(lesson.source)), path)
         nb = load_notebook_node(str(path))
     nb = parameterize_notebook(nb, {"site": site, **(parameters or {})}, kernel_name="python3", language="python")
     nb.metadata[METADATA_KEY] = execution_inputs(nb, site=site)

@@ -19,8 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kit import editions
 from kit.errors import LessonError, PairingError
 from kit.execute import execute_lesson, executed_lesson, resolve_site
+from kit.handout import add_handout, write_index
 from kit.outfolder import check_out_folder, render_lock
 from kit.render import (
     PARAMETER_TAGS,
@@ -182,9 +184,10 @@ class DeckBuild:
 
     lesson: Lesson
     status: str  # "ran", "cache", "no code", "not executed", "plain Marp"
-    outputs: list[Path] = field(default_factory=list)
+    outputs: list[Path] = field(default_factory=list)  # every file, the instructor's deck (Markdown) first
     run: CachedRun | None = None
-    rendered: bool = True  # False: the deck was unchanged, marp-cli was not run
+    rendered: bool = True  # False: the decks were unchanged, marp-cli was not run
+    decks: list[Path] = field(default_factory=list)  # the Markdown decks: the instructor's, then the learner's
 
     def line(self) -> str:
         what = {"ran": "executed", "cache": "outputs from the cache"}.get(self.status, self.status)
@@ -242,22 +245,29 @@ def draw_decks(decks: Sequence[Path], *, pdf: bool, notes: bool, themes: Sequenc
             deck.with_suffix(".txt").replace(deck.with_suffix(".notes.txt"))
 
 
+def deck_name(lesson: Lesson, edition: str = "instructor") -> str:
+    """The file stem of a lesson's deck in an edition: ``03-slurm``, ``03-slurm.learner``."""
+    return lesson.name if edition == "instructor" else f"{lesson.name}.{edition}"
+
+
 def write_deck(lesson: Lesson, *, out_dir: Path, executed: Path | None = None, max_lines: int | None = None,
-               stamp: str | None = None) -> Path:
-    """Write the lesson's Marp Markdown (and its images) to ``out_dir/<name>.md``; unchanged text is not rewritten."""
+               stamp: str | None = None, edition: str = "instructor") -> Path:
+    """Write the lesson's Marp Markdown (and its images) to ``out_dir/<name>.md`` (``<name>.learner.md`` for
+    the learner's edition: :mod:`kit.editions`); unchanged text is not rewritten."""
     import jupytext
     import nbformat
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    deck = out_dir / f"{lesson.name}.md"
+    deck = out_dir / f"{deck_name(lesson, edition)}.md"
     if lesson.plain:
         text = relink_images(lesson.source.read_text(encoding="utf-8"), lesson.source.parent, out_dir)
     else:
-        nb = nbformat.read(executed, as_version=4) if executed else jupytext.read(lesson.source)
+        source = nbformat.read(executed, as_version=4) if executed else jupytext.read(lesson.source)
+        nb = editions.edition(source, edition)
         options = RenderOptions(max_lines=max_lines) if max_lines else RenderOptions()
         stamp = stamp if stamp and _stamp_fits(nb) else None
         text = notebook_to_marp(nb, deck, options=options, stamp=stamp, source_dir=lesson.source.parent)
-        _prune_assets(out_dir / lesson.name, text)
+        _prune_assets(out_dir / deck.stem, text)
     check_theme(text, lesson.source)  # never marp-cli's silent fallback to its default theme
     _write_if_changed(deck, text)
     return deck
@@ -286,23 +296,6 @@ def _stamp_fits(nb: Any) -> bool:
 def _is_fresh(lesson: Lesson, deck: Path, wanted: dict[str, Path]) -> bool:
     inputs = [deck, *THEMES_DIR.glob("*.css"), *deck_themes(lesson.source)[1:]]
     return _up_to_date(list(wanted.values()), inputs)
-
-
-def render_lesson(lesson: Lesson, *, out_dir: Path, executed: Path | None = None, pdf: bool = False,
-                  max_lines: int | None = None, notes: bool = False, stamp: str | None = None,
-                  force: bool = False, on_html: Callable[[Path], None] | None = None) -> tuple[list[Path], bool]:
-    """Render one lesson's deck to Markdown + HTML (+ PDF with notes, + notes text) in ``out_dir``.
-
-    marp-cli runs only when the deck's Markdown, the themes or an output changed
-    (``force`` runs it anyway). Returns the paths and whether marp-cli ran.
-    """
-    deck = write_deck(lesson, out_dir=out_dir, executed=executed, max_lines=max_lines, stamp=stamp)
-    wanted = deck_outputs(lesson.name, out_dir, pdf=pdf, notes=notes)
-    fresh = not force and _is_fresh(lesson, deck, wanted)
-    if not fresh:
-        draw_decks([deck], pdf=pdf, notes=notes, themes=deck_themes(lesson.source), on_html=on_html,
-                   html=[deck_html(lesson.source)])
-    return [deck, *wanted.values()], not fresh
 
 
 def _prune_assets(assets: Path, deck_text: str) -> None:
@@ -371,24 +364,33 @@ def _build(chosen: Sequence[Lesson], *, site: str, out_dir: Path, pdf: bool, not
             executed, run = executed_lesson(lesson, site=site, out_dir=out_dir / "executed", refresh=again,
                                             cache_path=cache_path, report=say)
             status = "no code" if run is None else "ran" if run.executed else "cache"
-        deck = write_deck(lesson, out_dir=out_dir, executed=executed, max_lines=max_lines,
-                          stamp=run.stamp() if run else None)
-        for number, ref in missing_images(deck.read_text(encoding="utf-8"), out_dir):
+        # A lesson gets both editions (kit.editions); a plain Marp deck is one deck.
+        decks = [write_deck(lesson, out_dir=out_dir, executed=executed, max_lines=max_lines,
+                            stamp=run.stamp() if run else None, edition=which)
+                 for which in (editions.EDITIONS if not lesson.plain else editions.EDITIONS[:1])]
+        for number, ref in missing_images(decks[0].read_text(encoding="utf-8"), out_dir):
             where = os.path.relpath(out_dir / ref)  # from here, not from the output folder
             say(f"warning: {lesson.name}: slide {number} shows {where}, which does not exist (a broken image)")
-        wanted = deck_outputs(lesson.name, out_dir, pdf=pdf, notes=notes)
-        build = DeckBuild(lesson, status, [deck, *wanted.values()], run,
-                          rendered=force_render or not _is_fresh(lesson, deck, wanted))
+        wanted = [deck_outputs(deck.stem, out_dir, pdf=pdf, notes=notes) for deck in decks]
+        pairs = list(zip(decks, wanted, strict=True))
+        build = DeckBuild(lesson, status, [p for deck, w in pairs for p in (deck, *w.values())], run,
+                          rendered=force_render or not all(_is_fresh(lesson, d, w) for d, w in pairs), decks=decks)
         say(build.line())
         builds.append(build)
     stale = [b for b in builds if b.rendered]
     if stale:
         kinds = ", ".join(["HTML", *(["PDF with notes"] if pdf else []), *(["notes text"] if notes else [])])
-        say(f"drawing {len(stale)} deck(s) with marp-cli ({kinds}) …")
+        say(f"drawing {sum(len(b.decks) for b in stale)} deck(s) with marp-cli ({kinds}) …")
         themes = sorted({t for b in stale for t in deck_themes(b.lesson.source)},
                         key=lambda t: (t != THEMES_DIR, str(t)))
-        draw_decks([b.outputs[0] for b in stale], pdf=pdf, notes=notes, themes=themes, on_html=on_html,
-                   html=[deck_html(b.lesson.source) for b in stale])
+        draw_decks([d for b in stale for d in b.decks], pdf=pdf, notes=notes, themes=themes, on_html=on_html,
+                   html=[deck_html(b.lesson.source) for b in stale for _ in b.decks])
+    if pdf:
+        say("writing the handouts (slides beside their notes, then the exercises) …")
+        for build in builds:
+            if not build.lesson.plain:
+                add_handout(build, out_dir)
+    write_index(builds, out_dir)
     return builds
 
 

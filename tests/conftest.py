@@ -112,9 +112,9 @@ print("a plain deck is not executed")
 #: the end. Seconds in ``make check`` on 2 cores, measured: decks ~250 (executing every lesson), drills
 #: ~300 (46 rows: two units, the program's rows and the rest), rehearsal ~160, program ~130,
 #: training_job ~140, cache ~80, slurm_jobs ~70, results_run ~40; the rest is short.
-GROUPS = {"test_decks": "decks", "test_fit": "decks"}
+GROUPS = {"test_decks": "decks", "test_fit": "decks", "test_editions": "decks"}
 LONGEST_FIRST = ["decks", "test_rehearsal", "test_drills-program", "test_drills-kit", "test_program",
-                 "test_training_job", "test_cache", "test_slurm_jobs", "test_results_run"]
+                 "test_catchup", "test_training_job", "test_cache", "test_slurm_jobs", "test_results_run"]
 
 
 def _group(path: str) -> str:

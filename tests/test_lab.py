@@ -52,7 +52,7 @@ def _dry_run(*args: str, kit_site: str | None = None) -> subprocess.CompletedPro
 def test_make_lab_site_and_port(args: tuple[str, ...], kit_site: str | None, site: str, port: str) -> None:
     out = _dry_run(*args, kit_site=kit_site)
     assert out.returncode == 0, out.stderr
-    assert f"KIT_SITE={site} exec .venv/bin/python -m jupyterlab --ServerApp.root_dir=notebooks" in out.stdout
+    assert f"KIT_SITE={site} exec .venv/bin/python -m jupyterlab --ServerApp.root_dir=lab" in out.stdout
     assert f"--ServerApp.port={port} " in out.stdout
     assert f"ssh -N -L {port}:localhost:{port} " in out.stdout
     assert f"--sys-prefix --name {KERNEL} " in out.stdout

@@ -1,0 +1,131 @@
+"""Editions of a lesson: the instructor's (solutions shown and run) and the learner's (exercises, no solutions).
+
+A lesson marks an exercise as two cells in a row: the task, tagged ``exercise`` (blanks written ``____``,
+planned minutes as ``minutes=N``), then the cell that solves it, tagged ``solution``::
+
+    ```python tags=["exercise"] minutes=5
+    score = sacrebleu.BLEU(tokenize=____).corpus_score(____, [____])
+    ```
+
+    ```python tags=["solution"]
+    score = sacrebleu.BLEU(tokenize="none").corpus_score(outputs, [references])
+    ```
+
+Only solutions run (an exercise cell is never executed: it has blanks), so one execution serves both
+editions. The instructor's deck shows the solution and its output; the learner's deck and notebook show
+the exercise in its place, and no solution text at all. Both mark the slide (``exercise`` class) and the
+instructor's notes say how many minutes to pause. A ``program`` cell can be a solution: the program
+(``kit program write``) is made of the solutions.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+EDITIONS = ("instructor", "learner")
+EXERCISE, SOLUTION = "exercise", "solution"
+SKIP = "skip-execution"  # nbclient's tag: a cell it does not run
+DEFAULT_MINUTES = 5
+
+
+def _tags(cell: Any) -> set[str]:
+    return set(cell.get("metadata", {}).get("tags", []))
+
+
+def exercises(nb: Any) -> list[tuple[int, int]]:
+    """(exercise index, solution index) of every exercise, checked: each exercise is followed by its solution.
+
+    Raises:
+        ValueError: an exercise without a solution right after it, or a solution without an exercise.
+    """
+    pairs = []
+    cells = nb["cells"]
+    code = [i for i, c in enumerate(cells) if c["cell_type"] == "code"]
+    for k, i in enumerate(code):
+        if EXERCISE in _tags(cells[i]):
+            nxt = code[k + 1] if k + 1 < len(code) else None
+            if nxt is None or SOLUTION not in _tags(cells[nxt]):
+                raise ValueError(f"the exercise cell {i} has no solution cell (tagged {SOLUTION!r}) right after it")
+            pairs.append((i, nxt))
+        elif SOLUTION in _tags(cells[i]) and not (k and EXERCISE in _tags(cells[code[k - 1]])):
+            raise ValueError(f"the solution cell {i} follows no exercise cell (tagged {EXERCISE!r})")
+    return pairs
+
+
+def for_execution(nb: Any) -> Any:
+    """The notebook to execute: exercise cells (blanks) skipped."""
+    nb = copy.deepcopy(nb)
+    for i, _ in exercises(nb):
+        tags = nb["cells"][i]["metadata"].setdefault("tags", [])
+        if SKIP not in tags:
+            tags.append(SKIP)
+    return nb
+
+
+def _mark_slides(nb: Any, pairs: list[tuple[int, int]], notes: bool) -> None:
+    """Give each slide holding an exercise the ``exercise`` class, and (``notes``) the minutes to pause."""
+    cells = nb["cells"]
+    for exercise, _ in pairs:
+        start = next((j for j in range(exercise, -1, -1) if cells[j]["cell_type"] == "markdown"
+                      and re.search(r"^#{1,3} ", _source(cells[j]), re.M)), None)
+        if start is None:
+            continue
+        text = _source(cells[start])
+        if "_class: exercise" not in text:
+            text = re.sub(r"^(#{1,3} )", "<!-- _class: exercise -->\n\n\\1", text, count=1, flags=re.M)
+        minutes = cells[exercise]["metadata"].get("minutes", DEFAULT_MINUTES)
+        if notes and "演習: ここで" not in text:
+            text += f"\n\n<!--\n演習: ここで {minutes} 分とめて、各自で解いてもらう。\n-->"
+        cells[start]["source"] = text
+
+
+def _source(cell: Any) -> str:
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else src
+
+
+def edition(nb: Any, which: str) -> Any:
+    """The (executed or source) notebook as the ``instructor`` or ``learner`` edition shows it."""
+    if which not in EDITIONS:
+        raise ValueError(f"edition must be one of {EDITIONS}, not {which!r}")
+    nb = copy.deepcopy(nb)
+    pairs = exercises(nb)
+    _mark_slides(nb, pairs, notes=which == "instructor")
+    drop = {s if which == "learner" else e for e, s in pairs}
+    for e, _ in pairs:
+        cell = nb["cells"][e]
+        cell["outputs"] = []
+        cell["metadata"]["tags"] = [t for t in cell["metadata"].get("tags", []) if t != SKIP]
+    nb["cells"] = [c for i, c in enumerate(nb["cells"]) if i not in drop]
+    return nb
+
+
+def with_solutions(learner: Any, source: Any) -> Any:
+    """A learner's notebook with the solutions put back, each after its exercise: what a participant who
+    filled every blank runs. Exercises never run, so this is the notebook the instructor's edition executes
+    (the check that no learner's notebook lost anything else)."""
+    solutions = {_source(source["cells"][e]): source["cells"][s] for e, s in exercises(source)}
+    nb = copy.deepcopy(learner)
+    cells = []
+    for cell in nb["cells"]:
+        cells.append(cell)
+        if EXERCISE in _tags(cell):
+            cells.append(copy.deepcopy(solutions[_source(cell)]))
+    nb["cells"] = cells
+    return nb
+
+
+def learner_notebooks(lessons: Any, out_dir: Any) -> list[Any]:
+    """Write each lesson's learner notebook (``<out_dir>/<name>.ipynb``: exercises, no solutions) for
+    ``make lab``; return what was written or kept. Made from the lessons, never kept by hand; a notebook
+    the participant changed (filled in, ran and saved) is kept, as every file a participant edits."""
+    import jupytext
+    import nbformat
+
+    from kit.workfiles import write_unless_edited
+
+    return [write_unless_edited(out_dir / f"{lesson.name}.ipynb",
+                                nbformat.writes(edition(jupytext.read(lesson.source), "learner")) + "\n")
+            for lesson in lessons if not lesson.plain]

@@ -1,0 +1,133 @@
+"""What a presenter hands out: the handout (each slide beside its notes, then the lesson's exercises, no
+solutions) and ``index.html`` (every lesson in every edition).
+
+Marp has no handout of its own (its PDF puts the notes in annotations). The handout is an HTML page,
+printed to PDF by Chromium (Playwright, as the fit check drives it): each page of the learner's deck PDF
+as a picture (poppler's ``pdftoppm``), its notes beside it, and the exercises' tasks at the end.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kit import editions
+from kit.errors import LessonError
+
+if TYPE_CHECKING:
+    from kit.lessons import DeckBuild
+
+PAGE_CSS = """
+@page { size: A4; margin: 12mm; }
+body { font-family: "Noto Sans CJK JP", "Noto Sans JP", sans-serif; font-size: 10.5pt; color: #1c2733; }
+h1 { font-size: 16pt; margin: 0 0 6mm; }
+.slide { display: grid; grid-template-columns: 95mm 1fr; gap: 6mm; margin-bottom: 6mm;
+         break-inside: avoid; }
+.slide img { width: 95mm; border: 1px solid #ccd; }
+.notes { white-space: pre-wrap; line-height: 1.5; }
+.exercises { break-before: page; }
+pre { font-family: "Noto Sans Mono CJK JP", monospace; font-size: 9.5pt; background: #f4f7fb;
+      border-left: 4px solid #e0a100; padding: 3mm; white-space: pre-wrap; }
+"""
+
+
+def split_notes(notes_text: str, pages: int) -> list[str]:
+    """marp-cli's notes file (one block a slide, ``---`` between them) as one text per slide."""
+    blocks = [b.strip() for b in notes_text.split("\n---\n")] if notes_text.strip() else []
+    return (blocks + [""] * pages)[:pages]
+
+
+def handout_html(title: str, pages: Sequence[bytes], notes: Sequence[str], exercises: Sequence[str]) -> str:
+    """The handout page (pure): PNG pages with their notes, then the exercises."""
+    parts = [f"<!doctype html><html lang='ja'><meta charset='utf-8'><title>{html.escape(title)}</title>"
+             f"<style>{PAGE_CSS}</style><body><h1>{html.escape(title)}</h1>"]
+    for n, (png, note) in enumerate(zip(pages, notes, strict=True), 1):
+        data = base64.b64encode(png).decode()
+        parts.append(f"<div class='slide'><img alt='slide {n}' src='data:image/png;base64,{data}'>"
+                     f"<div class='notes'>{html.escape(note)}</div></div>")
+    if exercises:
+        parts.append("<div class='exercises'><h1>演習</h1>")
+        parts += [f"<h2>演習 {n}</h2><pre>{html.escape(task)}</pre>" for n, task in enumerate(exercises, 1)]
+        parts.append("</div>")
+    return "".join(parts) + "</body></html>"
+
+
+def rasterize(pdf: Path, dpi: int = 60) -> list[bytes]:
+    """The PDF's pages as PNG bytes (poppler's pdftoppm)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            subprocess.run(["pdftoppm", "-png", "-r", str(dpi), str(pdf), f"{tmp}/p"], check=True,
+                           capture_output=True, timeout=300)
+        except FileNotFoundError:
+            raise LessonError("the handout needs pdftoppm, which was not found",
+                              hint="install poppler-utils (`make setup` does, as root)") from None
+        return [p.read_bytes() for p in sorted(Path(tmp).glob("p-*.png"))]
+
+
+def write_handout(deck_pdf: Path, notes_txt: Path, exercises: Sequence[str], out: Path, *, title: str) -> Path:
+    """Write ``out`` (PDF): the deck's slides beside their notes, then the exercises.
+
+    Raises:
+        LessonError: Chromium, Playwright or pdftoppm is missing.
+    """
+    from kit.fit import chromium_launch_args
+    from kit.render import chrome_path
+
+    pages = rasterize(deck_pdf)
+    notes = split_notes(notes_txt.read_text(encoding="utf-8") if notes_txt.exists() else "", len(pages))
+    chrome = chrome_path()
+    if chrome is None:
+        raise LessonError("the handout needs Chromium, which was not found",
+                          hint="install it (`apt-get install chromium`) or set CHROME_PATH")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chrome, args=chromium_launch_args())
+        try:
+            page = browser.new_page()
+            page.set_content(handout_html(title, pages, notes, exercises), wait_until="load")
+            page.pdf(path=str(out), format="A4", print_background=True)
+        finally:
+            browser.close()
+    return out
+
+
+def add_handout(build: DeckBuild, out_dir: Path) -> None:
+    """Add the learner's handout (``<name>.handout.pdf``) to a lesson's build."""
+    import jupytext
+
+    learner = build.decks[-1]
+    out = out_dir / f"{build.lesson.name}.handout.pdf"
+    tasks = [cell.source for cell in editions.edition(jupytext.read(build.lesson.source), "learner").cells
+             if editions.EXERCISE in cell.metadata.get("tags", [])]
+    if build.rendered or not out.exists():
+        write_handout(learner.with_suffix(".pdf"), learner.with_suffix(".notes.txt"), tasks, out,
+                      title=build.lesson.title)
+    build.outputs.append(out)
+
+
+def write_index(builds: Sequence[DeckBuild], out_dir: Path) -> Path:
+    """``index.html``: every lesson in every edition (decks, PDFs, handout), with where its outputs came from."""
+    rows = []
+    for build in builds:
+        names = {p.name for p in build.outputs}
+        links = [f"<a href='{html.escape(n)}'>{label}</a>" for n, label in (
+            (f"{build.lesson.name}.html", "講師用"), (f"{build.lesson.name}.pdf", "講師用 PDF"),
+            (f"{build.lesson.name}.learner.html", "受講者用"), (f"{build.lesson.name}.learner.pdf", "受講者用 PDF"),
+            (f"{build.lesson.name}.handout.pdf", "配布資料")) if n in names]
+        source = f"site {build.run.site} · {build.run.executed_at:%Y-%m-%d %H:%M} UTC" if build.run else build.status
+        rows.append(f"<tr><td>{html.escape(build.lesson.title)}</td><td>{' · '.join(links)}</td>"
+                    f"<td>{html.escape(source)}</td></tr>")
+    page = ("<!doctype html><html lang='ja'><meta charset='utf-8'><title>スライド一覧</title>"
+            "<style>body{font-family:'Noto Sans CJK JP',sans-serif;margin:2em}td,th{padding:.3em .8em;"
+            "border-bottom:1px solid #ddd;text-align:left}</style><h1>スライド一覧</h1><table>"
+            "<tr><th>レッスン</th><th>版</th><th>出力の出どころ</th></tr>" + "".join(rows) + "</table></html>\n")
+    index = out_dir / "index.html"
+    if not index.exists() or index.read_text(encoding="utf-8") != page:
+        index.write_text(page, encoding="utf-8")
+    return index
