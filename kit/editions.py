@@ -3,7 +3,7 @@
 A lesson marks an exercise as two cells in a row: the task, tagged ``exercise`` (blanks written ``____``,
 planned minutes as ``minutes=N``), then the cell that solves it, tagged ``solution``::
 
-    ```python tags=["exercise"] minutes=5
+    ```python minutes=5 tags=["exercise"]
     score = sacrebleu.BLEU(tokenize=____).corpus_score(____, [____])
     ```
 
