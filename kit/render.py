@@ -30,6 +30,7 @@ import os
 import re
 import shutil
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -649,12 +650,17 @@ def marp_batch(decks: Sequence[Path], *, kind: str = "html", themes: Sequence[Pa
     outputs = [deck.with_suffix(suffix) for deck in decks]
     started = max((p.stat().st_mtime for p in outputs if p.exists()), default=0.0)
     flags = [html] * len(decks) if isinstance(html, bool) else list(html)
-    for wanted in (False, True):
-        group = [deck for deck, flag in zip(decks, flags, strict=True) if flag == wanted]
-        if group:
-            proc.run(marp_batch_command(marp_executable(), group, kind=kind, themes=themes, html=wanted), env=env,
-                     timeout=120 + 60 * len(group),
-                     hint="see the marp-cli message above; `make setup` reinstalls it")
+    groups = {wanted: [deck for deck, flag in zip(decks, flags, strict=True) if flag == wanted]
+              for wanted in (False, True)}
+
+    def draw(wanted: bool) -> None:
+        proc.run(marp_batch_command(marp_executable(), groups[wanted], kind=kind, themes=themes, html=wanted),
+                 env=env, timeout=120 + 60 * len(groups[wanted]),
+                 hint="see the marp-cli message above; `make setup` reinstalls it")
+
+    with ThreadPoolExecutor(max_workers=2) as pool:  # the two processes at once: a browser mostly waits
+        for done in [pool.submit(draw, wanted) for wanted, group in groups.items() if group]:
+            done.result()
     missing = [p for p in outputs if not p.exists() or p.stat().st_mtime < started]
     if missing:
         raise LessonError(f"marp-cli reported success but did not write {', '.join(map(str, missing))}")
