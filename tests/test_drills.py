@@ -727,11 +727,12 @@ def fingerprint(path: Path) -> str:
     return digest.hexdigest()
 
 
-# `lab NAME`: notebooks/NAME.ipynb run cell by cell in the kernel make lab registers (this Python with
-# --ext=kit.shell; the site from $KIT_SITE), up to the first cell that raises: it prints that cell's number and
-# the error as Jupyter shows it under the cell, and exits with the kit's exit code for that error.
+# `lab NAME`: the notebook make lab serves (lab/NAME.ipynb, made from the lesson as make lab does) run cell by
+# cell in the kernel make lab registers (this Python with --ext=kit.shell; the site from $KIT_SITE), up to the
+# first cell that raises: it prints that cell's number and the error as Jupyter shows it under the cell, and
+# exits with the kit's exit code for that error.
 LAB_NOTEBOOK = """
-import json, os, sys
+import json, os, subprocess, sys
 from pathlib import Path
 
 import nbformat
@@ -745,13 +746,17 @@ spec.mkdir(parents=True)
 spec.joinpath("kernel.json").write_text(json.dumps({"display_name": "kit", "language": "python", "argv": [
     sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}", "--ext=kit.shell"]}))
 os.environ["JUPYTER_PATH"] = str(spec.parent.parent)
-nb = nbformat.read(sys.argv[1], as_version=4)
+made = subprocess.run([sys.executable, "-m", "kit", "lessons", "learner", "--out", "lab"], capture_output=True,
+                      text=True)
+if made.returncode:
+    sys.exit("kit lessons learner failed: " + made.stdout + made.stderr)
+nb = nbformat.read(Path("lab") / (sys.argv[1] + ".ipynb"), as_version=4)
 try:
     NotebookClient(nb, timeout=300, resources={"metadata": {"path": os.getcwd()}}).execute()
 except CellExecutionError as exc:
     code = [c for c in nb.cells if c.cell_type == "code"]
     n = next(i for i, c in enumerate(code, 1) if any(o.output_type == "error" for o in c.get("outputs", [])))
-    print(f"{Path(sys.argv[1]).name}: code cell {n} of {len(code)} raised {exc.ename}: {exc.evalue}")
+    print(f"lab/{sys.argv[1]}.ipynb: code cell {n} of {len(code)} raised {exc.ename}: {exc.evalue}")
     error = getattr(kit.errors, exc.ename, None)
     sys.exit(error.exit_code if isinstance(error, type) and issubclass(error, kit.errors.KitError) else 1)
 """
@@ -764,7 +769,7 @@ def command(drill: Drill, values: dict[str, str]) -> list[str]:
     if words[0] == "make":  # the project's Makefile (its set-up step left out: it installs, never fails fast)
         return ["make", "-C", str(PROJECT_ROOT), "--no-print-directory", "-o", "setup", *words[1:]]
     if words[0] == "lab":  # a lesson's notebook as the participant runs it in make lab
-        return [sys.executable, "-c", LAB_NOTEBOOK, str(PROJECT_ROOT / "notebooks" / f"{words[1]}.ipynb")]
+        return [sys.executable, "-c", LAB_NOTEBOOK, words[1]]
     assert words[0] == "program", drill.argv
     return [sys.executable, str(PROJECT_ROOT / "bart_finetuning.py"), *words[1:]]
 
