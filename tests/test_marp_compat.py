@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -62,11 +63,10 @@ def pages(pdf: Path) -> list[np.ndarray]:
     """The PDF's pages as RGB arrays, rasterised at 40 dpi (a 1280x720 slide: 533x300 pixels)."""
     from PIL import Image
 
-    folder = pdf.with_name(pdf.stem + "-pages")
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir()
-    subprocess.run(["pdftoppm", "-r", "40", str(pdf), str(folder / "page")], check=True, timeout=120)
-    return [np.asarray(Image.open(p).convert("RGB"), dtype=np.int16) for p in sorted(folder.glob("page-*.ppm"))]
+    with tempfile.TemporaryDirectory() as folder:
+        subprocess.run(["pdftoppm", "-r", "40", str(pdf), f"{folder}/page"], check=True, timeout=120)
+        return [np.asarray(Image.open(p).convert("RGB"), dtype=np.int16)
+                for p in sorted(Path(folder).glob("page-*.ppm"))]
 
 
 def changed(a: np.ndarray, b: np.ndarray) -> float:
@@ -85,12 +85,12 @@ class Compat:
     report: list[str]
 
 
-@pytest.fixture(scope="module")
-def compat(tmp_path_factory: pytest.TempPathFactory) -> Compat:
-    """Each fixture deck rendered by marp-cli, by the kit as it is, and imported then rendered; the marp-cli
-    runs go on beside the kit's (one marp-cli per kind and --html for all the kit's decks)."""
-    root = tmp_path_factory.mktemp("compat")
+def build_compat(root: Path) -> list[str]:
+    """Each fixture deck rendered by marp-cli, by the kit as it is, and imported then rendered, in ``root``;
+    the marp-cli runs go on beside the kit's. Returns what the import and the render reported."""
     reference, plain, moved = root / "marp-cli", root / "plain", root / "to-import"
+    for folder in (reference, plain, moved, root / "project", root / "out"):
+        shutil.rmtree(folder, ignore_errors=True)
     for folder in (reference, plain, moved):
         shutil.copytree(FIXTURES, folder)
     env = {**os.environ, **marp_env(pdf=True)}
@@ -112,15 +112,32 @@ def compat(tmp_path_factory: pytest.TempPathFactory) -> Compat:
                         notebooks_dir=project / "notebooks", report=report.append)
             names.append(name)
         shutil.rmtree(moved)  # the lessons need nothing from where the decks were
-        out = root / "out"
-        build_decks([str(plain / f"{d}.md") for d in COMPAT] + names, out_dir=out, pdf=True, notes=False,
-                    execute=False, slides_dir=project / "slides", notebooks_dir=project / "notebooks",
+        build_decks([str(plain / f"{d}.md") for d in COMPAT] + names, out_dir=root / "out", pdf=True,
+                    notes=False, execute=False, slides_dir=project / "slides", notebooks_dir=project / "notebooks",
                     report=report.append)
         marp_cli_done.result()
-    return Compat(reference={d: reference / f"{d}.pdf" for d in COMPAT},
+    return report
+
+
+@pytest.fixture(scope="module")
+def compat(tmp_path_factory: pytest.TempPathFactory) -> Compat:
+    """The compatibility suite's renders, made once per test run (pytest-xdist workers share them, one
+    building while the others wait: ``make check`` runs this file on one worker anyway)."""
+    import fcntl
+
+    shared = os.environ.get("PYTEST_XDIST_WORKER")
+    root = tmp_path_factory.getbasetemp().parent / "marp-compat" if shared else tmp_path_factory.mktemp("compat")
+    root.mkdir(exist_ok=True)
+    done = root / "report.txt"
+    with open(root / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            done.write_text("\n".join(build_compat(root)), encoding="utf-8")
+    out = root / "out"
+    return Compat(reference={d: root / "marp-cli" / f"{d}.pdf" for d in COMPAT},
                   kit={d: out / f"{Path(d).name}.pdf" for d in COMPAT},
-                  imported={d: out / f"imported-{Path(d).name}.pdf" for d in COMPAT}, project=project,
-                  report=report)
+                  imported={d: out / f"imported-{Path(d).name}.pdf" for d in COMPAT}, project=root / "project",
+                  report=done.read_text(encoding="utf-8").split("\n"))
 
 
 @DECKS
