@@ -13,15 +13,16 @@ deck shows changes; what the import does:
   styles, linked files) are copied to ``slides/assets/<name>/`` and the references rewritten, so the lesson
   no longer needs the deck's folder; a reference to a file that does not exist is left as written (and
   reported);
-- the deck's theme, when it is a CSS file beside the deck or in its ``themes/`` folder (and the themes it
-  ``@import``\\ s), is copied to ``slides/themes/``; a theme found nowhere is an error naming the places
-  looked in;
+- the deck's theme, when it is a CSS file beside the deck or in its ``themes/`` folder (and each theme it
+  imports), is copied to ``slides/themes/``; a theme found nowhere is an error naming the places looked in,
+  and one that would replace another of that name is refused;
 - **no fence runs**: a fence jupytext would make a code cell (``python``, ``bash``, ``js``, ``markdown``,
   ``html``, …) gets jupytext's ``.noeval`` attribute after its language (```` ```python .noeval ````), which
   keeps it a Markdown fence. Marp reads only the first word of a fence's info, so the slide shows it as
-  before, highlighted in its language. To make a fence run, delete its ``.noeval`` (``python`` fences
-  become code cells, ``bash`` fences command cells), or import with ``run_python``/``run_bash``
-  (``--run-python``/``--run-bash``) for all of them; other languages never run;
+  before, highlighted in its language. To make a ``python`` or ``bash`` fence run, delete its ``.noeval``
+  (it becomes a code cell, a command cell), or import with ``run_python``/``run_bash``
+  (``--run-python``/``--run-bash``) for all of them. Fences in other languages are imported shown-only
+  whatever the options (without ``.noeval`` jupytext would make a ``js`` fence a ``%%js`` cell);
 - a ``parameters`` cell (``site = os.environ.get("KIT_SITE", "local")``) is added to the title slide, as
   every lesson has; no slide shows it.
 """
