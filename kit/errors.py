@@ -38,6 +38,10 @@ class KitError(Exception):
             parts.append(f"What to do: {self.hint}")
         return "\n".join(parts)
 
+    def _render_traceback_(self) -> list[str]:
+        # In a notebook (IPython) the message and what to do, not a Python traceback: a participant acts on it.
+        return [f"{type(self).__name__}: {self}"]
+
 
 class CheckFailed(KitError):
     """A check ran and found something missing or different; the report printed above says what."""
