@@ -34,12 +34,16 @@ Report = Callable[[str], None]
 
 
 def _slide_title_before(cells: list, index: int) -> str | None:
-    for cell in reversed(cells[:index]):
-        if cell.get("cell_type") == "markdown":
-            match = re.search(r"^#+ (.+)$", "".join(cell["source"]), re.M)
-            if match:
-                return match.group(1).strip()
-    return None
+    """The title of the slide that holds cell ``index``: its heading, else its ``_header`` directive, else its
+    number (``#4``). Only that slide's own cells count (a deck whose titles are headers names the right one)."""
+    starts = [i for i, c in enumerate(cells[:index]) if c.get("cell_type") == "markdown"
+              and "".join(c["source"]).lstrip("\n").startswith("---\n")]
+    first = starts[-1] if starts else 0
+    text = "\n".join("".join(c["source"]) for c in cells[first:index] if c.get("cell_type") == "markdown")
+    match = re.search(r"^#+ (.+)$", text, re.M) or re.search(r"<!--\s*_?header:\s*(.+?)\s*-->", text)
+    if match:
+        return match.group(1).strip().strip("'\"")
+    return f"#{len(starts) + 1}" if cells else None
 
 
 def resolve_site(site: str | None) -> str:
@@ -79,7 +83,10 @@ def parameterized(lesson: Lesson, site: str, parameters: dict[str, Any] | None =
 
 
 def has_code(nb: Any) -> bool:
-    return any(c.cell_type == "code" and c.source.strip() and "injected-parameters" not in c.metadata.get("tags", [])
+    """Whether anything besides the parameters runs (an imported deck whose fences are shown only starts no
+    kernel)."""
+    return any(c.cell_type == "code" and c.source.strip()
+               and not {"parameters", "injected-parameters", "skip-execution"} & set(c.metadata.get("tags", []))
                for c in nb.cells)
 
 

@@ -124,4 +124,4 @@ def test_progress_names_lesson_cell_and_slide(tmp_path: Path, make_lesson, build
     assert "cell 1/2" in cells[0] and "最初のスライド" in cells[0]
     assert "cell 2/2" in cells[-1] and "次のスライド" in cells[-1] and cells[-1].rstrip().endswith(" s")
     assert any(line.startswith("a: executed (site ci") for line in lines)
-    assert lines[-1].startswith("drawing 1 deck(s) with marp-cli")
+    assert lines[-1].startswith("drawing 2 deck(s) with marp-cli")  # the instructor's and the learner's
