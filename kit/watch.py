@@ -15,15 +15,17 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from kit import proc
-from kit.render import THEMES_DIR, marp_executable
+from kit.render import THEMES_DIR, deck_html, marp_executable
 from kit.sites import SITES_DIR
 
 Report = Callable[[str], None]
 
 
-def marp_server_command(marp_bin: Path | str, folder: Path, *, themes: Path = THEMES_DIR) -> list[str]:
-    """marp-cli in server mode over ``folder`` (pure; golden-tested). The port is ``$PORT``."""
-    return [str(marp_bin), "--server", str(folder), "--theme-set", str(themes)]
+def marp_server_command(marp_bin: Path | str, folder: Path, *, themes: Path = THEMES_DIR,
+                        html: bool = False) -> list[str]:
+    """marp-cli in server mode over ``folder`` (pure; golden-tested). The port is ``$PORT``. ``html``: a deck
+    served asks for its HTML (``kit.render.deck_html``); one server serves them all."""
+    return [str(marp_bin), "--server", str(folder), "--theme-set", str(themes), *(["--html"] if html else [])]
 
 
 def _stamps(paths: Sequence[Path]) -> dict[Path, float]:
@@ -53,7 +55,8 @@ def serve(names: Sequence[str] | None = None, *, site: str | None = None, out_di
     watched = [*sources, *SITES_DIR.glob("*.toml"), *THEMES_DIR.glob("*.css")]
     # SIGTERM (a terminal closing, `kill`) stops like Ctrl-C, so the server never outlives the loop.
     signal.signal(signal.SIGTERM, _interrupt)
-    server = proc.start(marp_server_command(marp_executable(), out_dir), env={"PORT": str(port)})
+    html = any(deck_html(lesson.source) for lesson in lessons)
+    server = proc.start(marp_server_command(marp_executable(), out_dir, html=html), env={"PORT": str(port)})
     report(f"serving {out_dir} at http://localhost:{port}/ (Ctrl-C stops); watching {len(sources)} lesson(s)")
     stamps = _stamps(watched)
     try:
