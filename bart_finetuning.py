@@ -13,8 +13,10 @@ training program.
 """
 
 
-import fcntl, inspect, json, math, os, signal, socket, sys, time, zipfile
+import fcntl, inspect, json, math, os, shutil, signal, socket, sys, time, zipfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from difflib import get_close_matches
 from pathlib import Path
 from typing import Optional
 
@@ -78,11 +80,20 @@ GROUP = (["--train_sampling_strategy", "group_by_length"]
 
 
 def parse_args(argv=None):
+    """The workshop's settings, then the command line's. An unknown option (a typo)
+    stops here, naming the closest one."""
     argv = WORKSHOP + GROUP + list(sys.argv[1:] if argv is None else argv)
     argv = ["--" + EVAL if a in ("--eval_strategy", "--evaluation_strategy") else a
             for a in argv]
     parser = HfArgumentParser((Arguments, Seq2SeqTrainingArguments))
-    return parser.parse_args_into_dataclasses(args=argv)
+    *both, unknown = parser.parse_args_into_dataclasses(
+        argv, return_remaining_strings=True)
+    if unknown:
+        word = unknown[0].split("=")[0]
+        close = get_close_matches(word, parser._option_string_actions, n=1)
+        sys.exit(f"error: unknown option {word}"
+                 + (f": did you mean {close[0]}?" if close else ": see --help"))
+    return both
 
 
 def read_text_pairs(data_dir):
@@ -94,8 +105,7 @@ def read_text_pairs(data_dir):
             if not path.is_file():
                 sys.exit(f"error: {path} not found: --data_dir needs train.en/.ja "
                          "and dev.en/.ja (test optional)")
-        en_lines, ja_lines = (p.read_text(encoding="utf-8").splitlines()
-                              for p in (en, ja))
+        en_lines, ja_lines = read_lines(en), read_lines(ja)
         if len(en_lines) != len(ja_lines):
             sys.exit(f"error: {en} has {len(en_lines)} lines but {ja} has "
                      f"{len(ja_lines)}: they must pair up")
@@ -103,6 +113,27 @@ def read_text_pairs(data_dir):
     has_test = Path(data_dir, "test.en").is_file()
     return DatasetDict(train=split("train"), validation=split("dev"),
                        test=split("test" if has_test else "dev"))
+
+
+def read_lines(path):
+    """A file's sentences, one a line: UTF-8 (without the BOM some Windows editors
+    put first), none of them blank."""
+    try:
+        data = path.read_bytes()
+        lines = data.decode("utf-8-sig").splitlines()
+    except OSError as error:
+        sys.exit(f"error: cannot read {path}: {error.strerror}")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        sys.exit(f"error: {path} is not UTF-8 (line {line}): save it as UTF-8 "
+                 "(from Shift_JIS: iconv -f SJIS -t UTF-8)")
+    blank = [str(n) for n, line in enumerate(lines, 1) if not line.strip()]
+    if len(blank) == len(lines):
+        sys.exit(f"error: {path} is empty: --data_dir needs a sentence a line")
+    if blank:
+        sys.exit(f"error: {path} has blank lines (line {', '.join(blank[:5])}): "
+                 "each line needs a sentence, and its translation on the same line")
+    return lines
 
 
 def load_pairs(args):
@@ -146,22 +177,38 @@ def tokenize(pairs, tokenizer, max_length):
 
 
 class TimeBudget(TrainerCallback):
-    """Stop with a checkpoint after `minutes`, or when Slurm sends SIGTERM (--time
-    reached, scancel). Run again with the same --output_dir, and training resumes
-    from that checkpoint."""
+    """Stop with a checkpoint after `minutes`, or once `stopped` is set (SIGTERM,
+    Ctrl-C: see stop_on_signals). Run again with the same --output_dir, and training
+    resumes from that checkpoint."""
 
     def __init__(self, minutes):
         self.deadline = time.monotonic() + minutes * 60 if minutes > 0 else None
         self.stopped = None
-        signal.signal(signal.SIGTERM,
-                      lambda signum, frame: setattr(self, "stopped", "SIGTERM"))
 
     def on_step_end(self, args, state, control, **kwargs):
         if self.deadline and time.monotonic() > self.deadline:
             self.stopped = self.stopped or "time budget"
         if self.stopped:
+            print(f"{self.stopped}: saving a checkpoint, then stopping", flush=True)
             control.should_training_stop = control.should_save = True
         return control
+
+
+@contextmanager
+def stop_on_signals(budget):
+    """While training, SIGTERM (Slurm: --time reached, scancel) and Ctrl-C stop it
+    with a checkpoint (TimeBudget); a second Ctrl-C stops at once."""
+    def stop(signum, frame):
+        if budget.stopped and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        budget.stopped = "Ctrl-C" if signum == signal.SIGINT else "SIGTERM"
+
+    before = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:  # afterwards (and in a notebook's kernel) Ctrl-C stops at once again
+        for signum, handler in before.items():
+            signal.signal(signum, handler)
 
 
 def make_trainer(training_args, tokenizer, model, tokenized, callbacks):
@@ -177,10 +224,21 @@ def make_trainer(training_args, tokenizer, model, tokenized, callbacks):
                           eval_dataset=tokenized["validation"], **{tok: tokenizer})
 
 
-def train(trainer):
-    last = last_good_checkpoint(trainer.args.output_dir)  # an interrupted run: go on
-    if last:
+def resume_point(args):
+    """The checkpoint to go on from: --resume_from_checkpoint (check_args looked at
+    it), else the newest good one in --output_dir (an interrupted run), else None."""
+    last = args.resume_from_checkpoint or last_good_checkpoint(args.output_dir)
+    if last and not os.path.samefile(Path(last).parent, args.output_dir):
+        print(f"resuming from {last}, a checkpoint of another run (this one writes to "
+              f"{args.output_dir})", flush=True)
+    elif last:
         print(f"resuming from {last}", flush=True)
+    return last
+
+
+def train(trainer):
+    last = resume_point(trainer.args)
+    if last:
         # Checkpoints leave out the tied copies of the embeddings, which loading
         # model.shared restores: say so, or the Trainer warns that they are "missing".
         kept = dict(trainer.model.named_parameters())
@@ -245,33 +303,40 @@ def main(argv=None):
     if training_args.disable_tqdm:
         disable_progress_bar()
         disable_progress_bars()
-    check_args(training_args)
-    lock = lock_run_folder(training_args.output_dir)  # noqa: F841 - held until we end
-    pairs = load_pairs(args)
-    tokenizer, model = load_model(args.model_name_or_path)
-    tokenized = tokenize(pairs, tokenizer, args.max_length)
-    budget = TimeBudget(args.max_minutes)
-    trainer = make_trainer(training_args, tokenizer, model, tokenized, [budget])
-    metrics = train(trainer)
-    if budget.stopped:
-        print(f"stopped ({budget.stopped}) at step {trainer.state.global_step}: to go "
-              "on from its checkpoint, run again with --output_dir "
-              f"{training_args.output_dir}", flush=True)
-        return metrics
-    return save_and_test(trainer, tokenizer, pairs, tokenized, args, metrics)
+    check_args(args, training_args)
+    out = training_args.output_dir
+    lock = lock_run_folder(out)  # noqa: F841 - held until we end
+    with no_traceback(out):  # Ctrl-C twice, a full disk: one line, checkpoints kept
+        pairs = load_pairs(args)
+        tokenizer, model = load_model(args.model_name_or_path)
+        tokenized = tokenize(pairs, tokenizer, args.max_length)
+        budget = TimeBudget(args.max_minutes)
+        trainer = make_trainer(training_args, tokenizer, model, tokenized, [budget])
+        with stop_on_signals(budget):
+            metrics = train(trainer)
+        if budget.stopped:
+            print(f"stopped ({budget.stopped}) at step {trainer.state.global_step}: "
+                  f"to go on, run again with --output_dir {out}", flush=True)
+            return metrics
+        return save_and_test(trainer, tokenizer, pairs, tokenized, args, metrics)
 
 
-def check_args(training_args):
+def check_args(args, training_args):
     """Mistakes fail here, before anything heavy starts (transformers would fail
     later, with a traceback)."""
-    output_dir = training_args.output_dir
+    output_dir, resume = training_args.output_dir, training_args.resume_from_checkpoint
     if Path(output_dir, "metrics.json").is_file():
         sys.exit(f"error: {output_dir} holds a finished run: pass another --output_dir")
-    for name, workshop in (("learning_rate", "5e-5"), ("num_train_epochs", "1")):
-        value = getattr(training_args, name)
-        if not (math.isfinite(value) and value > 0):
-            sys.exit(f"error: --{name} {value} must be a positive number (the "
+    given = {**vars(training_args), **vars(args)}
+    for name, workshop in (("learning_rate", "5e-5"), ("num_train_epochs", "1"),
+                           ("per_device_train_batch_size", "16"), ("max_length", "120"),
+                           ("per_device_eval_batch_size", "32"), ("num_beams", "1")):
+        if not (math.isfinite(given[name]) and given[name] > 0):
+            sys.exit(f"error: --{name} {given[name]} must be a positive number (the "
                      f"workshop's: --{name} {workshop})")
+    why = resume and (damage(resume) if os.path.isdir(resume) else "no such folder")
+    if why:
+        sys.exit(f"error: --resume_from_checkpoint {resume}: not a checkpoint ({why})")
     try:
         os.makedirs(output_dir, exist_ok=True)
     except OSError as error:  # a mistyped or read-only path: say so now, not later
@@ -297,24 +362,51 @@ def lock_run_folder(output_dir):
     return lock
 
 
+def damage(checkpoint):
+    """What keeps a checkpoint from loading (cut short, garbled, missing), or None."""
+    checkpoint = Path(checkpoint)
+    try:
+        if (checkpoint / "model.safetensors").exists():
+            safe_open(str(checkpoint / "model.safetensors"), "pt").keys()
+        # torch.save writes a zip: one cut short has no index.
+        if (checkpoint / "optimizer.pt").exists():
+            zipfile.ZipFile(checkpoint / "optimizer.pt").close()
+        json.loads((checkpoint / "trainer_state.json").read_text())
+    except Exception as error:  # any damage: say which
+        return f"{type(error).__name__}: {error}"
+    return None
+
+
 def last_good_checkpoint(output_dir):
-    """The newest checkpoint whose files open: a job killed while saving leaves a
-    damaged one behind."""
+    """The newest checkpoint that loads: a job killed while saving leaves a damaged
+    one behind."""
     found = sorted(Path(output_dir).glob("checkpoint-[0-9]*"),
                    key=lambda p: int(p.name.split("-")[1]))
     for checkpoint in reversed(found):
-        try:
-            if (checkpoint / "model.safetensors").exists():
-                safe_open(str(checkpoint / "model.safetensors"), "pt").keys()
-            # torch.save writes a zip: one cut short has no index.
-            if (checkpoint / "optimizer.pt").exists():
-                zipfile.ZipFile(checkpoint / "optimizer.pt").close()
-            json.loads((checkpoint / "trainer_state.json").read_text())
+        why = damage(checkpoint)
+        if not why:
             return str(checkpoint)
-        except Exception as error:  # any damage (cut short, garbled, missing): go back
-            print(f"skipping {checkpoint}: damaged ({type(error).__name__}: {error})",
-                  flush=True)
+        print(f"skipping {checkpoint}: damaged ({why})", flush=True)
     return None
+
+
+@contextmanager
+def no_traceback(output_dir):
+    """A second Ctrl-C, a full disk (or quota): an error line, not a traceback. The
+    last good checkpoint stays, to go on from."""
+    try:
+        yield
+        return  # no error
+    except KeyboardInterrupt:
+        why = "stopped at once (Ctrl-C)"
+    except Exception as error:  # ENOSPC, or torch's vaguer error when the disk is full
+        free, text = shutil.disk_usage(output_dir).free, str(error)
+        if free > 2**20 and "No space left" not in text and "quota" not in text:
+            raise
+        why = f"the disk is full: cannot save in {output_dir} ({free // 1024} KiB free)"
+    last = last_good_checkpoint(output_dir)
+    go_on = f"{last} is kept: to go on, run again with --output_dir {output_dir}"
+    sys.exit(f"error: {why}. " + (go_on if last else "No checkpoint was written yet."))
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import importlib.util
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -66,9 +67,10 @@ def test_program_file_is_generated_from_lesson_02() -> None:
     program.check_program()
     assert PROGRAM.read_text(encoding="utf-8") == program.render_program()
     assert "import kit" not in PROGRAM.read_text(encoding="utf-8")
-    # Readable in one sitting: ~250 lines of training at 88 columns, plus the run-folder lock, the
-    # damaged-checkpoint fallback and the early value checks that the fault drills asked for.
-    assert len(PROGRAM.read_text(encoding="utf-8").splitlines()) <= 330
+    # Readable in one sitting: ~250 lines of training at 88 columns, plus what the fault drills asked for: the
+    # run-folder lock, the damaged-checkpoint fallback, the early checks of values, options and data files, and
+    # Ctrl-C and a full disk said in one line.
+    assert len(PROGRAM.read_text(encoding="utf-8").splitlines()) <= 420
 
 
 def test_the_program_is_at_most_88_columns() -> None:
@@ -123,6 +125,25 @@ def test_workshop_defaults_and_command_line_wins() -> None:
 
 # A data folder without dev files, sides that do not pair up, a model folder that is not there: the
 # fault drills (tests/test_drills.py: program-no-dev, program-mismatched-lines, program-model-nope).
+
+
+def test_data_files_lose_a_bom_and_windows_line_ends(tmp_path: Path) -> None:
+    prog = load_program_module()
+    path = tmp_path / "train.en"
+    path.write_bytes("\ufeffHello.\r\nGood night.\r\n".encode())
+    assert prog.read_lines(path) == ["Hello.", "Good night."]
+
+
+def test_sigterm_and_ctrl_c_are_caught_only_while_training() -> None:
+    prog = load_program_module()
+    budget, before = prog.TimeBudget(0), signal.getsignal(signal.SIGINT)
+    with prog.stop_on_signals(budget):
+        signal.raise_signal(signal.SIGTERM)
+        assert budget.stopped == "SIGTERM"  # the next step's end saves a checkpoint and stops
+        with pytest.raises(KeyboardInterrupt):  # Ctrl-C while stopping: at once
+            signal.raise_signal(signal.SIGINT)
+    # A notebook's kernel gets its own Ctrl-C back (and this process its SIGTERM).
+    assert signal.getsignal(signal.SIGINT) is before and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
 
 
 def test_overfits_32_pairs_to_bleu_100_then_refuses_to_overwrite(tmp_path: Path, overfit: tuple[Path, Path]) -> None:
