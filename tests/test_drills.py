@@ -3,7 +3,8 @@
 The table below is the project's reliability record. Each row runs the real command in a
 subprocess, in a temporary folder with a temporary ``HOME``: ``kit ...`` is ``python -m kit ...``,
 ``program ...`` is ``python bart_finetuning.py ...``, ``make ...`` the project's Makefile (``-o setup``),
-``lab NAME`` a lesson's notebook run as in ``make lab`` (the site from ``$KIT_SITE``). A row fails when the
+``lab NAME`` a lesson's notebook run as in ``make lab`` (the site from ``$KIT_SITE``), ``notebook ARGS``
+lesson 02's program cells in its kernel, then a cell ``main([ARGS])`` (notebook_main). A row fails when the
 output holds a Python traceback, when the exit code differs, when the message fragment is missing (or a
 ``never`` fragment is there), when a protected file changed (hashed before and after), or when it took
 longer than its ``seconds``. Placeholders:
@@ -13,7 +14,8 @@ program's ``error:`` lines, 2 ConfigError, 5 SlurmError, 7 DataError, 8 TrainErr
 (kit/errors.py). A setup may add placeholders of its own (``{job}``: a job id it submitted).
 
 Stopping at SIGTERM (Slurm's --time, scancel) and resuming is drilled with real Slurm in
-tests/test_training_job.py (a 1-minute job ends TIMEOUT, the resubmission continues from its step).
+tests/test_training_job.py (a 1-minute job ends TIMEOUT, the resubmission continues from its step); Ctrl-C
+(SIGINT, once and twice) and a full disk while saving are rows here.
 
 To add a drill: one ``Drill(...)`` row with a comment saying what the participant did; if it needs
 files, a ``@setup`` function below the table; if the program needs a fix, mark the row
@@ -24,13 +26,16 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 import os
 import re
 import shlex
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -45,6 +50,7 @@ from kit.sites import PROJECT_ROOT
 SLOW, SLURM = pytest.mark.slow, pytest.mark.slurm
 RUN = "--model_name_or_path {model} --data_dir {data} --output_dir run --max_steps 2 --eval_strategy no " \
       "--save_strategy no --max_length 32 --per_device_train_batch_size 4 --report_to none"
+CTRL_C = " --max_steps 2000 --save_strategy steps --save_steps 2"  # pressed once checkpoint-2 is there
 
 
 def pending(why: str) -> pytest.MarkDecorator:
@@ -315,6 +321,64 @@ DRILLS = [
     Drill("program-truncated-checkpoint", "program " + RUN.replace("--max_steps 2", "--max_steps 3"), 0,
           ("skipping run/checkpoint-3: damaged", "skipping run/checkpoint-2: damaged",
            "resuming from run/checkpoint-1"), setup="truncated_checkpoint", marks=(SLOW,), needs_assets=True),
+    # Asked to resume from a checkpoint that is not there (a typo, another machine's path): never from scratch.
+    Drill("program-resume-missing", "program " + RUN + " --resume_from_checkpoint /nope/checkpoint-500", 1,
+          "--resume_from_checkpoint /nope/checkpoint-500: not a checkpoint (no such folder)", absent=("run",),
+          marks=(SLOW,), needs_assets=True),
+    # Went on from another run's checkpoint (step 1) into a new folder: 2 more steps, said, the other run untouched.
+    Drill("program-resume-other-run", "program " + RUN + " --output_dir run2 --resume_from_checkpoint "
+          "run/checkpoint-1 --max_steps 3", 0, ("resuming from run/checkpoint-1, a checkpoint of another run",
+                                                "results in run2"),
+          setup="stopped_run_resumed_in_run2", unchanged=("run",), marks=(SLOW,), needs_assets=True),
+    # Data saved by a Windows editor, with a BOM: no sentence starts with it (checked in the run's files).
+    Drill("program-data-bom", "program " + RUN.replace("{data}", "bom"), 0, "BLEU", setup="bom_data", marks=(SLOW,),
+          needs_assets=True),
+    # The Japanese side saved in Shift_JIS.
+    Drill("program-data-sjis", "program " + RUN.replace("{data}", "sjis"), 1, "sjis/train.ja is not UTF-8 (line 1)",
+          setup="sjis_data", marks=(SLOW,), needs_assets=True),
+    # A data file that cannot be read (no permission; root reads anyway, so as root a read that fails with EIO).
+    Drill("program-data-unreadable", "program " + RUN.replace("{data}", "locked"), 1, "cannot read locked/train.en",
+          setup="unreadable_data", marks=(SLOW,), needs_assets=True),
+    # An empty dev split (the command that wrote it failed).
+    Drill("program-data-empty-split", "program " + RUN.replace("{data}", "empty"), 1, "empty/dev.en is empty",
+          setup="empty_split", marks=(SLOW,), needs_assets=True),
+    # Blank lines (a paragraph break, a line of spaces) on both sides: named, never trained as pairs.
+    Drill("program-data-blank-lines", "program " + RUN.replace("{data}", "blank"), 1,
+          "blank/train.en has blank lines (line 3, 5)", setup="blank_lines", marks=(SLOW,), needs_assets=True),
+    # A batch size of 0.
+    Drill("program-batch-size-zero", "program " + RUN + " --per_device_train_batch_size 0", 1,
+          "--per_device_train_batch_size 0 must be a positive number", absent=("run",), marks=(SLOW,),
+          needs_assets=True),
+    # A --max_length of 0 (it failed only after training, with no metrics.json).
+    Drill("program-max-length-zero", "program " + RUN + " --max_length 0", 1, "--max_length 0 must be a positive",
+          absent=("run",), marks=(SLOW,), needs_assets=True),
+    # A typo in an option's name.
+    Drill("program-option-typo", "program " + RUN + " --learnig_rate 1e-4", 1,
+          "unknown option --learnig_rate: did you mean --learning_rate?", absent=("run",), marks=(SLOW,),
+          needs_assets=True),
+    # Ctrl-C mid-training: a checkpoint at the step it stopped (checked) and how to go on.
+    Drill("program-ctrl-c", "program " + RUN + CTRL_C, 0, ("Ctrl-C: saving a checkpoint", "stopped (Ctrl-C) at step",
+                                                          "run again with --output_dir run"),
+          setup="ctrl_c_once", never=("stopped at once",), absent=("run/metrics.json",), marks=(SLOW,),
+          needs_assets=True),
+    # Ctrl-C twice: stops at once, and says which checkpoint is left to go on from.
+    Drill("program-ctrl-c-twice", "program " + RUN + CTRL_C, 1, ("error: stopped at once (Ctrl-C). run/checkpoint-",
+                                                                "is kept: to go on, run again"),
+          setup="ctrl_c_twice", marks=(SLOW,), needs_assets=True),
+    # The disk fills while a checkpoint is saved (a real ENOSPC, on a small tmpfs): the last good one stays.
+    Drill("program-disk-full", "program " + RUN + " --output_dir disk/run --max_steps 3 --save_strategy steps "
+          "--save_steps 1", 1, ("the disk is full: cannot save in disk/run", "disk/run/checkpoint-1 is kept"),
+          setup="full_disk", marks=(SLOW,), needs_assets=True),
+    # The same mistakes in lesson 02's notebook, as a participant runs it: `notebook ARGS` runs its program cells
+    # in the lesson's kernel, then a cell main([ARGS]) (notebook_main below).
+    Drill("program-notebook-data-sjis", "notebook " + RUN.replace("{data}", "sjis"), 1,
+          "sjis/train.ja is not UTF-8 (line 1)", setup="sjis_data", marks=(SLOW,), needs_assets=True),
+    Drill("program-notebook-option-typo", "notebook " + RUN + " --learnig_rate 1e-4", 1,
+          "did you mean --learning_rate?", marks=(SLOW,), needs_assets=True),
+    # The kernel interrupted (Jupyter's stop button) mid-training: a checkpoint, and the kernel interrupts again.
+    Drill("program-notebook-ctrl-c", "notebook " + RUN + CTRL_C, 0,
+          ("stopped (Ctrl-C) at step", "Ctrl-C in this kernel: interrupts"), setup="ctrl_c_once",
+          absent=("run/metrics.json",), marks=(SLOW,), needs_assets=True),
 ]
 
 
@@ -626,15 +690,180 @@ def locked_run(c: Ctx) -> None:
 def truncated_checkpoint(c: Ctx) -> None:
     """A run stopped at step 1 (checkpoint-1), then a checkpoint-2 whose weights were cut short and a
     checkpoint-3 whose optimizer state was."""
-    argv = shlex.split(RUN.format(model=c.assets["model"], data=c.assets["data"]))
-    done = subprocess.run([sys.executable, str(PROJECT_ROOT / "bart_finetuning.py"), *argv, "--max_minutes",
-                           "0.000001"], cwd=c.tmp, env=c.env, capture_output=True, text=True, timeout=600)
-    assert (c.tmp / "run" / "checkpoint-1").is_dir(), done.stdout + done.stderr
+    _stopped_run(c)
     broken = Path(shutil.copytree(c.tmp / "run" / "checkpoint-1", c.tmp / "run" / "checkpoint-2"))
     weights = broken / "model.safetensors"
     weights.write_bytes(weights.read_bytes()[:100])
     optimizer = Path(shutil.copytree(c.tmp / "run" / "checkpoint-1", c.tmp / "run" / "checkpoint-3")) / "optimizer.pt"
     optimizer.write_bytes(optimizer.read_bytes()[: optimizer.stat().st_size // 2])
+
+
+_STOPPED: dict[Path, Path] = {}
+
+
+def _stopped_run(c: Ctx, name: str = "run") -> Path:
+    """A run the program stopped at step 1 (checkpoint-1, no metrics.json), copied to ``name``: made once per
+    worker, by the program itself."""
+    model = c.assets["model"]
+    if model not in _STOPPED:
+        where = model.parent / "stopped"
+        where.mkdir(exist_ok=True)
+        argv = shlex.split(RUN.format(model=model, data=c.assets["data"]))
+        done = subprocess.run([sys.executable, str(PROJECT_ROOT / "bart_finetuning.py"), *argv, "--max_minutes",
+                               "0.000001"], cwd=where, env=c.env, capture_output=True, text=True, timeout=600)
+        assert (where / "run" / "checkpoint-1").is_dir(), done.stdout + done.stderr
+        _STOPPED[model] = where / "run"
+    return Path(shutil.copytree(_STOPPED[model], c.tmp / name))
+
+
+@setup
+def stopped_run_resumed_in_run2(c: Ctx) -> None:
+    """A stopped run; afterwards run2 must have gone on from its step 1 to step 3, not started afresh."""
+    _stopped_run(c)
+
+    def went_on() -> None:
+        if (c.tmp / "run2" / "metrics.json").is_file():
+            metrics = json.loads((c.tmp / "run2" / "metrics.json").read_text(encoding="utf-8"))
+            assert (metrics["resumed_from"], metrics["global_step"]) == ("run/checkpoint-1", 3), metrics
+    c.stack.callback(went_on)
+
+
+@setup
+def bom_data(c: Ctx) -> None:
+    """Every data file starts with a UTF-8 BOM; afterwards no sentence the run wrote may hold one."""
+    for path in _pairs(c, "bom", ("train", "dev", "test")).iterdir():
+        path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+
+    def no_bom() -> None:
+        for name in ("samples.txt", "test_references.txt"):
+            if (c.tmp / "run" / name).is_file():
+                assert "\ufeff" not in (c.tmp / "run" / name).read_text(encoding="utf-8"), f"a BOM in run/{name}"
+    c.stack.callback(no_bom)
+
+
+@setup
+def sjis_data(c: Ctx) -> None:
+    ja = _pairs(c, "sjis", ("train", "dev")) / "train.ja"
+    ja.write_bytes(ja.read_text(encoding="utf-8").encode("shift_jis"))
+
+
+@setup
+def unreadable_data(c: Ctx) -> None:
+    en = _pairs(c, "locked", ("train", "dev")) / "train.en"
+    if os.geteuid() == 0:  # root reads a file without permissions: give it one whose read fails
+        en.unlink()
+        en.symlink_to("/proc/self/mem")
+    else:
+        en.chmod(0)
+
+
+@setup
+def empty_split(c: Ctx) -> None:
+    _pairs(c, "empty", ("train",))
+    put(c, {"empty/dev.en": "", "empty/dev.ja": ""})
+
+
+@setup
+def blank_lines(c: Ctx) -> None:
+    folder = _pairs(c, "blank", ("train", "dev"))
+    for lang in ("en", "ja"):
+        lines = (folder / f"train.{lang}").read_text(encoding="utf-8").splitlines()
+        lines[2], lines[4] = "", "   "
+        (folder / f"train.{lang}").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _press_ctrl_c(c: Ctx, times: int) -> None:
+    """Ctrl-C mid-training: SIGINT to the pid in run/run.lock (the program, or the notebook's kernel) ``times``
+    times, 0.1 s apart, as soon as run/checkpoint-2 is written."""
+    run, done = c.tmp / "run", threading.Event()
+
+    def press() -> None:
+        while not (run / "checkpoint-2" / "trainer_state.json").is_file():
+            if done.wait(0.02):
+                return
+        pid = int((run / "run.lock").read_text().split()[0])
+        for _ in range(times):
+            try:
+                os.kill(pid, signal.SIGINT)
+            except ProcessLookupError:
+                return
+            time.sleep(0.1)
+
+    thread = threading.Thread(target=press, daemon=True)
+    thread.start()
+    c.stack.callback(thread.join)
+    c.stack.callback(done.set)
+
+
+@setup
+def ctrl_c_once(c: Ctx) -> None:
+    """One Ctrl-C; afterwards the run must have a checkpoint at the step where it stopped (after step 2)."""
+    _press_ctrl_c(c, 1)
+
+    def saved_where_it_stopped() -> None:
+        state = c.tmp / "run" / "trainer_state.json"
+        if state.is_file():
+            step = json.loads(state.read_text(encoding="utf-8"))["global_step"]
+            assert step > 2 and (c.tmp / "run" / f"checkpoint-{step}" / "trainer_state.json").is_file(), \
+                f"stopped at step {step} without its checkpoint: {sorted(p.name for p in state.parent.iterdir())}"
+    c.stack.callback(saved_where_it_stopped)
+
+
+@setup
+def ctrl_c_twice(c: Ctx) -> None:
+    _press_ctrl_c(c, 2)
+
+
+@setup
+def full_disk(c: Ctx) -> None:
+    """A stopped run on a tmpfs with 256 KiB to spare: saving its next checkpoint fills it; its checkpoint-1 must
+    stay as it was. Mounting needs root (CAP_SYS_ADMIN); where it is not permitted the row is skipped."""
+    run = _stopped_run(c)
+    size = sum(-(-p.stat().st_size // 4096) * 4096 for p in run.rglob("*") if p.is_file()) + 256 * 1024
+    disk = c.tmp / "disk"
+    disk.mkdir()
+    mount = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(disk)], capture_output=True,
+                           text=True) if shutil.which("mount") else None
+    if not mount or mount.returncode:
+        pytest.skip(f"a full disk is drilled on a small tmpfs; mount is not permitted here: {mount and mount.stderr}")
+    c.stack.callback(subprocess.run, ["umount", "--lazy", str(disk)], check=False)
+    last = Path(shutil.move(run, disk / "run")) / "checkpoint-1"
+    before = fingerprint(last)
+
+    def kept() -> None:  # checked before the tmpfs goes (the runner's unchanged= would look after)
+        assert fingerprint(last) == before, "disk/run/checkpoint-1 changed"
+    c.stack.callback(kept)
+
+
+NOTEBOOK_02 = PROJECT_ROOT / "notebooks" / "02-program.ipynb"
+
+
+def notebook_main(argv: list[str]) -> int:
+    """``notebook ARGS``: lesson 02's notebook as a participant runs it, its program cells in the lesson's kernel,
+    then a cell ``main([ARGS])`` and one saying whether Ctrl-C interrupts the kernel again. Prints what the cells
+    showed; returns as the program exits (1 after an ``error:`` line), 3 when a program cell failed."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(NOTEBOOK_02, as_version=4)
+    program = [cell for cell in nb.cells if "program" in cell.metadata.get("tags", [])]
+    nb.cells = [*program, nbformat.v4.new_code_cell(f"main({argv!r})"), nbformat.v4.new_code_cell(
+        "import signal\nprint('Ctrl-C in this kernel:', 'interrupts' if signal.getsignal(signal.SIGINT) is "
+        "signal.default_int_handler else 'does not interrupt')")]
+    NotebookClient(nb, kernel_name=nb.metadata.kernelspec.name, timeout=600, allow_errors=True,
+                   resources={"metadata": {"path": os.getcwd()}}).execute()
+    code = 0
+    for n, cell in enumerate(nb.cells):
+        for out in cell.outputs:
+            if out.output_type == "stream":
+                print(out.text, end="")
+            elif out.output_type == "error" and out.ename == "SystemExit":
+                print(out.evalue)
+                code = int(out.evalue) if out.evalue.isdigit() else 1
+            elif out.output_type == "error":
+                print(re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(out.traceback)))
+                code = 3 if n < len(program) else 2
+    return code
 
 
 @setup
@@ -766,6 +995,10 @@ def command(drill: Drill, values: dict[str, str]) -> list[str]:
     words = [w.format(**values) for w in shlex.split(drill.argv)]
     if words[0] == "kit":
         return [sys.executable, "-m", "kit", *words[1:]]
+    if words[0] == "notebook":  # lesson 02's notebook in a kernel: notebook_main
+        run = f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import test_drills; " \
+              "sys.exit(test_drills.notebook_main(sys.argv[1:]))"
+        return [sys.executable, "-c", run, *words[1:]]
     if words[0] == "make":  # the project's Makefile (its set-up step left out: it installs, never fails fast)
         return ["make", "-C", str(PROJECT_ROOT), "--no-print-directory", "-o", "setup", *words[1:]]
     if words[0] == "lab":  # a lesson's notebook as the participant runs it in make lab
