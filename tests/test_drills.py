@@ -362,8 +362,8 @@ DRILLS = [
           setup="ctrl_c_once", never=("stopped at once",), absent=("run/metrics.json",), marks=(SLOW,),
           needs_assets=True),
     # Ctrl-C twice: stops at once, and says which checkpoint is left to go on from.
-    Drill("program-ctrl-c-twice", "program " + RUN + CTRL_C, 1, ("error: stopped at once (Ctrl-C). run/checkpoint-",
-                                                                "is kept: to go on, run again"),
+    Drill("program-ctrl-c-twice", "program " + RUN + CTRL_C.replace("--save_steps 2", "--save_steps 1"), 1,
+          ("error: stopped at once (Ctrl-C). run/checkpoint-1 is kept: to go on, run again with --output_dir run",),
           setup="ctrl_c_twice", marks=(SLOW,), needs_assets=True),
     # The disk fills while a checkpoint is saved (a real ENOSPC, on a small tmpfs): the last good one stays.
     Drill("program-disk-full", "program " + RUN + " --output_dir disk/run --max_steps 3 --save_strategy steps "
@@ -772,22 +772,28 @@ def blank_lines(c: Ctx) -> None:
         (folder / f"train.{lang}").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def _press_ctrl_c(c: Ctx, times: int) -> None:
+def _press_ctrl_c(c: Ctx, times: int, when: str = "run/checkpoint-2/trainer_state.json",
+                  pipe: Path | None = None) -> None:
     """Ctrl-C mid-training: SIGINT to the pid in run/run.lock (the program, or the notebook's kernel) ``times``
-    times, 0.1 s apart, as soon as run/checkpoint-2 is written."""
-    run, done = c.tmp / "run", threading.Event()
+    times, 0.2 s apart, as soon as the file ``when`` is there (a ``pipe`` is removed before the second); a program
+    still running a minute later is killed (the row fails, it does not hang)."""
+    done = threading.Event()
 
     def press() -> None:
-        while not (run / "checkpoint-2" / "trainer_state.json").is_file():
+        while not (c.tmp / when).is_file():
             if done.wait(0.02):
                 return
-        pid = int((run / "run.lock").read_text().split()[0])
-        for _ in range(times):
-            try:
+        pid = int((c.tmp / "run" / "run.lock").read_text().split()[0])
+        try:
+            for n in range(times):
+                if n and pipe:
+                    pipe.unlink()
                 os.kill(pid, signal.SIGINT)
-            except ProcessLookupError:
-                return
-            time.sleep(0.1)
+                time.sleep(0.2)
+            if not done.wait(60):
+                os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            return
 
     thread = threading.Thread(target=press, daemon=True)
     thread.start()
@@ -811,7 +817,16 @@ def ctrl_c_once(c: Ctx) -> None:
 
 @setup
 def ctrl_c_twice(c: Ctx) -> None:
-    _press_ctrl_c(c, 2)
+    """Ctrl-C twice while checkpoint-2 is being saved, after checkpoint-1. A named pipe in place of its
+    trainer_state.json (written last, with Python's open, which runs the handler when a signal interrupts it) holds
+    the save there, so both presses come mid-save; a garbled model.safetensors beside it has the program skip the
+    folder at the start without reading the pipe. The pipe goes before the second press (the program then finds
+    checkpoint-2 damaged, not a pipe that blocks)."""
+    folder = c.tmp / "run" / "checkpoint-2"
+    folder.mkdir(parents=True)
+    (folder / "model.safetensors").write_bytes(b"not saved yet")
+    os.mkfifo(folder / "trainer_state.json")
+    _press_ctrl_c(c, 2, when="run/checkpoint-2/rng_state.pth", pipe=folder / "trainer_state.json")
 
 
 @setup
