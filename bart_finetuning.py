@@ -176,6 +176,19 @@ def tokenize(pairs, tokenizer, max_length):
     return pairs.map(encode, batched=True, remove_columns=["en", "ja"])
 
 
+def make_trainer(training_args, tokenizer, model, tokenized, callbacks):
+    # Pad each batch to its own longest example, and the labels with -100, which the
+    # loss ignores.
+    collator = DataCollatorForSeq2Seq(tokenizer, model=model, label_pad_token_id=-100)
+    # Trainer(tokenizer=...) is called processing_class= since transformers 4.46
+    # (tokenizer= is gone in 5).
+    new = "processing_class" in inspect.signature(Seq2SeqTrainer).parameters
+    tok = "processing_class" if new else "tokenizer"
+    return Seq2SeqTrainer(model=model, args=training_args, data_collator=collator,
+                          callbacks=callbacks, train_dataset=tokenized["train"],
+                          eval_dataset=tokenized["validation"], **{tok: tokenizer})
+
+
 class TimeBudget(TrainerCallback):
     """Stop with a checkpoint after `minutes`, or once `stopped` is set (SIGTERM,
     Ctrl-C: see stop_on_signals). Run again with the same --output_dir, and training
@@ -209,19 +222,6 @@ def stop_on_signals(budget):
     finally:  # afterwards (and in a notebook's kernel) Ctrl-C stops at once again
         for signum, handler in before.items():
             signal.signal(signum, handler)
-
-
-def make_trainer(training_args, tokenizer, model, tokenized, callbacks):
-    # Pad each batch to its own longest example, and the labels with -100, which the
-    # loss ignores.
-    collator = DataCollatorForSeq2Seq(tokenizer, model=model, label_pad_token_id=-100)
-    # Trainer(tokenizer=...) is called processing_class= since transformers 4.46
-    # (tokenizer= is gone in 5).
-    new = "processing_class" in inspect.signature(Seq2SeqTrainer).parameters
-    tok = "processing_class" if new else "tokenizer"
-    return Seq2SeqTrainer(model=model, args=training_args, data_collator=collator,
-                          callbacks=callbacks, train_dataset=tokenized["train"],
-                          eval_dataset=tokenized["validation"], **{tok: tokenizer})
 
 
 def resume_point(args):

@@ -94,7 +94,7 @@ def test_a_change_on_either_side_fails_naming_the_lesson_cell(tmp_path: Path, si
     with pytest.raises(program.ProgramDrift) as err:
         program.check_program(lesson, prog)
     message = str(err.value)
-    assert "「`Seq2SeqTrainer` を組み立てる」" in message and "code cell" in message
+    assert "「`Seq2SeqTrainer` を組み立てる: 詰め物は -100」" in message and "code cell" in message
     assert "make program" in message and "-99" in message
 
 
