@@ -215,7 +215,7 @@ def _program(args: argparse.Namespace) -> int:
 
 def _translate(args: argparse.Namespace) -> int:
     from kit.errors import ConfigError
-    from kit.model import translate
+    from kit.translation import translate
 
     if args.file and args.text:
         raise ConfigError("give sentences either with --file or as arguments, not both")

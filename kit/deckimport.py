@@ -52,7 +52,6 @@ from kit.render import (
 )
 
 SHOWN_ONLY = ".noeval"  # jupytext: a fence with this attribute stays Markdown (jupytext #347)
-RUNNABLE = {"python": "run_python", "bash": "run_bash"}  # the fences an author may make run
 ASSETS = "assets"
 JUPYTER_HEADER = """jupyter:
   jupytext:

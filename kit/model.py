@@ -358,8 +358,3 @@ def _portable_tokenizer_class(folder: Path) -> None:
     config = json.loads(path.read_text(encoding="utf-8"))
     config["tokenizer_class"] = "PreTrainedTokenizerFast"
     path.write_text(json.dumps(config, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-
-
-# --- translation (kit.translation; imported here so ``from kit.model import translate`` keeps working) ---------
-
-from kit.translation import generate, input_limit, translate  # noqa: E402, F401

@@ -49,11 +49,6 @@ def new_run_dir(site: str | Site | None, prefix: str) -> Path:
         return path
 
 
-def job_run_dir(work_dir: str | os.PathLike[str], job_id: str) -> Path:
-    """Where the program writes when run as Slurm job ``job_id`` with no --output_dir."""
-    return Path(work_dir) / RUNS_DIR / f"job-{job_id}"
-
-
 def finished_runs(work_dir: str | os.PathLike[str]) -> list[Path]:
     """Run folders under ``work_dir/runs`` with a readable metrics.json, oldest first."""
     from kit.train import METRICS_FILE

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from kit.config import from_mapping, merge, read_toml, toml_module
+from kit.config import from_mapping, merge, read_toml
 from kit.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -86,8 +86,6 @@ _VALID = {
     ("slurm", "executor"): {"auto", "slurm", "local"},
 }
 
-# Kept for kit.train.read_config_file, which imports it (kit.config.read_toml is the public reader).
-_toml = toml_module
 
 
 def available_sites(sites_dir: Path = SITES_DIR) -> list[str]:

@@ -21,7 +21,6 @@ from kit.errors import TrainError
 PROGRAM_NAME = "bart_finetuning.py"
 METRICS_FILE = "metrics.json"
 SAMPLES_FILE = "samples.txt"
-STATE_FILE = "trainer_state.json"
 PREDICTIONS_FILE = "test_predictions.txt"
 
 

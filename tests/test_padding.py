@@ -8,8 +8,9 @@ import pytest
 
 from kit.data import load_corpus
 from kit.errors import TrainError
-from kit.model import Seq2SeqBundle, load_model, make_tiny_bart, translate
+from kit.model import Seq2SeqBundle, load_model, make_tiny_bart
 from kit.padding import compare_padding, make_batch
+from kit.translation import translate
 
 
 @pytest.fixture(scope="module")
