@@ -24,6 +24,8 @@ import copy
 import re
 from typing import Any
 
+from kit.errors import LessonError
+
 EDITIONS = ("instructor", "learner")
 EXERCISE, SOLUTION = "exercise", "solution"
 SKIP = "skip-execution"  # nbclient's tag: a cell it does not run
@@ -34,11 +36,19 @@ def _tags(cell: Any) -> set[str]:
     return set(cell.get("metadata", {}).get("tags", []))
 
 
+class ExerciseError(LessonError, ValueError):
+    """An exercise without its solution, or a solution without its exercise."""
+
+
+def _first_line(cell: Any) -> str:
+    return next((line for line in _source(cell).splitlines() if line.strip() and not line.startswith("%%")), "")[:60]
+
+
 def exercises(nb: Any) -> list[tuple[int, int]]:
     """(exercise index, solution index) of every exercise, checked: each exercise is followed by its solution.
 
     Raises:
-        ValueError: an exercise without a solution right after it, or a solution without an exercise.
+        ExerciseError: an exercise without a solution right after it, or a solution without an exercise.
     """
     pairs = []
     cells = nb["cells"]
@@ -47,10 +57,14 @@ def exercises(nb: Any) -> list[tuple[int, int]]:
         if EXERCISE in _tags(cells[i]):
             nxt = code[k + 1] if k + 1 < len(code) else None
             if nxt is None or SOLUTION not in _tags(cells[nxt]):
-                raise ValueError(f"the exercise cell {i} has no solution cell (tagged {SOLUTION!r}) right after it")
+                raise ExerciseError(f"the exercise cell starting {_first_line(cells[i])!r} has no solution cell "
+                                    f"right after it", hint=f"put the cell that solves it right after it, tagged "
+                                    f'{SOLUTION!r}: ```python tags=["{SOLUTION}"]```')
             pairs.append((i, nxt))
         elif SOLUTION in _tags(cells[i]) and not (k and EXERCISE in _tags(cells[code[k - 1]])):
-            raise ValueError(f"the solution cell {i} follows no exercise cell (tagged {EXERCISE!r})")
+            raise ExerciseError(f"the solution cell starting {_first_line(cells[i])!r} follows no exercise cell",
+                                hint=f'put the exercise (tagged {EXERCISE!r}, blanks written ____) right before it, '
+                                     f"or remove its {SOLUTION!r} tag")
     return pairs
 
 
@@ -81,6 +95,27 @@ def _mark_slides(nb: Any, pairs: list[tuple[int, int]], notes: bool) -> None:
         cells[start]["source"] = text
 
 
+def _slide_of(cells: list[Any], index: int) -> range:
+    """The cells of the slide holding cell ``index`` (from the markdown cell that starts it to the next one)."""
+    def starts(j: int) -> bool:
+        return cells[j]["cell_type"] == "markdown" and _source(cells[j]).lstrip("\n").startswith("---\n")
+
+    first = next((j for j in range(index, -1, -1) if starts(j)), 0)
+    last = next((j for j in range(index + 1, len(cells)) if starts(j)), len(cells))
+    return range(first, last)
+
+
+def _drop_notes(nb: Any, pairs: list[tuple[int, int]]) -> None:
+    """Presenter notes on an exercise slide explain the solution: the learner's edition leaves them out
+    (directives such as ``_class`` stay)."""
+    cells = nb["cells"]
+    for exercise, _ in pairs:
+        for j in _slide_of(cells, exercise):
+            if cells[j]["cell_type"] == "markdown":
+                cells[j]["source"] = re.sub(r"\n*<!--(?!\s*_?\w+\s*:)(?:(?!-->).)*-->", "", _source(cells[j]),
+                                            flags=re.S)
+
+
 def _source(cell: Any) -> str:
     src = cell.get("source", "")
     return "".join(src) if isinstance(src, list) else src
@@ -93,6 +128,8 @@ def edition(nb: Any, which: str) -> Any:
     nb = copy.deepcopy(nb)
     pairs = exercises(nb)
     _mark_slides(nb, pairs, notes=which == "instructor")
+    if which == "learner":
+        _drop_notes(nb, pairs)
     drop = {s if which == "learner" else e for e, s in pairs}
     for e, _ in pairs:
         cell = nb["cells"][e]

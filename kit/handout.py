@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 import subprocess
 import tempfile
 from collections.abc import Sequence
@@ -103,7 +104,8 @@ def add_handout(build: DeckBuild, out_dir: Path) -> None:
 
     learner = build.decks[-1]
     out = out_dir / f"{build.lesson.name}.handout.pdf"
-    tasks = [cell.source for cell in editions.edition(jupytext.read(build.lesson.source), "learner").cells
+    tasks = [re.sub(r"^%%bash\n", "", cell.source)  # a command cell as the lesson writes it
+             for cell in editions.edition(jupytext.read(build.lesson.source), "learner").cells
              if editions.EXERCISE in cell.metadata.get("tags", [])]
     if build.rendered or not out.exists():
         write_handout(learner.with_suffix(".pdf"), learner.with_suffix(".notes.txt"), tasks, out,

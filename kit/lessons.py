@@ -158,6 +158,14 @@ def check_pairing(names: Sequence[str] | None = None) -> list[str]:
             problems.append(str(exc))
     if problems:
         raise PairingError(f"{len(problems)} lesson pair(s) out of sync or unreadable", details="\n\n".join(problems))
+    import jupytext
+
+    for lesson in lessons:
+        if not lesson.plain:
+            try:
+                editions.exercises(jupytext.read(lesson.source))
+            except editions.ExerciseError as exc:
+                raise editions.ExerciseError(f"{shown_path(lesson.source)}: {exc.message}", hint=exc.hint) from None
     typed = [message for lesson in lessons if not lesson.plain for message in pasted.check(lesson.source)]
     if typed:
         raise LessonError(f"{len(typed)} place(s) in the lessons show output that no cell produced",

@@ -281,6 +281,7 @@ def _outputs_to_md(outputs: list[Any], *, assets_dir: Path, assets_ref: str, ste
                    fence: str = OUTPUT_FENCE) -> list[str]:
     blocks: list[str] = []
     text_buffer: list[str] = []
+    not_run: list[tuple[str, list[str], str]] = []  # (label, commands, the block drawn for them)
 
     def flush() -> None:
         if text_buffer:
@@ -302,7 +303,15 @@ def _outputs_to_md(outputs: list[Any], *, assets_dir: Path, assets_ref: str, ste
         if NOT_RUN_MIME in data:
             flush()
             shown = data[NOT_RUN_MIME]
-            blocks.append(_fence(f"{shown['label']}\n{transcript([shown['command']])}", NOT_RUN_FENCE))
+            # Commands not run for the same reason, one after the other: one block, the label once.
+            if not_run and not_run[-1][0] == shown["label"] and blocks and blocks[-1] is not_run[-1][2]:
+                not_run[-1][1].append(shown["command"])
+                blocks.pop()
+            else:
+                not_run.append((shown["label"], [shown["command"]], ""))
+            label, commands, _ = not_run[-1]
+            blocks.append(_fence(f"{label}\n{transcript(commands)}", NOT_RUN_FENCE))
+            not_run[-1] = (label, commands, blocks[-1])
         elif "image/png" in data:
             flush()
             assets_dir.mkdir(parents=True, exist_ok=True)

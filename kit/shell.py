@@ -10,8 +10,9 @@ kept open through the lesson:
 - the first command that exits non-zero stops the cell with :class:`CommandFailed`, naming it, with what
   the configured ``explain`` makes of its output (a cell tagged ``raises-exception`` records the error
   and the lesson goes on, as for Python cells);
-- a command runs at most :attr:`Session.timeout` seconds; past that its processes are killed, and the
-  cell fails with :class:`CommandTimeout`;
+- a command runs until it ends, as in a terminal; an interrupt (Jupyter's stop button, the cell's time
+  limit when a lesson is executed) stops it and what it started. :attr:`Session.timeout` can bound each
+  command too (:class:`CommandTimeout`);
 - a command that cannot run here (the configured ``check`` gives a reason: no container runtime, no
   Slurm) is not run: it and the rest of its cell (which may need it) are shown with that reason as a
   label, never with made-up output;
@@ -41,7 +42,7 @@ from typing import Any, TextIO
 
 # The mime type of a command shown but not run; the renderer draws it as a labelled block.
 NOT_RUN_MIME = "application/x-kit-not-run+json"
-DEFAULT_TIMEOUT = 900.0
+DEFAULT_TIMEOUT: float | None = None  # none of its own: the cell's time limit interrupts it (kit.execute)
 DEFAULT_NOT_RUN_LABEL = "not run here"
 
 # As strings: kit doctor imports this module on a login node's Python 3.8.
@@ -82,10 +83,10 @@ def split_commands(text: str) -> list[str]:
 
 def _complete(command: str) -> bool:
     """Whether ``command`` is a whole command: ``bash -n`` parses it without running it."""
+    if command.lstrip().startswith("#") and "\n" not in command.strip():
+        return True  # a comment ends at its line, a trailing backslash included
     if command.rstrip("\n").endswith("\\"):
         return False
-    if command.lstrip().startswith("#"):
-        return True
     res = subprocess.run(["bash", "-n"], input=command + "\n", capture_output=True, text=True)
     # A here-document that reaches the end only warns (exit 0): it is not finished either.
     return res.returncode == 0 and "here-document" not in res.stderr
@@ -117,9 +118,12 @@ class Session:
     check: Check | None = None
     explain: Explain | None = None
     captures: Mapping[str, str] = field(default_factory=dict)
-    timeout: float = DEFAULT_TIMEOUT
+    timeout: float | None = DEFAULT_TIMEOUT
     not_run_label: str = DEFAULT_NOT_RUN_LABEL
     _proc: subprocess.Popen[bytes] | None = None
+    # What a new shell gets back after an interrupt, a time limit or an `exit`: the variables the session set
+    # (captures, assign) and the folder it was last seen in.
+    kept: dict[str, str] = field(default_factory=dict)
 
     def _start(self) -> subprocess.Popen[bytes]:
         if self._proc is None or self._proc.poll() is not None:
@@ -127,8 +131,15 @@ class Session:
             # Its own process group: a command past its time limit is killed with everything it started.
             self._proc = subprocess.Popen(["bash", "--noprofile", "--norc"], stdin=subprocess.PIPE,
                                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=self.cwd,
-                                          env=self.env, start_new_session=True)
+                                          env={**self.env, **self.kept}, start_new_session=True)
         return self._proc
+
+    def _remember_folder(self) -> None:
+        import io
+
+        where = self.run('printf "%s" "$PWD"', io.StringIO())[1].strip()
+        if where and Path(where).is_dir():
+            self.cwd = Path(where)
 
     def close(self) -> None:
         if self._proc is not None and self._proc.poll() is None:
@@ -154,13 +165,14 @@ class Session:
         fd = proc.stdout.fileno()
         buffer = b""
         seen: list[str] = []
-        deadline = time.monotonic() + self.timeout
+        deadline = time.monotonic() + (self.timeout if self.timeout is not None else float("inf"))
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
                 self.close()
                 raise CommandTimeout(f"{command.splitlines()[0]!r} ran past its time limit of "
-                                     f"{self.timeout:.0f} s and was stopped")
+                                     f"{self.timeout:.0f} s and was stopped (the shell starts again: "
+                                     "its variables and folder are kept)")
             try:
                 ready, _, _ = select.select([fd], [], [], min(left, 1.0))
             except KeyboardInterrupt:  # Jupyter's "interrupt the kernel": stop the command too
@@ -210,6 +222,7 @@ class Session:
         import io
 
         self.run(f"{name}={shlex.quote(value)}", io.StringIO())
+        self.kept[name] = value
 
     def run_cell(self, text: str, out: TextIO | None = None,
                  display: Callable[[dict[str, Any]], None] | None = None) -> None:
@@ -231,7 +244,11 @@ class Session:
                 continue
             out.write(echo_lines(command) + "\n")
             out.flush()
-            status, output = self.run(command, out)
+            try:
+                status, output = self.run(command, out)
+            finally:
+                if self._proc is not None:
+                    self._remember_folder()  # a `cd` holds, also in a shell started again later
             if status != 0:
                 meaning = self.explain(command_words(command), output) if self.explain else None
                 raise CommandFailed(f"`{command.splitlines()[0]}` exited with status {status}"
@@ -242,6 +259,7 @@ class Session:
                     assignment = f"{name}={shlex.quote(found[-1])}"
                     out.write(echo_lines(assignment) + "\n")
                     self.run(assignment, out)
+                    self.kept[name] = found[-1]
 
     def _show_not_run(self, command: str, reason: str, out: TextIO,
                       display: Callable[[dict[str, Any]], None] | None) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import getpass
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -59,6 +60,8 @@ def why_not_here(cfg: Site, words: list[str]) -> str | None:
     """
     if not words:
         return None
+    if any(re.search(r"\$\{?JOB\b", word) for word in words) and not shell_value("JOB"):
+        return "ジョブを投入していない（$JOB が空: 前の sbatch を実行していない）"
     name = Path(words[0]).name
     if name in CONTAINER:
         if program(cfg) is None:

@@ -31,8 +31,9 @@ class Written:
             return f"updated {self.path.name} (the one here was the kit's older version, not edited)"
         if not self.kept:
             return f"wrote {self.path.name}"
-        return (f"kept your {self.path.name} (it differs from the kit's; pass force=True to replace it):\n"
-                + self.diff)
+        why = (f"kept your {self.path.name}: it differs from the kit's (for the kit's, rename yours and run "
+               "this again)")
+        return why if self.path.suffix == ".ipynb" else f"{why}:\n{self.diff}"
 
 
 # What the kit last wrote into a work folder, file name -> sha256: a file that still has that hash was not

@@ -114,7 +114,7 @@ print("a plain deck is not executed")
 #: training_job ~140, cache ~80, slurm_jobs ~70, results_run ~40; the rest is short.
 GROUPS = {"test_decks": "decks", "test_fit": "decks", "test_editions": "decks"}
 LONGEST_FIRST = ["decks", "test_rehearsal", "test_drills-program", "test_drills-kit", "test_program",
-                 "test_catchup", "test_training_job", "test_cache", "test_slurm_jobs", "test_results_run"]
+                 "test_training_job", "test_cache", "test_slurm_jobs", "test_results_run"]
 
 
 def _group(path: str) -> str:

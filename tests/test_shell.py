@@ -100,6 +100,26 @@ def test_the_sites_say_why_a_command_cannot_run(tmp_path: Path, fakes, monkeypat
         why_not_here(site, ["singularity", "--version"])
 
 
+def test_a_command_on_a_job_that_was_never_submitted_is_not_run(tmp_path: Path) -> None:
+    """On a laptop without Slurm, `sbatch` is not run, so `$JOB` is empty: what uses it is not run either."""
+    from kit import terminal
+
+    site = load_site("ci", overrides={"work_dir": str(tmp_path), "slurm": {"executor": "local"}})
+    terminal.open_terminal(site)
+    try:
+        shown: list[dict] = []
+        out = io.StringIO()
+        shell.session().run_cell("sbatch train.sbatch", out, shown.append)
+        shell.session().run_cell("tail -n 5 logs/bart-finetune-$JOB.log\necho after", out, shown.append)
+        assert [d[shell.NOT_RUN_MIME]["command"] for d in shown] == [
+            "sbatch train.sbatch", "tail -n 5 logs/bart-finetune-$JOB.log", "echo after"]
+        assert "$JOB が空" in shown[1][shell.NOT_RUN_MIME]["label"]
+        terminal.assign("JOB", "41")
+        assert why_not_here(site, ["tail", "logs/bart-finetune-$JOB.log"]) is None
+    finally:
+        shell.session().close()
+
+
 def test_a_lesson_with_a_failing_command_names_lesson_slide_and_command(tmp_path: Path, make_lesson) -> None:
     make_lesson("98-shell", ("## 壊れたコマンド\n\n```bash\necho fine\nls no-such-file\necho never\n```", None))
     lesson = find_lessons(["98-shell"], slides_dir=tmp_path / "slides", notebooks_dir=tmp_path / "notebooks")[0]
