@@ -9,6 +9,7 @@ without encryption" warning) is not printed.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import tempfile
@@ -161,6 +162,44 @@ class _Progress:
                 self.report(f"  {self.where(index)}  … still running, {ran:4.0f} s in this cell")
 
 
+def _descendants(pid: int) -> list[int]:
+    """The processes below ``pid`` (Linux's /proc), deepest last."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], list(children.get(pid, []))
+    while todo:
+        child = todo.pop()
+        found.append(child)
+        todo += children.get(child, [])
+    return found
+
+
+def _stop_kernels_on_ctrl_c() -> Callable[[], None]:
+    """On Ctrl-C, kill the kernel and everything it started, then stop as Python does (KeyboardInterrupt).
+
+    nbclient runs the cell in an event loop of its own thread: a plain KeyboardInterrupt in this thread left
+    its clean-up waiting for the running cell (a `sleep 600` kept the build for ten minutes)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def interrupted(signum: int, frame: Any) -> None:
+        for pid in _descendants(os.getpid()):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, interrupted)
+    return lambda: signal.signal(signal.SIGINT, previous)
+
+
 def _timeout_error(lesson: Lesson, nb: Any, index: int) -> CellError:
     from kit.textutil import shown_path
 
@@ -199,6 +238,7 @@ def run_notebook(lesson: Lesson, nb: Any, *, site: str, out_dir: Path, report: R
     # Subprocesses a lesson starts (kit CLI, Slurm jobs) read the same site.
     previous = os.environ.get("KIT_SITE")
     os.environ["KIT_SITE"] = site
+    restore = _stop_kernels_on_ctrl_c()
     try:
         papermill.execute_notebook(
             str(source_nb), str(output), parameters=None, kernel_name="python3",
@@ -228,6 +268,7 @@ def run_notebook(lesson: Lesson, nb: Any, *, site: str, out_dir: Path, report: R
     except CellTimeoutError:  # the kernel did not answer the interrupt either
         raise _timeout_error(lesson, nb, progress.current[0] if progress.current else 0) from None
     finally:
+        restore()
         progress.done.set()
         if previous is None:
             os.environ.pop("KIT_SITE", None)

@@ -26,7 +26,7 @@ def _answer_lines(lesson) -> list[str]:
     for e, s in editions.exercises(nb):
         task = set(nb.cells[e].source.splitlines())
         lines += [line.strip() for line in nb.cells[s].source.splitlines()
-                  if line not in task and len(line.strip()) > 8 and not line.lstrip().startswith("#")]
+                  if line not in task and len(line.strip()) > 8 and not line.lstrip().startswith("# ")]
     return lines
 
 
