@@ -185,6 +185,13 @@ def site_program_args(site: Site, *, relative: bool = True) -> list[str]:
     return program_args(site.train.profile, site.work_dir, relative_to=site.work_dir if relative else None)
 
 
+def tiny_profile(cfg: Site) -> str:
+    """The profile for training outside a job (a notebook, catch-up): the site's own where it is the tiny model
+    on the sample data (the rehearsal's brief), else smoke. Never ALT or bart-base there."""
+    own = get_profile(cfg.train.profile)
+    return own.name if (own.model, own.data) == ("tiny", "sample") else "smoke"
+
+
 def lesson_inputs(site: str | Site | None = None) -> list[str]:
     """For a lesson notebook: move into the site's work folder and return a tiny profile's arguments.
 
@@ -201,9 +208,7 @@ def lesson_inputs(site: str | Site | None = None) -> list[str]:
     cfg.work_dir.mkdir(parents=True, exist_ok=True)
     os.chdir(cfg.work_dir)
     quiet()
-    own = get_profile(cfg.train.profile)
-    tiny = own.name if (own.model, own.data) == ("tiny", "sample") else "smoke"  # never ALT or bart-base here
-    argv = program_args(tiny, cfg.work_dir, relative_to=cfg.work_dir)
+    argv = program_args(tiny_profile(cfg), cfg.work_dir, relative_to=cfg.work_dir)
     model_dir = Path(argv[argv.index("--model_name_or_path") + 1])
     params = _parameter_count(model_dir)
     train_pairs = sum(1 for _ in open(Path(argv[argv.index("--data_dir") + 1]) / "train.en", encoding="utf-8"))
