@@ -109,9 +109,10 @@ print("a plain deck is not executed")
 #: Scheduling for ``make test`` (``pytest -n 3 --dist loadfile --no-loadscope-reorder``): each file runs
 #: on one worker (its module fixtures are built once), the two deck files together (they share the
 #: executed ci decks), and the longest groups are handed out first, so no worker starts a long one near
-#: the end. Seconds in ``make check`` on 2 cores, measured: decks ~250 (executing every lesson), drills
-#: ~300 (46 rows: two units, the program's rows and the rest), rehearsal ~160, program ~130,
-#: training_job ~140, cache ~80, slurm_jobs ~70, results_run ~40; the rest is short.
+#: the end. Seconds in a fresh clone's ``make check`` on 2 cores (2026-12-06, 617 tests, 423 s of pytest):
+#: decks ~175 to build (every lesson executed, both editions, handouts), rehearsal ~195 to build (six
+#: homes, each after ``kit catchup``), drills ~95 rows in two units (the program's rows start torch, ~10 s
+#: each), slurm_jobs ~75 (a time limit), training_job ~70, results_run ~30; the rest is short.
 GROUPS = {"test_decks": "decks", "test_fit": "decks", "test_editions": "decks"}
 LONGEST_FIRST = ["decks", "test_rehearsal", "test_drills-program", "test_drills-kit", "test_program",
                  "test_training_job", "test_cache", "test_slurm_jobs", "test_results_run"]
