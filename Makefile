@@ -105,7 +105,7 @@ lessons-ci: ## execute every lesson (ci profile, cached) and render HTML + PDF i
 test: ## run pytest on 3 workers; it executes every lesson (ci profile) into build/check on the way
 	OMP_NUM_THREADS=1 KIT_CHECK_BUILD=build/check $(PY) -m pytest -n 3 --dist loadfile --no-loadscope-reorder --durations=15
 
-test-fast: ## the unit tests only (no Slurm, no lessons or decks, nothing slow) on 2 workers: the quick loop, about 30 s
+test-fast: ## the unit tests only (no Slurm, no lessons or decks, nothing slow) on 2 workers: the quick loop, about 40 s
 	$(PY) -m pytest -q -n 2 -m "not slurm and not decks and not slow"
 
 lock: ## re-resolve requirements.lock from pyproject.toml (uv; UPGRADE=1 moves every pin to the newest allowed)
