@@ -12,7 +12,8 @@ SHELL := /bin/bash
 unexport PYTHONDONTWRITEBYTECODE
 
 PY      := .venv/bin/python
-SITE    ?= local
+# The site: SITE given to make, else $KIT_SITE from the shell (as the lessons and the CLI read it), else local.
+SITE    ?= $(or $(KIT_SITE),local)
 OUT     ?= build/slides
 LESSONS ?=
 
@@ -29,7 +30,7 @@ name = $(if $(call is_name,$(1)),$(strip $(1)),$(error $(2)='$(1)' is not a name
 names = $(if $(call not_name,$(1),$(NAME_CHARS)),$(error $(2)='$(1)' is not a list of names: use letters, digits \
 	and . _ - / only, names separated by spaces),$(strip $(1)))
 path = $(if $(call is_name,$(1)),$(strip $(1)),$(if $(strip $(1)),'$(subst ','\'',$(1))',$(error $(2) is empty: name a folder)))
-SITE_ARG    = $(call name,$(SITE),SITE)
+SITE_ARG    = $(call name,$(SITE),$(if $(and $(filter file,$(origin SITE)),$(KIT_SITE)),KIT_SITE,SITE))
 LESSONS_ARG = $(call names,$(LESSONS),LESSONS)
 OUT_ARG     = $(call path,$(OUT),OUT)
 REFRESH_ARG = $(if $(REFRESH),--refresh $(filter-out all,$(call names,$(REFRESH),REFRESH)))

@@ -215,6 +215,9 @@ def stop_on_signals(budget):
         if budget.stopped and signum == signal.SIGINT:
             raise KeyboardInterrupt
         budget.stopped = "Ctrl-C" if signum == signal.SIGINT else "SIGTERM"
+        again = " (Ctrl-C again: stop now)" if signum == signal.SIGINT else ""
+        print(f"{budget.stopped}: stopping at the end of this step, with a checkpoint"
+              + again, file=sys.stderr, flush=True)
 
     before = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
