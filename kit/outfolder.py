@@ -18,13 +18,9 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from kit.errors import LessonError
-from kit.textutil import shown_path
+from kit.textutil import inside, shown_path
 
 LOCK_NAME = ".kit-render.lock"
-
-
-def _inside(path: Path, folder: Path) -> bool:
-    return path == folder or folder in path.parents
 
 
 def check_out_folder(out_dir: Path, sources: Sequence[Path], source_dirs: Sequence[Path]) -> None:
@@ -43,7 +39,7 @@ def check_out_folder(out_dir: Path, sources: Sequence[Path], source_dirs: Sequen
         raise LessonError(f"--out {out_dir} is a file, not a folder", hint=fix)
     out = out_dir.resolve()
     for folder in source_dirs:
-        if _inside(out, folder.resolve()):
+        if inside(out, folder.resolve()):
             raise LessonError(f"--out {out_dir} is inside {shown_path(folder)}, which holds the lessons' sources: "
                               "the rendered decks would overwrite them", hint=fix)
     for source in sources:

@@ -55,7 +55,7 @@ def shell_line(cmd: Sequence[str | os.PathLike[str]], *, home: str | os.PathLike
     return " ".join(parts)
 
 
-def _inside(path: Path, folder: Path) -> bool:
+def inside(path: Path, folder: Path) -> bool:
     """``path`` is ``folder`` or below it (Path.is_relative_to, which Python 3.8 lacks: kit doctor runs there)."""
     return path == folder or folder in path.parents
 
@@ -72,7 +72,7 @@ def shown_path(path: str | os.PathLike[str], root: Path | None = None, *,
     p = Path(path)
     home_dir = Path(home) if home is not None else Path(os.path.expanduser("~"))
     # The nearer of the two wins: a home folder inside the project (the rehearsal's throwaway one) shows ~/...
-    if _inside(p, root) and not (_inside(p, home_dir) and _inside(home_dir, root)):
+    if inside(p, root) and not (inside(p, home_dir) and inside(home_dir, root)):
         return str(p.relative_to(root))
     return home_path(p, home_dir)
 

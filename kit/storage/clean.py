@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 from kit.errors import ConfigError
 from kit.pathio import user_path
 from kit.storage.usage import KnownDir, _du, _real, known_dirs
-from kit.textutil import format_size, work_path
+from kit.textutil import format_size, inside, work_path
 
 if TYPE_CHECKING:
     from kit.sites import Site
@@ -70,10 +70,6 @@ class CleanResult:
         return "\n".join(lines)
 
 
-def _inside(path: Path, root: Path) -> bool:
-    return path == root or root in path.parents
-
-
 def _whole_folder(target: Path, owner: KnownDir, named_twice: bool, what: str, holds: str,
                   singles: str) -> tuple[str, KnownDir]:
     """A folder holding several items goes whole only when named twice (``--whole``)."""
@@ -100,12 +96,12 @@ def classify(target: Path, site: Site, dirs: Sequence[KnownDir], *, whole: Seque
         ConfigError: it is not something the workshop made, or a folder holding several
             that was not named twice (says what to name instead).
     """
-    if _inside(home, target):
+    if inside(home, target):
         raise ConfigError(f"refusing to delete {target}: it is your home directory or a folder above it",
                           hint="name the cache, image, run or checkpoint to delete; nothing was deleted")
     by_key = {d.key: (d, _real(d.path)) for d in dirs}
     for key in CACHE_KEYS:
-        if key in by_key and _inside(target, by_key[key][1]):
+        if key in by_key and inside(target, by_key[key][1]):
             return "cache", by_key[key][0]
     named_twice = target in {_real(p) for p in whole}
     if "sif" in by_key:
@@ -127,13 +123,13 @@ def classify(target: Path, site: Site, dirs: Sequence[KnownDir], *, whole: Seque
                                  f"single runs ({runs}/NAME) or checkpoints ({runs}/NAME/checkpoint-N)")
         if target.parent == runs:
             return "run", d
-        if _inside(target, runs) and _CHECKPOINT.fullmatch(target.name):
+        if inside(target, runs) and _CHECKPOINT.fullmatch(target.name):
             return "checkpoint", d
         if target == work:
             raise ConfigError(f"refusing to delete the work directory {target} whole",
                               hint=f"name what to delete inside it: {built.name}, NAME.sif, runs/NAME, "
                                    "runs/NAME/checkpoint-N; nothing was deleted")
-        if _inside(target, work):
+        if inside(target, work):
             pulled = ", pulled *.sif" if _real(site.container.sif_dir) == work else ""
             raise ConfigError(f"refusing to delete {target}: the workshop did not make it "
                               f"(it deletes only {built.name}{pulled}, runs and checkpoints in {work})",
