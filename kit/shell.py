@@ -134,13 +134,6 @@ class Session:
                                           env={**self.env, **self.kept}, start_new_session=True)
         return self._proc
 
-    def _remember_folder(self) -> None:
-        import io
-
-        where = self.run('printf "%s" "$PWD"', io.StringIO())[1].strip()
-        if where and Path(where).is_dir():
-            self.cwd = Path(where)
-
     def close(self) -> None:
         if self._proc is not None and self._proc.poll() is None:
             os.killpg(self._proc.pid, signal.SIGKILL)
@@ -150,17 +143,19 @@ class Session:
     def run(self, command: str, out: TextIO) -> tuple[int, str]:
         """Run one command in the session, streaming its output (stdout and stderr, in order) to ``out``.
 
-        Returns its exit status and output.
+        Returns its exit status and output. The folder it ends in becomes :attr:`cwd`: a shell started again
+        later (an interrupt, a time limit, an ``exit``) starts there.
 
         Raises:
-            CommandTimeout: it ran past :attr:`timeout`; the session starts again (its variables are lost).
+            CommandTimeout: it ran past :attr:`timeout`; the next command starts a new shell (with :attr:`kept`).
         """
         proc = self._start()
         assert proc.stdin is not None and proc.stdout is not None
         marker = f"__kit_done_{uuid.uuid4().hex}__"
         # The braces run the command in this shell (variables and cd stay); stdin is not the session's own
-        # (a command that reads it would swallow the next commands). The marker line ends the output.
-        proc.stdin.write(f"{{ {command}\n}} </dev/null\nprintf '\\n{marker} %d\\n' $?\n".encode())
+        # (a command that reads it would swallow the next commands). The marker line ends the output, with
+        # the exit status and the folder the command left the shell in.
+        proc.stdin.write(f"{{ {command}\n}} </dev/null\nprintf '\\n{marker} %d %s\\n' $? \"$PWD\"\n".encode())
         proc.stdin.flush()
         fd = proc.stdout.fileno()
         buffer = b""
@@ -188,7 +183,10 @@ class Session:
             buffer += chunk
             end = buffer.find(f"\n{marker} ".encode())
             if end >= 0 and buffer.find(b"\n", end + 1) > 0:
-                status = int(buffer[end + 1:].split(b"\n", 1)[0].split()[-1])
+                _, status_text, where = buffer[end + 1:].split(b"\n", 1)[0].decode().split(" ", 2)
+                status = int(status_text)
+                if Path(where).is_dir():
+                    self.cwd = Path(where)
                 self._emit(buffer[:end], out, seen)
                 if seen and not seen[-1].endswith("\n"):
                     self._emit(b"\n", out, seen)
@@ -244,11 +242,7 @@ class Session:
                 continue
             out.write(echo_lines(command) + "\n")
             out.flush()
-            try:
-                status, output = self.run(command, out)
-            finally:
-                if self._proc is not None:
-                    self._remember_folder()  # a `cd` holds, also in a shell started again later
+            status, output = self.run(command, out)
             if status != 0:
                 meaning = self.explain(command_words(command), output) if self.explain else None
                 raise CommandFailed(f"`{command.splitlines()[0]}` exited with status {status}"
