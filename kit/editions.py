@@ -25,6 +25,7 @@ import re
 from typing import Any
 
 from kit.errors import LessonError
+from kit.render import cell_source, starts_slide
 
 EDITIONS = ("instructor", "learner")
 EXERCISE, SOLUTION = "exercise", "solution"
@@ -41,7 +42,8 @@ class ExerciseError(LessonError, ValueError):
 
 
 def _first_line(cell: Any) -> str:
-    return next((line for line in _source(cell).splitlines() if line.strip() and not line.startswith("%%")), "")[:60]
+    lines = [line for line in cell_source(cell).splitlines() if line.strip() and not line.startswith("%%")]
+    return lines[0][:60] if lines else ""
 
 
 def exercises(nb: Any) -> list[tuple[int, int]]:
@@ -83,10 +85,10 @@ def _mark_slides(nb: Any, pairs: list[tuple[int, int]], notes: bool) -> None:
     cells = nb["cells"]
     for exercise, _ in pairs:
         start = next((j for j in range(exercise, -1, -1) if cells[j]["cell_type"] == "markdown"
-                      and re.search(r"^#{1,3} ", _source(cells[j]), re.M)), None)
+                      and re.search(r"^#{1,3} ", cell_source(cells[j]), re.M)), None)
         if start is None:
             continue
-        text = _source(cells[start])
+        text = cell_source(cells[start])
         if "_class: exercise" not in text:
             text = re.sub(r"^(#{1,3} )", "<!-- _class: exercise -->\n\n\\1", text, count=1, flags=re.M)
         minutes = cells[exercise]["metadata"].get("minutes", DEFAULT_MINUTES)
@@ -97,11 +99,8 @@ def _mark_slides(nb: Any, pairs: list[tuple[int, int]], notes: bool) -> None:
 
 def _slide_of(cells: list[Any], index: int) -> range:
     """The cells of the slide holding cell ``index`` (from the markdown cell that starts it to the next one)."""
-    def starts(j: int) -> bool:
-        return cells[j]["cell_type"] == "markdown" and _source(cells[j]).lstrip("\n").startswith("---\n")
-
-    first = next((j for j in range(index, -1, -1) if starts(j)), 0)
-    last = next((j for j in range(index + 1, len(cells)) if starts(j)), len(cells))
+    first = next((j for j in range(index, -1, -1) if starts_slide(cells[j])), 0)
+    last = next((j for j in range(index + 1, len(cells)) if starts_slide(cells[j])), len(cells))
     return range(first, last)
 
 
@@ -112,13 +111,8 @@ def _drop_notes(nb: Any, pairs: list[tuple[int, int]]) -> None:
     for exercise, _ in pairs:
         for j in _slide_of(cells, exercise):
             if cells[j]["cell_type"] == "markdown":
-                cells[j]["source"] = re.sub(r"\n*<!--(?!\s*_?\w+\s*:)(?:(?!-->).)*-->", "", _source(cells[j]),
+                cells[j]["source"] = re.sub(r"\n*<!--(?!\s*_?\w+\s*:)(?:(?!-->).)*-->", "", cell_source(cells[j]),
                                             flags=re.S)
-
-
-def _source(cell: Any) -> str:
-    src = cell.get("source", "")
-    return "".join(src) if isinstance(src, list) else src
 
 
 def edition(nb: Any, which: str) -> Any:
@@ -143,13 +137,13 @@ def with_solutions(learner: Any, source: Any) -> Any:
     """A learner's notebook with the solutions put back, each after its exercise: what a participant who
     filled every blank runs. Exercises never run, so this is the notebook the instructor's edition executes
     (the check that no learner's notebook lost anything else)."""
-    solutions = {_source(source["cells"][e]): source["cells"][s] for e, s in exercises(source)}
+    solutions = {cell_source(source["cells"][e]): source["cells"][s] for e, s in exercises(source)}
     nb = copy.deepcopy(learner)
     cells = []
     for cell in nb["cells"]:
         cells.append(cell)
         if EXERCISE in _tags(cell):
-            cells.append(copy.deepcopy(solutions[_source(cell)]))
+            cells.append(copy.deepcopy(solutions[cell_source(cell)]))
     nb["cells"] = cells
     return nb
 

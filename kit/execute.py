@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from kit.editions import for_execution
 from kit.errors import CellError
-from kit.render import clean_text
+from kit.render import clean_text, starts_slide
 
 if TYPE_CHECKING:
     from kit.cache import CachedRun
@@ -37,8 +37,7 @@ Report = Callable[[str], None]
 def _slide_title_before(cells: list, index: int) -> str | None:
     """The title of the slide that holds cell ``index``: its heading, else its ``_header`` directive, else its
     number (``#4``). Only that slide's own cells count (a deck whose titles are headers names the right one)."""
-    starts = [i for i, c in enumerate(cells[:index]) if c.get("cell_type") == "markdown"
-              and "".join(c["source"]).lstrip("\n").startswith("---\n")]
+    starts = [i for i, c in enumerate(cells[:index]) if starts_slide(c)]
     first = starts[-1] if starts else 0
     text = "\n".join("".join(c["source"]) for c in cells[first:index] if c.get("cell_type") == "markdown")
     match = re.search(r"^#+ (.+)$", text, re.M) or re.search(r"<!--\s*_?header:\s*(.+?)\s*-->", text)

@@ -143,7 +143,8 @@ def _fence(text: str, lang: str) -> str:
     return f"{ticks}{lang}\n{text}\n{ticks}"
 
 
-def _source(cell: Any) -> str:
+def cell_source(cell: Any) -> str:
+    """A cell's source as one string (nbformat nodes and raw notebook JSON alike)."""
     src = cell.get("source", "")
     return "".join(src) if isinstance(src, list) else src
 
@@ -347,8 +348,9 @@ def command_text(source: str) -> str:
     return source.lstrip().split("\n", 1)[1] if "\n" in source.lstrip() else ""
 
 
-def _starts_slide(cell: Any) -> bool:
-    return cell["cell_type"] == "markdown" and _source(cell).lstrip("\n").startswith("---\n")
+def starts_slide(cell: Any) -> bool:
+    """A markdown cell that begins a slide (its ``---`` break): the one rule for where slides start."""
+    return cell["cell_type"] == "markdown" and cell_source(cell).lstrip("\n").startswith("---\n")
 
 
 def parameter_slide_cells(cells: list[Any]) -> set[int]:
@@ -357,12 +359,12 @@ def parameter_slide_cells(cells: list[Any]) -> set[int]:
     drop = {i for i, c in enumerate(cells) if c["cell_type"] == "code" and PARAMETER_TAGS & _tags(c)}
     groups: list[list[int]] = [[]]
     for i, cell in enumerate(cells):
-        if _starts_slide(cell):
+        if starts_slide(cell):
             groups.append([])
         groups[-1].append(i)
     for group in groups[1:]:
-        code = [i for i in group if cells[i]["cell_type"] == "code" and _source(cells[i]).strip()]
-        text = "\n".join(_source(cells[i]) for i in group if cells[i]["cell_type"] == "markdown")
+        code = [i for i in group if cells[i]["cell_type"] == "code" and cell_source(cells[i]).strip()]
+        text = "\n".join(cell_source(cells[i]) for i in group if cells[i]["cell_type"] == "markdown")
         if code and all(i in drop for i in code) and "\n---\n" not in text.lstrip("\n")[4:]:
             drop.update(group)
     return drop
@@ -391,7 +393,7 @@ def notebook_to_marp(nb: Any, deck_path: Path, *, options: RenderOptions = Rende
     stamped = stamp is None
     for index, cell in enumerate(cells):
         tags = _tags(cell)
-        source = _source(cell)
+        source = cell_source(cell)
         if "remove-cell" in tags or index in dropped:
             continue
         if cell["cell_type"] == "raw":
