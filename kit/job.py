@@ -113,15 +113,17 @@ def write_train_script(site: Site, *, force: bool = False, program_args: Sequenc
     return write_unless_edited(site.work_dir / SCRIPT_NAME, text, force=force)
 
 
+def python_first_path() -> str:
+    """PATH with this Python's bin folder first: a job inherits the submitter's environment, and with the host
+    runtime (a laptop, CI) its ``python3`` and ``torchrun`` must be this environment's, activated or not."""
+    return os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+
+
 @contextlib.contextmanager
 def python_on_path() -> Iterator[None]:
-    """Put this Python's bin folder first on PATH while submitting: a job inherits the submitter's environment.
-
-    With the host runtime (a laptop, CI) the job's ``python3`` and ``torchrun`` must be the ones that
-    have transformers, i.e. this virtual environment's, whether or not it was activated.
-    """
+    """:func:`python_first_path` while submitting from Python (the lessons' terminal has it for ``sbatch``)."""
     old = os.environ.get("PATH", "")
-    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), old])
+    os.environ["PATH"] = python_first_path()
     try:
         yield
     finally:

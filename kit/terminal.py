@@ -17,13 +17,13 @@ import functools
 import getpass
 import os
 import re
-import sys
 from pathlib import Path
 
 from kit import shell
 from kit.container.commands import program
 from kit.container.diagnose import explain_failure
 from kit.container.runtime import detect_runtime
+from kit.job import python_first_path
 from kit.proc import which
 from kit.sites import Site, load_site
 from kit.slurm.executor import executor_name
@@ -44,11 +44,11 @@ def open_terminal(site: str | Site) -> Site:
     cfg = load_site(site) if isinstance(site, str) else site
     cfg.work_dir.mkdir(parents=True, exist_ok=True)
     os.chdir(cfg.work_dir)
-    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     # `squeue -u $USER` needs USER, which a CI runner or a container may not set.
     user = os.environ.get("USER") or getpass.getuser()
-    shell.configure(cwd=cfg.work_dir, env={"PATH": path, "USER": user}, check=functools.partial(why_not_here, cfg),
-                    explain=explain, captures=CAPTURES, not_run_label=NOT_RUN_LABEL)
+    shell.configure(cwd=cfg.work_dir, env={"PATH": python_first_path(), "USER": user},
+                    check=functools.partial(why_not_here, cfg), explain=explain, captures=CAPTURES,
+                    not_run_label=NOT_RUN_LABEL)
     return cfg
 
 
