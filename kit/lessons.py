@@ -147,6 +147,8 @@ def check_pairing(names: Sequence[str] | None = None) -> list[str]:
         PairingError: the first pair out of sync (all out-of-sync pairs are named).
         LessonError: a lesson shows a typed transcript or a job ID written by hand (:mod:`kit.pasted`).
     """
+    import jupytext
+
     from kit import pasted
 
     problems: list[str] = []
@@ -158,15 +160,17 @@ def check_pairing(names: Sequence[str] | None = None) -> list[str]:
             problems.append(str(exc))
     if problems:
         raise PairingError(f"{len(problems)} lesson pair(s) out of sync or unreadable", details="\n\n".join(problems))
-    import jupytext
-
+    typed: list[str] = []
     for lesson in lessons:
-        if not lesson.plain:
-            try:
-                editions.exercises(jupytext.read(lesson.source))
-            except editions.ExerciseError as exc:
-                raise editions.ExerciseError(f"{shown_path(lesson.source)}: {exc.message}", hint=exc.hint) from None
-    typed = [message for lesson in lessons if not lesson.plain for message in pasted.check(lesson.source)]
+        if lesson.plain:
+            continue
+        text = lesson.source.read_text(encoding="utf-8")  # read once for both checks
+        nb = jupytext.reads(text, fmt="md")
+        try:
+            editions.exercises(nb)
+        except editions.ExerciseError as exc:
+            raise editions.ExerciseError(f"{shown_path(lesson.source)}: {exc.message}", hint=exc.hint) from None
+        typed += pasted.check(lesson.source, text)
     if typed:
         raise LessonError(f"{len(typed)} place(s) in the lessons show output that no cell produced",
                           details="\n".join(typed),

@@ -79,11 +79,11 @@ def problems(nb: Any) -> list[tuple[str, str]]:
     return found
 
 
-def check(path: Path) -> list[str]:
-    """:func:`problems` of a lesson file, as ``file:line: …`` messages."""
+def check(path: Path, text: str | None = None) -> list[str]:
+    """:func:`problems` of a lesson file (its ``text`` when already read), as ``file:line: …`` messages."""
     import jupytext
 
-    text = path.read_text(encoding="utf-8")
+    text = path.read_text(encoding="utf-8") if text is None else text
     lines = text.split("\n")
     messages = []
     for shown, why in problems(jupytext.reads(text, fmt="md")):
