@@ -282,9 +282,13 @@ def _outputs_to_md(outputs: list[Any], *, assets_dir: Path, assets_ref: str, ste
                    fence: str = OUTPUT_FENCE) -> list[str]:
     blocks: list[str] = []
     text_buffer: list[str] = []
-    not_run: list[tuple[str, list[str], str]] = []  # (label, commands, the block drawn for them)
+    # Commands not run for one reason, one after the other: one block, the label once.
+    not_run: dict[str, list[str]] = {}  # at most one label: the block being collected
 
     def flush() -> None:
+        for label, commands in not_run.items():
+            blocks.append(_fence(f"{label}\n{transcript(commands)}", NOT_RUN_FENCE))
+        not_run.clear()
         if text_buffer:
             text = clip_text(clean_text("".join(text_buffer)), max_lines, text_width)
             if text.strip():
@@ -302,17 +306,10 @@ def _outputs_to_md(outputs: list[Any], *, assets_dir: Path, assets_ref: str, ste
             continue
         data = out.get("data", {})
         if NOT_RUN_MIME in data:
-            flush()
             shown = data[NOT_RUN_MIME]
-            # Commands not run for the same reason, one after the other: one block, the label once.
-            if not_run and not_run[-1][0] == shown["label"] and blocks and blocks[-1] is not_run[-1][2]:
-                not_run[-1][1].append(shown["command"])
-                blocks.pop()
-            else:
-                not_run.append((shown["label"], [shown["command"]], ""))
-            label, commands, _ = not_run[-1]
-            blocks.append(_fence(f"{label}\n{transcript(commands)}", NOT_RUN_FENCE))
-            not_run[-1] = (label, commands, blocks[-1])
+            if shown["label"] not in not_run or text_buffer:
+                flush()
+            not_run.setdefault(shown["label"], []).append(shown["command"])
         elif "image/png" in data:
             flush()
             assets_dir.mkdir(parents=True, exist_ok=True)
