@@ -52,11 +52,11 @@ setup: ## install everything from the project's own files (idempotent): .venv, n
 	@bash scripts/setup.sh
 
 slides: setup ## the main job: execute changed lessons (SITE=local; the rest from the cache), render HTML + PDF + notes
-	$(PY) -m kit slides $(LESSONS_ARG) --site $(SITE_ARG) --pdf --out $(OUT_ARG) $(REFRESH_ARG)
+	$(PY) -m litmarp slides $(LESSONS_ARG) --site $(SITE_ARG) --pdf --out $(OUT_ARG) $(REFRESH_ARG)
 	@echo "Open the decks above in a browser or PDF viewer (presenter view: press P in the HTML deck)."
 
 watch: setup ## serve the decks (marp-cli server, PORT=8080) and re-render from the cache when a lesson changes
-	$(PY) -m kit watch $(LESSONS_ARG) --site $(SITE_ARG) --out $(OUT_ARG) --port $(call name,$(or $(PORT),8080),PORT)
+	$(PY) -m litmarp watch $(LESSONS_ARG) --site $(SITE_ARG) --out $(OUT_ARG) --port $(call name,$(or $(PORT),8080),PORT)
 
 # The kernel is registered by `make lab`, on every start, not by scripts/setup.sh: setup skips its
 # Python steps while the lock is unchanged, and a kernelspec holds the absolute path of
@@ -70,22 +70,22 @@ lab: ## JupyterLab on the learner's notebooks (lab/: exercises, no solutions) wi
 	  || { echo "make lab: no site profile sites/$(LAB_SITE).toml (SITE=local, ie-ryukyu, ... or your own)" >&2; exit 2; }
 	@KIT_NODE=optional bash scripts/setup.sh
 	@$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "$(KERNEL_DESC)" >/dev/null
-	@# ```bash cells are command cells (kit.shell) in the participant's kernel, as when the lessons are executed
-	@$(PY) -c 'import json, sys; k = json.load(open(sys.argv[1])); k["argv"] = [a for a in k["argv"] if a != "--ext=kit.shell"] + ["--ext=kit.shell"]; json.dump(k, open(sys.argv[1], "w"), indent=1)' .venv/share/jupyter/kernels/$(KERNEL)/kernel.json
+	@# ```bash cells are command cells (litmarp.shell) in the participant's kernel, as when the lessons are executed
+	@$(PY) -c 'import json, sys; k = json.load(open(sys.argv[1])); k["argv"] = [a for a in k["argv"] if a != "--ext=litmarp.shell"] + ["--ext=litmarp.shell"]; json.dump(k, open(sys.argv[1], "w"), indent=1)' .venv/share/jupyter/kernels/$(KERNEL)/kernel.json
 	@echo "[lab] kernel \"$(KERNEL_DESC)\" ($(abspath $(PY))), site $(LAB_SITE)"
 	@echo "[lab] on a login node (NO_BROWSER=1): ssh -N -L $(LAB_PORT):localhost:$(LAB_PORT) <login-node> on your laptop, then open the URL below"
 	@# The learner's notebooks, made from slides/ (a notebook the participant saved is kept): lab/
-	@$(PY) -m kit lessons learner --out lab
+	@$(PY) -m litmarp learner --out lab
 	KIT_SITE=$(LAB_SITE) exec $(PY) -m jupyterlab --ServerApp.root_dir=lab --ServerApp.port=$(LAB_PORT) \
 		--MappingKernelManager.default_kernel_name=$(KERNEL) $(if $(NO_BROWSER),--no-browser) $(LAB_ARGS)
 
 slides-fast: setup ## render the decks from the sources without executing (quick edits)
-	$(PY) -m kit slides $(LESSONS_ARG) --no-exec --out $(OUT_ARG)
+	$(PY) -m litmarp slides $(LESSONS_ARG) --no-exec --out $(OUT_ARG)
 
 check: setup slurm-up sync-check test ## everything CI runs: pairing, then pytest (every lesson on Slurm in the ci and rehearsal sites, decks)
 
 sync-check: ## fail if a slides/*.md and its notebooks/*.ipynb differ, or bart_finetuning.py and lesson 02
-	$(PY) -m kit lessons check
+	$(PY) -m litmarp check
 	$(PY) -m kit program check
 
 program: ## regenerate bart_finetuning.py from lesson 02's cells tagged "program"
@@ -95,7 +95,7 @@ sync: ## pair new lessons and bring notebooks in line with slides (jupytext --sy
 	.venv/bin/jupytext --sync slides/*.md
 
 lessons-ci: ## execute every lesson (ci profile, cached) and render HTML + PDF into build/check (make test does it too)
-	$(PY) -m kit slides $(LESSONS_ARG) --site ci --pdf --out build/check
+	$(PY) -m litmarp slides $(LESSONS_ARG) --site ci --pdf --out build/check
 
 # Three workers: much of the suite waits on Slurm (time limits, KillWait) and on subprocesses, so
 # three keep the two CPUs busy. --dist loadfile with the groups of tests/conftest.py: each file on one

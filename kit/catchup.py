@@ -8,7 +8,7 @@ Each lesson declares in its front matter what it leaves in the work folder::
 
 ``python -m kit catchup 03`` places what lessons 00 to 02 leave, from a known-good source, and says what
 it placed: the program and the job script are the kit's own copies (an edited copy is kept, as always:
-:mod:`kit.workfiles`); ``logs/`` is made; the image is built from ``env.def`` with the site's runtime
+:mod:`litmarp.workfiles`); ``logs/`` is made; the image is built from ``env.def`` with the site's runtime
 (nothing on a site without one: the host Python stands in), or linked from ``--image`` (a presenter's
 shared ``env.sif``; building pulls the base image, gigabytes, the first time); a finished run is a run of
 the tiny model on the sample data (profile ``smoke``, under a minute on a laptop's CPU: no GPU, no hub; the
@@ -115,8 +115,8 @@ def catch_up(number: str, site: str | Site | None = None, *, image: Path | None 
     Raises:
         LessonError: no lesson has that number.
     """
-    from kit.lessons import find_lessons
     from kit.sites import load_site
+    from litmarp.source import find_lessons
 
     cfg = load_site(site) if not isinstance(site, Site) else site
     lessons = find_lessons()

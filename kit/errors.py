@@ -1,46 +1,19 @@
-"""The kit's error hierarchy.
+"""The kit's errors: the workshop's own, on the engine's base (:mod:`litmarp.errors`).
 
-Every error a user can meet derives from :class:`KitError`. Its text says what
-went wrong, shows the evidence (the command, its stderr, a log tail) and ends
-with what to do next. The CLI maps each class to an exit code in one place
-(:mod:`kit.cli`).
+``KitError`` is the engine's :class:`litmarp.errors.Error`: every error of both
+packages derives from it, and the CLI maps each to its exit code in one place
+(:mod:`kit.cli`). The engine's generic errors (bad input, a failed command, a
+lesson) are used by the kit as they are.
 """
 
 from __future__ import annotations
 
-import shlex
-from collections.abc import Sequence
+from litmarp.errors import CommandError, CommandNotFound, ConfigError, LessonError, tail
+from litmarp.errors import Error as KitError
 
-
-class KitError(Exception):
-    """Base class: a failure the user can act on.
-
-    Args:
-        message: One line saying what went wrong.
-        hint: What to do next (printed after ``What to do:``).
-        details: Evidence such as stderr or a log tail, printed indented.
-    """
-
-    exit_code = 1
-
-    def __init__(self, message: str, *, hint: str | None = None, details: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
-        self.details = details
-
-    def __str__(self) -> str:
-        parts = [self.message]
-        if self.details:
-            body = self.details.rstrip("\n")
-            parts.append("\n".join("  " + line for line in body.splitlines()))
-        if self.hint:
-            parts.append(f"What to do: {self.hint}")
-        return "\n".join(parts)
-
-    def _render_traceback_(self) -> list[str]:
-        # In a notebook (IPython) the message and what to do, not a Python traceback: a participant acts on it.
-        return [f"{type(self).__name__}: {self}"]
+__all__ = ["CheckFailed", "CommandError", "CommandNotFound", "ConfigError", "ContainerError", "DataError",
+           "DefFileError", "DiskSpaceError", "ExitStatus", "HubUnreachable", "JobFailed", "KitError", "LessonError",
+           "SlurmError", "SubmissionError", "TrainError", "WaitTimeout", "tail"]
 
 
 class CheckFailed(KitError):
@@ -55,43 +28,6 @@ class ExitStatus(KitError):
     def __init__(self, status: int, message: str = "") -> None:
         super().__init__(message)
         self.exit_code = status
-
-
-class ConfigError(KitError):
-    """Bad input: a file, line or option the user wrote. Says where and how to fix it."""
-
-    exit_code = 2
-
-
-class CommandError(KitError):
-    """An external command exited non-zero (or could not start)."""
-
-    exit_code = 3
-
-    def __init__(
-        self,
-        cmd: Sequence[str],
-        returncode: int | None,
-        stderr: str = "",
-        *,
-        message: str | None = None,
-        hint: str | None = None,
-    ) -> None:
-        self.cmd = list(cmd)
-        self.returncode = returncode
-        self.stderr = stderr
-        text = message or (
-            f"command failed with exit code {returncode}: {shlex.join(self.cmd)}"
-            if returncode is not None
-            else f"command could not be run: {shlex.join(self.cmd)}"
-        )
-        super().__init__(text, hint=hint, details=tail(stderr, 20) if stderr else None)
-
-
-class CommandNotFound(CommandError):
-    """The program is not installed or not on PATH."""
-
-    exit_code = 4
 
 
 class SlurmError(KitError):
@@ -147,29 +83,3 @@ class TrainError(KitError):
     """Training or evaluation could not run."""
 
     exit_code = 8
-
-
-class LessonError(KitError):
-    """A lesson is out of sync, failed to execute or failed to render."""
-
-    exit_code = 9
-
-
-class PairingError(LessonError):
-    """A slides/*.md file and its notebooks/*.ipynb twin have drifted apart."""
-
-
-class CellError(LessonError):
-    """A lesson cell raised while executing."""
-
-
-class FitError(LessonError):
-    """A rendered slide's content does not fit on the slide; names the deck, slide and overflow."""
-
-
-def tail(text: str, lines: int = 20) -> str:
-    """Return the last ``lines`` lines of ``text``, with a marker if some were cut."""
-    rows = text.rstrip("\n").splitlines()
-    if len(rows) <= lines:
-        return "\n".join(rows)
-    return "\n".join([f"... ({len(rows) - lines} earlier lines omitted)", *rows[-lines:]])

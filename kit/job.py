@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, TextIO
 from kit.errors import ConfigError
 from kit.textutil import shell_line
 from kit.train import PROGRAM_NAME, program_path
-from kit.workfiles import Written, write_unless_edited
+from litmarp.workfiles import Written, write_unless_edited
 
 if TYPE_CHECKING:
     from kit.sites import Site

@@ -1,4 +1,4 @@
-"""The lessons' terminal: command cells (:mod:`kit.shell`) set up for a site.
+"""The lessons' terminal: command cells (:mod:`litmarp.shell`) set up for a site.
 
 A lesson's setup cell calls :func:`open_terminal`; from then on its ```` ```bash ```` cells run in the
 site's work folder (``~/workshop2024`` on the department server), with this environment's Python first
@@ -19,15 +19,15 @@ import os
 import re
 from pathlib import Path
 
-from kit import shell
 from kit.container.commands import program
 from kit.container.diagnose import explain_failure
 from kit.container.runtime import detect_runtime
 from kit.job import python_first_path
-from kit.proc import which
 from kit.sites import Site, load_site
 from kit.slurm.executor import executor_name
 from kit.versions import sif_name
+from litmarp import shell
+from litmarp.proc import which
 
 NOT_RUN_LABEL = "このサイトでは実行していません"
 CAPTURES = {"JOB": r"^Submitted batch job (\d+)$"}
@@ -105,8 +105,8 @@ def _already_there(args: list[str]) -> str | None:
 @functools.lru_cache(maxsize=None)  # noqa: UP033 - functools.cache is 3.9+; kit doctor runs on 3.8
 def _keeps_accounting() -> bool:
     """Whether this Slurm keeps job accounting (``sacct`` says "accounting storage is disabled" otherwise)."""
-    from kit.proc import run
     from kit.slurm import parse_show_config
+    from litmarp.proc import run
 
     config = parse_show_config(run(["scontrol", "show", "config"], timeout=30).stdout)
     return config.get("AccountingStorageType", "accounting_storage/none") != "accounting_storage/none"

@@ -10,6 +10,8 @@ import shlex
 from collections.abc import Sequence
 from pathlib import Path
 
+from litmarp.paths import shown_path
+
 GIB = 1024**3
 
 
@@ -53,47 +55,6 @@ def shell_line(cmd: Sequence[str | os.PathLike[str]], *, home: str | os.PathLike
                 continue
         parts.append(shlex.quote(arg))
     return " ".join(parts)
-
-
-def inside(path: Path, folder: Path) -> bool:
-    """``path`` is ``folder`` or below it (Path.is_relative_to, which Python 3.8 lacks: kit doctor runs there)."""
-    return path == folder or folder in path.parents
-
-
-def shown_path(path: str | os.PathLike[str], root: Path | None = None, *,
-               home: str | os.PathLike[str] | None = None) -> str:
-    """A path as people know it: a project file relative to the project (``sites/ci.toml``,
-    ``build/work/ci``), else ``~/...`` under the home folder, else absolute. Slides and messages then never
-    show where the presenter happened to clone the project."""
-    if root is None:
-        from kit.sites import PROJECT_ROOT
-
-        root = PROJECT_ROOT
-    p = Path(path)
-    home_dir = Path(home) if home is not None else Path(os.path.expanduser("~"))
-    # The nearer of the two wins: a home folder inside the project (the rehearsal's throwaway one) shows ~/...
-    if inside(p, root) and not (inside(p, home_dir) and inside(home_dir, root)):
-        return str(p.relative_to(root))
-    return home_path(p, home_dir)
-
-
-def home_path(path: str | os.PathLike[str], home: str | os.PathLike[str] | None = None) -> str:
-    """A path with the home folder written ``~`` (``~/workshop2024``); any other path as it is.
-
-    Args:
-        path: The path.
-        home: The home folder (default: this user's).
-    """
-    p = Path(path)
-    root = Path(home) if home is not None else Path(os.path.expanduser("~"))
-    if p.is_absolute() and str(root) not in ("", "/"):
-        if p == root:
-            return "~"
-        try:
-            return "~/" + str(p.relative_to(root))
-        except ValueError:
-            pass
-    return str(p)
 
 
 def work_path(path: str | os.PathLike[str], work_dir: str | os.PathLike[str] | None = None) -> str:

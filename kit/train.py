@@ -46,7 +46,7 @@ def run_program(args: Sequence[str], *, cwd: str | os.PathLike[str] | None = Non
     Raises:
         CommandError: it exited non-zero (its own output, above, says why).
     """
-    from kit import proc
+    from litmarp import proc
 
     proc.run(program_command(args, nproc=nproc), cwd=cwd, capture=False,
              hint="read the program's last lines above; run the same command again to resume from its checkpoint")

@@ -132,7 +132,7 @@ def check_pins() -> str:
     """
     import sys
 
-    from kit import proc
+    from litmarp import proc
 
     proc.run(resolve_command([sys.executable, "-m", "pip"]),
              hint="a pin does not resolve for the image's Python/torch: fix kit/versions.py")

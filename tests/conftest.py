@@ -172,19 +172,19 @@ def built_decks(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """
     import fcntl
 
-    from kit.lessons import build_slides
+    from litmarp.decks import build_decks
 
     given = os.environ.get("KIT_CHECK_BUILD")
     if not given:
         folder = tmp_path_factory.mktemp("decks")
-        build_slides(site="ci", out_dir=folder, pdf=True)
+        build_decks(site="ci", out_dir=folder, pdf=True)
         return folder
     folder = Path(given)
     folder.mkdir(parents=True, exist_ok=True)
     # One build at a time: a second worker (another --dist mode) waits, then renders from the cache.
     with open(folder.parent / f".{folder.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        build_slides(site="ci", out_dir=folder, pdf=True)
+        build_decks(site="ci", out_dir=folder, pdf=True)
     return folder
 
 

@@ -10,8 +10,8 @@ import pytest
 
 from kit.bleu import bleu_files, choose_tokenize, corpus_bleu
 from kit.errors import DataError
-from kit.proc import run
 from kit.sites import PROJECT_ROOT
+from litmarp.proc import run
 
 FIXTURE = Path(__file__).parent / "data" / "bleu"
 

@@ -11,21 +11,25 @@ from pathlib import Path
 
 import pytest
 
-import kit.cache
-from kit.cache import open_cache, records
-from kit.errors import CellError
-from kit.lessons import build_decks
+from litmarp import project
+from litmarp.cache import open_cache
+from litmarp.decks import build_decks
+from litmarp.errors import CellError
 
 pytestmark = pytest.mark.decks
 
 
 @pytest.fixture
-def build(tmp_path: Path) -> Callable[..., dict[str, str]]:
-    """Build the tiny lessons; return {lesson: status} ('ran' or 'cache')."""
+def build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., dict[str, str]]:
+    """Build the tiny lessons of a workshop in ``tmp_path`` (its own [tool.litmarp]: the inputs below, this
+    project's themes); return {lesson: status} ('ran' or 'cache')."""
+    (tmp_path / "pyproject.toml").write_text(
+        f'[tool.litmarp]\nthemes = "{project.current().themes}"\n'
+        'inputs = ["requirements.lock", "sites/default.toml", "sites/{site}.toml", "code/**/*.py"]\n')
+    monkeypatch.chdir(tmp_path)
 
     def run(site: str = "ci", **kwargs: object) -> dict[str, str]:
-        builds = build_decks(site=site, out_dir=tmp_path / "out", slides_dir=tmp_path / "slides",
-                             notebooks_dir=tmp_path / "notebooks", cache_path=tmp_path / "cache", **kwargs)
+        builds = build_decks(site=site, out_dir=tmp_path / "out", cache_path=tmp_path / "cache", **kwargs)
         return {b.lesson.name: b.status for b in builds}
 
     return run
@@ -61,40 +65,40 @@ def test_code_edit_re_executes_that_lesson_only(tmp_path: Path, make_lesson, bui
     assert "two" in deck(tmp_path, "a")
 
 
-def test_site_and_site_profile_change_re_execute(tmp_path: Path, make_lesson, build, monkeypatch) -> None:
+def test_site_and_site_profile_change_re_execute(tmp_path: Path, make_lesson, build) -> None:
     make_lesson("a", ("## A", "print(site)"))
+    sites = tmp_path / "sites"
+    sites.mkdir()
+    for name in ("default", "ci"):
+        (sites / f"{name}.toml").write_text(f"# {name}\n")
     assert build(site="ci") == {"a": "ran"}
     assert build(site="local") == {"a": "ran"}
     assert "local" in deck(tmp_path, "a")
     assert build(site="ci") == {"a": "cache"}
-    sites = tmp_path / "sites"
-    sites.mkdir()
-    for name in ("default", "ci"):
-        (sites / f"{name}.toml").write_bytes((kit.cache.SITES_DIR / f"{name}.toml").read_bytes())
-    monkeypatch.setattr(kit.cache, "SITES_DIR", sites)
-    assert build(site="ci") == {"a": "cache"}  # same content, same key
+    (sites / "local.toml").write_text("# a profile for another site\n")
+    assert build(site="ci") == {"a": "cache"}  # another site's profile is not this one's input
     (sites / "ci.toml").write_text((sites / "ci.toml").read_text() + "\n# changed\n")
+    assert build(site="ci") == {"a": "ran"}
+    (sites / "default.toml").write_text("# every site's defaults changed\n")
     assert build(site="ci") == {"a": "ran"}
 
 
-def test_environment_and_declared_inputs_re_execute(tmp_path: Path, make_lesson, build, monkeypatch) -> None:
+def test_environment_and_declared_inputs_re_execute(tmp_path: Path, make_lesson, build) -> None:
     lock = tmp_path / "requirements.lock"
     lock.write_text("torch==2.13.0\n")
-    monkeypatch.setattr(kit.cache, "ENVIRONMENT_FILES", (lock, tmp_path / "pyproject.toml"))
-    monkeypatch.setattr(kit.cache, "PROJECT_ROOT", tmp_path)
     (tmp_path / "data.txt").write_text("v1")
-    make_lesson("a", ("## A", "print('a')"), front="  kit:\n    reads: [data.txt]\n")
+    make_lesson("a", ("## A", "print('a')"), front="  litmarp:\n    reads: [data.txt]\n")
     make_lesson("b", ("## B", "print('b')"))
     assert build() == {"a": "ran", "b": "ran"}
     (tmp_path / "data.txt").write_text("v2")
     assert build() == {"a": "ran", "b": "cache"}
     lock.write_text("torch==2.14.0\n")
     assert build() == {"a": "ran", "b": "ran"}
-    code = tmp_path / "kit_code.py"
-    code.write_text("x = 1\n")
-    monkeypatch.setattr(kit.cache, "KIT_CODE", (code,))
+    code = tmp_path / "code" / "helpers" / "kit_code.py"
+    code.parent.mkdir(parents=True)
+    code.write_text("x = 1\n")  # a new module the lessons import
     assert build() == {"a": "ran", "b": "ran"}
-    code.write_text("x = 2\n")  # a kit module changed (no version number to bump)
+    code.write_text("x = 2\n")  # a module changed (no version number to bump)
     assert build() == {"a": "ran", "b": "ran"}
     assert build() == {"a": "cache", "b": "cache"}
 
@@ -112,7 +116,7 @@ def test_a_failing_lesson_is_never_cached(tmp_path: Path, make_lesson, build) ->
     for _ in range(2):  # the second attempt runs again: nothing was stored
         with pytest.raises(CellError, match="deliberate"):
             build()
-    assert records(open_cache(tmp_path / "cache")) == []
+    assert list(open_cache(tmp_path / "cache").list_cache_records()) == []
 
 
 def test_progress_names_lesson_cell_and_slide(tmp_path: Path, make_lesson, build) -> None:

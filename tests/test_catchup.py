@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from kit.catchup import PLACERS, catch_up, leaves
-from kit.lessons import find_lessons
 from kit.sites import PROJECT_ROOT, load_site
 from kit.train import PROGRAM_NAME
+from litmarp.source import find_lessons
 
 
 def test_every_lesson_declares_what_catch_up_can_place() -> None:
@@ -39,7 +39,7 @@ def test_an_edited_program_survives_catch_up_and_is_said_to(tmp_path: Path) -> N
 
 
 def test_an_unknown_lesson_is_named_with_the_lessons(tmp_path: Path) -> None:
-    from kit.errors import LessonError
+    from litmarp.errors import LessonError
 
     with pytest.raises(LessonError, match="no lesson 09") as err:
         catch_up("09", load_site("ci", overrides={"work_dir": str(tmp_path)}))

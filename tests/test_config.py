@@ -181,19 +181,19 @@ def test_a_wrong_slurm_value_names_where_it_was_set(tmp_path: Path) -> None:
 
 
 def test_lessons_check_the_site_before_any_kernel_starts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """kit slides / make slides: an unknown site or a wrong value fails the build at once, never inside a cell
+    """litmarp slides / make slides: an unknown site or a wrong value fails the build at once, never inside a cell
     (whose hint would say "fix the cell"), and no lesson is executed or cached under it."""
-    from kit import execute, lessons
+    from litmarp import decks, execute, project
 
     def no_kernel(*args: object, **kwargs: object) -> None:
         raise AssertionError("a kernel was started")
 
     monkeypatch.setattr(execute, "run_notebook", no_kernel)
-    monkeypatch.setenv("KIT_CACHE_DIR", str(tmp_path / "cache"))
-    assert execute.resolve_site("ci") == "ci"
+    monkeypatch.setenv("LITMARP_CACHE_DIR", str(tmp_path / "cache"))
+    assert project.current().site("ci") == "ci"
     monkeypatch.setenv("KIT_SITE", "ie-ryukyu")
-    assert execute.resolve_site(None) == "ie-ryukyu"
+    assert project.current().site(None) == "ie-ryukyu"
     with pytest.raises(ConfigError, match="did you mean ie-ryukyu"):
-        lessons.build_decks(["00-intro"], site="ie-ryuku", out_dir=tmp_path / "out",
+        decks.build_decks(["00-intro"], site="ie-ryuku", out_dir=tmp_path / "out",
                             cache_path=tmp_path / "cache")
     assert not (tmp_path / "out").exists() and not (tmp_path / "cache").exists()

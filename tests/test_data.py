@@ -10,8 +10,8 @@ import pytest
 from kit.cli import main
 from kit.data import SAMPLE_DIR, load_corpus, looks_tokenized
 from kit.errors import DataError
-from kit.proc import run
 from kit.sites import PROJECT_ROOT
+from litmarp.proc import run
 
 WORKSHOP_PAIR = ("Flaming debris ignited small grass fires next to the roads.",
                  "炎 を あげる 破片 は 道 横 の 小 草 を 燃やし た 。")

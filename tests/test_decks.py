@@ -10,8 +10,9 @@ from urllib.parse import urlparse
 
 import pytest
 
-from kit.lessons import PROJECT_ROOT, find_lessons
-from kit.render import DEFAULT_MAX_LINES, chrome_path, output_blocks, parameter_slide_cells
+from kit.sites import PROJECT_ROOT
+from litmarp.render import DEFAULT_MAX_LINES, chrome_path, output_blocks, parameter_slide_cells
+from litmarp.source import find_lessons
 
 LESSONS = find_lessons()
 NAMES = [lesson.name for lesson in LESSONS]

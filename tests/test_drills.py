@@ -159,10 +159,10 @@ DRILLS = [
     Drill("site-name-typo", "kit slurm script train --site ie-ryuku", 2,
           ("no site profile 'ie-ryuku'", "did you mean ie-ryukyu?", "pick one of: ci, ie-ryukyu, local, rehearsal")),
     # The same typo for make slides: said before any kernel starts, not inside a cell ("fix the cell").
-    Drill("slides-site-typo", "kit slides 03-slurm --site ie-ryuku --out {tmp}/out --fit off", 2,
+    Drill("slides-site-typo", "litmarp slides 03-slurm --site ie-ryuku --out {tmp}/out --fit off", 2,
           "did you mean ie-ryukyu?", never=("fix the cell",), setup="talk", absent=("out", "cache")),
     # A lesson that never loads the site, built for a site that does not exist: never rendered nor cached.
-    Drill("slides-unknown-site-not-cached", "kit slides talk/nosite.md --site nosuch --out out --fit off", 2,
+    Drill("slides-unknown-site-not-cached", "litmarp slides talk/nosite.md --site nosuch --out out --fit off", 2,
           "no site profile 'nosuch'", setup="nosite_lesson", absent=("out", "cache")),
     # A site profile asking for 0 GPUs: the job would train on the CPU until its time limit.
     Drill("site-gpus-zero-script", "kit slurm script train --site zerogpu", 2,
@@ -170,7 +170,7 @@ DRILLS = [
     Drill("site-gpus-zero-doctor", "kit doctor --site zerogpu", 2,
           "zerogpu.toml: slurm.gpus = 'tesla:0' asks for no GPU", setup="slurm_value_sites"),
     # The same site for make slides: the site file and key, before any kernel starts.
-    Drill("slides-site-gpus-zero", "kit slides 03-slurm --site zerogpu --out {tmp}/out --fit off", 2,
+    Drill("slides-site-gpus-zero", "litmarp slides 03-slurm --site zerogpu --out {tmp}/out --fit off", 2,
           "zerogpu.toml: slurm.gpus = 'tesla:0'", never=("fix the cell",), setup="slurm_value_sites",
           absent=("out", "cache")),
     # A time limit in words: sbatch would refuse it only at submission, blaming the #SBATCH line.
@@ -241,39 +241,39 @@ DRILLS = [
           "blocker is a file, not a folder", setup="home_sites", unchanged=("blocker",)),
     # --- lessons ---------------------------------------------------------------------------------------------
     # A git merge left conflict markers in a notebook.
-    Drill("lessons-check-conflicted-notebook", "kit lessons check", 9,
+    Drill("lessons-check-conflicted-notebook", "litmarp check", 9,
           ("notebooks/05-extras.ipynb has merge-conflict markers (line 2)", "run `make sync`"),
           setup="conflicted_notebook", unchanged=("copy/notebooks/05-extras.ipynb",)),
     # The same in the lesson's Markdown source (jupytext would read it, and only "out of sync" was said).
-    Drill("lessons-check-conflicted-source", "kit lessons check", 9,
+    Drill("lessons-check-conflicted-source", "litmarp check", 9,
           ("slides/05-extras.md has merge-conflict markers", "resolve the conflict in slides/05-extras.md"),
           setup="conflicted_source", unchanged=("copy/slides/05-extras.md",)),
     # Rendered into the lessons' own folder (make slides OUT=slides): the deck would replace the lesson.
-    Drill("slides-out-is-slides", "kit slides 05-extras --no-exec --out {tmp}/copy/slides", 9,
+    Drill("slides-out-is-slides", "litmarp slides 05-extras --no-exec --out {tmp}/copy/slides", 9,
           ("--out", "is inside slides, which holds the lessons' sources", "leave --out out"),
           setup="lessons_copy", unchanged=("copy/slides/05-extras.md", "copy/notebooks/05-extras.ipynb")),
     # The same into notebooks/.
-    Drill("slides-out-is-notebooks", "kit slides 05-extras --no-exec --out {tmp}/copy/notebooks/x", 9,
+    Drill("slides-out-is-notebooks", "litmarp slides 05-extras --no-exec --out {tmp}/copy/notebooks/x", 9,
           "is inside notebooks", setup="lessons_copy", unchanged=("copy/notebooks/05-extras.ipynb",)),
     # Rendered a deck of their own into its own folder.
-    Drill("slides-out-is-the-decks-folder", "kit slides talk/talk.md --out talk --fit off", 9,
+    Drill("slides-out-is-the-decks-folder", "litmarp slides talk/talk.md --out talk --fit off", 9,
           "--out talk holds talk/talk.md: rendering would replace it", setup="talk", unchanged=("talk/talk.md",)),
     # --out names a file.
-    Drill("slides-out-is-a-file", "kit slides talk/talk.md --out notes.txt --fit off", 9,
+    Drill("slides-out-is-a-file", "litmarp slides talk/talk.md --out notes.txt --fit off", 9,
           "--out notes.txt is a file, not a folder", setup="talk", unchanged=("notes.txt",)),
     # Started a second render into the same folder while the first one runs.
-    Drill("slides-out-in-use", "kit slides talk/talk.md --out out --fit off", 0,
-          ("out is being rendered by pid", "(kit slides first, since", "waiting for it to finish", "out/talk.html"),
+    Drill("slides-out-in-use", "litmarp slides talk/talk.md --out out --fit off", 0,
+          ("out is being rendered by pid", "(litmarp slides first, since", "waiting for it to finish", "out/talk.html"),
           setup="render_in_progress"),
     # An image a slide names is not there.
-    Drill("slides-image-missing", "kit slides talk/talk.md --out out --fit off", 0,
+    Drill("slides-image-missing", "litmarp slides talk/talk.md --out out --fit off", 0,
           "warning: talk: slide 2 shows talk/img/gone.png, which does not exist", setup="talk"),
     # The execution cache was damaged (a full disk, a killed build, a copy from another machine).
-    Drill("slides-cache-damaged", "kit slides talk/lesson.md --out out --fit off", 0,
+    Drill("slides-cache-damaged", "litmarp slides talk/lesson.md --out out --fit off", 0,
           ("the execution cache", "was damaged (DatabaseError", "started a new one", "lesson: executed"),
           setup="damaged_cache", marks=(SLOW,)),
     # A cell that never ends: the build says time passes, then stops it at the cell's limit.
-    Drill("slides-cell-hangs", "kit slides talk/hang.md --out out --fit off", 9,
+    Drill("slides-cell-hangs", "litmarp slides talk/hang.md --out out --fit off", 9,
           ("cell 2/2  眠り続けるセル", "ran past its time limit of 3 s", "timeout=N in its fence"),
           setup="hanging_lesson", marks=(SLOW,)),
     # --- kit train -------------------------------------------------------------------------------------------
@@ -493,7 +493,8 @@ def _project_copy(c: Ctx, name: str, parts: tuple[str, ...] = ("kit", "sites")) 
     copy = c.tmp / name
     for part in parts:
         shutil.copytree(PROJECT_ROOT / part, copy / part, ignore=shutil.ignore_patterns("__pycache__"))
-    c.env["PYTHONPATH"] = str(copy)
+    shutil.copy(PROJECT_ROOT / "pyproject.toml", copy)  # the copy is the engine's project ([tool.litmarp])
+    c.env.update(PYTHONPATH=str(copy), LITMARP_ROOT=str(copy))
     return copy
 
 
@@ -615,19 +616,19 @@ print("ready")
 def talk(c: Ctx) -> None:
     """A plain Marp deck in talk/ (one image there, one not), and a file notes.txt."""
     put(c, {"talk/talk.md": TALK, "talk/img/here.png": "not really a png", "notes.txt": "my notes\n"})
-    c.env["KIT_CACHE_DIR"] = str(c.tmp / "cache")  # never the project's own cache
+    c.env["LITMARP_CACHE_DIR"] = str(c.tmp / "cache")  # never the project's own cache
 
 
 @setup
 def render_in_progress(c: Ctx) -> None:
-    """A first render holds out/'s lock for 3 s (as `kit slides` does while it builds)."""
+    """A first render holds out/'s lock for 3 s (as `litmarp slides` does while it builds)."""
     talk(c)
     (c.tmp / "out").mkdir()
     ready = c.tmp / "holder-ready"
     holder = subprocess.Popen([sys.executable, "-c", (
         "import fcntl, json, os, sys, time\n"
-        "h = open('out/.kit-render.lock', 'a+')\nfcntl.flock(h, fcntl.LOCK_EX)\n"
-        "h.write(json.dumps({'pid': os.getpid(), 'since': time.time(), 'command': 'kit slides first'}))\n"
+        "h = open('out/.litmarp-render.lock', 'a+')\nfcntl.flock(h, fcntl.LOCK_EX)\n"
+        "h.write(json.dumps({'pid': os.getpid(), 'since': time.time(), 'command': 'litmarp slides first'}))\n"
         "h.flush()\nopen('holder-ready', 'w').close()\ntime.sleep(3)\n")], cwd=c.tmp)
     c.stack.callback(holder.kill)
     for _ in range(100):
@@ -894,7 +895,7 @@ def slurm_value_sites(c: Ctx) -> None:
     """A copy of the kit and its lessons with sites whose [slurm] values Slurm would refuse or misread."""
     copy = _project_copy(c, "kitcopy", ("kit", "sites", "slides", "notebooks"))
     shutil.copy(PROJECT_ROOT / "bart_finetuning.py", copy)  # lesson 03 copies it into the work folder
-    c.env["KIT_CACHE_DIR"] = str(c.tmp / "cache")
+    c.env["LITMARP_CACHE_DIR"] = str(c.tmp / "cache")
     for name, value in {"zerogpu": 'gpus = "tesla:0"', "forever": 'time = "forever"', "negmem": 'mem = "-4G"',
                         "nounit": 'mem = "4000"'}.items():
         (copy / "sites" / f"{name}.toml").write_text(
@@ -973,7 +974,7 @@ def fingerprint(path: Path) -> str:
 
 
 # `lab NAME`: the notebook make lab serves (lab/NAME.ipynb, made from the lesson as make lab does) run cell by
-# cell in the kernel make lab registers (this Python with --ext=kit.shell; the site from $KIT_SITE), up to the
+# cell in the kernel make lab registers (this Python with --ext=litmarp.shell; the site from $KIT_SITE), up to the
 # first cell that raises: it prints that cell's number and the error as Jupyter shows it under the cell, and
 # exits with the kit's exit code for that error.
 LAB_NOTEBOOK = """
@@ -989,12 +990,12 @@ import kit.errors
 spec = Path.cwd() / "jupyter" / "kernels" / "workshop-kit"
 spec.mkdir(parents=True)
 spec.joinpath("kernel.json").write_text(json.dumps({"display_name": "kit", "language": "python", "argv": [
-    sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}", "--ext=kit.shell"]}))
+    sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}", "--ext=litmarp.shell"]}))
 os.environ["JUPYTER_PATH"] = str(spec.parent.parent)
-made = subprocess.run([sys.executable, "-m", "kit", "lessons", "learner", "--out", "lab"], capture_output=True,
+made = subprocess.run([sys.executable, "-m", "litmarp", "learner", "--out", "lab"], capture_output=True,
                       text=True)
 if made.returncode:
-    sys.exit("kit lessons learner failed: " + made.stdout + made.stderr)
+    sys.exit("litmarp learner failed: " + made.stdout + made.stderr)
 nb = nbformat.read(Path("lab") / (sys.argv[1] + ".ipynb"), as_version=4)
 try:
     NotebookClient(nb, timeout=300, resources={"metadata": {"path": os.getcwd()}}).execute()
@@ -1009,8 +1010,8 @@ except CellExecutionError as exc:
 
 def command(drill: Drill, values: dict[str, str]) -> list[str]:
     words = [w.format(**values) for w in shlex.split(drill.argv)]
-    if words[0] == "kit":
-        return [sys.executable, "-m", "kit", *words[1:]]
+    if words[0] in ("kit", "litmarp"):
+        return [sys.executable, "-m", words[0], *words[1:]]
     if words[0] == "notebook":  # lesson 02's notebook in a kernel: notebook_main
         run = f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import test_drills; " \
               "sys.exit(test_drills.notebook_main(sys.argv[1:]))"
@@ -1031,8 +1032,9 @@ def test_drill(drill: Drill, tmp_path: Path, request: pytest.FixtureRequest) -> 
     home = tmp_path / "home"
     home.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KIT_", "SLURM_", "MAKE", "MFLAGS"))}
-    env.update(HOME=str(home), PYTHONPATH=str(PROJECT_ROOT), HF_HUB_OFFLINE="1", HF_HOME=str(home / ".hf"),
-               KIT_LOCAL_JOBS=str(tmp_path / "jobs"), MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1")
+    env.update(HOME=str(home), PYTHONPATH=str(PROJECT_ROOT), LITMARP_ROOT=str(PROJECT_ROOT), HF_HUB_OFFLINE="1",
+               HF_HOME=str(home / ".hf"), KIT_LOCAL_JOBS=str(tmp_path / "jobs"), MPLBACKEND="Agg",
+               PYTHONDONTWRITEBYTECODE="1")
     values = {"tmp": str(tmp_path), "home": str(home), "model": str(shared.get("model", "")),
               "data": str(shared.get("data", "")), "long": "the cat sat on the mat " * 60}
     with ExitStack() as stack:
@@ -1067,10 +1069,11 @@ def test_ctrl_c_while_a_lesson_executes_stops_it_without_a_traceback(tmp_path: P
     put(Ctx(tmp_path, tmp_path, {}, ExitStack(), {}, {}), {"talk/hang.md": LESSON.format(
         kit="", title="hang", slide="眠り続けるセル", options="", code="import time\ntime.sleep(600)")})
     env = {k: v for k, v in os.environ.items() if not k.startswith("KIT_")}
-    env.update(PYTHONPATH=str(PROJECT_ROOT), KIT_CACHE_DIR=str(tmp_path / "cache"))
-    build = subprocess.Popen([sys.executable, "-m", "kit", "slides", "talk/hang.md", "--out", "out", "--fit", "off"],
-                             cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                             start_new_session=True)
+    env.update(PYTHONPATH=str(PROJECT_ROOT), LITMARP_ROOT=str(PROJECT_ROOT),
+               LITMARP_CACHE_DIR=str(tmp_path / "cache"))
+    build = subprocess.Popen([sys.executable, "-m", "litmarp", "slides", "talk/hang.md", "--out", "out", "--fit",
+                              "off"], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             text=True, start_new_session=True)
     assert build.stdout is not None
     for line in build.stdout:  # wait until the sleeping cell runs
         if "cell 2/2" in line:

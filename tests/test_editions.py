@@ -11,9 +11,9 @@ import jupytext
 import nbformat
 import pytest
 
-from kit import editions
-from kit.execute import executed_lesson
-from kit.lessons import find_lessons
+from litmarp import editions
+from litmarp.execute import executed_lesson
+from litmarp.source import find_lessons
 
 LESSONS = [lesson for lesson in find_lessons() if not lesson.plain]
 WITH_EXERCISES = [lesson for lesson in LESSONS if editions.exercises(jupytext.read(lesson.source))]

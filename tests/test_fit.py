@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from kit.errors import FitError
-from kit.fit import check_fit, chromium_launch_args, measure_decks
-from kit.lessons import find_lessons
-from kit.render import marp
+from litmarp import project
+from litmarp.errors import FitError
+from litmarp.fit import check_fit, chromium_launch_args, measure_decks
+from litmarp.render import marp_batch
+from litmarp.source import find_lessons
 
 NAMES = [lesson.name for lesson in find_lessons()]
 
@@ -60,7 +61,7 @@ def test_an_overfull_slide_is_named_with_its_overflow(tmp_path: Path) -> None:
     deck.write_text(OVERFULL.format(lines="\n".join(f"- item {i}" for i in range(30)),
                                     wide=" | ".join(["a-rather-long-column-heading"] * 12),
                                     rule=" | ".join(["---"] * 12)), encoding="utf-8")
-    html = marp(deck, tmp_path / "overfull.html")
+    html = marp_batch([deck], themes=[project.current().themes])[0]
     with pytest.raises(FitError) as err:
         check_fit([html])
     text = str(err.value)
@@ -80,7 +81,7 @@ def test_a_slide_of_long_code_lines_is_named_with_its_text_size(tmp_path: Path) 
     deck.write_text("---\nmarp: true\ntheme: basic1\n---\n\n# Fine\n\n---\n\n## 詰め込んだコード\n\n"
                     f"```python\n{code}\n```\n", encoding="utf-8")
     with pytest.raises(FitError) as err:
-        check_fit([marp(deck, tmp_path / "crammed.html")])
+        check_fit(marp_batch([deck], themes=[project.current().themes]))
     assert "crammed: slide 2 「詰め込んだコード」" in str(err.value) and "has text at" in str(err.value)
     assert "slide 1" not in str(err.value)
     crammed = next(s for s in measure_decks([tmp_path / "crammed.html"]) if s.number == 2)

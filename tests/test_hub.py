@@ -10,8 +10,8 @@ import pytest
 
 from kit.errors import HubUnreachable
 from kit.hub import hub_endpoint, hub_offline_requested, hub_reachable
-from kit.proc import run
 from kit.sites import PROJECT_ROOT
+from litmarp.proc import run
 
 CLOSED_PORT = "http://127.0.0.1:9"  # nothing listens there: stands in for the unreachable hub
 

@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from kit.deckimport import JUPYTER_HEADER
 from kit.sites import PROJECT_ROOT
+from litmarp import project
+from litmarp.deckimport import jupyter_header
 
 MAKEFILE = (PROJECT_ROOT / "Makefile").read_text()
 KERNEL = re.search(r"^KERNEL\s*:=\s*(\S+)$", MAKEFILE, re.M).group(1)  # type: ignore[union-attr]
@@ -33,7 +34,8 @@ def test_every_notebook_and_imported_lesson_names_the_kernel_make_lab_registers(
     assert notebooks
     for nb in notebooks:
         assert json.loads(nb.read_text())["metadata"]["kernelspec"] == want, nb.name
-    assert f"name: {KERNEL}" in JUPYTER_HEADER and f"display_name: {KERNEL_DESC}" in JUPYTER_HEADER
+    header = jupyter_header(project.current())
+    assert f"name: {KERNEL}" in header and f"display_name: {KERNEL_DESC}" in header
 
 
 def _dry_run(*args: str, kit_site: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -111,7 +113,7 @@ def test_make_lab_checks_kit_site_from_the_shell() -> None:
 def test_make_passes_names_and_quotes_folders(args: tuple[str, ...], want: list[str]) -> None:
     out = _make(*args)
     assert out.returncode == 0, out.stderr
-    line = next(line for line in out.stdout.splitlines() if " -m kit " in line)
+    line = next(line for line in out.stdout.splitlines() if " -m litmarp " in line)
     words = shlex.split(line)
     assert any(words[i:i + len(want)] == want for i in range(len(words))), (want, words)
 
@@ -193,7 +195,7 @@ def test_make_lab_serves_the_kit_kernel_and_the_site_reaches_it(tmp_path: Path) 
         spec = specs["kernelspecs"][KERNEL]["spec"]
         assert spec["display_name"] == KERNEL_DESC
         assert Path(spec["argv"][0]) == PYTHON, "the kit's kernel must run this project's .venv/bin/python"
-        assert "--ext=kit.shell" in spec["argv"], "```bash cells must be the lessons' command cells in Jupyter too"
+        assert "--ext=litmarp.shell" in spec["argv"], "```bash cells must be the lessons' command cells in Jupyter too"
         assert "KIT_SITE" not in spec.get("env", {}), "the site comes from make lab, not from the kernelspec"
 
         kernel = api("POST", "kernels", {"name": KERNEL})

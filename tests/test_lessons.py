@@ -10,9 +10,11 @@ from pathlib import Path
 import jupytext
 import pytest
 
-from kit.cli import main
-from kit.errors import CellError, LessonError, PairingError
-from kit.lessons import SLIDES_DIR, check_pair, check_pairing, execute_lesson, find_lessons
+from litmarp import project
+from litmarp.cli import main
+from litmarp.errors import CellError, LessonError, PairingError
+from litmarp.execute import execute_lesson
+from litmarp.source import check_pair, check_pairing, find_lessons
 
 LESSONS = find_lessons()
 VERSION_LINE = re.compile(r"^\s*jupytext_version: .*$", re.M)
@@ -54,7 +56,7 @@ def copy_lesson(tmp_path: Path, name: str = "00-intro"):
     slides, notebooks = tmp_path / "slides", tmp_path / "notebooks"
     slides.mkdir()
     notebooks.mkdir()
-    shutil.copy(SLIDES_DIR / f"{name}.md", slides)
+    shutil.copy(project.current().slides / f"{name}.md", slides)
     nb = jupytext.read(slides / f"{name}.md")
     jupytext.write(nb, notebooks / f"{name}.ipynb")
     return find_lessons([name], slides_dir=slides, notebooks_dir=notebooks)[0]
@@ -103,7 +105,7 @@ def test_failing_cell_names_lesson_cell_and_error(tmp_path: Path) -> None:
 
 
 def test_cli_reports_unknown_lesson(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["lessons", "execute", "no-such-lesson"]) == LessonError.exit_code
+    assert main(["check", "no-such-lesson"]) == LessonError.exit_code
     assert "no such lesson: no-such-lesson" in capsys.readouterr().err
 
 
@@ -113,7 +115,7 @@ def test_a_running_cell_shows_its_clock(monkeypatch: pytest.MonkeyPatch) -> None
 
     import nbformat
 
-    from kit import execute
+    from litmarp import execute
 
     monkeypatch.setattr(execute, "TICK_SECONDS", 0.3)
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("## 学習する"),

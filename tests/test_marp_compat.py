@@ -29,11 +29,12 @@ import nbformat
 import numpy as np
 import pytest
 
-from kit.cli import main
-from kit.deckimport import deck_to_lesson, import_deck
-from kit.errors import LessonError
-from kit.lessons import build_decks, check_pair, find_lessons, write_deck
-from kit.render import marp_env, marp_executable
+from litmarp.cli import main
+from litmarp.deckimport import deck_to_lesson, import_deck
+from litmarp.decks import build_decks, write_deck
+from litmarp.errors import LessonError
+from litmarp.render import marp_env, marp_executable
+from litmarp.source import check_pair, find_lessons
 
 DECKS = pytest.mark.decks  # renders with marp-cli (and Chromium for PDF)
 VERSION_LINE = re.compile(r"^\s*jupytext_version: .*\n", re.M)
@@ -234,7 +235,7 @@ def test_a_theme_found_nowhere_is_an_error_naming_it_and_where_it_was_looked_for
 
 def test_import_keeps_directives_notes_breaks_and_shell_fences(plain_deck: Path, tmp_path: Path,
                                                                capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["lessons", "import", str(plain_deck), "--name", "10-talk", "--slides-dir", str(tmp_path / "slides"),
+    assert main(["import", str(plain_deck), "--name", "10-talk", "--slides-dir", str(tmp_path / "slides"),
                  "--notebooks-dir", str(tmp_path / "notebooks")]) == 0
     said = capsys.readouterr().out
     assert "fences shown, not run (bash 1, python 1)" in said and "delete its `.noeval`" in said

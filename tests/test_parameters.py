@@ -1,13 +1,13 @@
 """Every lesson's parameters cell takes its site from $KIT_SITE (then ``local``), so a participant who
 exported KIT_SITE opens any notebook on the right site without editing six cells. The builds
-(kit.execute) set KIT_SITE for the kernel in the same way; papermill injects nothing."""
+(litmarp.execute) set KIT_SITE for the kernel in the same way; papermill injects nothing."""
 
 from __future__ import annotations
 
 import jupytext
 import pytest
 
-from kit.lessons import find_lessons
+from litmarp.source import find_lessons
 
 
 def parameters_source(lesson) -> str:

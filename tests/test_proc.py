@@ -1,4 +1,4 @@
-"""kit.proc: the one place external commands run (run captures, stream also prints as lines come)."""
+"""litmarp.proc: the one place external commands run (run captures, stream also prints as lines come)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from kit import proc
 from kit.errors import CommandError, CommandNotFound
+from litmarp import proc
 
 
 class FlagOnWrite(io.StringIO):

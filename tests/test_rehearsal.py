@@ -28,8 +28,8 @@ from pathlib import Path
 
 import pytest
 
-from kit.lessons import find_lessons
 from kit.sites import PROJECT_ROOT
+from litmarp.source import find_lessons
 
 ROOT = PROJECT_ROOT / "build" / "rehearsal"  # build output only
 LESSONS = [lesson.name for lesson in find_lessons()]

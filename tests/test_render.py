@@ -10,7 +10,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output, new_raw_cell
 
-from kit.render import (
+from litmarp.render import (
     RenderOptions,
     clean_text,
     clip_text,
@@ -18,7 +18,6 @@ from kit.render import (
     deck_theme,
     deck_themes,
     marp_batch_command,
-    marp_command,
     notebook_to_marp,
     output_blocks,
     relink_images,
@@ -234,24 +233,6 @@ def test_theme_sets_hold_only_theme_css(tmp_path: Path) -> None:
     assert sets[1:] == [tmp_path / "mine.css", tmp_path / "themes" / "other.css"]
 
 
-def test_marp_commands_golden() -> None:
-    deck, themes = Path("b/d.md"), Path("slides/themes")
-    assert marp_command("marp", deck, Path("b/d.html"), themes=themes) == [
-        "marp", "b/d.md", "--theme-set", "slides/themes", "-o", "b/d.html"]
-    assert marp_command("marp", deck, Path("b/d.pdf"), kind="pdf", themes=themes) == [
-        "marp", "b/d.md", "--theme-set", "slides/themes", "-o", "b/d.pdf", "--pdf", "--pdf-notes",
-        "--allow-local-files"]
-    assert marp_command("marp", deck, Path("b/d.notes.txt"), kind="notes", themes=themes) == [
-        "marp", "b/d.md", "--theme-set", "slides/themes", "-o", "b/d.notes.txt", "--notes"]
-    assert marp_command("marp", deck, Path("o.html"), themes=[themes, Path("talk/mine.css")]) == [
-        "marp", "b/d.md", "--theme-set", "slides/themes", "talk/mine.css", "-o", "o.html"]
-    assert marp_command("marp", deck, Path("b/d.pdf"), kind="pdf", themes=themes, html=True) == [
-        "marp", "b/d.md", "--theme-set", "slides/themes", "-o", "b/d.pdf", "--pdf", "--pdf-notes",
-        "--allow-local-files", "--html"]
-    with pytest.raises(ValueError):
-        marp_command("marp", deck, Path("x"), kind="pptx")
-
-
 def test_marp_batch_commands_golden() -> None:
     decks, themes = [Path("b/a.md"), Path("b/c.md")], [Path("slides/themes")]
     assert marp_batch_command("marp", decks, themes=themes) == [
@@ -261,6 +242,10 @@ def test_marp_batch_commands_golden() -> None:
     assert marp_batch_command("marp", decks, kind="notes", themes=themes)[-1] == "--notes"
     assert marp_batch_command("marp", decks, themes=themes, html=True) == [
         "marp", "b/a.md", "b/c.md", "--theme-set", "slides/themes", "--html"]
+    assert marp_batch_command("marp", decks, themes=[*themes, Path("talk/mine.css")]) == [
+        "marp", "b/a.md", "b/c.md", "--theme-set", "slides/themes", "talk/mine.css"]
+    with pytest.raises(ValueError):
+        marp_batch_command("marp", decks, kind="pptx", themes=themes)
 
 
 @pytest.mark.parametrize("text", ["```\ninner\n```", "plain"])

@@ -1,4 +1,4 @@
-"""Command cells (kit.shell): one terminal per lesson, commands echoed as typed, nothing faked."""
+"""Command cells (litmarp.shell): one terminal per lesson, commands echoed as typed, nothing faked."""
 
 from __future__ import annotations
 
@@ -9,12 +9,15 @@ from pathlib import Path
 import jupytext
 import pytest
 
-from kit import pasted, shell
-from kit.errors import CellError, ContainerError
-from kit.lessons import execute_lesson, find_lessons, write_deck
-from kit.render import NOT_RUN_FENCE, TERMINAL_FENCE
+from kit.errors import ContainerError
 from kit.sites import load_site
 from kit.terminal import why_not_here
+from litmarp import pasted, shell
+from litmarp.decks import write_deck
+from litmarp.errors import CellError
+from litmarp.execute import execute_lesson
+from litmarp.render import NOT_RUN_FENCE, TERMINAL_FENCE
+from litmarp.source import find_lessons
 
 
 def test_commands_are_split_as_bash_reads_them() -> None:
@@ -131,7 +134,7 @@ def test_a_lesson_with_a_failing_command_names_lesson_slide_and_command(tmp_path
 
 
 def test_a_lesson_renders_commands_as_a_terminal(tmp_path: Path, make_lesson) -> None:
-    make_lesson("97-shell", ("## 端末", "from kit import shell\nshell.configure(cwd='.')"),
+    make_lesson("97-shell", ("## 端末", "from litmarp import shell\nshell.configure(cwd='.')"),
                 ("## コマンド\n\n```bash\necho hello\n```", None))
     lesson = find_lessons(["97-shell"], slides_dir=tmp_path / "slides", notebooks_dir=tmp_path / "notebooks")[0]
     # Not executed: the commands as typed, no output.

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from kit.slurm import Job, JobLogs, Queue, QueueRow
-from kit.textutil import home_path, work_path
+from kit.textutil import work_path
+from litmarp.paths import home_path
 
 ROW = QueueRow(job_id="12", partition="debug", user="alice", state="RUNNING", time="0:05", time_limit="1:00:00",
                nodes="1", nodelist="vm", reason="", name="bart-finetune")
@@ -87,7 +88,7 @@ def test_the_tail_command_names_the_log_from_the_jobs_folder(tmp_path: Path) -> 
 
 
 def test_shown_path_prefers_the_nearer_of_project_and_home(tmp_path: Path) -> None:
-    from kit.textutil import shown_path
+    from litmarp.paths import shown_path
 
     project = tmp_path / "kit"
     home_inside = project / "build" / "rehearsal" / "home"  # the rehearsal's throwaway home

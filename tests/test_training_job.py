@@ -179,8 +179,8 @@ def test_following_a_job_that_outlives_the_wait_reports_instead_of_raising(slurm
 def test_lesson_03_completes_while_its_job_is_still_running(slurm_cluster: None, tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """A real job outlives the notebook's wait: "Run All" must still reach the last slide, saying so."""
-    from kit.execute import parameterized, run_notebook
-    from kit.lessons import find_lessons
+    from litmarp.execute import parameterized, run_notebook
+    from litmarp.source import find_lessons
 
     home = tmp_path / "home"
     (home / "workshop2024").mkdir(parents=True)  # the rehearsal site's ~/workshop2024

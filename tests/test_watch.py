@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kit.watch import changed_lessons, marp_server_command
+from litmarp.watch import changed_lessons, marp_server_command
 
 
 def test_server_command_golden() -> None:

@@ -15,7 +15,7 @@ its seams:
 * :mod:`~kit.container.ops`: pull, build, exec, inspect, the workshop's env.def.
 * :mod:`~kit.container.imports`: the import check inside the image.
 
-Every command runs through :func:`kit.proc.run`; pull and build through :func:`kit.proc.stream`,
+Every command runs through :func:`litmarp.proc.run`; pull and build through :func:`litmarp.proc.stream`,
 which prints the runtime's progress while it runs.
 """
 

@@ -15,7 +15,8 @@ from kit.container.commands import site_sif_path
 from kit.container.ops import exec
 from kit.container.runtime import default_site, detect_runtime
 from kit.errors import CheckFailed, ContainerError
-from kit.textutil import shown_path, text_table, work_path
+from kit.textutil import text_table, work_path
+from litmarp.paths import shown_path
 
 if TYPE_CHECKING:
     from kit.sites import Site

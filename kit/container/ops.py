@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kit import proc, versions
+from kit import versions
 from kit.container.commands import (
     build_command,
     exec_command,
@@ -32,8 +32,10 @@ from kit.container.runtime import default_site, detect_runtime
 from kit.container.space import SpaceNeed, cache_dir, check_free_space, temp_dir
 from kit.container.validate import validate
 from kit.errors import CommandError, ConfigError, ContainerError, ExitStatus
-from kit.textutil import format_size, shell_line, shown_path, work_path
-from kit.workfiles import Written, write_unless_edited
+from kit.textutil import format_size, shell_line, work_path
+from litmarp import proc
+from litmarp.paths import shown_path
+from litmarp.workfiles import Written, write_unless_edited
 
 if TYPE_CHECKING:
     from kit.sites import Site
@@ -285,7 +287,7 @@ def exec(  # noqa: A001 - the runtime's verb; shadows the builtin only inside th
         gpu: ``--nv``; default ``site.container.gpu``.
         runtime: Override ``site.container.runtime``.
         binds: ``--bind`` specifications.
-        cwd, env, check, capture, timeout: As for :func:`kit.proc.run`.
+        cwd, env, check, capture, timeout: As for :func:`litmarp.proc.run`.
 
     Raises:
         ContainerError: the image does not exist (build or pull it first).

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kit import proc
 from kit.container.commands import version_command
 from kit.errors import CommandError, ConfigError, ContainerError
-from kit.textutil import shown_path
+from litmarp import proc
+from litmarp.paths import shown_path
 
 if TYPE_CHECKING:
     from kit.sites import Site

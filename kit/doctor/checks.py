@@ -10,12 +10,14 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kit import proc, versions
+from kit import versions
 from kit.doctor.report import Check, Report, Step
 from kit.errors import CommandError, KitError, SlurmError
 from kit.slurm.client import check_controller
 from kit.slurm.gpus import Partition, check_gpu_request, partitions
-from kit.textutil import format_size, shell_line, shown_path
+from kit.textutil import format_size, shell_line
+from litmarp import proc
+from litmarp.paths import shown_path
 
 if TYPE_CHECKING:
     from kit.container import Runtime
@@ -184,8 +186,8 @@ def _marp_check(project_root: Path) -> Check:
 
 
 def find_chromium() -> Path | None:
-    """The Chromium the slide renderer would use (:func:`kit.render.chrome_path`)."""
-    from kit.render import chrome_path
+    """The Chromium the slide renderer would use (:func:`litmarp.render.chrome_path`)."""
+    from litmarp.render import chrome_path
 
     found = chrome_path()
     return Path(found) if found else None

@@ -1,4 +1,4 @@
-"""The Slurm executor: sbatch, squeue, scontrol, sacct and scancel through :func:`kit.proc.run`.
+"""The Slurm executor: sbatch, squeue, scontrol, sacct and scancel through :func:`litmarp.proc.run`.
 
 Every argv comes from :mod:`kit.slurm.commands`; every output goes through the pure
 parsers of :mod:`kit.slurm.parse`.
@@ -15,7 +15,6 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kit import proc
 from kit.errors import CommandError, CommandNotFound, SlurmError, SubmissionError
 from kit.pathio import make_dirs
 from kit.slurm import commands
@@ -36,6 +35,7 @@ from kit.slurm.parse import (
     status_from_scontrol,
 )
 from kit.slurm.spec import expand_pattern, log_patterns, needs_job_id, run_dir
+from litmarp import proc
 
 if TYPE_CHECKING:
     from kit.sites import Site

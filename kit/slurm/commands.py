@@ -1,7 +1,7 @@
 """Every Slurm command the kit runs, as a pure function returning its argv (golden-tested).
 
 The I/O code (:mod:`kit.slurm.client`, :mod:`kit.slurm.gpus`) only passes these lists
-to :func:`kit.proc.run`; nothing writes a Slurm argv inline.
+to :func:`litmarp.proc.run`; nothing writes a Slurm argv inline.
 """
 
 from __future__ import annotations

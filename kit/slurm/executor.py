@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from kit import proc
 from kit.textutil import work_path
+from litmarp import proc
 
 if TYPE_CHECKING:
     from kit.sites import Site
@@ -117,7 +117,7 @@ def executor_name(site: Site | str | None = None) -> str:
         return "slurm" if proc.which("sbatch") else "local"
     if choice == "slurm" and site is not None and not proc.which("sbatch"):
         from kit.errors import SlurmError
-        from kit.textutil import shown_path
+        from litmarp.paths import shown_path
 
         raise SlurmError(
             f"site {site.name!r} declares slurm.executor = \"slurm\" ({shown_path(site.files[-1])}), "

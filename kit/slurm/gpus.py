@@ -13,9 +13,9 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from kit import proc
 from kit.errors import KitError
 from kit.slurm import commands
+from litmarp import proc
 
 if TYPE_CHECKING:
     from kit.sites import Site

@@ -30,7 +30,8 @@ from typing import TYPE_CHECKING
 from kit.errors import ConfigError
 from kit.pathio import user_path
 from kit.storage.usage import KnownDir, _du, _real, known_dirs
-from kit.textutil import format_size, inside, work_path
+from kit.textutil import format_size, work_path
+from litmarp.paths import inside
 
 if TYPE_CHECKING:
     from kit.sites import Site

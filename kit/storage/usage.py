@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING
 
 from kit.errors import ConfigError
 from kit.pathio import make_dirs, user_path
-from kit.textutil import format_size, shown_path, text_table
+from kit.textutil import format_size, text_table
+from litmarp.paths import shown_path
 
 if TYPE_CHECKING:
     from kit.sites import Site

@@ -1,10 +1,6 @@
-"""Lessons: one Markdown source each, paired, executed and rendered.
-
-Each lesson is ``slides/<name>.md`` in jupytext's Markdown format, which is
-also a Marp deck, paired with ``notebooks/<name>.ipynb``. This module checks
-the pairing and builds the decks: each lesson executed (:mod:`kit.execute`,
+"""Building the decks: each lesson (:mod:`litmarp.source`) executed (:mod:`litmarp.execute`,
 papermill, into ``build/``, never over the sources) unless the execution cache
-(:mod:`kit.cache`) holds its outputs, then rendered (:mod:`kit.render`) to HTML,
+(:mod:`litmarp.cache`) holds its outputs, then rendered (:mod:`litmarp.render`) to HTML,
 PDF with notes and a notes text file by marp-cli, which runs only when the
 rendered Markdown changed. Any other Marp deck can be given as a path; one
 without a jupytext header is rendered as it is.
@@ -12,21 +8,21 @@ without a jupytext header is rendered as it is.
 
 from __future__ import annotations
 
+import html
 import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from kit import editions
-from kit.errors import LessonError, PairingError
-from kit.execute import execute_lesson, executed_lesson, resolve_site
-from kit.handout import add_handout, write_index
-from kit.outfolder import check_out_folder, render_lock
-from kit.render import (
+from litmarp import editions, project
+from litmarp.cache import CachedRun
+from litmarp.execute import executed_lesson
+from litmarp.handout import add_handout
+from litmarp.outfolder import check_out_folder, render_lock
+from litmarp.render import (
     PARAMETER_TAGS,
-    THEMES_DIR,
     RenderOptions,
     check_theme,
     deck_html,
@@ -36,158 +32,9 @@ from kit.render import (
     notebook_to_marp,
     relink_images,
 )
-from kit.sites import PROJECT_ROOT
-from kit.textutil import shown_path
-
-if TYPE_CHECKING:
-    from kit.cache import CachedRun
-
-SLIDES_DIR = PROJECT_ROOT / "slides"
-NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
-
-
-@dataclass(frozen=True)
-class Lesson:
-    """A lesson's source and its paired notebook."""
-
-    name: str
-    source: Path
-    notebook: Path
-
-    @property
-    def plain(self) -> bool:
-        """A Marp deck with no jupytext header: rendered as it is, never executed."""
-        head = self.source.read_text(encoding="utf-8").split("\n---\n", 1)[0] + "\n"
-        return not re.search(r"^jupyter:", head, re.M)
-
-    @property
-    def title(self) -> str:
-        match = re.search(r"^# (.+)$", self.source.read_text(encoding="utf-8"), re.M)
-        return match.group(1).strip() if match else self.name
-
-
-def find_lessons(names: Sequence[str] | None = None, *, slides_dir: Path = SLIDES_DIR,
-                 notebooks_dir: Path = NOTEBOOKS_DIR) -> list[Lesson]:
-    """The lessons in ``slides_dir`` (sorted), or just ``names``.
-
-    Raises:
-        LessonError: a named lesson does not exist.
-    """
-    every = {p.stem: Lesson(p.stem, p, notebooks_dir / f"{p.stem}.ipynb")
-             for p in sorted(slides_dir.glob("*.md")) if p.stem.lower() != "readme"}
-    if not names:
-        return list(every.values())
-    # A path to a Markdown file anywhere is a deck of its own (paired, if at all, beside it).
-    for name in names:
-        path = Path(name)
-        if name.endswith(".md") and path.is_file() and path.resolve().parent != slides_dir.resolve():
-            every[name] = Lesson(path.stem, path, path.with_suffix(".ipynb"))
-        elif name.endswith(".md") and path.is_file():
-            every[name] = every[path.stem]
-    missing = [n for n in names if n not in every and n.removesuffix(".md") not in every]
-    if missing:
-        raise LessonError(
-            f"no such lesson: {', '.join(missing)}",
-            hint=f"lessons are the files in {slides_dir}: {', '.join(every) or '(none)'}; "
-                 "any other Marp deck can be given as a path (`kit slides path/to/deck.md`)",
-        )
-    return [every[n] if n in every else every[n.removesuffix(".md")] for n in names]
-
-
-def check_pair(lesson: Lesson) -> None:
-    """Raise :class:`PairingError` unless the Markdown and the notebook hold the same cells.
-
-    Compares with jupytext's own notebook comparison (sources, cell types and
-    cell metadata; outputs are ignored).
-    """
-    from jupytext.compare import NotebookDifference, compare_notebooks
-
-    fix = f"run `.venv/bin/jupytext --sync {shown_path(lesson.source)}` " \
-          "(or edit the stale file) and commit both files"
-    if not lesson.notebook.exists():
-        raise PairingError(f"{lesson.notebook} is missing (paired with {lesson.source})", hint=fix)
-    md, nb = (_read_notebook(path, fix) for path in (lesson.source, lesson.notebook))
-    try:
-        compare_notebooks(nb, md, fmt="md", allow_expected_differences=False)
-    except NotebookDifference as exc:
-        raise PairingError(
-            f"{lesson.source} and {lesson.notebook} are out of sync",
-            details=str(exc)[:2000], hint=fix,
-        ) from None
-
-
-def _read_notebook(path: Path, fix: str) -> Any:
-    """jupytext.read, with a clear error for a file a merge or an editor left unreadable.
-
-    Conflict markers are looked for first: jupytext reads a Markdown file that has them without complaint
-    (the markers become text), and the pair would then only be reported "out of sync".
-    """
-    import jupytext
-
-    text = path.read_text(encoding="utf-8", errors="replace")
-    conflict = next((n for n, line in enumerate(text.splitlines(), 1) if line.startswith("<<<<<<< ")), None)
-    if conflict:
-        hint = (f"resolve the conflict in {shown_path(path)} (the lesson's source), then `make sync`"
-                if path.suffix == ".md" else
-                f"the notebook is made from slides/{path.stem}.md: delete {shown_path(path)} and run `make sync` "
-                "to write it again (resolve slides/*.md first if it has conflicts too)")
-        raise PairingError(f"{shown_path(path)} has merge-conflict markers (line {conflict}): it cannot be read",
-                           hint=hint)
-    try:
-        return jupytext.reads(text, fmt=path.suffix.lstrip("."))
-    except Exception as exc:  # nbformat's NotJSONError, a JSON error: the file cannot be parsed
-        raise PairingError(f"{shown_path(path)} cannot be read as a notebook ({type(exc).__name__}: "
-                           f"{str(exc)[:200]})", hint=fix) from None
-
-
-def check_pairing(names: Sequence[str] | None = None) -> list[str]:
-    """Check every lesson pair, and that no lesson shows output it did not produce; return the names checked.
-
-    Raises:
-        PairingError: the first pair out of sync (all out-of-sync pairs are named).
-        LessonError: a lesson shows a typed transcript or a job ID written by hand (:mod:`kit.pasted`).
-    """
-    import jupytext
-
-    from kit import pasted
-
-    problems: list[str] = []
-    lessons = find_lessons(names)
-    for lesson in lessons:
-        try:
-            check_pair(lesson)
-        except PairingError as exc:
-            problems.append(str(exc))
-    if problems:
-        raise PairingError(f"{len(problems)} lesson pair(s) out of sync or unreadable", details="\n\n".join(problems))
-    typed: list[str] = []
-    for lesson in lessons:
-        if lesson.plain:
-            continue
-        text = lesson.source.read_text(encoding="utf-8")  # read once for both checks
-        nb = jupytext.reads(text, fmt="md")
-        try:
-            editions.exercises(nb)
-        except editions.ExerciseError as exc:
-            raise editions.ExerciseError(f"{shown_path(lesson.source)}: {exc.message}", hint=exc.hint) from None
-        typed += pasted.check(lesson.source, text)
-    if typed:
-        raise LessonError(f"{len(typed)} place(s) in the lessons show output that no cell produced",
-                          details="\n".join(typed),
-                          hint="run commands in ```bash cells (README: the lesson format); a command shown but "
-                               "not run goes without output")
-    return [lesson.name for lesson in lessons]
-
-
-__all__ = ["Lesson", "execute_lesson", "find_lessons", "build_decks", "build_slides", "check_pairing"]
+from litmarp.source import Lesson, find_lessons
 
 Report = Callable[[str], None]
-
-
-def execute_lessons(names: Sequence[str] | None = None, *, site: str | None = None,
-                    out_dir: Path = PROJECT_ROOT / "build" / "executed") -> list[Path]:
-    """Execute lessons in order (no cache); stop at the first failing cell."""
-    return [execute_lesson(lesson, site=site, out_dir=out_dir) for lesson in find_lessons(names)]
 
 
 @dataclass
@@ -234,10 +81,10 @@ def deck_outputs(name: str, out_dir: Path, *, pdf: bool, notes: bool) -> dict[st
     return wanted
 
 
-def draw_decks(decks: Sequence[Path], *, pdf: bool, notes: bool, themes: Sequence[Path] = (THEMES_DIR,),
+def draw_decks(decks: Sequence[Path], *, pdf: bool, notes: bool, themes: Sequence[Path],
                on_html: Callable[[Path], None] | None = None, html: bool | Sequence[bool] = False) -> None:
     """Draw rendered Markdown decks with marp-cli, all decks in one process per kind (two where some decks
-    get ``--html``: ``html``, one flag per deck, :func:`kit.render.deck_html`).
+    get ``--html``: ``html``, one flag per deck, :func:`litmarp.render.deck_html`).
 
     The kinds are drawn at the same time; as soon as the HTML is written ``on_html``
     is called for each deck (the fit check starts measuring while the PDF is drawn).
@@ -265,7 +112,7 @@ def deck_name(lesson: Lesson, edition: str = "instructor") -> str:
 def write_deck(lesson: Lesson, *, out_dir: Path, executed: Path | None = None, max_lines: int | None = None,
                stamp: str | None = None, edition: str = "instructor") -> Path:
     """Write the lesson's Marp Markdown (and its images) to ``out_dir/<name>.md`` (``<name>.learner.md`` for
-    the learner's edition: :mod:`kit.editions`); unchanged text is not rewritten."""
+    the learner's edition: :mod:`litmarp.editions`); unchanged text is not rewritten."""
     import jupytext
     import nbformat
 
@@ -306,7 +153,7 @@ def _stamp_fits(nb: Any) -> bool:
 
 
 def _is_fresh(lesson: Lesson, deck: Path, wanted: dict[str, Path]) -> bool:
-    inputs = [deck, *THEMES_DIR.glob("*.css"), *deck_themes(lesson.source)[1:]]
+    inputs = [deck, *project.current().themes.glob("*.css"), *deck_themes(lesson.source)[1:]]
     return _up_to_date(list(wanted.values()), inputs)
 
 
@@ -319,10 +166,10 @@ def _prune_assets(assets: Path, deck_text: str) -> None:
 
 
 def build_decks(names: Sequence[str] | None = None, *, site: str | None = None,
-                out_dir: Path = PROJECT_ROOT / "build" / "slides", pdf: bool = False, notes: bool | None = None,
+                out_dir: Path, pdf: bool = False, notes: bool | None = None,
                 execute: bool = True, max_lines: int | None = None, refresh: bool | Sequence[str] = False,
-                cache_path: Path | None = None, slides_dir: Path = SLIDES_DIR,
-                notebooks_dir: Path = NOTEBOOKS_DIR, report: Report | None = None,
+                cache_path: Path | None = None, slides_dir: Path | None = None,
+                notebooks_dir: Path | None = None, report: Report | None = None,
                 force_render: bool = False, on_html: Callable[[Path], None] | None = None) -> list[DeckBuild]:
     """Execute (from the cache when possible) and render lessons, reporting each as it goes.
 
@@ -336,7 +183,9 @@ def build_decks(names: Sequence[str] | None = None, *, site: str | None = None,
     notes = pdf if notes is None else notes
     wanted_refresh = set() if refresh is False else None if refresh is True else \
         {n.removesuffix(".md") for n in refresh}
-    site = resolve_site(site)
+    workshop = project.current()
+    site = workshop.site(site)
+    slides_dir, notebooks_dir = slides_dir or workshop.slides, notebooks_dir or workshop.notebooks
     chosen = find_lessons(names, slides_dir=slides_dir, notebooks_dir=notebooks_dir)
     check_out_folder(out_dir, [lesson.source for lesson in chosen], [slides_dir, notebooks_dir])
     with render_lock(out_dir, say):
@@ -376,7 +225,7 @@ def _build(chosen: Sequence[Lesson], *, site: str, out_dir: Path, pdf: bool, not
             executed, run = executed_lesson(lesson, site=site, out_dir=out_dir / "executed", refresh=again,
                                             cache_path=cache_path, report=say)
             status = "no code" if run is None else "ran" if run.executed else "cache"
-        # A lesson gets both editions (kit.editions); a plain Marp deck is one deck.
+        # A lesson gets both editions (litmarp.editions); a plain Marp deck is one deck.
         decks = [write_deck(lesson, out_dir=out_dir, executed=executed, max_lines=max_lines,
                             stamp=run.stamp() if run else None, edition=which)
                  for which in (editions.EDITIONS if not lesson.plain else editions.EDITIONS[:1])]
@@ -394,22 +243,35 @@ def _build(chosen: Sequence[Lesson], *, site: str, out_dir: Path, pdf: bool, not
         kinds = ", ".join(["HTML", *(["PDF with notes"] if pdf else []), *(["notes text"] if notes else [])])
         say(f"drawing {sum(len(b.decks) for b in stale)} deck(s) with marp-cli ({kinds}) …")
         themes = sorted({t for b in stale for t in deck_themes(b.lesson.source)},
-                        key=lambda t: (t != THEMES_DIR, str(t)))
+                        key=lambda t: (t != project.current().themes, str(t)))
         draw_decks([d for b in stale for d in b.decks], pdf=pdf, notes=notes, themes=themes, on_html=on_html,
                    html=[deck_html(b.lesson.source) for b in stale for _ in b.decks])
     if pdf:
         say("writing the handouts (slides beside their notes, then the exercises) …")
         for build in builds:
             if not build.lesson.plain:
-                add_handout(build, out_dir)
+                build.outputs.append(add_handout(build.lesson, build.decks[-1], out_dir, redraw=build.rendered))
     write_index(builds, out_dir)
     return builds
 
 
-def build_slides(names: Sequence[str] | None = None, *, site: str | None = None,
-                 out_dir: Path = PROJECT_ROOT / "build" / "slides", pdf: bool = False,
-                 execute: bool = True, max_lines: int | None = None, **kwargs: Any) -> list[Path]:
-    """Execute (unless ``execute=False``) and render lessons; return the HTML/PDF paths."""
-    builds = build_decks(names, site=site, out_dir=out_dir, pdf=pdf, execute=execute, max_lines=max_lines,
-                         **kwargs)
-    return [p for b in builds for p in b.outputs if p.suffix in {".html", ".pdf"}]
+def write_index(builds: Sequence[DeckBuild], out_dir: Path) -> Path:
+    """``index.html``: every lesson in every edition (decks, PDFs, handout), with where its outputs came from."""
+    rows = []
+    for build in builds:
+        names = {p.name for p in build.outputs}
+        links = [f"<a href='{html.escape(n)}'>{label}</a>" for n, label in (
+            (f"{build.lesson.name}.html", "講師用"), (f"{build.lesson.name}.pdf", "講師用 PDF"),
+            (f"{build.lesson.name}.learner.html", "受講者用"), (f"{build.lesson.name}.learner.pdf", "受講者用 PDF"),
+            (f"{build.lesson.name}.handout.pdf", "配布資料")) if n in names]
+        source = f"site {build.run.site} · {build.run.executed_at:%Y-%m-%d %H:%M} UTC" if build.run else build.status
+        rows.append(f"<tr><td>{html.escape(build.lesson.title)}</td><td>{' · '.join(links)}</td>"
+                    f"<td>{html.escape(source)}</td></tr>")
+    page = ("<!doctype html><html lang='ja'><meta charset='utf-8'><title>スライド一覧</title>"
+            "<style>body{font-family:'Noto Sans CJK JP',sans-serif;margin:2em}td,th{padding:.3em .8em;"
+            "border-bottom:1px solid #ddd;text-align:left}</style><h1>スライド一覧</h1><table>"
+            "<tr><th>レッスン</th><th>版</th><th>出力の出どころ</th></tr>" + "".join(rows) + "</table></html>\n")
+    index = out_dir / "index.html"
+    if not index.exists() or index.read_text(encoding="utf-8") != page:
+        index.write_text(page, encoding="utf-8")
+    return index

@@ -1,7 +1,7 @@
-"""The one place the kit runs external commands.
+"""The one place external commands run (the engine's and the workshop's).
 
 Commands are ``list[str]``; each run is logged (as a shell-quoted line) and a
-failure raises :class:`kit.errors.CommandError` carrying the command and its
+failure raises :class:`litmarp.errors.CommandError` carrying the command and its
 stderr, so callers never have to check return codes by hand. :func:`run` captures
 the output; :func:`stream` also prints it line by line while the command runs
 (long pulls and builds).
@@ -20,9 +20,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TextIO
 
-from kit.errors import CommandError, CommandNotFound
+from litmarp.errors import CommandError, CommandNotFound
 
-log = logging.getLogger("kit.proc")
+log = logging.getLogger("litmarp.proc")
 
 
 def run(
@@ -84,7 +84,7 @@ def run(
 
 def _not_found(argv: list[str], exc: FileNotFoundError, hint: str | None) -> CommandNotFound:
     return CommandNotFound(argv, None, str(exc), message=f"{argv[0]!r} is not installed or not on PATH",
-                           hint=hint or f"install {argv[0]} (see `python -m kit doctor`) or fix PATH")
+                           hint=hint or f"install {argv[0]} or fix PATH")
 
 
 def stream(
@@ -169,4 +169,4 @@ def start(cmd: Sequence[str | os.PathLike[str]], *, env: Mapping[str, str] | Non
                                 stdin=subprocess.DEVNULL)
     except FileNotFoundError as exc:
         raise CommandNotFound(argv, None, str(exc), message=f"{argv[0]!r} is not installed or not on PATH",
-                              hint=f"install {argv[0]} (see `python -m kit doctor`) or fix PATH") from None
+                              hint=f"install {argv[0]} or fix PATH") from None

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kit.errors import FitError, LessonError
+from litmarp.errors import FitError, LessonError
 
 FIT_HINT = ("split the slide, print fewer or shorter lines, clip the output (```python clip=N```); "
             "then re-render (outputs come from the cache)")
@@ -150,7 +150,7 @@ def measure_decks(html_files: Iterable[Path]) -> list[SlideFit]:
     Raises:
         LessonError: Chromium or Playwright is missing.
     """
-    from kit.render import chrome_path
+    from litmarp.render import chrome_path
 
     chrome = chrome_path()
     if chrome is None:

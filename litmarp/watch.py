@@ -2,7 +2,7 @@
 
 marp-cli's own server (``marp --server``) serves the rendered Markdown decks in
 the output folder and converts them on each request; this loop watches the
-lesson sources (and the site profiles and themes) and re-renders a deck when
+lesson sources (and the themes and the project's inputs) and re-renders a deck when
 its source changes. Execution goes through the cache, so a text edit shows up
 in a second or two; a code edit re-executes that lesson only.
 """
@@ -14,17 +14,18 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from kit import proc
-from kit.render import THEMES_DIR, deck_html, marp_executable
-from kit.sites import SITES_DIR
+from litmarp import proc, project
+from litmarp.decks import build_decks
+from litmarp.render import deck_html, marp_executable
+from litmarp.source import find_lessons
 
 Report = Callable[[str], None]
 
 
-def marp_server_command(marp_bin: Path | str, folder: Path, *, themes: Path = THEMES_DIR,
+def marp_server_command(marp_bin: Path | str, folder: Path, *, themes: Path,
                         html: bool = False) -> list[str]:
     """marp-cli in server mode over ``folder`` (pure; golden-tested). The port is ``$PORT``. ``html``: a deck
-    served asks for its HTML (``kit.render.deck_html``); one server serves them all."""
+    served asks for its HTML (``litmarp.render.deck_html``); one server serves them all."""
     return [str(marp_bin), "--server", str(folder), "--theme-set", str(themes), *(["--html"] if html else [])]
 
 
@@ -47,16 +48,17 @@ def _interrupt(signum: int, frame: object) -> None:
 def serve(names: Sequence[str] | None = None, *, site: str | None = None, out_dir: Path, port: int = 8080,
           report: Report = print, interval: float = 1.0) -> int:
     """Render, serve on ``port`` and re-render on changes until interrupted."""
-    from kit.lessons import build_decks, find_lessons
-
     lessons = find_lessons(names)
     build_decks([lesson.name for lesson in lessons], site=site, out_dir=out_dir, report=report)
     sources = {lesson.source: lesson.name for lesson in lessons}
-    watched = [*sources, *SITES_DIR.glob("*.toml"), *THEMES_DIR.glob("*.css")]
+    workshop = project.current()
+    # The lessons, the themes, and what every lesson depends on (the project's inputs, for every site).
+    watched = [*sources, *workshop.themes.glob("*.css"), *workshop.input_files("*")]
     # SIGTERM (a terminal closing, `kill`) stops like Ctrl-C, so the server never outlives the loop.
     signal.signal(signal.SIGTERM, _interrupt)
     html = any(deck_html(lesson.source) for lesson in lessons)
-    server = proc.start(marp_server_command(marp_executable(), out_dir, html=html), env={"PORT": str(port)})
+    server = proc.start(marp_server_command(marp_executable(), out_dir, themes=workshop.themes, html=html),
+                        env={"PORT": str(port)})
     report(f"serving {out_dir} at http://localhost:{port}/ (Ctrl-C stops); watching {len(sources)} lesson(s)")
     stamps = _stamps(watched)
     try:

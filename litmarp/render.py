@@ -35,10 +35,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kit import proc
-from kit.errors import LessonError
-from kit.shell import NOT_RUN_MIME, split_commands, transcript
-from kit.sites import PROJECT_ROOT
+from litmarp import proc, project
+from litmarp.errors import LessonError
+from litmarp.shell import NOT_RUN_MIME, split_commands, transcript
 
 DEFAULT_MAX_LINES = 12
 DEFAULT_IMAGE_WIDTH = 600
@@ -48,7 +47,6 @@ OUTPUT_FENCE = "output"
 TERMINAL_FENCE = "terminal"
 NOT_RUN_FENCE = "not-run"
 COMMAND_MAGIC = "%%bash"
-THEMES_DIR = PROJECT_ROOT / "slides" / "themes"
 
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 
@@ -336,7 +334,7 @@ PARAMETER_TAGS = frozenset({"parameters", "injected-parameters"})
 
 
 def is_command_cell(source: str) -> bool:
-    """A command cell: a ```bash fence in the lesson, ``%%bash`` in the notebook (:mod:`kit.shell`)."""
+    """A command cell: a ```bash fence in the lesson, ``%%bash`` in the notebook (:mod:`litmarp.shell`)."""
     return source.lstrip().startswith(COMMAND_MAGIC + "\n") or source.strip() == COMMAND_MAGIC
 
 
@@ -431,15 +429,18 @@ def output_blocks(deck_markdown: str) -> Iterable[str]:
         yield match.group(2)
 
 
-def marp_executable(root: Path = PROJECT_ROOT) -> Path:
-    """The project's pinned marp-cli (``npm ci`` installs it)."""
-    path = root / "node_modules" / ".bin" / "marp"
-    if not path.exists():
+def marp_executable(root: Path | None = None) -> Path:
+    """The pinned marp-cli (``npm ci`` installs it): the project's ``node_modules``, else the one beside the
+    engine (a workshop of its own that installs none), else ``marp`` on PATH."""
+    here = [(root or project.current().root) / "node_modules" / ".bin" / "marp",
+            Path(__file__).resolve().parents[1] / "node_modules" / ".bin" / "marp"]
+    found = next((path for path in here if path.exists()), None) or shutil.which("marp")
+    if found is None:
         raise LessonError(
-            f"marp-cli is not installed ({path} is missing)",
-            hint="run `make setup` (it runs `npm ci` from package-lock.json)",
+            f"marp-cli is not installed ({here[0]} is missing)",
+            hint="run `make setup` (it runs `npm ci` from package-lock.json), or `npm install @marp-team/marp-cli`",
         )
-    return path
+    return Path(found)
 
 
 CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
@@ -515,16 +516,18 @@ def deck_theme(markdown: str) -> str | None:
 
 
 def theme_folders(source: Path) -> list[Path]:
-    """Where a deck's themes are looked for: the kit's ``slides/themes``, and for a deck outside ``slides/``
-    its folder and its ``themes/`` folder (as a marp-cli user passes ``--theme-set``)."""
+    """Where a deck's themes are looked for: the project's themes (``slides/themes``), and for a deck outside
+    ``slides/`` its folder and its ``themes/`` folder (as a marp-cli user passes ``--theme-set``)."""
     folder = source.resolve().parent
-    return [THEMES_DIR] if folder == THEMES_DIR.parent.resolve() else [THEMES_DIR, folder, folder / "themes"]
+    workshop = project.current()
+    themes = workshop.themes
+    return [themes] if folder == workshop.slides.resolve() else [themes, folder, folder / "themes"]
 
 
 def deck_themes(source: Path) -> list[Path]:
-    """The theme sets for a deck: the kit's themes, plus the theme CSS files (``@theme`` declared) beside a
+    """The theme sets for a deck: the project's themes, plus the theme CSS files (``@theme`` declared) beside a
     deck outside ``slides/`` and in its ``themes/`` folder, so its own ``theme:`` is found as marp-cli would."""
-    sets = [THEMES_DIR]
+    sets = [project.current().themes]
     for folder in theme_folders(source)[1:]:
         sets += sorted(css for css in folder.glob("*.css")
                        if css_theme_name(css.read_text(encoding="utf-8", errors="replace")))
@@ -545,10 +548,11 @@ def check_theme(markdown: str, source: Path) -> None:
     if name in theme_files(sets):
         return
     looked = [f"Marp's built-in themes ({', '.join(BUILTIN_THEMES)})"]
+    themes = project.current().themes
     for folder in theme_folders(source):
-        names = sorted(theme_files([folder] if folder == THEMES_DIR else
+        names = sorted(theme_files([folder] if folder == themes else
                                    [p for p in sets if p.parent == folder]))
-        where = f"{folder}/" if folder == THEMES_DIR else f"{folder}/*.css"
+        where = f"{folder}/" if folder == themes else f"{folder}/*.css"
         looked.append(f"{where} ({', '.join(names) or 'no themes'})")
     raise LessonError(
         f"{source.name} asks for theme '{name}', which was not found (Marp would fall back to its default "
@@ -592,7 +596,7 @@ def deck_html(source: Path) -> bool:
     text = source.read_text(encoding="utf-8") if source.is_file() else ""
     asked = front_matter(text).get("html")
     if asked is None:
-        for folder in dict.fromkeys([source.resolve().parent, PROJECT_ROOT]):
+        for folder in dict.fromkeys([source.resolve().parent, project.current().root]):
             asked = marp_config(folder).get("html")
             if asked is not None:
                 break
@@ -606,22 +610,8 @@ def _flags(kind: str, html: bool) -> list[str]:
     return [*flags, *(["--html"] if html else [])]
 
 
-def marp_command(marp_bin: Path | str, deck: Path, out: Path, *, kind: str = "html",
-                 themes: Path | Sequence[Path] = THEMES_DIR, html: bool = False) -> list[str]:
-    """The marp-cli command line for one output (pure; golden-tested).
-
-    ``html``: the bespoke HTML deck (press P for the presenter view); ``pdf``: the
-    handout, presenter notes as PDF annotations, local images embedded;
-    ``notes``: the presenter notes as a text file. ``html=True`` passes ``--html`` (:func:`deck_html`).
-    """
-    flags = _flags(kind, html)
-    # The input goes before --theme-set: marp takes a list of files after it.
-    sets = [themes] if isinstance(themes, Path) else list(themes)
-    return [str(marp_bin), str(deck), "--theme-set", *map(str, sets), "-o", str(out), *flags]
-
-
 def marp_batch_command(marp_bin: Path | str, decks: Sequence[Path], *, kind: str = "html",
-                       themes: Sequence[Path] = (THEMES_DIR,), html: bool = False) -> list[str]:
+                       themes: Sequence[Path], html: bool = False) -> list[str]:
     """marp-cli over several decks at once, each output beside its deck (pure; golden-tested).
 
     One process (and for PDF one browser) for all decks: much faster than one each.
@@ -649,7 +639,7 @@ def marp_env(*, pdf: bool) -> dict[str, str]:
     return env
 
 
-def marp_batch(decks: Sequence[Path], *, kind: str = "html", themes: Sequence[Path] = (THEMES_DIR,),
+def marp_batch(decks: Sequence[Path], *, themes: Sequence[Path], kind: str = "html",
                html: bool | Sequence[bool] = False) -> list[Path]:
     """Run :func:`marp_batch_command` (one process for the decks that get ``--html``, one for the others);
     return the outputs (checked to exist). ``html``: for all decks, or one flag per deck."""
@@ -673,26 +663,3 @@ def marp_batch(decks: Sequence[Path], *, kind: str = "html", themes: Sequence[Pa
     if missing:
         raise LessonError(f"marp-cli reported success but did not write {', '.join(map(str, missing))}")
     return outputs
-
-
-def marp(deck: Path, out: Path, *, pdf: bool = False, notes: bool = False,
-         themes: Path | Sequence[Path] = THEMES_DIR, html: bool = False) -> Path:
-    """Render a Marp Markdown deck to HTML, PDF (with notes) or a notes text file with marp-cli.
-
-    Args:
-        deck: The Markdown deck.
-        out: The output file (``.html``, ``.pdf`` or ``.txt``).
-        pdf: Render a PDF (needs Chromium and ``--allow-local-files`` so local
-            images are embedded instead of silently vanishing).
-        notes: Write the presenter notes as text.
-        themes: Folder(s) or CSS file(s) of themes (``--theme-set``).
-        html: Pass ``--html`` (:func:`deck_html`).
-    """
-    kind = "pdf" if pdf else "notes" if notes else "html"
-    cmd = marp_command(marp_executable(), deck, out, kind=kind, themes=themes, html=html)
-    env = marp_env(pdf=pdf)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    proc.run(cmd, env=env, timeout=300, hint="see the marp-cli message above; `make setup` reinstalls it")
-    if not out.exists():
-        raise LessonError(f"marp-cli reported success but wrote no {out}")
-    return out

@@ -16,20 +16,20 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from kit.editions import for_execution
-from kit.errors import CellError
-from kit.render import clean_text, starts_slide
-
-if TYPE_CHECKING:
-    from kit.cache import CachedRun
-    from kit.lessons import Lesson
+from litmarp import cache, project
+from litmarp.cache import METADATA_KEY, CachedRun, execution_inputs
+from litmarp.editions import for_execution
+from litmarp.errors import CellError
+from litmarp.paths import shown_path
+from litmarp.render import clean_text, starts_slide
+from litmarp.source import Lesson
 
 # ipykernel logs a warning on every start when it listens on TCP (the local default). --ext: ```bash cells
-# are command cells (kit.shell) in every lesson, whether or not it configures the terminal; `make lab`
+# are command cells (litmarp.shell) in every lesson, whether or not it configures the terminal; `make lab`
 # registers the kernel with the same extension.
-KERNEL_ARGS = ("--IPKernelApp.log_level=ERROR", "--ext=kit.shell")
+KERNEL_ARGS = ("--IPKernelApp.log_level=ERROR", "--ext=litmarp.shell")
 
 Report = Callable[[str], None]
 
@@ -46,19 +46,6 @@ def _slide_title_before(cells: list, index: int) -> str | None:
     return f"#{len(starts) + 1}" if cells else None
 
 
-def resolve_site(site: str | None) -> str:
-    """The site lessons execute in: the one rule of :func:`kit.sites.site_name` (``$KIT_SITE``, else ``local``),
-    loaded and checked here, before any kernel starts: an unknown site or a wrong value in its profile fails
-    the build at once (never inside a cell, and no lesson is cached under it).
-
-    Raises:
-        ConfigError: from :func:`kit.sites.load_site`.
-    """
-    from kit.sites import load_site
-
-    return load_site(site).name
-
-
 def parameterized(lesson: Lesson, site: str, parameters: dict[str, Any] | None = None) -> Any:
     """The lesson's notebook with papermill's parameters cell injected and the cache inputs recorded.
 
@@ -69,10 +56,9 @@ def parameterized(lesson: Lesson, site: str, parameters: dict[str, Any] | None =
     from papermill.iorw import load_notebook_node
     from papermill.parameterize import parameterize_notebook
 
-    from kit.cache import METADATA_KEY, execution_inputs
 
     # Through papermill's own loader, which adds the metadata its parameterizer expects. Exercise cells
-    # (blanks to fill) never run: the solutions after them do (kit.editions).
+    # (blanks to fill) never run: the solutions after them do (litmarp.editions).
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"{lesson.name}.ipynb"
         nbformat.write(for_execution(jupytext.read(lesson.source)), path)
@@ -90,7 +76,7 @@ def has_code(nb: Any) -> bool:
                for c in nb.cells)
 
 
-# A cell's time limit unless the lesson's front matter (jupyter: kit: cell_timeout: N) or the cell
+# A cell's time limit unless the lesson's front matter (jupyter: litmarp: cell_timeout: N) or the cell
 # (```python timeout=N```, ```bash timeout=N```) says otherwise: lesson 03 follows a job for up to 15 min.
 DEFAULT_CELL_TIMEOUT = 1200
 TICK_SECONDS = 30.0
@@ -98,7 +84,7 @@ TICK_SECONDS = 30.0
 
 def cell_timeout(nb: Any, cell: Any) -> int:
     """A cell's time limit in seconds: its ``timeout``, else the lesson's ``cell_timeout``, else the default."""
-    lesson_default = nb.metadata.get("kit", {}).get("cell_timeout")
+    lesson_default = nb.metadata.get("litmarp", {}).get("cell_timeout")
     return int(cell.metadata.get("timeout") or lesson_default or DEFAULT_CELL_TIMEOUT)
 
 
@@ -200,7 +186,6 @@ def _stop_kernels_on_ctrl_c() -> Callable[[], None]:
 
 
 def _timeout_error(lesson: Lesson, nb: Any, index: int) -> CellError:
-    from kit.textutil import shown_path
 
     limit = cell_timeout(nb, nb.cells[index])
     title = _slide_title_before(nb.cells, index)
@@ -209,7 +194,7 @@ def _timeout_error(lesson: Lesson, nb: Any, index: int) -> CellError:
         + (f" on slide '{title}'" if title else "") + f" ran past its time limit of {limit} s and was stopped",
         details="cell starts: " + next((x for x in nb.cells[index].source.splitlines() if x.strip()), ""),
         hint="make the cell shorter, or give it more time: timeout=N in its fence (```python timeout=1800```), "
-             "or cell_timeout under jupyter: kit: in the lesson's front matter",
+             "or cell_timeout under jupyter: litmarp: in the lesson's front matter",
     )
 
 
@@ -225,18 +210,18 @@ def run_notebook(lesson: Lesson, nb: Any, *, site: str, out_dir: Path, report: R
     from nbclient.exceptions import CellTimeoutError
     from papermill.exceptions import PapermillExecutionError
 
-    from kit.lessons import NOTEBOOKS_DIR
-    from kit.textutil import shown_path
 
     out_dir.mkdir(parents=True, exist_ok=True)
     source_nb = out_dir / f"{lesson.name}.source.ipynb"
     nbformat.write(nb, source_nb)
     output = out_dir / f"{lesson.name}.ipynb"
-    cwd = lesson.notebook.parent if lesson.notebook.parent.is_dir() else NOTEBOOKS_DIR
+    workshop = project.current()
+    cwd = lesson.notebook.parent if lesson.notebook.parent.is_dir() else workshop.notebooks
     progress = _Progress(lesson.name, nb, report)
-    # Subprocesses a lesson starts (kit CLI, Slurm jobs) read the same site.
-    previous = os.environ.get("KIT_SITE")
-    os.environ["KIT_SITE"] = site
+    # Subprocesses a lesson starts (the workshop's commands, batch jobs) read the same site.
+    site_env = workshop.site_env
+    previous = os.environ.get(site_env)
+    os.environ[site_env] = site
     restore = _stop_kernels_on_ctrl_c()
     try:
         papermill.execute_notebook(
@@ -270,9 +255,9 @@ def run_notebook(lesson: Lesson, nb: Any, *, site: str, out_dir: Path, report: R
         restore()
         progress.done.set()
         if previous is None:
-            os.environ.pop("KIT_SITE", None)
+            os.environ.pop(site_env, None)
         else:
-            os.environ["KIT_SITE"] = previous
+            os.environ[site_env] = previous
     source_nb.unlink(missing_ok=True)
     return output
 
@@ -280,7 +265,7 @@ def run_notebook(lesson: Lesson, nb: Any, *, site: str, out_dir: Path, report: R
 def execute_lesson(lesson: Lesson, *, site: str | None = None, out_dir: Path,
                    report: Report | None = None) -> Path:
     """Execute one lesson (no cache); the executed notebook is ``out_dir/<name>.ipynb``."""
-    site = resolve_site(site)
+    site = project.current().site(site)
     return run_notebook(lesson, parameterized(lesson, site), site=site, out_dir=out_dir, report=report)
 
 
@@ -293,9 +278,8 @@ def executed_lesson(lesson: Lesson, *, site: str | None = None, out_dir: Path, r
     """
     import nbformat
 
-    from kit import cache
 
-    site = resolve_site(site)
+    site = project.current().site(site)
     nb = parameterized(lesson, site)
     output = out_dir / f"{lesson.name}.ipynb"
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -1,13 +1,13 @@
 """Turn an existing Marp deck into a paired lesson that renders as the deck did.
 
-``python -m kit lessons import talk.md`` writes ``slides/<name>.md`` and its notebook. Nothing the
+``python -m litmarp import talk.md`` writes ``slides/<name>.md`` and its notebook. Nothing the
 deck shows changes; what the import does:
 
-- jupytext's ``jupyter:`` block is added to the front matter (kernel ``workshop-kit``, the one
-  ``make lab`` registers, as in every lesson);
+- jupytext's ``jupyter:`` block is added to the front matter (with the kernel the project's lessons
+  name, as in every lesson);
 - every slide break gets two blank lines before it, so each slide is its own cell and the
   md → ipynb → md round trip is stable. Breaks are found as Marp finds them (markdown-it with marp-core's
-  rules, :func:`kit.render.markdown_parser`): a ``---`` under a line of text is a heading (setext), and one
+  rules, :func:`litmarp.render.markdown_parser`): a ``---`` under a line of text is a heading (setext), and one
   inside a fence, a note or a math block is text;
 - the files the deck refers to (images, ``<img src>``, ``<source>``, CSS ``url(…)`` in directives and
   styles, linked files) are copied to ``slides/assets/<name>/`` and the references rewritten, so the lesson
@@ -23,8 +23,8 @@ deck shows changes; what the import does:
   (it becomes a code cell, a command cell), or import with ``run_python``/``run_bash``
   (``--run-python``/``--run-bash``) for all of them. Fences in other languages are imported shown-only
   whatever the options (without ``.noeval`` jupytext would make a ``js`` fence a ``%%js`` cell);
-- a ``parameters`` cell (``site = os.environ.get("KIT_SITE", "local")``) is added to the title slide, as
-  every lesson has; no slide shows it.
+- a ``parameters`` cell (``site = os.environ.get("KIT_SITE", "local")``: the project's site variable and
+  default) is added to the title slide, as every lesson has; no slide shows it.
 """
 
 from __future__ import annotations
@@ -37,9 +37,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kit.errors import ConfigError, LessonError
-from kit.lessons import NOTEBOOKS_DIR, SLIDES_DIR, Lesson, find_lessons
-from kit.render import (
+from litmarp import project
+from litmarp.errors import ConfigError, LessonError
+from litmarp.render import (
     BUILTIN_THEMES,
     check_theme,
     css_theme_name,
@@ -50,22 +50,34 @@ from kit.render import (
     markdown_parser,
     theme_files,
 )
+from litmarp.source import Lesson, find_lessons
 
 SHOWN_ONLY = ".noeval"  # jupytext: a fence with this attribute stays Markdown (jupytext #347)
 ASSETS = "assets"
-JUPYTER_HEADER = """jupyter:
-  jupytext:
-    text_representation:
-      extension: .md
-      format_name: markdown
-      format_version: '1.3'
-  kernelspec:
-    display_name: Python (BART workshop kit)
-    language: python
-    name: workshop-kit"""
-PARAMETERS_CELL = ('```python tags=["parameters"]\nimport os\n\nsite = os.environ.get("KIT_SITE", "local")  '
-                   '# ie-ryukyu / local / ci / 自分のサイト名\n```')
 Report = Callable[[str], None]
+
+
+def jupyter_header(workshop: project.Project) -> str:
+    """jupytext's ``jupyter:`` block, with the kernel the project's lessons name (the first notebook's; else
+    ``python3``): an imported deck opens with the same kernel as every lesson."""
+    import json
+
+    spec = {"display_name": "Python 3", "language": "python", "name": "python3"}
+    for notebook in sorted(workshop.notebooks.glob("*.ipynb"))[:1]:
+        try:
+            spec = json.loads(notebook.read_text(encoding="utf-8"))["metadata"]["kernelspec"]
+        except (ValueError, KeyError, TypeError):
+            pass
+    return ("jupyter:\n  jupytext:\n    text_representation:\n      extension: .md\n      format_name: markdown\n"
+            "      format_version: '1.3'\n  kernelspec:\n"
+            + "".join(f"    {key}: {spec[key]}\n" for key in ("display_name", "language", "name")
+                      if key in spec)).rstrip("\n")
+
+
+def parameters_cell(workshop: project.Project) -> str:
+    """The parameters cell every lesson has: the site, from the project's environment variable."""
+    return (f'```python tags=["parameters"]\nimport os\n\nsite = os.environ.get("{workshop.site_env}", '
+            f'"{workshop.default_site}")\n```')
 
 
 @dataclass
@@ -102,6 +114,7 @@ def _normalise_body(body: str, *, run: set[str], parts: DeckParts) -> str:
     breaks = {t.map[0] for t in tokens if t.type == "hr" and t.level == 0 and t.map}
     fences = {t.map[0] for t in tokens if t.type == "fence" and t.map}
     with_parameters = bool(re.search(r'^```python tags=\[[^\]]*"parameters"', body, re.M))
+    parameters = parameters_cell(project.current())
     out: list[str] = []
     for number, line in enumerate(lines):
         opening = _cell_fence(line) if number in fences else None
@@ -117,13 +130,13 @@ def _normalise_body(body: str, *, run: set[str], parts: DeckParts) -> str:
             while out and not out[-1].strip():
                 out.pop()
             if not with_parameters:
-                out.extend(["", PARAMETERS_CELL] if out else [PARAMETERS_CELL])
+                out.extend(["", parameters] if out else [parameters])
                 with_parameters = True
             out.extend(["", ""] if out else [])
         out.append(line)
     text = "\n".join(out).strip("\n")
     if not with_parameters:
-        text = f"{text}\n\n{PARAMETERS_CELL}" if text else PARAMETERS_CELL
+        text = f"{text}\n\n{parameters}" if text else parameters
     return text + "\n"
 
 
@@ -131,7 +144,7 @@ def deck_to_lesson(text: str, *, run_python: bool = False, run_bash: bool = Fals
                    parts: DeckParts | None = None) -> str:
     """The lesson Markdown for a Marp deck's text (pure: references are rewritten by :func:`import_deck`).
 
-    ``html``: the deck gets ``--html`` where it is (:func:`kit.render.deck_html`: its marp-cli configuration,
+    ``html``: the deck gets ``--html`` where it is (:func:`litmarp.render.deck_html`: its marp-cli configuration,
     which stays behind): the lesson says ``html: true`` in its front matter.
     """
     text = text.lstrip("\ufeff").replace("\r\n", "\n")
@@ -145,7 +158,7 @@ def deck_to_lesson(text: str, *, run_python: bool = False, run_bash: bool = Fals
         yaml += "\nhtml: true"
     run = {lang for lang, flag in (("python", run_python), ("bash", run_bash)) if flag}
     body = _normalise_body(body, run=run, parts=parts if parts is not None else DeckParts())
-    return f"---\n{yaml}\n{JUPYTER_HEADER}\n---\n\n{body}"
+    return f"---\n{yaml}\n{jupyter_header(project.current())}\n---\n\n{body}"
 
 
 def _asset_path(relative: str) -> Path:
@@ -233,8 +246,8 @@ def _check_cells(text: str, parts: DeckParts) -> None:
                           hint="look for a fence inside HTML or an unclosed fence in the deck")
 
 
-def import_deck(deck: Path, *, name: str | None = None, slides_dir: Path = SLIDES_DIR,
-                notebooks_dir: Path = NOTEBOOKS_DIR, force: bool = False, run_python: bool = False,
+def import_deck(deck: Path, *, name: str | None = None, slides_dir: Path | None = None,
+                notebooks_dir: Path | None = None, force: bool = False, run_python: bool = False,
                 run_bash: bool = False, report: Report | None = None) -> Lesson:
     """Write ``slides_dir/<name>.md`` from a Marp deck, with its files and theme, and pair it with
     ``notebooks_dir/<name>.ipynb``.
@@ -249,6 +262,8 @@ def import_deck(deck: Path, *, name: str | None = None, slides_dir: Path = SLIDE
     import jupytext
 
     say = report or (lambda line: None)
+    workshop = project.current()
+    slides_dir, notebooks_dir = slides_dir or workshop.slides, notebooks_dir or workshop.notebooks
     if not deck.is_file():
         raise LessonError(f"no such deck: {deck}", hint="give the path of a Marp Markdown file")
     name = (name or deck.stem).removesuffix(".md")

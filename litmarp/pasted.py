@@ -2,7 +2,7 @@
 
 A transcript typed into a lesson's Markdown (```` ```text ```` with ``$ sbatch train.sbatch`` and then
 ``Submitted batch job 1234``) shows a job that never ran beside the real ones, and nobody can tell
-which is which. Commands that run belong in ```` ```bash ```` cells (:mod:`kit.shell`), whose
+which is which. Commands that run belong in ```` ```bash ```` cells (:mod:`litmarp.shell`), whose
 transcript is what really happened. This check finds what was written by hand instead:
 
 - a fence in a Markdown cell with a command line (``$ …``) followed by lines that look like its output

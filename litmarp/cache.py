@@ -4,16 +4,16 @@ Built on `jupyter-cache <https://jupyter-cache.readthedocs.io/>`_ (the store
 MyST-NB uses). jupyter-cache keys an executed notebook by a hash of its code
 cells; a markdown edit changes no key, so a text-only edit re-renders from the
 cached outputs. What else determines a lesson's outputs is written into the
-notebook's metadata under ``kit_execution`` before hashing:
+notebook's metadata under ``litmarp_execution`` before hashing:
 
 - the parameters papermill injects (the site), as the injected cell's code;
-- the site profile files (``sites/default.toml`` and ``sites/<site>.toml``);
-- the environment: ``requirements.lock`` at the project root if present,
-  else ``pyproject.toml``, and the kit's version;
+- the files the project's ``inputs`` name (:mod:`litmarp.project`: its environment's lock
+  file, its site profiles, the code its lessons import), and the engine's command cells
+  (:mod:`litmarp.shell`, which runs in the kernel);
 - files the lesson declares it reads, in its front matter::
 
       jupyter:
-        kit:
+        litmarp:
           reads: [container/env.def]
 
 Of a code cell's metadata only the tags that change execution count
@@ -26,42 +26,27 @@ A lesson that fails is never stored.
 from __future__ import annotations
 
 import hashlib
-import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from kit.sites import PROJECT_ROOT, SITES_DIR
+from litmarp import project
 
-CACHE_DIR = PROJECT_ROOT / "build" / "cache"
-METADATA_KEY = "kit_execution"
+METADATA_KEY = "litmarp_execution"
 EXEC_TAGS = frozenset({"parameters", "injected-parameters", "raises-exception", "skip-execution"})
-# The first that exists is the environment's fingerprint (the lock file pins everything).
-ENVIRONMENT_FILES: tuple[Path, ...] = (PROJECT_ROOT / "requirements.lock", PROJECT_ROOT / "pyproject.toml")
-# The code lessons run besides their own cells: the kit, and the program the jobs of 03 and 04 run. A change
-# to any of it re-executes the lessons (a version number would be bumped by hand, or forgotten).
-KIT_CODE: tuple[Path, ...] = (PROJECT_ROOT / "kit", PROJECT_ROOT / "bart_finetuning.py")
+# The engine's own code that runs in the kernel: a change to how a command cell runs re-executes the lessons.
+ENGINE_CODE = Path(__file__).with_name("shell.py")
 
 
 def cache_dir() -> Path:
-    """``$KIT_CACHE_DIR`` or ``build/cache`` in the project."""
-    return Path(os.environ.get("KIT_CACHE_DIR") or CACHE_DIR)
+    """``$LITMARP_CACHE_DIR``, else the project's ``cache`` folder."""
+    return project.current().cache
 
 
 def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16] if path.is_file() else "missing"
-
-
-def code_digest(paths: Iterable[Path] | None = None) -> str:
-    """One digest of the Python files under ``paths`` (default :data:`KIT_CODE`): names and contents."""
-    digest = hashlib.sha256()
-    for base in KIT_CODE if paths is None else paths:
-        files = sorted(base.rglob("*.py")) if base.is_dir() else [base]
-        for f in files:
-            digest.update(f"{f.relative_to(base.parent)}\0{_digest(f)}\0".encode())
-    return digest.hexdigest()[:16]
 
 
 def _rel(path: Path, root: Path) -> str:
@@ -73,32 +58,23 @@ def _rel(path: Path, root: Path) -> str:
 
 def declared_reads(nb: Any) -> list[str]:
     """The files (globs, relative to the project) a lesson's front matter says it reads."""
-    reads = nb.get("metadata", {}).get("kit", {}).get("reads", [])
+    reads = nb.get("metadata", {}).get("litmarp", {}).get("reads", [])
     return [reads] if isinstance(reads, str) else list(reads)
 
 
-def execution_inputs(nb: Any, *, site: str, sites_dir: Path | None = None, root: Path | None = None,
-                     environment_files: Iterable[Path] | None = None) -> dict[str, Any]:
-    """Everything outside the code cells that determines a lesson's outputs (JSON-able).
-
-    The defaults are read when called (the project's sites/, root and environment files).
-    """
-    sites_dir = sites_dir or SITES_DIR
-    root = root or PROJECT_ROOT
-    env_files = list(ENVIRONMENT_FILES if environment_files is None else environment_files)
-    env_file = next((p for p in env_files if p.is_file()), None)
+def execution_inputs(nb: Any, *, site: str, workshop: project.Project | None = None) -> dict[str, Any]:
+    """Everything outside the code cells that determines a lesson's outputs (JSON-able): the site, the
+    project's ``inputs`` for that site, the engine's kernel-side code and the files the lesson reads."""
+    workshop = workshop or project.current()
+    root = workshop.root
     reads: dict[str, str] = {}
     for pattern in declared_reads(nb):
         matches = sorted(root.glob(pattern)) or [root / pattern]
         reads.update({_rel(p, root): _digest(p) for p in matches})
     return {
         "site": site,
-        "site_files": {f"sites/{name}.toml": _digest(sites_dir / f"{name}.toml") for name in ("default", site)},
-        "environment": {
-            "file": env_file.name if env_file else None,
-            "digest": _digest(env_file) if env_file else None,
-            "kit": code_digest(),
-        },
+        "inputs": {_rel(p, root): _digest(p) for p in workshop.input_files(site)},
+        "engine": _digest(ENGINE_CODE),
         "reads": reads,
     }
 
@@ -212,8 +188,3 @@ def store(cache: Any, nb: Any, executed_nb: Any, *, uri: str, site: str, seconds
     data = {"site": site, "executed_at": when.isoformat(), "seconds": round(seconds, 1)}
     cache.cache_notebook_bundle(CacheBundleIn(executed_nb, uri, data=data), check_validity=False, overwrite=True)
     return CachedRun(True, site, when, seconds)
-
-
-def records(cache: Any) -> list[Any]:
-    """Every stored execution (for checks and ``kit lessons cache``)."""
-    return list(cache.list_cache_records())

@@ -17,10 +17,10 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from kit.errors import LessonError
-from kit.textutil import inside, shown_path
+from litmarp.errors import LessonError
+from litmarp.paths import inside, shown_path
 
-LOCK_NAME = ".kit-render.lock"
+LOCK_NAME = ".litmarp-render.lock"
 
 
 def check_out_folder(out_dir: Path, sources: Sequence[Path], source_dirs: Sequence[Path]) -> None:
@@ -71,7 +71,7 @@ def render_lock(out_dir: Path, say: Callable[[str], None]) -> Iterator[None]:
         handle.seek(0)
         handle.truncate()
         handle.write(json.dumps({"pid": os.getpid(), "since": time.time(),
-                                 "command": " ".join(["kit", *sys.argv[1:]])[:120]}))
+                                 "command": " ".join(["litmarp", *sys.argv[1:]])[:120]}))
         handle.flush()
         try:
             yield

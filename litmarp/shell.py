@@ -1,6 +1,6 @@
 """Command cells: a lesson's ```` ```bash ```` fences run as a participant types them in a terminal.
 
-jupytext turns a ```` ```bash ```` fence into a ``%%bash`` cell. :func:`load` (``%load_ext kit.shell``, or a
+jupytext turns a ```` ```bash ```` fence into a ``%%bash`` cell. :func:`load` (``%load_ext litmarp.shell``, or a
 call from a lesson's setup cell) replaces IPython's ``%%bash`` with one that behaves like one terminal
 kept open through the lesson:
 
@@ -41,8 +41,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 # The mime type of a command shown but not run; the renderer draws it as a labelled block.
-NOT_RUN_MIME = "application/x-kit-not-run+json"
-DEFAULT_TIMEOUT: float | None = None  # none of its own: the cell's time limit interrupts it (kit.execute)
+NOT_RUN_MIME = "application/x-litmarp-not-run+json"
+DEFAULT_TIMEOUT: float | None = None  # none of its own: the cell's time limit interrupts it (litmarp.execute)
 DEFAULT_NOT_RUN_LABEL = "not run here"
 
 # As strings: kit doctor imports this module on a login node's Python 3.8.
@@ -322,7 +322,7 @@ def _bash_magic(line: str, cell: str) -> None:
 
 
 def load(ipython: Any = None) -> None:
-    """Register the ``%%bash`` cell magic in IPython (``%load_ext kit.shell`` calls this)."""
+    """Register the ``%%bash`` cell magic in IPython (``%load_ext litmarp.shell`` calls this)."""
     if ipython is None:
         from IPython import get_ipython
 

@@ -1,5 +1,5 @@
 """What a presenter hands out: the handout (each slide beside its notes, then the lesson's exercises, no
-solutions) and ``index.html`` (every lesson in every edition).
+solutions).
 
 Marp has no handout of its own (its PDF puts the notes in annotations). The handout is an HTML page,
 printed to PDF by Chromium (Playwright, as the fit check drives it): each page of the learner's deck PDF
@@ -15,13 +15,10 @@ import subprocess
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from kit import editions
-from kit.errors import LessonError
-
-if TYPE_CHECKING:
-    from kit.lessons import DeckBuild
+from litmarp import editions
+from litmarp.errors import LessonError
+from litmarp.source import Lesson
 
 PAGE_CSS = """
 @page { size: A4; margin: 12mm; }
@@ -76,8 +73,8 @@ def write_handout(deck_pdf: Path, notes_txt: Path, exercises: Sequence[str], out
     Raises:
         LessonError: Chromium, Playwright or pdftoppm is missing.
     """
-    from kit.fit import chromium_launch_args
-    from kit.render import chrome_path
+    from litmarp.fit import chromium_launch_args
+    from litmarp.render import chrome_path
 
     pages = rasterize(deck_pdf)
     notes = split_notes(notes_txt.read_text(encoding="utf-8") if notes_txt.exists() else "", len(pages))
@@ -98,38 +95,16 @@ def write_handout(deck_pdf: Path, notes_txt: Path, exercises: Sequence[str], out
     return out
 
 
-def add_handout(build: DeckBuild, out_dir: Path) -> None:
-    """Add the learner's handout (``<name>.handout.pdf``) to a lesson's build."""
+def add_handout(lesson: Lesson, learner_deck: Path, out_dir: Path, *, redraw: bool) -> Path:
+    """The learner's handout (``<name>.handout.pdf``) of a lesson whose learner deck is drawn (drawn again
+    when ``redraw``, or when it is missing)."""
     import jupytext
 
-    learner = build.decks[-1]
-    out = out_dir / f"{build.lesson.name}.handout.pdf"
+    out = out_dir / f"{lesson.name}.handout.pdf"
     tasks = [re.sub(r"^%%bash\n", "", cell.source)  # a command cell as the lesson writes it
-             for cell in editions.edition(jupytext.read(build.lesson.source), "learner").cells
+             for cell in editions.edition(jupytext.read(lesson.source), "learner").cells
              if editions.EXERCISE in cell.metadata.get("tags", [])]
-    if build.rendered or not out.exists():
-        write_handout(learner.with_suffix(".pdf"), learner.with_suffix(".notes.txt"), tasks, out,
-                      title=build.lesson.title)
-    build.outputs.append(out)
-
-
-def write_index(builds: Sequence[DeckBuild], out_dir: Path) -> Path:
-    """``index.html``: every lesson in every edition (decks, PDFs, handout), with where its outputs came from."""
-    rows = []
-    for build in builds:
-        names = {p.name for p in build.outputs}
-        links = [f"<a href='{html.escape(n)}'>{label}</a>" for n, label in (
-            (f"{build.lesson.name}.html", "講師用"), (f"{build.lesson.name}.pdf", "講師用 PDF"),
-            (f"{build.lesson.name}.learner.html", "受講者用"), (f"{build.lesson.name}.learner.pdf", "受講者用 PDF"),
-            (f"{build.lesson.name}.handout.pdf", "配布資料")) if n in names]
-        source = f"site {build.run.site} · {build.run.executed_at:%Y-%m-%d %H:%M} UTC" if build.run else build.status
-        rows.append(f"<tr><td>{html.escape(build.lesson.title)}</td><td>{' · '.join(links)}</td>"
-                    f"<td>{html.escape(source)}</td></tr>")
-    page = ("<!doctype html><html lang='ja'><meta charset='utf-8'><title>スライド一覧</title>"
-            "<style>body{font-family:'Noto Sans CJK JP',sans-serif;margin:2em}td,th{padding:.3em .8em;"
-            "border-bottom:1px solid #ddd;text-align:left}</style><h1>スライド一覧</h1><table>"
-            "<tr><th>レッスン</th><th>版</th><th>出力の出どころ</th></tr>" + "".join(rows) + "</table></html>\n")
-    index = out_dir / "index.html"
-    if not index.exists() or index.read_text(encoding="utf-8") != page:
-        index.write_text(page, encoding="utf-8")
-    return index
+    if redraw or not out.exists():
+        write_handout(learner_deck.with_suffix(".pdf"), learner_deck.with_suffix(".notes.txt"), tasks, out,
+                      title=lesson.title)
+    return out

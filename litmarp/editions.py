@@ -24,8 +24,8 @@ import copy
 import re
 from typing import Any
 
-from kit.errors import LessonError
-from kit.render import cell_source, starts_slide
+from litmarp.errors import LessonError
+from litmarp.render import cell_source, starts_slide
 
 EDITIONS = ("instructor", "learner")
 EXERCISE, SOLUTION = "exercise", "solution"
@@ -155,7 +155,7 @@ def learner_notebooks(lessons: Any, out_dir: Any) -> list[Any]:
     import jupytext
     import nbformat
 
-    from kit.workfiles import write_unless_edited
+    from litmarp.workfiles import write_unless_edited
 
     return [write_unless_edited(out_dir / f"{lesson.name}.ipynb",
                                 nbformat.writes(edition(jupytext.read(lesson.source), "learner")) + "\n")

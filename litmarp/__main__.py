@@ -1,0 +1,5 @@
+import sys
+
+from litmarp.cli import main
+
+sys.exit(main())

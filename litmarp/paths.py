@@ -1,0 +1,53 @@
+"""Paths as people know them, in messages and on slides (never where the presenter cloned the project)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def inside(path: Path, folder: Path) -> bool:
+    """``path`` is ``folder`` or below it (Path.is_relative_to, which Python 3.8 lacks)."""
+    return path == folder or folder in path.parents
+
+
+def shown_path(path: str | os.PathLike[str], root: Path | None = None, *,
+               home: str | os.PathLike[str] | None = None) -> str:
+    """A path as people know it: a project file relative to the project (``sites/ci.toml``,
+    ``build/work/ci``), else ``~/...`` under the home folder, else absolute. Slides and messages then never
+    show where the presenter happened to clone the project.
+
+    Args:
+        path: The path.
+        root: The project (default: the one :func:`litmarp.project.find_root` finds; none: no project path).
+        home: The home folder (default: this user's).
+    """
+    if root is None:
+        from litmarp.project import find_root
+
+        root = find_root()
+    p = Path(path)
+    home_dir = Path(home) if home is not None else Path(os.path.expanduser("~"))
+    # The nearer of the two wins: a home folder inside the project (the rehearsal's throwaway one) shows ~/...
+    if root is not None and inside(p, root) and not (inside(p, home_dir) and inside(home_dir, root)):
+        return str(p.relative_to(root))
+    return home_path(p, home_dir)
+
+
+def home_path(path: str | os.PathLike[str], home: str | os.PathLike[str] | None = None) -> str:
+    """A path with the home folder written ``~`` (``~/workshop2024``); any other path as it is.
+
+    Args:
+        path: The path.
+        home: The home folder (default: this user's).
+    """
+    p = Path(path)
+    root = Path(home) if home is not None else Path(os.path.expanduser("~"))
+    if p.is_absolute() and str(root) not in ("", "/"):
+        if p == root:
+            return "~"
+        try:
+            return "~/" + str(p.relative_to(root))
+        except ValueError:
+            pass
+    return str(p)

@@ -1,0 +1,158 @@
+"""What the engine needs from a workshop: the ``[tool.litmarp]`` table of its ``pyproject.toml``.
+
+A workshop is a folder whose ``pyproject.toml`` has this table (every key optional; the defaults shown)::
+
+    [tool.litmarp]
+    slides = "slides"              # the lessons: slides/<name>.md (Marp decks, jupytext Markdown)
+    notebooks = "notebooks"        # their paired notebooks
+    themes = "slides/themes"       # Marp themes (*.css) every deck may use
+    cache = "build/cache"          # the execution cache ($LITMARP_CACHE_DIR overrides)
+    site-env = "LITMARP_SITE"      # the environment variable naming the site when none is given
+    default-site = "default"       # the site when neither is given
+    check-site = ""                # "module:function", called with the site's name before any kernel starts
+    inputs = ["pyproject.toml"]    # files (globs) every lesson's outputs depend on; {site} is the site's name
+
+A *site* is where lessons execute (a laptop, a cluster, CI): its name is injected into each lesson's
+``parameters`` cell as ``site`` and recorded with the outputs. ``check-site`` lets the workshop refuse a
+bad one (by raising) before anything runs. A change to any of ``inputs`` executes every lesson again.
+
+The engine never imports the workshop's code: ``check-site`` is looked up by name, and the lessons
+import what they like in their own cells.
+
+The project is the nearest folder at or above the current one with such a table, else ``$LITMARP_ROOT``
+(set by a workshop package that is run from elsewhere).
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from litmarp.errors import ConfigError
+
+TABLE = "litmarp"
+ROOT_ENV = "LITMARP_ROOT"
+CACHE_ENV = "LITMARP_CACHE_DIR"
+_DEFAULTS: dict[str, object] = {
+    "slides": "slides", "notebooks": "notebooks", "themes": "slides/themes", "cache": "build/cache",
+    "site-env": "LITMARP_SITE", "default-site": "default", "check-site": "", "inputs": ["pyproject.toml"],
+}
+
+
+@dataclass(frozen=True)
+class Project:
+    """A workshop as the engine sees it (paths absolute)."""
+
+    root: Path
+    slides: Path
+    notebooks: Path
+    themes: Path
+    cache_folder: Path
+    site_env: str
+    default_site: str
+    check_site: str
+    inputs: tuple[str, ...]
+
+    @property
+    def cache(self) -> Path:
+        """Where executed lessons are kept: ``$LITMARP_CACHE_DIR``, else the table's ``cache``."""
+        return Path(os.environ.get(CACHE_ENV) or self.cache_folder)
+
+    def site(self, name: str | None = None) -> str:
+        """The site lessons execute in: ``name``, else ``$<site-env>``, else ``default-site``; checked by the
+        workshop's ``check-site`` (which raises to refuse it) before any kernel starts."""
+        site = name or os.environ.get(self.site_env) or self.default_site
+        if self.check_site:
+            self._hook(self.check_site)(site)
+        return site
+
+    def input_files(self, site: str) -> list[Path]:
+        """The files ``inputs`` names for ``site`` (sorted per glob; a file that is missing is kept, by name)."""
+        files: list[Path] = []
+        for pattern in self.inputs:
+            pattern = pattern.replace("{site}", site)
+            files += sorted(p for p in self.root.glob(pattern) if p.is_file()) or [self.root / pattern]
+        return files
+
+    def _hook(self, spec: str) -> Callable[[str], object]:
+        module, _, name = spec.partition(":")
+        try:
+            return getattr(importlib.import_module(module), name)
+        except (ImportError, AttributeError) as exc:
+            raise ConfigError(f"{self.root / 'pyproject.toml'}: [tool.litmarp] check-site = {spec!r} cannot be "
+                              f"loaded ({type(exc).__name__}: {exc})",
+                              hint="name a function as \"package.module:function\" that the project can import") \
+                from None
+
+
+def find_root(start: Path | None = None) -> Path | None:
+    """The nearest folder at or above ``start`` (default: the current one) whose pyproject.toml has
+    ``[tool.litmarp]``, else ``$LITMARP_ROOT``, else None."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if _has_table(folder / "pyproject.toml"):
+            return folder
+    env = os.environ.get(ROOT_ENV)
+    return Path(env).resolve() if env else None
+
+
+def current(start: Path | None = None) -> Project:
+    """The project the current folder belongs to.
+
+    Raises:
+        ConfigError: there is none, or its table is wrong.
+    """
+    root = find_root(start)
+    if root is None:
+        raise ConfigError(f"{Path.cwd()} is not in a litmarp project",
+                          hint="run from a folder whose pyproject.toml has a [tool.litmarp] table "
+                               "(an empty one will do: slides/ and notebooks/ are the defaults)")
+    path = root / "pyproject.toml"
+    return _load(path, path.stat().st_mtime_ns if path.is_file() else 0)
+
+
+@functools.lru_cache(maxsize=8)
+def _load(path: Path, mtime: int) -> Project:  # mtime: an edited table is read again
+    table = _table(path) or {}
+    unknown = sorted(set(table) - set(_DEFAULTS))
+    if unknown:
+        raise ConfigError(f"{path}: [tool.litmarp] has no key {unknown[0]!r}",
+                          hint=f"the keys are: {', '.join(_DEFAULTS)}")
+    values = {**_DEFAULTS, **table}
+    for key, default in _DEFAULTS.items():
+        want = type(default)
+        if not isinstance(values[key], want) or (want is list and not all(isinstance(v, str) for v in values[key])):
+            kind = "a list of strings" if want is list else "a string"
+            raise ConfigError(f"{path}: [tool.litmarp] {key} must be {kind}, not {values[key]!r}",
+                              hint=f"for example {key} = {default!r}".replace("'", '"'))
+    root = path.parent
+    return Project(root=root, slides=root / values["slides"], notebooks=root / values["notebooks"],
+                   themes=root / values["themes"], cache_folder=root / values["cache"], site_env=values["site-env"],
+                   default_site=values["default-site"], check_site=values["check-site"],
+                   inputs=tuple(values["inputs"]))
+
+
+def _has_table(path: Path) -> bool:
+    # Looked for without a TOML parser: tomllib is Python 3.11's, and the workshop's doctor runs on 3.8.
+    return path.is_file() and re.search(r"^\[tool\.litmarp\]", path.read_text(encoding="utf-8"), re.M) is not None
+
+
+def _table(path: Path) -> dict | None:
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10: the same parser, as a package (in the lock)
+        import tomli as tomllib
+
+    if not path.is_file():
+        return None
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} cannot be read: {exc}", hint="fix the TOML syntax at that line") from None
+    table = data.get("tool", {}).get(TABLE)
+    return table if isinstance(table, dict) else None
