@@ -38,7 +38,7 @@ REFRESH_ARG = $(if $(REFRESH),--refresh $(filter-out all,$(call names,$(REFRESH)
 KERNEL      := workshop-kit
 KERNEL_DESC := Python (BART workshop kit)
 
-.PHONY: help setup slides slides-fast watch check sync-check sync program test test-fast lessons-ci slurm-up \
+.PHONY: help setup slides slides-fast watch check sync-check imports sync program test test-fast lessons-ci slurm-up \
 	slurm-down bench bench-render lint clean doctor env-def pins-check lock lab
 
 # make lab: SITE given to make wins, else $KIT_SITE from the shell, else local.
@@ -82,11 +82,14 @@ lab: ## JupyterLab on the learner's notebooks (lab/: exercises, no solutions) wi
 slides-fast: setup ## render the decks from the sources without executing (quick edits)
 	$(PY) -m litmarp slides $(LESSONS_ARG) --no-exec --out $(OUT_ARG)
 
-check: setup slurm-up sync-check test ## everything CI runs: pairing, then pytest (every lesson on Slurm in the ci and rehearsal sites, decks)
+check: setup slurm-up sync-check imports test ## everything CI runs: pairing, the import contracts, then pytest (every lesson on Slurm in the ci and rehearsal sites, decks)
 
 sync-check: ## fail if a slides/*.md and its notebooks/*.ipynb differ, or bart_finetuning.py and lesson 02
 	$(PY) -m litmarp check
 	$(PY) -m kit program check
+
+imports: ## the import contracts in pyproject.toml (import-linter): the engine imports nothing of kit, no cycles
+	.venv/bin/lint-imports
 
 program: ## regenerate bart_finetuning.py from lesson 02's cells tagged "program"
 	$(PY) -m kit program write

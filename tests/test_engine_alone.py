@@ -1,0 +1,153 @@
+"""The engine serves another workshop: a two-slide workshop in a temporary folder, with no kit/ at all.
+
+Its only ties to the engine are ``[tool.litmarp]`` in its own pyproject.toml (with a site check of its own,
+a module of the workshop named there) and jupytext's pairing in its jupytext.toml. ``kit`` cannot be imported in these processes, nor in the kernels they
+start: a stand-in package that fails on import comes first on PYTHONPATH.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.decks
+
+PYPROJECT = """\
+[project]
+name = "another-workshop"
+version = "1"
+
+[tool.litmarp]
+site-env = "TALK_SITE"
+default-site = "laptop"
+check-site = "talk_sites:check"
+inputs = ["pyproject.toml", "talk_sites.py"]
+"""
+
+SITES = """\
+from litmarp.errors import ConfigError
+
+
+def check(name):
+    if name not in ("laptop", "lab"):
+        raise ConfigError(f"no site {name!r} in this workshop", hint="use laptop or lab")
+"""
+
+LESSON = """\
+---
+marp: true
+paginate: true
+jupyter:
+  jupytext:
+    text_representation:
+      extension: .md
+      format_name: markdown
+      format_version: '1.3'
+  kernelspec:
+    display_name: Python 3
+    language: python
+    name: python3
+---
+
+# Another workshop
+
+```python tags=["parameters"]
+site = "laptop"
+```
+
+
+---
+
+## Computed, and typed
+
+```python
+total = sum(range(10))
+print("total", total, "on", site)
+```
+
+```bash
+echo "from bash: $((6 * 7))"
+```
+"""
+
+
+def _run(folder: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("KIT_", "LITMARP_", "TALK_"))}
+    base.update(PYTHONPATH=f"{folder / 'blocked'}{os.pathsep}{folder}", **env)
+    return subprocess.run([sys.executable, "-m", *args], cwd=folder, env=base, capture_output=True, text=True,
+                          timeout=600)
+
+
+@pytest.fixture
+def workshop(tmp_path: Path) -> Path:
+    folder = tmp_path / "talk"
+    (folder / "slides").mkdir(parents=True)
+    (folder / "blocked" / "kit").mkdir(parents=True)
+    (folder / "blocked" / "kit" / "__init__.py").write_text("raise ImportError('the engine imported kit')\n")
+    (folder / "pyproject.toml").write_text(PYPROJECT)
+    (folder / "jupytext.toml").write_text('formats = "slides///md,notebooks///ipynb"\n')  # the pairing is jupytext's
+    (folder / "talk_sites.py").write_text(SITES)
+    (folder / "slides" / "01-talk.md").write_text(LESSON, encoding="utf-8")
+    paired = _run(folder, "jupytext", "--sync", "slides/01-talk.md")
+    assert paired.returncode == 0, paired.stderr
+    return folder
+
+
+def test_a_workshop_without_kit_is_checked_executed_and_rendered(workshop: Path) -> None:
+    assert not (workshop / "kit").exists()
+    checked = _run(workshop, "litmarp", "check")
+    assert checked.returncode == 0 and "1 lesson(s) in sync: 01-talk" in checked.stdout, checked.stderr
+
+    built = _run(workshop, "litmarp", "slides", "--out", "out", "--fit", "off")
+    assert built.returncode == 0, built.stdout + built.stderr
+    deck = (workshop / "out" / "01-talk.md").read_text(encoding="utf-8")
+    assert "total 45 on laptop" in deck  # the site from default-site, injected as the parameter
+    assert "$ echo" in deck and "from bash: 42" in deck  # a command cell, run in bash
+    assert "出力: site laptop" in deck
+    assert (workshop / "out" / "01-talk.html").stat().st_size > 0
+    assert (workshop / "build" / "cache").is_dir()  # the default cache folder, in this workshop
+
+    again = _run(workshop, "litmarp", "slides", "--out", "out", "--fit", "off", TALK_SITE="lab")
+    assert again.returncode == 0 and "01-talk: executed (site lab" in again.stdout, again.stdout + again.stderr
+    assert "total 45 on lab" in (workshop / "out" / "01-talk.md").read_text(encoding="utf-8")
+    cached = _run(workshop, "litmarp", "slides", "--out", "out", "--fit", "off", TALK_SITE="lab")
+    assert "01-talk: outputs from the cache" in cached.stdout, cached.stdout + cached.stderr
+
+
+def test_the_workshops_site_check_refuses_a_site_before_any_kernel_starts(workshop: Path) -> None:
+    refused = _run(workshop, "litmarp", "slides", "--site", "moon", "--out", "out", "--fit", "off")
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "no site 'moon' in this workshop" in refused.stderr and "use laptop or lab" in refused.stderr
+    assert not (workshop / "out").exists() and not (workshop / "build").exists()
+
+
+def test_outside_any_workshop_the_engine_says_what_it_needs(tmp_path: Path) -> None:
+    (tmp_path / "blocked").mkdir()
+    alone = _run(tmp_path, "litmarp", "check")
+    assert alone.returncode == 2, alone.stderr
+    assert "is not in a litmarp project" in alone.stderr and "[tool.litmarp]" in alone.stderr
+
+
+def test_lint_imports_fails_on_a_cross_import(tmp_path: Path) -> None:
+    """make check runs lint-imports: the engine importing the workshop breaks the build."""
+    import shutil
+
+    from kit.sites import PROJECT_ROOT
+
+    for package in ("litmarp", "kit"):
+        shutil.copytree(PROJECT_ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(PROJECT_ROOT / "pyproject.toml", tmp_path)
+    lint = [str(Path(sys.executable).with_name("lint-imports")), "--no-cache", "--contract", "engine"]
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    kept = subprocess.run(lint, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert kept.returncode == 0, kept.stdout + kept.stderr
+    render = tmp_path / "litmarp" / "render.py"
+    render.write_text(render.read_text(encoding="utf-8").replace(
+        "from litmarp import proc, project\n", "from kit.sites import PROJECT_ROOT\nfrom litmarp import proc, project\n"))
+    broken = subprocess.run(lint, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert broken.returncode == 1, broken.stdout + broken.stderr
+    assert "litmarp.render -> kit.sites" in broken.stdout and "BROKEN" in broken.stdout
