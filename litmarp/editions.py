@@ -133,21 +133,6 @@ def edition(nb: Any, which: str) -> Any:
     return nb
 
 
-def with_solutions(learner: Any, source: Any) -> Any:
-    """A learner's notebook with the solutions put back, each after its exercise: what a participant who
-    filled every blank runs. Exercises never run, so this is the notebook the instructor's edition executes
-    (the check that no learner's notebook lost anything else)."""
-    solutions = {cell_source(source["cells"][e]): source["cells"][s] for e, s in exercises(source)}
-    nb = copy.deepcopy(learner)
-    cells = []
-    for cell in nb["cells"]:
-        cells.append(cell)
-        if EXERCISE in _tags(cell):
-            cells.append(copy.deepcopy(solutions[cell_source(cell)]))
-    nb["cells"] = cells
-    return nb
-
-
 def learner_notebooks(lessons: Any, out_dir: Any) -> list[Any]:
     """Write each lesson's learner notebook (``<out_dir>/<name>.ipynb``: exercises, no solutions) for
     ``make lab``; return what was written or kept. Made from the lessons, never kept by hand; a notebook

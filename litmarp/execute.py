@@ -262,13 +262,6 @@ def run_notebook(lesson: Lesson, nb: Any, *, site: str, out_dir: Path, report: R
     return output
 
 
-def execute_lesson(lesson: Lesson, *, site: str | None = None, out_dir: Path,
-                   report: Report | None = None) -> Path:
-    """Execute one lesson (no cache); the executed notebook is ``out_dir/<name>.ipynb``."""
-    site = project.current().site(site)
-    return run_notebook(lesson, parameterized(lesson, site), site=site, out_dir=out_dir, report=report)
-
-
 def executed_lesson(lesson: Lesson, *, site: str | None = None, out_dir: Path, refresh: bool = False,
                     cache_path: Path | None = None, report: Report | None = None) -> tuple[Path, CachedRun | None]:
     """The lesson's executed notebook: from the cache when nothing that determines it changed.
@@ -277,7 +270,6 @@ def executed_lesson(lesson: Lesson, *, site: str | None = None, out_dir: Path, r
     where its outputs come from (None for a lesson without code).
     """
     import nbformat
-
 
     site = project.current().site(site)
     nb = parameterized(lesson, site)

@@ -29,7 +29,7 @@ import hashlib
 import os
 import re
 import shutil
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -421,12 +421,6 @@ def notebook_to_marp(nb: Any, deck_path: Path, *, options: RenderOptions = Rende
                 warnings="show-warnings" in tags, fence=TERMINAL_FENCE if command else OUTPUT_FENCE,
             ))
     return "\n\n".join(p.strip("\n") for p in parts if p.strip()) + "\n"
-
-
-def output_blocks(deck_markdown: str) -> Iterable[str]:
-    """Yield the text of every output block in a rendered deck (for checks)."""
-    for match in re.finditer(r"^(`{3,})" + OUTPUT_FENCE + r"\n(.*?)\n\1$", deck_markdown, re.S | re.M):
-        yield match.group(2)
 
 
 def marp_executable(root: Path | None = None) -> Path:

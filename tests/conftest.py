@@ -20,12 +20,14 @@ site profiles under ``tmp_path``).
 from __future__ import annotations
 
 import base64
+import copy
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -354,3 +356,32 @@ def plain_deck(tmp_path: Path) -> Path:
     deck = folder / "talk.md"
     deck.write_text(PLAIN_DECK, encoding="utf-8")
     return deck
+
+
+# --- helpers the tests import (``from conftest import ...``) ----------------------------
+
+
+def output_blocks(deck_markdown: str) -> Iterable[str]:
+    """The text of every output block in a rendered deck."""
+    from litmarp.render import OUTPUT_FENCE
+
+    for match in re.finditer(r"^(`{3,})" + OUTPUT_FENCE + r"\n(.*?)\n\1$", deck_markdown, re.S | re.M):
+        yield match.group(2)
+
+
+def with_solutions(learner: Any, source: Any) -> Any:
+    """A learner's notebook with the solutions put back, each after its exercise: what a participant who
+    filled every blank runs. Exercises never run, so this is the notebook the instructor's edition executes
+    (the check that no learner's notebook lost anything else)."""
+    from litmarp.editions import EXERCISE, exercises
+    from litmarp.render import cell_source
+
+    solutions = {cell_source(source["cells"][e]): source["cells"][s] for e, s in exercises(source)}
+    nb = copy.deepcopy(learner)
+    cells = []
+    for cell in nb["cells"]:
+        cells.append(cell)
+        if EXERCISE in cell.get("metadata", {}).get("tags", []):
+            cells.append(copy.deepcopy(solutions[cell_source(cell)]))
+    nb["cells"] = cells
+    return nb

@@ -9,9 +9,10 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from conftest import output_blocks
 
 from kit.sites import PROJECT_ROOT
-from litmarp.render import DEFAULT_MAX_LINES, chrome_path, output_blocks, parameter_slide_cells
+from litmarp.render import DEFAULT_MAX_LINES, chrome_path, parameter_slide_cells
 from litmarp.source import find_lessons
 
 LESSONS = find_lessons()

@@ -10,6 +10,7 @@ from pathlib import Path
 import jupytext
 import nbformat
 import pytest
+from conftest import with_solutions
 
 from litmarp import editions
 from litmarp.execute import executed_lesson
@@ -65,7 +66,7 @@ def test_each_edition_shows_its_side_and_marks_the_pause(lesson) -> None:
                  for n in re.findall(r"<!--(.*?)-->", learner.cells[j].source, re.S)]
         assert all(re.match(r"\s*_?\w+\s*:", n) for n in notes), notes
     # Filled in, the learner's notebook is what the instructor's edition executes (exercises never run).
-    back = editions.with_solutions(learner, source)
+    back = with_solutions(learner, source)
     assert [c.source for c in back.cells if c.cell_type == "code"] == \
         [c.source for c in source.cells if c.cell_type == "code"]
 
@@ -98,7 +99,7 @@ def test_the_learners_notebook_with_its_solutions_runs_as_the_instructors(lesson
     source = jupytext.read(lesson.source)
     back = tmp_path / "slides" / f"{lesson.name}.md"
     back.parent.mkdir()
-    jupytext.write(editions.with_solutions(editions.edition(source, "learner"), source), back, fmt="md")
+    jupytext.write(with_solutions(editions.edition(source, "learner"), source), back, fmt="md")
     copy = next(x for x in find_lessons([str(back)]))
     ran, run = executed_lesson(copy, site="ci", out_dir=tmp_path / "out")
     mine = nbformat.read(built_decks / "executed" / f"{lesson.name}.ipynb", as_version=4)

@@ -1,8 +1,9 @@
 """The engine serves another workshop: a two-slide workshop in a temporary folder, with no kit/ at all.
 
 Its only ties to the engine are ``[tool.litmarp]`` in its own pyproject.toml (with a site check of its own,
-a module of the workshop named there) and jupytext's pairing in its jupytext.toml. ``kit`` cannot be imported in these processes, nor in the kernels they
-start: a stand-in package that fails on import comes first on PYTHONPATH.
+a module of the workshop named there) and jupytext's pairing in its jupytext.toml. ``kit`` cannot be
+imported in these processes, nor in the kernels they start: a stand-in package that fails on import comes
+first on PYTHONPATH.
 """
 
 from __future__ import annotations
@@ -146,8 +147,9 @@ def test_lint_imports_fails_on_a_cross_import(tmp_path: Path) -> None:
     kept = subprocess.run(lint, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert kept.returncode == 0, kept.stdout + kept.stderr
     render = tmp_path / "litmarp" / "render.py"
-    render.write_text(render.read_text(encoding="utf-8").replace(
-        "from litmarp import proc, project\n", "from kit.sites import PROJECT_ROOT\nfrom litmarp import proc, project\n"))
+    cross = "from kit.sites import PROJECT_ROOT\n"
+    render.write_text(render.read_text(encoding="utf-8").replace("from litmarp import proc, project\n",
+                                                                 cross + "from litmarp import proc, project\n"))
     broken = subprocess.run(lint, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert broken.returncode == 1, broken.stdout + broken.stderr
     assert "litmarp.render -> kit.sites" in broken.stdout and "BROKEN" in broken.stdout

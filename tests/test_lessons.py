@@ -13,7 +13,7 @@ import pytest
 from litmarp import project
 from litmarp.cli import main
 from litmarp.errors import CellError, LessonError, PairingError
-from litmarp.execute import execute_lesson
+from litmarp.execute import executed_lesson
 from litmarp.source import check_pair, check_pairing, find_lessons
 
 LESSONS = find_lessons()
@@ -95,7 +95,7 @@ def test_failing_cell_names_lesson_cell_and_error(tmp_path: Path) -> None:
     )
     lesson = find_lessons(["99-broken"], slides_dir=slides, notebooks_dir=tmp_path)[0]
     with pytest.raises(CellError) as err:
-        execute_lesson(lesson, site="ci", out_dir=tmp_path / "out")
+        executed_lesson(lesson, site="ci", out_dir=tmp_path / "out", cache_path=tmp_path / "cache")[0]
     text = str(err.value)
     assert "99-broken" in text
     assert "壊れたスライド" in text

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import output_blocks
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output, new_raw_cell
 
 from litmarp.render import (
@@ -19,7 +20,6 @@ from litmarp.render import (
     deck_themes,
     marp_batch_command,
     notebook_to_marp,
-    output_blocks,
     relink_images,
     wrap_text,
 )

@@ -15,7 +15,7 @@ from kit.terminal import why_not_here
 from litmarp import pasted, shell
 from litmarp.decks import write_deck
 from litmarp.errors import CellError
-from litmarp.execute import execute_lesson
+from litmarp.execute import executed_lesson
 from litmarp.render import NOT_RUN_FENCE, TERMINAL_FENCE
 from litmarp.source import find_lessons
 
@@ -127,7 +127,7 @@ def test_a_lesson_with_a_failing_command_names_lesson_slide_and_command(tmp_path
     make_lesson("98-shell", ("## 壊れたコマンド\n\n```bash\necho fine\nls no-such-file\necho never\n```", None))
     lesson = find_lessons(["98-shell"], slides_dir=tmp_path / "slides", notebooks_dir=tmp_path / "notebooks")[0]
     with pytest.raises(CellError) as err:
-        execute_lesson(lesson, site="ci", out_dir=tmp_path / "out")
+        executed_lesson(lesson, site="ci", out_dir=tmp_path / "out", cache_path=tmp_path / "cache")[0]
     text = str(err.value)
     assert "98-shell" in text and "壊れたコマンド" in text
     assert "CommandFailed: `ls no-such-file` exited with status 2" in text
@@ -139,7 +139,7 @@ def test_a_lesson_renders_commands_as_a_terminal(tmp_path: Path, make_lesson) ->
     lesson = find_lessons(["97-shell"], slides_dir=tmp_path / "slides", notebooks_dir=tmp_path / "notebooks")[0]
     # Not executed: the commands as typed, no output.
     assert f"```{TERMINAL_FENCE}\n$ echo hello\n```" in write_deck(lesson, out_dir=tmp_path / "plain").read_text()
-    executed = execute_lesson(lesson, site="ci", out_dir=tmp_path / "out")
+    executed = executed_lesson(lesson, site="ci", out_dir=tmp_path / "out", cache_path=tmp_path / "cache")[0]
     deck = write_deck(lesson, out_dir=tmp_path / "deck", executed=executed).read_text()
     assert f"```{TERMINAL_FENCE}\n$ echo hello\nhello\n```" in deck
     assert "%%bash" not in deck and NOT_RUN_FENCE not in deck
