@@ -25,7 +25,9 @@ A lesson that fails is never stored.
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -95,8 +97,6 @@ class CachedRun:
 
 def _hashable_copy(nb: Any) -> Any:
     """The notebook as it is hashed: code cells keep only the tags that change execution."""
-    import copy
-
     nb = copy.deepcopy(nb)
     for cell in nb.cells:
         if cell.cell_type != "code":
@@ -125,8 +125,6 @@ def open_cache(path: Path | None = None) -> Any:
 
 def damage(exc: BaseException) -> bool:
     """Whether ``exc`` says the cache's files are damaged (its database, or a stored notebook)."""
-    import json
-
     from nbformat.reader import NotJSONError
     from sqlalchemy.exc import DatabaseError
 
@@ -166,8 +164,6 @@ def with_outputs(nb: Any, executed_nb: Any) -> Any:
     What is stored is the notebook as it was looked up (papermill rewrites the
     kernelspec and cell metadata of the copy it executes, which would change the key).
     """
-    import copy
-
     merged = copy.deepcopy(nb)
     done = [c for c in executed_nb.cells if c.cell_type == "code"]
     todo = [c for c in merged.cells if c.cell_type == "code"]

@@ -29,6 +29,7 @@ deck shows changes; what the import does:
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -39,17 +40,8 @@ from pathlib import Path
 
 from litmarp import project
 from litmarp.errors import ConfigError, LessonError
-from litmarp.render import (
-    BUILTIN_THEMES,
-    check_theme,
-    css_theme_name,
-    deck_html,
-    deck_theme,
-    deck_themes,
-    map_references,
-    markdown_parser,
-    theme_files,
-)
+from litmarp.marp import BUILTIN_THEMES, check_theme, css_theme_name, deck_html, deck_theme, deck_themes, theme_files
+from litmarp.render import map_references, markdown_parser
 from litmarp.source import Lesson, find_lessons
 
 SHOWN_ONLY = ".noeval"  # jupytext: a fence with this attribute stays Markdown (jupytext #347)
@@ -60,8 +52,6 @@ Report = Callable[[str], None]
 def jupyter_header(workshop: project.Project) -> str:
     """jupytext's ``jupyter:`` block, with the kernel the project's lessons name (the first notebook's; else
     ``python3``): an imported deck opens with the same kernel as every lesson."""
-    import json
-
     spec = {"display_name": "Python 3", "language": "python", "name": "python3"}
     for notebook in sorted(workshop.notebooks.glob("*.ipynb"))[:1]:
         try:
@@ -144,7 +134,7 @@ def deck_to_lesson(text: str, *, run_python: bool = False, run_bash: bool = Fals
                    parts: DeckParts | None = None) -> str:
     """The lesson Markdown for a Marp deck's text (pure: references are rewritten by :func:`import_deck`).
 
-    ``html``: the deck gets ``--html`` where it is (:func:`litmarp.render.deck_html`: its marp-cli configuration,
+    ``html``: the deck gets ``--html`` where it is (:func:`litmarp.marp.deck_html`: its marp-cli configuration,
     which stays behind): the lesson says ``html: true`` in its front matter.
     """
     text = text.lstrip("\ufeff").replace("\r\n", "\n")

@@ -20,18 +20,9 @@ from litmarp import editions, project
 from litmarp.cache import CachedRun
 from litmarp.execute import executed_lesson
 from litmarp.handout import add_handout
+from litmarp.marp import check_theme, deck_html, deck_themes, front_matter, marp_batch
 from litmarp.outfolder import check_out_folder, render_lock
-from litmarp.render import (
-    PARAMETER_TAGS,
-    RenderOptions,
-    check_theme,
-    deck_html,
-    deck_themes,
-    front_matter,
-    marp_batch,
-    notebook_to_marp,
-    relink_images,
-)
+from litmarp.render import PARAMETER_TAGS, RenderOptions, notebook_to_marp, relink_images
 from litmarp.source import Lesson, find_lessons
 
 Report = Callable[[str], None]
@@ -84,7 +75,7 @@ def deck_outputs(name: str, out_dir: Path, *, pdf: bool, notes: bool) -> dict[st
 def draw_decks(decks: Sequence[Path], *, pdf: bool, notes: bool, themes: Sequence[Path],
                on_html: Callable[[Path], None] | None = None, html: bool | Sequence[bool] = False) -> None:
     """Draw rendered Markdown decks with marp-cli, all decks in one process per kind (two where some decks
-    get ``--html``: ``html``, one flag per deck, :func:`litmarp.render.deck_html`).
+    get ``--html``: ``html``, one flag per deck, :func:`litmarp.marp.deck_html`).
 
     The kinds are drawn at the same time; as soon as the HTML is written ``on_html``
     is called for each deck (the fit check starts measuring while the PDF is drawn).

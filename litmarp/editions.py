@@ -26,6 +26,7 @@ from typing import Any
 
 from litmarp.errors import LessonError
 from litmarp.render import cell_source, starts_slide
+from litmarp.workfiles import write_unless_edited
 
 EDITIONS = ("instructor", "learner")
 EXERCISE, SOLUTION = "exercise", "solution"
@@ -139,8 +140,6 @@ def learner_notebooks(lessons: Any, out_dir: Any) -> list[Any]:
     the participant changed (filled in, ran and saved) is kept, as every file a participant edits."""
     import jupytext
     import nbformat
-
-    from litmarp.workfiles import write_unless_edited
 
     return [write_unless_edited(out_dir / f"{lesson.name}.ipynb",
                                 nbformat.writes(edition(jupytext.read(lesson.source), "learner")) + "\n")

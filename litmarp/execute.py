@@ -12,7 +12,9 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import signal
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -93,8 +95,6 @@ class _Progress:
     while it runs (a three-minute training and a hung cell must not look alike)."""
 
     def __init__(self, lesson: str, nb: Any, report: Report | None) -> None:
-        import threading
-
         self.lesson = lesson
         self.cells = nb.cells
         # The lesson's own cells: not its parameters cell nor the one papermill injects (no slide shows them).
@@ -169,9 +169,6 @@ def _stop_kernels_on_ctrl_c() -> Callable[[], None]:
 
     nbclient runs the cell in an event loop of its own thread: a plain KeyboardInterrupt in this thread left
     its clean-up waiting for the running cell (a `sleep 600` kept the build for ten minutes)."""
-    import signal
-    import threading
-
     if threading.current_thread() is not threading.main_thread():
         return lambda: None
 

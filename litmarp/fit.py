@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from litmarp.errors import FitError, LessonError
+from litmarp.marp import chrome_path
 
 FIT_HINT = ("split the slide, print fewer or shorter lines, clip the output (```python clip=N```); "
             "then re-render (outputs come from the cache)")
@@ -150,8 +151,6 @@ def measure_decks(html_files: Iterable[Path]) -> list[SlideFit]:
     Raises:
         LessonError: Chromium or Playwright is missing.
     """
-    from litmarp.render import chrome_path
-
     chrome = chrome_path()
     if chrome is None:
         raise LessonError("the fit check needs Chromium, which was not found",

@@ -18,6 +18,8 @@ from pathlib import Path
 
 from litmarp import editions
 from litmarp.errors import LessonError
+from litmarp.fit import chromium_launch_args
+from litmarp.marp import chrome_path
 from litmarp.source import Lesson
 
 PAGE_CSS = """
@@ -73,9 +75,6 @@ def write_handout(deck_pdf: Path, notes_txt: Path, exercises: Sequence[str], out
     Raises:
         LessonError: Chromium, Playwright or pdftoppm is missing.
     """
-    from litmarp.fit import chromium_launch_args
-    from litmarp.render import chrome_path
-
     pages = rasterize(deck_pdf)
     notes = split_notes(notes_txt.read_text(encoding="utf-8") if notes_txt.exists() else "", len(pages))
     chrome = chrome_path()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from litmarp.project import find_root
+
 
 def inside(path: Path, folder: Path) -> bool:
     """``path`` is ``folder`` or below it (Path.is_relative_to, which Python 3.8 lacks)."""
@@ -23,8 +25,6 @@ def shown_path(path: str | os.PathLike[str], root: Path | None = None, *,
         home: The home folder (default: this user's).
     """
     if root is None:
-        from litmarp.project import find_root
-
         root = find_root()
     p = Path(path)
     home_dir = Path(home) if home is not None else Path(os.path.expanduser("~"))

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from litmarp import proc, project
 from litmarp.decks import build_decks
-from litmarp.render import deck_html, marp_executable
+from litmarp.marp import deck_html, marp_executable
 from litmarp.source import find_lessons
 
 Report = Callable[[str], None]
@@ -25,7 +25,7 @@ Report = Callable[[str], None]
 def marp_server_command(marp_bin: Path | str, folder: Path, *, themes: Path,
                         html: bool = False) -> list[str]:
     """marp-cli in server mode over ``folder`` (pure; golden-tested). The port is ``$PORT``. ``html``: a deck
-    served asks for its HTML (``litmarp.render.deck_html``); one server serves them all."""
+    served asks for its HTML (``litmarp.marp.deck_html``); one server serves them all."""
     return [str(marp_bin), "--server", str(folder), "--theme-set", str(themes), *(["--html"] if html else [])]
 
 

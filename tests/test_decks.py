@@ -12,7 +12,8 @@ import pytest
 from conftest import output_blocks
 
 from kit.sites import PROJECT_ROOT
-from litmarp.render import DEFAULT_MAX_LINES, chrome_path, parameter_slide_cells
+from litmarp.marp import chrome_path
+from litmarp.render import DEFAULT_MAX_LINES, parameter_slide_cells
 from litmarp.source import find_lessons
 
 LESSONS = find_lessons()

@@ -9,7 +9,7 @@ import pytest
 from litmarp import project
 from litmarp.errors import FitError
 from litmarp.fit import check_fit, chromium_launch_args, measure_decks
-from litmarp.render import marp_batch
+from litmarp.marp import marp_batch
 from litmarp.source import find_lessons
 
 NAMES = [lesson.name for lesson in find_lessons()]

@@ -33,7 +33,7 @@ from litmarp.cli import main
 from litmarp.deckimport import deck_to_lesson, import_deck
 from litmarp.decks import build_decks, write_deck
 from litmarp.errors import LessonError
-from litmarp.render import marp_env, marp_executable
+from litmarp.marp import marp_env, marp_executable
 from litmarp.source import check_pair, find_lessons
 
 DECKS = pytest.mark.decks  # renders with marp-cli (and Chromium for PDF)

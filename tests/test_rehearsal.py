@@ -64,7 +64,7 @@ def rehearsal(slurm_cluster: None) -> tuple[Path, dict[str, list[dict]]]:
         assert caught.returncode == 0, (caught.stdout + caught.stderr)[-4000:]
         assert "is ready for lesson" in caught.stdout or "nothing to place" in caught.stdout, caught.stdout
         log.unlink(missing_ok=True)  # the lesson's own calls (catch-up's pull and build are the kit's)
-        proc = subprocess.run([sys.executable, "-m", "kit", "slides", name, "--site", "rehearsal", "--refresh",
+        proc = subprocess.run([sys.executable, "-m", "litmarp", "slides", name, "--site", "rehearsal", "--refresh",
                                "--out", str(ROOT / "decks"), "--fit", "fail"],
                               cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=900)
         assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]

@@ -11,18 +11,8 @@ import pytest
 from conftest import output_blocks
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output, new_raw_cell
 
-from litmarp.render import (
-    RenderOptions,
-    clean_text,
-    clip_text,
-    deck_html,
-    deck_theme,
-    deck_themes,
-    marp_batch_command,
-    notebook_to_marp,
-    relink_images,
-    wrap_text,
-)
+from litmarp.marp import deck_html, deck_theme, deck_themes, marp_batch_command
+from litmarp.render import RenderOptions, clean_text, clip_text, notebook_to_marp, relink_images, wrap_text
 
 # A 1x1 PNG.
 PNG = base64.b64encode(bytes.fromhex(

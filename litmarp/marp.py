@@ -1,0 +1,255 @@
+"""marp-cli and Chromium: the pinned marp-cli, the themes a deck may use, and drawing decks (HTML, PDF
+with notes, notes text) in as few processes as possible.
+
+What a presenter's ``marp`` would do is what happens here: the deck's own theme is found where marp-cli
+would look (``--theme-set``), ``--html`` is passed where the deck or its marp-cli configuration asks for it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from litmarp import proc, project
+from litmarp.errors import LessonError
+from litmarp.render import FRONT_MATTER, code_lines
+
+
+def marp_executable(root: Path | None = None) -> Path:
+    """The pinned marp-cli (``npm ci`` installs it): the project's ``node_modules``, else the one beside the
+    engine (a workshop of its own that installs none), else ``marp`` on PATH."""
+    here = [(root or project.current().root) / "node_modules" / ".bin" / "marp",
+            Path(__file__).resolve().parents[1] / "node_modules" / ".bin" / "marp"]
+    found = next((path for path in here if path.exists()), None) or shutil.which("marp")
+    if found is None:
+        raise LessonError(
+            f"marp-cli is not installed ({here[0]} is missing)",
+            hint="run `make setup` (it runs `npm ci` from package-lock.json), or `npm install @marp-team/marp-cli`",
+        )
+    return Path(found)
+
+
+CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+def chrome_path() -> str | None:
+    """Chromium for PDF export: $CHROME_PATH, Debian's /usr/bin/chromium, or a Chrome/Chromium on PATH.
+
+    The one lookup: ``kit doctor`` reports what this finds, so it never promises a
+    browser that the renderer would not use.
+    """
+    for candidate in (os.environ.get("CHROME_PATH"), "/usr/bin/chromium", "/usr/bin/chromium-browser"):
+        if candidate and Path(candidate).exists():
+            return candidate
+    return next((found for name in CHROMIUM_CANDIDATES if (found := shutil.which(name))), None)
+
+
+MARP_KINDS = ("html", "pdf", "notes")
+BUILTIN_THEMES = ("default", "gaia", "uncover")
+_THEME_NAME = re.compile(r"/\*[^*]*\*+(?:[^/*][^*]*\*+)*/")  # a CSS comment, where @theme NAME is
+MARP_CONFIGS = (".marprc", ".marprc.yml", ".marprc.yaml", ".marprc.json")
+
+
+def front_matter(markdown: str) -> dict[str, Any]:
+    """A deck's YAML front matter as a mapping (empty when it has none or it does not parse)."""
+    import yaml
+
+    match = FRONT_MATTER.match(markdown)
+    if not match:
+        return {}
+    try:
+        data = yaml.safe_load(match.group(0).strip().strip("-"))
+    except yaml.YAMLError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def css_theme_name(css: str) -> str | None:
+    """The name a theme CSS declares (``/* @theme NAME */``), or None: marp-cli ignores such a file."""
+    for comment in _THEME_NAME.findall(css):
+        match = re.search(r"@theme\s+([^\s*]+)", comment)
+        if match:
+            return match.group(1)
+    return None
+
+
+def theme_files(sets: Sequence[Path]) -> dict[str, Path]:
+    """Theme name -> CSS file, for theme sets as marp-cli takes them (folders are searched, files taken)."""
+    found: dict[str, Path] = {}
+    for entry in sets:
+        for css in sorted(entry.rglob("*.css")) if entry.is_dir() else [entry] if entry.is_file() else []:
+            name = css_theme_name(css.read_text(encoding="utf-8", errors="replace"))
+            if name:
+                found.setdefault(name, css)
+    return found
+
+
+def deck_theme(markdown: str) -> str | None:
+    """The theme a deck asks for: its front matter's ``theme``, or a ``<!-- theme: NAME -->`` directive
+    (the last one wins, as in Marp); None for Marp's default theme."""
+    front = FRONT_MATTER.match(markdown)
+    name = front_matter(markdown).get("theme")
+    if name is None and front:  # YAML that does not parse: Marp's loose YAML may still read the key
+        loose = re.search(r"^theme:\s*(\S+)", front.group(0), re.M)
+        name = loose.group(1) if loose else None
+    body = markdown[front.end():] if front else markdown
+    code = code_lines(body)
+    text = "\n".join(line for n, line in enumerate(body.split("\n")) if n not in code)
+    for comment in re.findall(r"<!--(.*?)-->", text, re.S):
+        for match in re.finditer(r"^\s*\$?theme\s*:\s*(.+?)\s*$", comment, re.M):
+            name = match.group(1)
+    return str(name).strip("'\"") if name else None
+
+
+def theme_folders(source: Path) -> list[Path]:
+    """Where a deck's themes are looked for: the project's themes (``slides/themes``), and for a deck outside
+    ``slides/`` its folder and its ``themes/`` folder (as a marp-cli user passes ``--theme-set``)."""
+    folder = source.resolve().parent
+    workshop = project.current()
+    themes = workshop.themes
+    return [themes] if folder == workshop.slides.resolve() else [themes, folder, folder / "themes"]
+
+
+def deck_themes(source: Path) -> list[Path]:
+    """The theme sets for a deck: the project's themes, plus the theme CSS files (``@theme`` declared) beside a
+    deck outside ``slides/`` and in its ``themes/`` folder, so its own ``theme:`` is found as marp-cli would."""
+    sets = [project.current().themes]
+    for folder in theme_folders(source)[1:]:
+        sets += sorted(css for css in folder.glob("*.css")
+                       if css_theme_name(css.read_text(encoding="utf-8", errors="replace")))
+    return sets
+
+
+def check_theme(markdown: str, source: Path) -> None:
+    """Raise unless the theme the deck asks for is built in or in its theme sets (marp-cli would fall back to
+    the default theme without a word).
+
+    Raises:
+        LessonError: naming the theme and every place looked in.
+    """
+    name = deck_theme(markdown)
+    if name is None or name in BUILTIN_THEMES:
+        return
+    sets = deck_themes(source)
+    if name in theme_files(sets):
+        return
+    looked = [f"Marp's built-in themes ({', '.join(BUILTIN_THEMES)})"]
+    themes = project.current().themes
+    for folder in theme_folders(source):
+        names = sorted(theme_files([folder] if folder == themes else
+                                   [p for p in sets if p.parent == folder]))
+        where = f"{folder}/" if folder == themes else f"{folder}/*.css"
+        looked.append(f"{where} ({', '.join(names) or 'no themes'})")
+    raise LessonError(
+        f"{source.name} asks for theme '{name}', which was not found (Marp would fall back to its default "
+        "theme)", details="looked in:\n" + "\n".join(f"  {place}" for place in looked),
+        hint=f"put the theme's CSS (with /* @theme {name} */) beside the deck or in its themes/ folder, "
+             "or in slides/themes/ for a lesson; or fix the deck's theme:")
+
+
+def marp_config(folder: Path) -> dict[str, Any]:
+    """The marp-cli configuration a user running ``marp`` in ``folder`` gets: ``.marprc`` (YAML or JSON),
+    ``.marprc.yml``/``.yaml``/``.json`` or ``package.json``'s ``marp`` key (``marp.config.js`` is code: not
+    read)."""
+    import yaml
+
+    for name in MARP_CONFIGS:
+        path = folder / name
+        if path.is_file():
+            try:
+                data = yaml.safe_load(path.read_text(encoding="utf-8"))  # JSON is YAML too
+            except yaml.YAMLError as exc:
+                raise LessonError(f"{path} cannot be read ({exc})",
+                                  hint="fix the marp-cli configuration file") from None
+            return data if isinstance(data, dict) else {}
+    package = folder / "package.json"
+    if package.is_file():
+        try:
+            data = json.loads(package.read_text(encoding="utf-8")).get("marp", {})
+        except (ValueError, AttributeError):
+            return {}
+        return data if isinstance(data, dict) else {}
+    return {}
+
+
+def deck_html(source: Path) -> bool:
+    """Whether marp-cli gets ``--html`` for a deck: ``html: true`` in the deck's front matter, else in the
+    marp-cli configuration beside the deck, else in the project's (its root). Off by default, as in marp-cli:
+    Marp then renders only the HTML elements and attributes it considers safe (no ``style=``, no custom
+    elements, no scripts), so a deck from elsewhere runs nothing it does not ask for."""
+    text = source.read_text(encoding="utf-8") if source.is_file() else ""
+    asked = front_matter(text).get("html")
+    if asked is None:
+        for folder in dict.fromkeys([source.resolve().parent, project.current().root]):
+            asked = marp_config(folder).get("html")
+            if asked is not None:
+                break
+    return asked is True
+
+
+def _flags(kind: str, html: bool) -> list[str]:
+    if kind not in MARP_KINDS:
+        raise ValueError(f"kind must be one of {MARP_KINDS}, not {kind!r}")
+    flags = ["--pdf", "--pdf-notes", "--allow-local-files"] if kind == "pdf" else ["--notes"] if kind == "notes" else []
+    return [*flags, *(["--html"] if html else [])]
+
+
+def marp_batch_command(marp_bin: Path | str, decks: Sequence[Path], *, kind: str = "html",
+                       themes: Sequence[Path], html: bool = False) -> list[str]:
+    """marp-cli over several decks at once, each output beside its deck (pure; golden-tested).
+
+    One process (and for PDF one browser) for all decks: much faster than one each.
+    Outputs: ``<deck>.html``, ``<deck>.pdf`` or ``<deck>.txt`` (notes).
+    """
+    flags = _flags(kind, html)
+    return [str(marp_bin), *map(str, decks), "--theme-set", *map(str, themes), *flags]
+
+
+def marp_env(*, pdf: bool) -> dict[str, str]:
+    """marp-cli's environment: a generous browser timeout, and for PDF the Chromium to drive.
+
+    Raises:
+        LessonError: PDF asked for and no Chromium found.
+    """
+    env = {"BROWSER_TIMEOUT": "120000"}
+    if pdf:
+        chrome = chrome_path()
+        if chrome is None:
+            raise LessonError(
+                "PDF export needs Chromium, which was not found",
+                hint="install it (`apt-get install chromium`) or set CHROME_PATH; HTML works without it",
+            )
+        env["CHROME_PATH"] = chrome
+    return env
+
+
+def marp_batch(decks: Sequence[Path], *, themes: Sequence[Path], kind: str = "html",
+               html: bool | Sequence[bool] = False) -> list[Path]:
+    """Run :func:`marp_batch_command` (one process for the decks that get ``--html``, one for the others);
+    return the outputs (checked to exist). ``html``: for all decks, or one flag per deck."""
+    env = marp_env(pdf=kind == "pdf")
+    suffix = {"html": ".html", "pdf": ".pdf", "notes": ".txt"}[kind]
+    outputs = [deck.with_suffix(suffix) for deck in decks]
+    started = max((p.stat().st_mtime for p in outputs if p.exists()), default=0.0)
+    flags = [html] * len(decks) if isinstance(html, bool) else list(html)
+    groups = {wanted: [deck for deck, flag in zip(decks, flags, strict=True) if flag == wanted]
+              for wanted in (False, True)}
+
+    def draw(wanted: bool) -> None:
+        proc.run(marp_batch_command(marp_executable(), groups[wanted], kind=kind, themes=themes, html=wanted),
+                 env=env, timeout=120 + 60 * len(groups[wanted]),
+                 hint="see the marp-cli message above; `make setup` reinstalls it")
+
+    with ThreadPoolExecutor(max_workers=2) as pool:  # the two processes at once: a browser mostly waits
+        for done in [pool.submit(draw, wanted) for wanted, group in groups.items() if group]:
+            done.result()
+    missing = [p for p in outputs if not p.exists() or p.stat().st_mtime < started]
+    if missing:
+        raise LessonError(f"marp-cli reported success but did not write {', '.join(map(str, missing))}")
+    return outputs
