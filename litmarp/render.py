@@ -80,18 +80,10 @@ def _wrapped(line: str, width: int) -> list[str]:
     return [*out, line]
 
 
-def wrap_text(text: str, width: int) -> str:
-    """Hard-wrap lines longer than ``width`` characters, at a space where there is one.
-
-    Marp shrinks a code block until its longest line fits, so one long warning
-    line would make the whole output unreadable.
-    """
-    return "\n".join(part for line in text.split("\n") for part in _wrapped(line, width))
-
-
 def clip_text(text: str, max_lines: int, width: int = 0) -> str:
-    """Wrap ``text`` to ``width`` (:func:`wrap_text`) and clip it to at most ``max_lines`` slide lines, marker
-    included.
+    """Wrap ``text`` to ``width``, at a space where there is one (Marp shrinks a code block until its longest
+    line fits, so one long warning line would make the whole output unreadable), and clip it to at most
+    ``max_lines`` slide lines, marker included.
 
     Keeps the head and the tail (the tail of a log usually holds the result) and puts ``… N lines
     omitted`` between them. A line is kept or left out whole, never cut between its wrapped parts.

@@ -203,10 +203,6 @@ def test_links_resolve_or_are_well_formed(doc: Path) -> None:
             assert path.exists(), f"{doc}: link to missing {target}"
 
 
-def test_environment_can_render_pdf() -> None:
-    assert os.path.exists(PROJECT_ROOT / "node_modules" / ".bin" / "marp")
-
-
 def _fenced(deck: str, lang: str) -> list[str]:
     return [m.group(2) for m in re.finditer(rf"^(`{{3,}}){lang}\n(.*?)\n\1$", deck, re.S | re.M)]
 

@@ -12,7 +12,7 @@ from conftest import output_blocks
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output, new_raw_cell
 
 from litmarp.marp import deck_html, deck_theme, deck_themes, marp_batch_command
-from litmarp.render import RenderOptions, clean_text, clip_text, notebook_to_marp, relink_images, wrap_text
+from litmarp.render import RenderOptions, clean_text, clip_text, notebook_to_marp, relink_images
 
 # A 1x1 PNG.
 PNG = base64.b64encode(bytes.fromhex(
@@ -44,14 +44,14 @@ def test_clean_text_strips_ansi_and_progress_rewrites() -> None:
 
 
 def test_wrap_text_splits_long_lines() -> None:
-    wrapped = wrap_text("x" * 25, 10).split("\n")
+    wrapped = clip_text("x" * 25, 1000, 10).split("\n")
     assert wrapped[0] == "x" * 10
     assert all(len(line) <= 10 for line in wrapped)
 
 
 def test_wrap_breaks_at_a_space_and_clip_keeps_wrapped_lines_whole() -> None:
     line = "  out| {'eval_loss': '0.6482', 'eval_runtime': '0.0994', 'eval_samples_per_second': '1006'}"
-    wrapped = wrap_text(line, 60).split("\n")
+    wrapped = clip_text(line, 1000, 60).split("\n")
     assert wrapped[0].endswith("'eval_runtime': '0.0994',") and wrapped[1] == "  'eval_samples_per_second': '1006'}"
     log = "\n".join([*(f"step {i}" for i in range(20)), line])
     clipped = clip_text(log, 6, 60).split("\n")
@@ -254,8 +254,13 @@ def test_clip_of_one_line_longer_than_the_budget_shows_its_ends() -> None:
 
 
 def test_wrap_never_loops_on_tiny_widths_or_deep_indentation() -> None:
+    text = "abc def ghi jkl " * 3
     for width in range(0, 8):
-        wrap_text("abc def ghi jkl " * 3, width)  # returns (width < 4: as it is)
-    assert wrap_text("abc def", 3) == "abc def"
-    parts = wrap_text(" " * 60 + "x" * 50, 40).split("\n")
+        lines = clip_text(text, 1000, width).split("\n")
+        if width < 4:  # a continuation starts with two spaces: narrower cannot advance, the line stays
+            assert lines == [text]
+        else:  # every line fits, and nothing is lost or doubled
+            assert all(len(line) <= width for line in lines), (width, lines)
+            assert "".join(lines).replace(" ", "") == text.replace(" ", "")
+    parts = clip_text(" " * 60 + "x" * 50, 1000, 40).split("\n")
     assert "".join(p.strip() for p in parts) == "x" * 50
