@@ -138,8 +138,8 @@ bench-render: setup ## measure re-rendering from the cache: six decks unchanged,
 	$(PY) bench/render_cache.py
 
 lint: ## ruff and mypy
-	.venv/bin/ruff check kit tests bench
-	.venv/bin/mypy kit
+	.venv/bin/ruff check kit litmarp tests bench
+	.venv/bin/mypy kit litmarp
 
 clean: ## remove rendered decks and executed notebooks; keeps build/work (training runs, logs)
 	find build -mindepth 1 -maxdepth 1 ! -name work -exec rm -rf {} + 2>/dev/null || true

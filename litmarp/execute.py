@@ -179,7 +179,11 @@ def _stop_kernels_on_ctrl_c() -> Callable[[], None]:
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGINT, interrupted)
-    return lambda: signal.signal(signal.SIGINT, previous)
+
+    def restore() -> None:
+        signal.signal(signal.SIGINT, previous)
+
+    return restore
 
 
 def _timeout_error(lesson: Lesson, nb: Any, index: int) -> CellError:

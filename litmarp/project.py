@@ -146,7 +146,7 @@ def _table(path: Path) -> dict | None:
     try:
         import tomllib
     except ModuleNotFoundError:  # Python 3.10: the same parser, as a package (in the lock)
-        import tomli as tomllib
+        import tomli as tomllib  # type: ignore[no-redef]
 
     if not path.is_file():
         return None

@@ -45,9 +45,8 @@ NOT_RUN_MIME = "application/x-litmarp-not-run+json"
 DEFAULT_TIMEOUT: float | None = None  # none of its own: the cell's time limit interrupts it (litmarp.execute)
 DEFAULT_NOT_RUN_LABEL = "not run here"
 
-# As strings: kit doctor imports this module on a login node's Python 3.8.
-Check = "Callable[[list[str]], str | None]"
-Explain = "Callable[[list[str], str], str | None]"
+Check = Callable[[list[str]], str | None]
+Explain = Callable[[list[str], str], str | None]
 
 
 class CommandFailed(Exception):
