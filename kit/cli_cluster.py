@@ -32,9 +32,9 @@ def _register_sites(sub: argparse._SubParsersAction) -> None:
 
 
 def _slurm_script(args: argparse.Namespace) -> None:
-    from kit import slurm
+    from kit import job, slurm
 
-    spec = slurm.workshop_spec(args.kind, site=args.site, program_args=args.program_args)
+    spec = job.workshop_spec(args.kind, site=args.site, program_args=args.program_args)
     _emit(slurm.render_script(spec), args.out, lambda: slurm.write_script(spec, args.out, force=args.force))
 
 

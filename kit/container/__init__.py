@@ -7,7 +7,7 @@ its seams:
 * :mod:`~kit.container.runtime`: which runtime (``apptainer``/``singularity`` on PATH,
   the one the site forces, or ``host``: the host Python, on a laptop or in CI).
 * :mod:`~kit.container.commands`: every command as a pure function; ``exec_command``
-  is the one ``singularity exec`` line (``kit.slurm.train_spec`` uses it too).
+  is the one ``singularity exec`` line (a job script's body uses it too).
 * :mod:`~kit.container.deffile` and :mod:`~kit.container.validate`: the definition
   file, kept byte for byte, and a validator naming file and line.
 * :mod:`~kit.container.space`: free-space checks before pull and build.

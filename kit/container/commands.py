@@ -1,7 +1,7 @@
 """Every container command the kit runs or shows, built by a pure function (golden-tested).
 
 ``exec_command`` is the one builder of the ``singularity exec`` line: :func:`kit.container.exec`
-runs it and :func:`kit.slurm.train_spec` writes it into the batch script.
+runs it, and a job script's body (``train.sbatch``) is written with it.
 
 Pull and build run in the site's work directory (``~/workshop2024``), as the participant types them
 there: a file inside it is named relative to it (``env.sif``), anything else by its full path
@@ -115,7 +115,7 @@ def exec_command(
         gpu: Pass ``--nv``; default ``site.container.gpu``.
         binds: ``--bind`` specifications (``/data:/data``).
         resolve_python: For the host runtime, replace ``python3`` by this Python's path (a command run now);
-            False keeps ``python3`` (a job script, whose PATH :func:`kit.job.python_on_path` sets).
+            False keeps ``python3`` (a job script: the job inherits the submitter's PATH).
     """
     argv = [str(a) for a in argv]
     prog = program(site, runtime)
