@@ -195,10 +195,9 @@ def _register_lessons(sub: argparse._SubParsersAction) -> None:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from kit.train import train_profile
+    from kit.runs import train_profile
 
-    train_profile(args.site, profile=args.profile, data=args.data, program_args=args.program_args,
-                  nproc=args.nproc)
+    train_profile(args.site, profile=args.profile, data=args.data, extra_args=args.program_args, nproc=args.nproc)
     return 0
 
 

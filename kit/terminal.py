@@ -24,9 +24,9 @@ from kit.container.commands import program
 from kit.container.diagnose import explain_failure
 from kit.container.runtime import detect_runtime
 from kit.job import python_first_path
-from kit.proc import which
+from kit.proc import run, which
 from kit.sites import Site, load_site
-from kit.slurm.executor import executor_name
+from kit.slurm import executor_name, parse_show_config
 from kit.versions import sif_name
 
 NOT_RUN_LABEL = "このサイトでは実行していません"
@@ -105,9 +105,6 @@ def _already_there(args: list[str]) -> str | None:
 @functools.lru_cache(maxsize=None)  # noqa: UP033 - functools.cache is 3.9+; kit doctor runs on 3.8
 def _keeps_accounting() -> bool:
     """Whether this Slurm keeps job accounting (``sacct`` says "accounting storage is disabled" otherwise)."""
-    from kit.proc import run
-    from kit.slurm import parse_show_config
-
     config = parse_show_config(run(["scontrol", "show", "config"], timeout=30).stdout)
     return config.get("AccountingStorageType", "accounting_storage/none") != "accounting_storage/none"
 

@@ -26,9 +26,22 @@ The package, along its seams:
 from __future__ import annotations
 
 from kit.slurm.client import SlurmExecutor
-from kit.slurm.executor import Executor, Job, executor_for, executor_name, executor_of
+from kit.slurm.executor import Executor, Job
 from kit.slurm.gpus import Partition, check_gpu_request, gpu_count, parse_sinfo_gres, partitions
-from kit.slurm.jobs import JobLogs, Queue, cancel, get_job, logs, queue, status, submit, wait
+from kit.slurm.jobs import (
+    JobLogs,
+    Queue,
+    cancel,
+    executor_for,
+    executor_name,
+    executor_of,
+    get_job,
+    logs,
+    queue,
+    status,
+    submit,
+    wait,
+)
 from kit.slurm.local import LocalExecutor
 from kit.slurm.parse import (
     JobStatus,
