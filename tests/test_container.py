@@ -17,10 +17,10 @@ from kit.container import (
     explain_failure,
     parse_version_output,
     pull_command,
-    shell_line,
 )
 from kit.errors import CommandError, ConfigError, ContainerError, DefFileError, DiskSpaceError
 from kit.sites import load_site
+from kit.textutil import GIB, shell_line
 
 GOLDEN = Path(__file__).parent / "golden"
 IMAGE = "docker://huggingface/transformers-pytorch-gpu:4.35.2"
@@ -206,7 +206,7 @@ def test_pull_checks_space_before_running(fakes, monkeypatch: pytest.MonkeyPatch
 
 
 def test_free_space_needs_on_one_filesystem_add_up(tmp_path: Path) -> None:
-    free_gib = container.free_bytes(tmp_path) / container.GIB
+    free_gib = container.free_bytes(tmp_path) / GIB
     one = SpaceNeed(tmp_path / "a", free_gib * 0.6, "the pulled image")
     check_free_space([one], action="pull")
     with pytest.raises(DiskSpaceError, match="about .* needed") as err:
@@ -383,7 +383,7 @@ def test_build_on_the_host_runtime_validates_and_skips(fakes, monkeypatch: pytes
         container.build(bad, site=site)
 
 
-# --- exec, check_imports, inspect ----------------------------------------------------------
+# --- exec, check_imports --------------------------------------------------------------------
 
 
 def test_exec_in_the_container(fakes, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -439,25 +439,6 @@ def test_check_imports_in_the_container_compares_with_the_pins(fakes, monkeypatc
 def test_check_imports_without_result_line_is_explained() -> None:
     with pytest.raises(ContainerError, match="printed no result"):
         container.parse_import_output("Traceback ...\nSyntaxError", where="env.sif")
-
-
-def test_inspect_reads_labels_of_a_built_image(fakes, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    fakes.use("singularity")
-    site = fakes.site()
-    container.build(_localimage_def(tmp_path), site=site, check_space=False)
-    result = container.inspect(site=site)
-    assert fakes.calls()[-1] == ["singularity", "inspect", "--labels", str(tmp_path / "work" / "env.sif")]
-    assert result.labels["kit.pin.transformers"] == versions.PINS["transformers"]
-    assert result.labels["kit.base-image"] == versions.BASE_IMAGE.ref
-    assert "%post" in container.inspect(site=site, what="deffile").text
-    with pytest.raises(ConfigError, match="cannot inspect 'nothing'"):
-        container.inspect(site=site, what="nothing")
-
-
-def test_inspect_on_the_host_is_skipped(fakes, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    fakes.use()
-    result = container.inspect(tmp_path / "env.sif", site=fakes.site())
-    assert result.skipped and "skipped" in str(result)
 
 
 # --- the workshop's definition file --------------------------------------------------------
