@@ -102,7 +102,7 @@ def _already_there(args: list[str]) -> str | None:
     return None
 
 
-@functools.lru_cache(maxsize=None)  # noqa: UP033 - functools.cache is 3.9+; kit doctor runs on 3.8
+@functools.cache
 def _keeps_accounting() -> bool:
     """Whether this Slurm keeps job accounting (``sacct`` says "accounting storage is disabled" otherwise)."""
     config = parse_show_config(run(["scontrol", "show", "config"], timeout=30).stdout)

@@ -93,14 +93,8 @@ class ImportReport:
                          _status(m.ok) if m.version else f"✗ {m.error or 'not importable'}"))
         return rows
 
-    def to_markdown(self) -> str:
-        """A Markdown table for a slide (``IPython.display.Markdown``)."""
-        lines = [f"**{self.where}**", "", "| module | found | expected | |", "|---|---|---|---|"]
-        lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in self.rows()]
-        return "\n".join(lines)
-
     def to_text(self) -> str:
-        """The same table as aligned text."""
+        """:meth:`rows` as an aligned text table."""
         return text_table(["module", "found", "expected", ""], self.rows(), title=self.where)
 
     def raise_for_failure(self) -> None:
@@ -113,8 +107,6 @@ class ImportReport:
 
 def _status(ok: bool) -> str:
     return "✓" if ok else "✗ differs"
-
-
 
 
 def parse_import_output(stdout: str, *, where: str, expected: Mapping[str, str] | None = None) -> ImportReport:

@@ -60,11 +60,6 @@ class StepResult:
     warnings: tuple[str, ...] = ()
     stdout: str = ""
 
-    @property
-    def ran(self) -> bool:
-        """True when the runtime ran."""
-        return not self.skipped
-
     def __str__(self) -> str:
         return "\n".join([self.message, *self.warnings])
 

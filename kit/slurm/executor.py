@@ -47,10 +47,6 @@ class Job:
         via = "Slurm" if self.executor == "slurm" else "the local executor (not Slurm)"
         return f"job {self.id} ({self.name}) via {via}"
 
-    def tail_command(self) -> list[str]:
-        """``tail -f logs/NAME-ID.log``: follow the job's output in a terminal, from its folder (pure)."""
-        return ["tail", "-f", work_path(self.stdout, self.cwd) if self.stdout is not None else f"slurm-{self.id}.out"]
-
     def describe(self) -> str:
         """What ``kit slurm submit`` prints: the job, its script and its logs."""
         shown = [work_path(p, self.cwd) if p is not None else "-" for p in (self.script, self.stdout, self.stderr)]

@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, TextIO  # noqa: UP035 (Python 3.8)
+from typing import List, TextIO  # noqa: UP035 (Python 3.8, see Queue)
 
 from kit import proc
 from kit.errors import ConfigError, JobFailed, KitError, SlurmError, WaitTimeout, tail
@@ -219,7 +219,7 @@ def logs(job: Job | str | int, lines: int = 20) -> JobLogs:
 
 
 
-class Queue(List[QueueRow]):  # noqa: UP006 - typing.List: kit doctor runs on a login node's Python 3.8
+class Queue(List[QueueRow]):  # noqa: UP006 - a base is evaluated at import: kit doctor imports this on Python 3.8
     """Rows of :func:`queue`; prints as a table.
 
     The USER column only for everyone's jobs (``all_users``): one's own jobs need no user name, and
