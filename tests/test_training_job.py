@@ -144,9 +144,9 @@ def test_train_script_takes_the_ci_profile_values() -> None:
 
 
 def test_train_spec_body_can_be_replaced() -> None:
-    text = slurm.render_script(training.train_spec(load_site("ci"), body=["python -m kit train --profile smoke"]))
+    text = slurm.render_script(training.train_spec(load_site("ci"), body=["hostname"]))
     assert text.splitlines()[1] == "#SBATCH --job-name bart-finetune"
-    assert text.endswith("#SBATCH --mem 2G\npython -m kit train --profile smoke\n")
+    assert text.endswith("#SBATCH --mem 2G\nhostname\n")
 
 
 def test_train_body_is_the_one_exec_line_with_program_arguments() -> None:

@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from kit.sites import Site
 
 
-_IMPORT_SCRIPT = """\
+# Runs inside the image, on its python3 (3.8: tests/test_py38_job_path.py checks it).
+IMPORT_SCRIPT = """\
 import importlib, json, sys
 out = {"python": "%d.%d.%d" % tuple(sys.version_info[:3]), "executable": sys.executable, "modules": {}}
 for name in sys.argv[1:]:
@@ -153,7 +154,7 @@ def check_imports(
     site = site or default_site()
     rt = detect_runtime(site, runtime)
     image = Path(sif) if sif is not None else site_sif_path(site)
-    cp = exec(image, ["python3", "-c", _IMPORT_SCRIPT, *modules], site=site, runtime=runtime,
+    cp = exec(image, ["python3", "-c", IMPORT_SCRIPT, *modules], site=site, runtime=runtime,
               gpu=site.container.gpu, timeout=timeout)
     if rt.is_host:
         return parse_import_output(cp.stdout, where=f"host Python {shown_path(sys.executable)} (no container)")
