@@ -320,7 +320,7 @@ def _slurm_script(args: argparse.Namespace) -> None:
 def _slurm_submit(args: argparse.Namespace) -> None:
     from kit import slurm
 
-    print(slurm.submit(args.script, site=args.site, cwd=args.cwd).describe())
+    print(slurm.submit(args.script, site=_site_arg(args) if args.site else None, cwd=args.cwd).describe())
 
 
 def _slurm_status(args: argparse.Namespace) -> None:

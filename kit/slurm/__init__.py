@@ -6,7 +6,7 @@ Generic Slurm, for any batch script::
 
     spec = slurm.JobSpec(job_name="hello", output="logs/%x-%j.log", body=["hostname"])
     slurm.write_script(spec, "hello.sbatch")      # refuses to clobber a different file
-    job = slurm.submit("hello.sbatch", site="ci") # sbatch --parsable
+    job = slurm.submit("hello.sbatch", site=site) # sbatch --parsable (site: a loaded profile, or None)
     slurm.wait(job, timeout=600)                  # state changes + the log growing
     print(slurm.logs(job))
 

@@ -15,12 +15,11 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, TextIO  # noqa: UP035 (Python 3.8, see Queue)
+from typing import TYPE_CHECKING, List, TextIO  # noqa: UP035 (Python 3.8, see Queue)
 
 from kit import proc
 from kit.errors import ConfigError, JobFailed, KitError, SlurmError, WaitTimeout, tail
 from kit.pathio import make_dirs, user_path
-from kit.sites import Site, load_site
 from kit.slurm.client import SlurmExecutor
 from kit.slurm.executor import LOCAL_PREFIX, Executor, Job
 from kit.slurm.local import LocalExecutor
@@ -28,15 +27,11 @@ from kit.slurm.parse import JobStatus, QueueRow
 from kit.slurm.spec import JobSpec, parse_directives, write_script
 from kit.textutil import shown_path, work_path
 
-
-def site_of(site: Site | str | None) -> Site | None:
-    """A site profile from a site or its name (None stays None)."""
-    if isinstance(site, str):
-        return load_site(site)
-    return site
+if TYPE_CHECKING:
+    from kit.sites import Site
 
 
-def executor_name(site: Site | str | None = None) -> str:
+def executor_name(site: Site | None = None) -> str:
     """``"slurm"`` or ``"local"``: the site's ``slurm.executor``, where ``auto`` means Slurm if sbatch exists.
 
     A site that declares ``slurm`` gets Slurm or an error, never the local stand-in: on a cluster, a
@@ -46,7 +41,6 @@ def executor_name(site: Site | str | None = None) -> str:
     Raises:
         SlurmError: the site declares ``executor = "slurm"`` and ``sbatch`` is not on PATH.
     """
-    site = site_of(site)
     choice = site.slurm.executor if site is not None else "auto"
     if choice == "auto":
         return "slurm" if proc.which("sbatch") else "local"
@@ -65,7 +59,7 @@ def executor_named(name: str) -> Executor:
     return LocalExecutor() if name == "local" else SlurmExecutor()
 
 
-def executor_for(site: Site | str | None = None) -> Executor:
+def executor_for(site: Site | None = None) -> Executor:
     """The executor a site profile asks for (see :func:`executor_name`)."""
     return executor_named(executor_name(site))
 
@@ -77,7 +71,7 @@ def executor_of(job: Job | str) -> Executor:
     return executor_named("local" if job.startswith(LOCAL_PREFIX) else "slurm")
 
 
-def submit(spec_or_path: JobSpec | str | os.PathLike[str], *, site: Site | str | None = None,
+def submit(spec_or_path: JobSpec | str | os.PathLike[str], *, site: Site | None = None,
            cwd: str | os.PathLike[str] | None = None) -> Job:
     """Submit a job with ``sbatch --parsable`` (or the local executor).
 
@@ -88,8 +82,8 @@ def submit(spec_or_path: JobSpec | str | os.PathLike[str], *, site: Site | str |
     Args:
         spec_or_path: A job spec (written to ``cwd/.kit-jobs/<n>/<script_name>``)
             or the path of a batch script (relative to ``cwd``).
-        site: Site profile (or its name): picks the executor and names the GPU
-            setting in errors. None: ``auto`` (Slurm if sbatch exists).
+        site: Site profile: picks the executor and names the GPU setting in errors.
+            None: ``auto`` (Slurm if sbatch exists).
         cwd: The folder to submit from (the job's working folder); default the current one.
 
     Returns:
@@ -100,7 +94,6 @@ def submit(spec_or_path: JobSpec | str | os.PathLike[str], *, site: Site | str |
         SubmissionError: sbatch refused the job (its stderr, and for GPU
             requests the site profile's GPU setting).
     """
-    site = site_of(site)
     workdir = Path(cwd).resolve() if cwd is not None else Path.cwd()
     if isinstance(spec_or_path, JobSpec):
         folder = make_dirs(workdir / ".kit-jobs", "write the job script")
