@@ -3,10 +3,11 @@
 Generic Slurm, for any batch script::
 
     from kit import slurm
+    from kit.sites import load_site
 
     spec = slurm.JobSpec(job_name="hello", output="logs/%x-%j.log", body=["hostname"])
     slurm.write_script(spec, "hello.sbatch")      # refuses to clobber a different file
-    job = slurm.submit("hello.sbatch", site=site) # sbatch --parsable (site: a loaded profile, or None)
+    job = slurm.submit("hello.sbatch", site=load_site("ci"))  # sbatch --parsable
     slurm.wait(job, timeout=600)                  # state changes + the log growing
     print(slurm.logs(job))
 
