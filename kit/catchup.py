@@ -23,8 +23,14 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from kit.errors import ConfigError
-from kit.sites import PROJECT_ROOT, Site
+from kit import container
+from kit.errors import ConfigError, LessonError
+from kit.job import install_program, write_train_script
+from kit.profiles import program_args, tiny_profile
+from kit.runs import finished_runs, new_run_dir
+from kit.sites import PROJECT_ROOT, Site, load_site
+from kit.train import program_path, run_program
+from litmarp.source import find_lessons
 
 STORE = PROJECT_ROOT / "build" / "catchup"  # the known-good runs, one per program and arguments
 
@@ -33,8 +39,6 @@ Placer = Callable[[Site, "Path | None"], str]
 
 
 def _image(cfg: Site, image: Path | None) -> str:
-    from kit import container
-
     if container.program(cfg) is None:
         ignored = f"; --image {image} not used" if image is not None else ""
         return f"image: none needed (site {cfg.name} runs on the host Python{ignored})"
@@ -55,22 +59,14 @@ def _image(cfg: Site, image: Path | None) -> str:
 
 
 def _program(cfg: Site, image: Path | None) -> str:
-    from kit.job import install_program
-
     return f"program: {install_program(cfg)}"
 
 
 def _script(cfg: Site, image: Path | None) -> str:
-    from kit.job import write_train_script
-
     return f"job script: {write_train_script(cfg)} (and logs/)"
 
 
 def _finished_run(cfg: Site, image: Path | None) -> str:
-    from kit.profiles import program_args, tiny_profile
-    from kit.runs import finished_runs, new_run_dir
-    from kit.train import program_path, run_program
-
     done = finished_runs(cfg.work_dir)
     if done:
         return f"finished run: kept {done[-1].relative_to(cfg.work_dir)}"
@@ -98,7 +94,7 @@ PLACERS: dict[str, Placer] = {
 
 def leaves(lesson_source: Path) -> list[str]:
     """What a lesson declares it leaves (its front matter's ``kit: leaves:``)."""
-    import jupytext
+    import jupytext  # a second to import: only when catching up
 
     declared = jupytext.read(lesson_source).metadata.get("kit", {}).get("leaves", [])
     unknown = [item for item in declared if item not in PLACERS]
@@ -115,15 +111,10 @@ def catch_up(number: str, site: str | Site | None = None, *, image: Path | None 
     Raises:
         LessonError: no lesson has that number.
     """
-    from kit.sites import load_site
-    from litmarp.source import find_lessons
-
     cfg = load_site(site) if not isinstance(site, Site) else site
     lessons = find_lessons()
     prefix = number.split("-")[0].zfill(2)
     if not any(lesson.name.startswith(prefix) for lesson in lessons):
-        from kit.errors import LessonError
-
         raise LessonError(f"no lesson {number}", hint=f"the lessons: {', '.join(x.name for x in lessons)}")
     cfg.work_dir.mkdir(parents=True, exist_ok=True)
     said: list[str] = []

@@ -1,13 +1,14 @@
 """``python -m kit``: a thin command line over the kit's library.
 
 Each subcommand parses its options and makes one library call. Errors become
-exit codes here and nowhere else: a :class:`kit.errors.KitError` prints its
+exit codes in :func:`main` and nowhere else: a :class:`kit.errors.KitError` prints its
 message (what went wrong, the evidence, what to do) and returns its
 ``exit_code``.
 
-Heavy modules are imported inside the handlers so ``--help`` stays fast. The
-cluster side's commands (sites, slurm, container, doctor, storage) are in
-:mod:`kit.cli_cluster`.
+Each handler imports the library it calls: ``--help`` stays fast, and ``python3 -m kit doctor``
+imports no third-party package, so that it runs on a login node's bare ``python3`` (3.8 or newer)
+to say what is missing there. Every other command runs with the project's ``.venv`` (Python 3.10
+or newer); none runs inside the container image.
 """
 
 from __future__ import annotations
@@ -19,11 +20,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Callable, Optional  # noqa: UP035 (Python 3.8, see Handler)
 
-from kit.errors import ExitStatus, KitError
+from kit.errors import ConfigError, ExitStatus, KitError
 
 # typing's Callable and Optional, not `collections.abc.Callable[..., int | None]`: an alias
-# is evaluated at import time, and the training job imports this module on the workshop
-# image's Python 3.8.
+# is evaluated at import time, and `kit doctor` imports this module on a login node's Python 3.8.
 Handler = Callable[[argparse.Namespace], Optional[int]]  # noqa: UP006, UP035, UP045
 #: The one wording of the default site (kit.sites.site_name: $KIT_SITE, else local).
 SITE_HELP = "site profile (default: $KIT_SITE, else 'local')"
@@ -38,15 +38,13 @@ def _cmd(sub: argparse._SubParsersAction, name: str, handler: Handler, help: str
 # --- training (kit.train, kit.bleu, kit.plot) ------------------------------------
 
 
-def _train(args: argparse.Namespace) -> int:
-    from kit.train import train_profile
+def _train(args: argparse.Namespace) -> None:
+    from kit.runs import train_profile
 
-    train_profile(args.site, profile=args.profile, data=args.data, program_args=args.program_args,
-                  nproc=args.nproc)
-    return 0
+    train_profile(args.site, profile=args.profile, data=args.data, extra_args=args.program_args, nproc=args.nproc)
 
 
-def _program(args: argparse.Namespace) -> int:
+def _program(args: argparse.Namespace) -> None:
     from kit import program
 
     if args.action == "write":
@@ -54,11 +52,9 @@ def _program(args: argparse.Namespace) -> int:
     else:
         program.check_program()
         print(f"{program.PROGRAM.name} matches the program cells of {program.LESSON.name}")
-    return 0
 
 
-def _translate(args: argparse.Namespace) -> int:
-    from kit.errors import ConfigError
+def _translate(args: argparse.Namespace) -> None:
     from kit.translation import translate
 
     if args.file and args.text:
@@ -79,48 +75,42 @@ def _translate(args: argparse.Namespace) -> int:
     for line in translate(args.model, sentences, beam=args.beam, batch_size=args.batch_size,
                           max_length=args.max_length):
         print(line)
-    return 0
 
 
-def _bleu(args: argparse.Namespace) -> int:
+def _bleu(args: argparse.Namespace) -> None:
     from kit.bleu import bleu_files
 
     print(bleu_files(args.hyp, args.ref, tokenize=args.tokenize))
-    return 0
 
 
-def _plot(args: argparse.Namespace) -> int:
+def _plot(args: argparse.Namespace) -> None:
     from kit.plot import plot_loss
 
     print(plot_loss(args.run_dir, args.out, x=args.x))
-    return 0
 
 
-def _results(args: argparse.Namespace) -> int:
+def _results(args: argparse.Namespace) -> None:
     from kit.train import load_run
 
     summary = load_run(args.run_dir)
     print(summary)
     if summary.samples:
         print(summary.samples_text, end="")
-    return 0
 
 
-def _data(args: argparse.Namespace) -> int:
+def _data(args: argparse.Namespace) -> None:
     from kit.data import load_corpus
 
     corpus = load_corpus(args.source)
     print(corpus.describe())
     if args.preview:
         print(corpus.preview(args.preview, args.split))
-    return 0
 
 
-def _catchup(args: argparse.Namespace) -> int:
+def _catchup(args: argparse.Namespace) -> None:
     from kit.catchup import catch_up
 
     catch_up(args.lesson, args.site, image=Path(args.image) if args.image else None)
-    return 0
 
 
 def _register_train(sub: argparse._SubParsersAction) -> None:
@@ -176,6 +166,254 @@ def _register_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--split", default="train", help="train | validation | test")
 
 
+# --- slurm (kit.slurm) ---------------------------------------------------------
+
+
+def _slurm_script(args: argparse.Namespace) -> None:
+    from kit import job, slurm
+
+    spec = job.workshop_spec(args.kind, site=args.site, program_args=args.program_args)
+    _emit(slurm.render_script(spec), args.out, lambda: slurm.write_script(spec, args.out, force=args.force))
+
+
+def _slurm_submit(args: argparse.Namespace) -> None:
+    from kit import slurm
+
+    print(slurm.submit(args.script, site=_site_arg(args) if args.site else None, cwd=args.cwd).describe())
+
+
+def _slurm_status(args: argparse.Namespace) -> None:
+    from kit import slurm
+
+    print(f"{args.job}: {slurm.status(args.job)}")
+
+
+def _slurm_wait(args: argparse.Namespace) -> None:
+    from kit import slurm
+
+    slurm.wait(args.job, timeout=args.timeout, follow=not args.no_follow)
+
+
+def _slurm_cancel(args: argparse.Namespace) -> None:
+    from kit import slurm
+
+    slurm.cancel(args.job)
+    print(f"cancelled {args.job}")
+
+
+def _slurm_logs(args: argparse.Namespace) -> None:
+    from kit import slurm
+
+    print(slurm.logs(args.job, lines=args.lines))
+
+
+def _slurm_queue(args: argparse.Namespace) -> None:
+    from kit import slurm
+
+    print(slurm.queue(all_users=args.all))
+
+
+def _register_slurm(sub: argparse._SubParsersAction) -> None:
+    """``slurm script|submit|status|wait|cancel|logs|queue`` (kit.slurm)."""
+    sp = sub.add_parser("slurm", help="write, submit and watch Slurm jobs (or run them locally without Slurm)")
+    ssub = sp.add_subparsers(dest="slurm_cmd", required=True)
+    p = _cmd(ssub, "script", _slurm_script, "print or write the workshop's train.sbatch or hello script")
+    p.add_argument("kind", choices=["train", "hello"])
+    p.add_argument("--site", default=None, help=SITE_HELP + " for the #SBATCH values")
+    p.add_argument("-o", "--out", default=None, help="write to this file instead of printing")
+    p.add_argument("--force", action="store_true", help="overwrite a different existing file")
+    p.add_argument("--args", dest="program_args", nargs=argparse.REMAINDER, default=[], metavar="ARG",
+                   help="train: everything after --args is appended to the program in the exec line "
+                        "(e.g. --args --max-minutes 30); give it last")
+    p = _cmd(ssub, "submit", _slurm_submit, "submit a batch script (sbatch --parsable; makes its log folders)")
+    p.add_argument("script")
+    p.add_argument("--site", default=None, help=SITE_HELP + ": picks Slurm or the local executor")
+    p.add_argument("--cwd", default=None, help="folder to submit from (default: current)")
+    p = _cmd(ssub, "status", _slurm_status, "show a job's state")
+    p.add_argument("job", help="job id (local-N for the local executor)")
+    p = _cmd(ssub, "wait", _slurm_wait, "wait for a job, showing state changes and new log lines")
+    p.add_argument("job")
+    p.add_argument("--timeout", type=float, default=3600, help="seconds to wait at most (default 3600)")
+    p.add_argument("--no-follow", action="store_true", help="do not print the log as it grows")
+    p = _cmd(ssub, "cancel", _slurm_cancel, "cancel a job (scancel)")
+    p.add_argument("job")
+    p = _cmd(ssub, "logs", _slurm_logs, "show a job's log paths and last lines")
+    p.add_argument("job")
+    p.add_argument("-n", "--lines", type=int, default=20)
+    p = _cmd(ssub, "queue", _slurm_queue, "list your pending and running jobs")
+    p.add_argument("--all", action="store_true", help="everyone's jobs")
+
+
+# --- container and doctor (kit.container, kit.doctor, kit.storage) -------------
+
+
+def _site_arg(args: argparse.Namespace):  # noqa: ANN202 - returns kit.sites.Site, imported lazily
+    from kit.sites import load_site
+
+    return load_site(args.site)
+
+
+def _emit(text: str, out: str | None, write: Callable[[], Path]) -> None:
+    """Print ``text``, or (with ``--out``) write it and print where."""
+    if out is None:
+        print(text, end="" if text.endswith("\n") else "\n")
+    else:
+        print(f"wrote {write()}")
+
+
+def _container_pull(args: argparse.Namespace) -> None:
+    from kit import container
+
+    print(container.pull(args.ref, args.dir, site=_site_arg(args), force=args.force, name=args.name,
+                         check_space=not args.no_space_check))
+
+
+def _container_build(args: argparse.Namespace) -> None:
+    from kit import container
+
+    print(container.build(args.def_file, args.sif, site=_site_arg(args), fakeroot=not args.no_fakeroot,
+                          force=args.force, check_space=not args.no_space_check))
+
+
+def _container_exec(args: argparse.Namespace) -> None:
+    from kit import container
+
+    argv = args.argv[1:] if args.argv[:1] == ["--"] else args.argv
+    if not argv:
+        raise ConfigError("nothing to run", hint="python -m kit container exec -- python3 -c 'import torch'")
+    container.run_interactive(args.sif, argv, site=_site_arg(args), gpu=False if args.no_gpu else None)
+
+
+def _container_check(args: argparse.Namespace) -> None:
+    from kit import container, versions
+
+    report = container.check_imports(args.sif, args.modules or versions.CHECK_MODULES, site=_site_arg(args))
+    print(report.to_text())
+    report.raise_for_failure()
+
+
+def _container_validate(args: argparse.Namespace) -> None:
+    from kit import container
+
+    reports = container.validate_files(args.def_files, site=_site_arg(args))
+    print(reports.to_text())
+    reports.raise_for_errors()
+
+
+def _container_def(args: argparse.Namespace) -> None:
+    from kit import container
+
+    text = container.render_def(_site_arg(args), localimage=args.localimage, from_pulled=args.from_pulled,
+                                docker=args.docker)
+    _emit(text, args.out, lambda: container.write_def(args.out, text, force=args.force))
+
+
+def _container_pins(args: argparse.Namespace) -> None:
+    from kit import versions
+
+    print(versions.pins_text())
+    if args.check:
+        print(versions.check_pins())
+
+
+def _doctor(args: argparse.Namespace) -> None:
+    from kit import doctor
+
+    report = doctor.run_checks(args.site)
+    print(doctor.render_markdown(report) if args.markdown else doctor.render_text(report))
+    report.raise_for_missing()
+
+
+def _storage_du(args: argparse.Namespace) -> None:
+    from kit import storage
+
+    print(storage.du_report(_site_arg(args), markdown=args.markdown, lang=args.lang, plot=args.plot))
+
+
+def _storage_clean(args: argparse.Namespace) -> None:
+    from kit import storage
+
+    print(storage.clean(args.paths, site=_site_arg(args), confirm=args.yes, whole=args.whole))
+
+
+def _register_container(sub: argparse._SubParsersAction) -> None:
+    """``container ...``, ``doctor`` and ``storage ...``."""
+    cp = sub.add_parser("container", help="pull, build, run and check the workshop's container",
+                        description="Apptainer/Singularity steps of the workshop (host fallback without a runtime).")
+    csub = cp.add_subparsers(dest="container_cmd", required=True)
+
+    p = _cmd(csub, "pull", _container_pull, "pull the base image into the site's work directory (skips if present)")
+    p.add_argument("ref", nargs="?", help="image reference (default: the site's container.image)")
+    p.add_argument("--dir", default=None,
+                   help="destination folder (default: the site's container.sif_dir, which defaults to its work dir)")
+    p.add_argument("--name", default=None, help="file name (default: NAME_TAG.sif)")
+    p.add_argument("--force", action="store_true", help="pull again and overwrite an existing .sif")
+    p.add_argument("--no-space-check", action="store_true", help="skip the free-space estimate")
+    p.add_argument("--site", default=None, help=SITE_HELP)
+
+    p = _cmd(csub, "build", _container_build,
+             "validate a definition file and build it (--fakeroot), in the site's work directory")
+    p.add_argument("--def", dest="def_file", default=None,
+                   help="definition file (default: env.def in the work directory, a copy of the site's "
+                        "container.def_file, kept when you edit it)")
+    p.add_argument("--sif", default=None, help="output image (default: WORK_DIR/env.sif)")
+    p.add_argument("--no-fakeroot", action="store_true", help="build without --fakeroot (needs root)")
+    p.add_argument("--force", action="store_true", help="rebuild and overwrite an existing image")
+    p.add_argument("--no-space-check", action="store_true", help="skip the free-space estimate")
+    p.add_argument("--site", default=None, help=SITE_HELP)
+
+    p = _cmd(csub, "exec", _container_exec, "run a command in the image (host Python without a runtime)")
+    p.add_argument("--sif", default=None, help="image (default: WORK_DIR/env.sif)")
+    p.add_argument("--no-gpu", action="store_true", help="leave out --nv")
+    p.add_argument("--site", default=None, help=SITE_HELP)
+    p.add_argument("argv", nargs=argparse.REMAINDER, help="-- COMMAND ARGS...")
+
+    p = _cmd(csub, "check", _container_check, "import torch, transformers, ... inside the image; show versions")
+    p.add_argument("--sif", default=None, help="image (default: WORK_DIR/env.sif)")
+    p.add_argument("--modules", nargs="+", default=None, help="modules to import")
+    p.add_argument("--site", default=None, help=SITE_HELP)
+
+    p = _cmd(csub, "validate", _container_validate, "check definition files (errors and warnings with lines)")
+    p.add_argument("def_files", nargs="*", help="definition files (default: the site's container.def_file)")
+    p.add_argument("--site", default=None, help=SITE_HELP)
+
+    p = _cmd(csub, "def", _container_def, "print or write the workshop's env.def (from kit/versions.py)")
+    p.add_argument("--out", default=None, help="write here instead of printing")
+    p.add_argument("--force", action="store_true", help="overwrite an existing, different file")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--localimage", default=None, help="Bootstrap: localimage from this .sif (by its full path)")
+    g.add_argument("--from-pulled", action="store_true",
+                   help="Bootstrap: localimage from the site's pulled image, by its full path (default: by its "
+                        "name, found in the folder the build runs in)")
+    g.add_argument("--docker", action="store_true",
+                   help="Bootstrap: docker: the build downloads the base image (nothing pulled needed)")
+    p.add_argument("--site", default=None, help=SITE_HELP)
+
+    p = _cmd(csub, "pins", _container_pins, "print the pinned versions (--check: resolve them with pip, needs PyPI)")
+    p.add_argument("--check", action="store_true")
+
+    p = _cmd(sub, "doctor", _doctor, "what this machine has, and which lesson steps run here")
+    p.add_argument("--site", default=None, help=SITE_HELP)
+    p.add_argument("--markdown", action="store_true", help="print Markdown tables")
+
+    sp = sub.add_parser("storage", help="disk usage of the workshop's directories; delete what is safe",
+                        description="Disk usage of the work dir (pulled images, env.sif, runs), container and "
+                                    "Hugging Face caches.")
+    ssub = sp.add_subparsers(dest="storage_cmd", required=True)
+    p = _cmd(ssub, "du", _storage_du, "sizes of the known directories, with what is safe to delete")
+    p.add_argument("--site", default=None, help=SITE_HELP)
+    p.add_argument("--markdown", action="store_true")
+    p.add_argument("--lang", default="en", choices=["en", "ja"])
+    p.add_argument("--plot", default=None, metavar="PNG", help="also write a bar chart")
+    p = _cmd(ssub, "clean", _storage_clean,
+             "delete what the workshop made (caches, images, runs, checkpoints) by exact path; dry run without --yes")
+    p.add_argument("paths", nargs="+")
+    p.add_argument("--yes", action="store_true", help="really delete")
+    p.add_argument("--whole", metavar="PATH", action="append", default=[],
+                   help="name a folder that holds several runs or images a second time to delete it whole")
+    p.add_argument("--site", default=None, help=SITE_HELP)
+
+
 # --- entry point ---------------------------------------------------------------
 
 
@@ -186,9 +424,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log every command run")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    from kit import cli_cluster
-
-    for register in (cli_cluster.register, _register_train):
+    for register in (_register_slurm, _register_container, _register_train):
         register(sub)
     return parser
 

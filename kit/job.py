@@ -1,4 +1,9 @@
-"""The training job: the workshop's ``train.sbatch``, whose body runs ``bart_finetuning.py`` in the container.
+"""The training job: the workshop's ``train.sbatch``, written by this module and no other.
+
+Its spec (the site profile's ``#SBATCH`` values: :func:`train_spec`), its body (:func:`body_line`), the
+table that explains each line on the slide (:func:`script_table`) and writing it into the work folder
+(:func:`write_train_script`) are all here; :mod:`kit.slurm` only renders, submits and watches a
+:class:`~kit.slurm.JobSpec` and knows nothing of the program.
 
 The job runs in the site's work folder, where the participant keeps the program,
 ``env.sif``, ``train.sbatch`` and ``logs/``. Its body is the workshop's line::
@@ -18,54 +23,29 @@ unless they say so; the difference is shown instead.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import re
 import sys
-from collections.abc import Iterator, Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from collections.abc import Sequence
+from typing import TextIO
 
-from kit.errors import ConfigError
+from kit import container, slurm
+from kit.errors import ConfigError, WaitTimeout
+from kit.profiles import site_program_args
+from kit.sites import Site, load_site
+from kit.slurm.gpus import gpu_count
 from kit.textutil import shell_line
 from kit.train import PROGRAM_NAME, program_path
 from litmarp.workfiles import Written, write_unless_edited
 
-if TYPE_CHECKING:
-    from kit.sites import Site
-    from kit.slurm import Job, JobSpec, JobStatus
-
 SCRIPT_NAME = "train.sbatch"
 
 
-def gpu_count(gpus: str) -> int:
-    """GPUs a ``--gpus`` value asks for: ``tesla:2`` → 2, ``2`` → 2, ``tesla`` → 1, ``""`` → 0.
-
-    Raises:
-        ConfigError: a value Slurm would not take.
-    """
-    if not gpus:
-        return 0
-    match = re.fullmatch(r"(?:[A-Za-z0-9_.-]+:)?(\d+)|([A-Za-z][A-Za-z0-9_.-]*)", gpus.strip())
-    if not match:
-        raise ConfigError(f"--gpus {gpus!r} is not a GPU request", hint="write TYPE:COUNT (tesla:1) or COUNT")
-    return int(match.group(1)) if match.group(1) else 1
-
-
-def body_argv(program_args: Sequence[str] = (), *, nproc: int = 1) -> list[str]:
-    """What runs inside the container: ``python3 bart_finetuning.py ARGS`` or torchrun with ``nproc`` processes."""
-    if nproc > 1:
-        return ["torchrun", "--nproc_per_node", str(nproc), PROGRAM_NAME, *program_args]
-    return ["python3", PROGRAM_NAME, *program_args]
-
-
 def body_line(site: Site, program_args: Sequence[str] = ()) -> str:
-    """The job's command line (pure): ``exec`` and the container's exec line, one ``--option value`` a line
-    when long."""
-    from kit import container
-
+    """The job's command line (pure): ``exec`` and the container's exec line of ``python3 bart_finetuning.py``
+    (``torchrun --nproc_per_node N`` for N GPUs), one ``--option value`` a line when long."""
     nproc = max(1, gpu_count(site.slurm.gpus))
-    argv = ["exec", *container.exec_command(site, site.container.sif, body_argv(program_args, nproc=nproc),
+    runner = ["torchrun", "--nproc_per_node", str(nproc)] if nproc > 1 else ["python3"]
+    argv = ["exec", *container.exec_command(site, site.container.sif, [*runner, PROGRAM_NAME, *program_args],
                                             resolve_python=False)]
     line = shell_line(argv)
     if len(line) <= 100:
@@ -89,11 +69,50 @@ def body_line(site: Site, program_args: Sequence[str] = ()) -> str:
     return " \\\n    ".join(lines)
 
 
-def train_job(site: Site, program_args: Sequence[str] | None = None) -> JobSpec:
-    """The site's ``train.sbatch``: its ``#SBATCH`` values, and the program with its profile's arguments."""
-    from kit import slurm
+def train_spec(site: Site, program_args: Sequence[str] | None = None, *,
+               body: list[str] | None = None) -> slurm.JobSpec:
+    """The site's ``train.sbatch``: the ``#SBATCH`` values of its profile and the program line.
 
-    return slurm.train_spec(site, program_args=program_args)
+    Args:
+        site: A loaded site profile (its ``[slurm]`` and ``[container]`` tables).
+        program_args: The program's arguments; default the site's training profile's
+            (:func:`kit.profiles.site_program_args`).
+        body: The job's lines, used as they are instead of the program line.
+    """
+    s = site.slurm
+    if body is None:
+        args = site_program_args(site) if program_args is None else [str(a) for a in program_args]
+        body = [body_line(site, args)]
+    return slurm.JobSpec(
+        body=list(body),
+        job_name=s.job_name,
+        output=s.output or None,
+        error=s.error or None,
+        nodes=s.nodes or None,
+        gpus=s.gpus or None,
+        time=s.time or None,
+        partition=s.partition or None,
+        cpus_per_task=s.cpus_per_task or None,
+        mem=s.mem or None,
+        extra=list(s.extra),
+        script_name=SCRIPT_NAME,
+    )
+
+
+def workshop_spec(kind: str, *, site: Site | str | None = None, program_args: Sequence[str] = ()) -> slurm.JobSpec:
+    """One of the workshop's scripts by name (``kit slurm script``): ``train`` (:func:`train_spec` for the site)
+    or ``hello`` (:func:`kit.slurm.hello_spec`).
+
+    Raises:
+        ConfigError: another name.
+    """
+    if kind == "hello":
+        return slurm.hello_spec()
+    if kind != "train":
+        raise ConfigError(f"no workshop script {kind!r}", hint="use train or hello")
+    site = site if isinstance(site, Site) else load_site(site)
+    # Extra arguments go after the site profile's (a later --option wins in the program's parser).
+    return train_spec(site, [*site_program_args(site), *program_args] if program_args else None)
 
 
 def install_program(site: Site, *, force: bool = False) -> Written:
@@ -106,50 +125,24 @@ def install_program(site: Site, *, force: bool = False) -> Written:
 
 def write_train_script(site: Site, *, force: bool = False, program_args: Sequence[str] | None = None) -> Written:
     """Write the work folder's ``train.sbatch`` (and ``logs/``), keeping a participant's edited one."""
-    from kit import slurm
-
     (site.work_dir / "logs").mkdir(parents=True, exist_ok=True)
-    text = slurm.render_script(train_job(site, program_args))
+    text = slurm.render_script(train_spec(site, program_args))
     return write_unless_edited(site.work_dir / SCRIPT_NAME, text, force=force)
 
 
 def python_first_path() -> str:
     """PATH with this Python's bin folder first: a job inherits the submitter's environment, and with the host
-    runtime (a laptop, CI) its ``python3`` and ``torchrun`` must be this environment's, activated or not."""
-    return os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    runtime (a laptop, CI) its ``python3`` and ``torchrun`` must be this environment's, activated or not.
+    The lessons' terminal (:func:`kit.terminal.open_terminal`), where ``sbatch train.sbatch`` is typed, has it."""
+    return os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
 
 
-@contextlib.contextmanager
-def python_on_path() -> Iterator[None]:
-    """:func:`python_first_path` while submitting from Python (the lessons' terminal has it for ``sbatch``)."""
-    old = os.environ.get("PATH", "")
-    os.environ["PATH"] = python_first_path()
-    try:
-        yield
-    finally:
-        os.environ["PATH"] = old
-
-
-def submit_training(site: Site, script: str | os.PathLike[str] = SCRIPT_NAME) -> Job:
-    """``sbatch train.sbatch`` in the work folder (the program must be there: :func:`install_program`)."""
-    from kit import slurm
-
-    if not (site.work_dir / PROGRAM_NAME).is_file():
-        raise ConfigError(f"{site.work_dir / PROGRAM_NAME} is missing: the job would fail at once",
-                          hint=f"copy {PROGRAM_NAME} from the repository into the work folder")
-    with python_on_path():
-        return slurm.submit(script, site=site, cwd=site.work_dir)
-
-
-def follow(job: Job | str, *, minutes: float = 15.0, out: TextIO | None = None) -> JobStatus:
+def follow(job: slurm.Job | str, *, minutes: float = 15.0, out: TextIO | None = None) -> slurm.JobStatus:
     """Show a job's state and log lines until it ends or ``minutes`` pass; never raise for a job still running.
 
     A real training job outlives a notebook cell: then say so, and how to go on (the lesson's later
     cells and lesson 04 check again), instead of stopping "Run All" with an exception.
     """
-    from kit import slurm
-    from kit.errors import WaitTimeout
-
     out = out if out is not None else sys.stdout
     try:
         return slurm.wait(job, timeout=minutes * 60, follow=True, out=out, raise_on_failure=False)
@@ -167,9 +160,7 @@ def script_rows(site: Site) -> list[tuple[str, str]]:
     Generated from the same spec as the script, so the table shows the site's own values (its ``--time``,
     GPU type, runtime) and never disagrees with the script above it.
     """
-    from kit import container, slurm
-
-    spec = slurm.train_spec(site, body=[])  # the #SBATCH values only: no program arguments to prepare
+    spec = train_spec(site, body=[])  # the #SBATCH values only: no program arguments to prepare
     rows = [(f"--job-name {spec.job_name}", "`squeue` とログ名（`%x`）に出る名前")]
     if spec.output:
         example = spec.output.replace("%x", spec.job_name or "").replace("%j", "<ID>")

@@ -20,17 +20,17 @@ Paths in the arguments are relative to the site's work folder, where the job run
 
 from __future__ import annotations
 
+import inspect
+import json
 import os
 import shutil
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from kit.data import SAMPLE_DIR, load_corpus
 from kit.errors import ConfigError
-from kit.model import TinySettings
-
-if TYPE_CHECKING:
-    from kit.sites import Site
+from kit.model import TinySettings, make_tiny_bart, quiet_hf
+from kit.sites import Site, load_site
 
 SAMPLE_DATA_DIR = "data/sample"
 
@@ -108,8 +108,6 @@ def _relative(path: Path, base: Path) -> str:
 
 def prepare_data(profile: Profile, work_dir: Path, data: str | None = None) -> Path | None:
     """The data folder the program reads (the sample corpus is copied into the work folder), or None for ALT."""
-    from kit.data import SAMPLE_DIR
-
     source = data or profile.data
     if source is None:
         return None
@@ -131,9 +129,6 @@ def prepare_model(profile: Profile, work_dir: Path, data_dir: Path | None) -> st
     """The model the program loads: a hub id or folder as given, or the tiny BART built (once) in ``models/``."""
     if profile.model != "tiny":
         return profile.model
-    from kit.data import load_corpus
-    from kit.model import make_tiny_bart, quiet_hf
-
     if data_dir is None:
         raise ConfigError(f"profile {profile.name!r} builds a tiny model and needs training data",
                           hint="pass --data DIR (train.en/.ja, dev.en/.ja)")
@@ -171,18 +166,16 @@ def program_args(profile: str | Profile, work_dir: str | os.PathLike[str], *, da
 
 def random_batches() -> list[str]:
     """The program option for plain random batches, as the installed transformers spells it."""
-    import inspect
-
-    from transformers import Seq2SeqTrainingArguments
+    from transformers import Seq2SeqTrainingArguments  # seconds to import: only when asked
 
     if "train_sampling_strategy" in inspect.signature(Seq2SeqTrainingArguments).parameters:
         return ["--train_sampling_strategy", "random"]
     return ["--group_by_length", "false"]
 
 
-def site_program_args(site: Site, *, relative: bool = True) -> list[str]:
+def site_program_args(site: Site) -> list[str]:
     """The program arguments of the site's training profile (``[train] profile``), paths relative to its work folder."""
-    return program_args(site.train.profile, site.work_dir, relative_to=site.work_dir if relative else None)
+    return program_args(site.train.profile, site.work_dir, relative_to=site.work_dir)
 
 
 def tiny_profile(cfg: Site) -> str:
@@ -200,11 +193,9 @@ def lesson_inputs(site: str | Site | None = None) -> list[str]:
     tiny one too (the rehearsal's brief). Prints where the cells run, so every number on a slide says where
     it came from.
     """
-    import torch
+    import torch  # seconds to import: only in a notebook
 
-    from kit.sites import load_site
-
-    cfg = site if not isinstance(site, (str, type(None))) else load_site(site)
+    cfg = site if isinstance(site, Site) else load_site(site)
     cfg.work_dir.mkdir(parents=True, exist_ok=True)
     os.chdir(cfg.work_dir)
     quiet()
@@ -224,16 +215,12 @@ def lesson_inputs(site: str | Site | None = None) -> list[str]:
 
 def quiet() -> None:
     """No per-call progress bars in notebook outputs (datasets' map, transformers' saving)."""
-    import datasets
-
-    from kit.model import quiet_hf
+    import datasets  # seconds to import: only in a notebook
 
     datasets.disable_progress_bars()
     quiet_hf()
 
 
 def _parameter_count(model_dir: Path) -> int:
-    import json
-
     marker = model_dir / "kit_tiny.json"
     return int(json.loads(marker.read_text(encoding="utf-8")).get("parameters", 0)) if marker.is_file() else 0

@@ -1,8 +1,9 @@
-"""Run folders in a site's work folder: naming new ones, finding finished ones.
+"""Runs in a site's work folder: starting a new one with a profile's arguments, finding finished ones.
 
 Every training run gets its own folder under ``<work_dir>/runs/`` (a job's is
 ``runs/job-<SLURM_JOB_ID>``, the program's default; a notebook's is
 ``runs/notebook-<timestamp>``), so a rerun never overwrites an earlier result.
+``python -m kit train`` is :func:`train_profile`; lesson 04 reads :func:`results_run`.
 """
 
 from __future__ import annotations
@@ -10,18 +11,22 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from kit.sites import Site
+from kit import slurm
+from kit.errors import KitError
+from kit.profiles import program_args
+from kit.sites import Site, load_site
+from kit.textutil import work_path
+from kit.train import METRICS_FILE, run_program, run_program_within
 
 RUNS_DIR = "runs"
 
 
-def run_name(prefix: str, *, now: float | None = None) -> str:
+def run_name(prefix: str) -> str:
     """A fresh run folder name such as ``notebook-20261127-213015``."""
-    return f"{prefix}-{time.strftime('%Y%m%d-%H%M%S', time.localtime(now))}"
+    return f"{prefix}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
 def new_run_dir(site: str | Site | None, prefix: str) -> Path:
@@ -30,9 +35,7 @@ def new_run_dir(site: str | Site | None, prefix: str) -> Path:
     Made at once (``mkdir`` fails for a name taken meanwhile): two runs started in the same second get
     ``name`` and ``name-2``, never one folder between them.
     """
-    from kit.sites import load_site
-
-    cfg = site if not isinstance(site, (str, type(None))) else load_site(site)
+    cfg = site if isinstance(site, Site) else load_site(site)
     runs = cfg.work_dir / RUNS_DIR
     runs.mkdir(parents=True, exist_ok=True)
     stem, n = run_name(prefix), 1
@@ -51,8 +54,6 @@ def new_run_dir(site: str | Site | None, prefix: str) -> Path:
 
 def finished_runs(work_dir: str | os.PathLike[str]) -> list[Path]:
     """Run folders under ``work_dir/runs`` with a readable metrics.json, oldest first."""
-    from kit.train import METRICS_FILE
-
     found = []
     for metrics in (Path(work_dir) / RUNS_DIR).glob(f"*/{METRICS_FILE}"):
         try:
@@ -64,9 +65,6 @@ def finished_runs(work_dir: str | os.PathLike[str]) -> list[Path]:
 
 
 def _job_state(job_id: str) -> str | None:
-    from kit import slurm
-    from kit.errors import KitError
-
     try:
         return slurm.status(job_id).state
     except KitError:
@@ -81,11 +79,7 @@ def results_run(site: str | Site | None = None, *, fallback_minutes: float = 3.0
     With no finished run at all, train the *smoke* profile here for at most ``fallback_minutes`` (never the
     workshop's bart-base: that belongs in a job).
     """
-    from kit.profiles import program_args
-    from kit.sites import load_site
-    from kit.train import METRICS_FILE, run_program_within
-
-    cfg = site if not isinstance(site, (str, type(None))) else load_site(site)
+    cfg = site if isinstance(site, Site) else load_site(site)
     runs = cfg.work_dir / RUNS_DIR
     jobs = sorted(runs.glob("job-*"), key=lambda p: p.stat().st_mtime) if runs.is_dir() else []
     if jobs and not (jobs[-1] / METRICS_FILE).is_file():
@@ -110,3 +104,19 @@ def results_run(site: str | Site | None = None, *, fallback_minutes: float = 3.0
     if stopped is not None:
         print(f"{fallback_minutes:g} 分で止めたので、ステップ {stopped} までの学習で訳して評価しました")
     return out
+
+
+def train_profile(site: str | None = None, *, profile: str | None = None, data: str | None = None,
+                  extra_args: Sequence[str] = (), nproc: int = 1) -> None:
+    """``python -m kit train``: the program with a profile's arguments, in the site's work folder.
+
+    Without ``--output_dir`` among ``extra_args`` the run goes to ``runs/<profile>-<timestamp>``.
+    """
+    cfg = load_site(site)
+    name = profile or cfg.train.profile
+    extra = [a for a in extra_args if a != "--"]
+    args = program_args(name, cfg.work_dir, data=data, relative_to=cfg.work_dir)
+    if not any(a == "--output_dir" or a.startswith("--output_dir=") for a in extra):
+        extra += ["--output_dir", os.path.relpath(new_run_dir(cfg, name).absolute(), cfg.work_dir)]
+    print(f"profile {name} (site {cfg.name}), in {work_path(cfg.work_dir)}", flush=True)
+    run_program([*args, *extra], cwd=cfg.work_dir, nproc=nproc)

@@ -24,10 +24,10 @@ from kit.container.diagnose import explain_failure
 from kit.container.runtime import detect_runtime
 from kit.job import python_first_path
 from kit.sites import Site, load_site
-from kit.slurm.executor import executor_name
+from kit.slurm import executor_name, parse_show_config
 from kit.versions import sif_name
 from litmarp import shell
-from litmarp.proc import which
+from litmarp.proc import run, which
 
 NOT_RUN_LABEL = "このサイトでは実行していません"
 CAPTURES = {"JOB": r"^Submitted batch job (\d+)$"}
@@ -102,12 +102,9 @@ def _already_there(args: list[str]) -> str | None:
     return None
 
 
-@functools.lru_cache(maxsize=None)  # noqa: UP033 - functools.cache is 3.9+; kit doctor runs on 3.8
+@functools.cache
 def _keeps_accounting() -> bool:
     """Whether this Slurm keeps job accounting (``sacct`` says "accounting storage is disabled" otherwise)."""
-    from kit.slurm import parse_show_config
-    from litmarp.proc import run
-
     config = parse_show_config(run(["scontrol", "show", "config"], timeout=30).stdout)
     return config.get("AccountingStorageType", "accounting_storage/none") != "accounting_storage/none"
 

@@ -1,8 +1,8 @@
-"""Running the participant's program, ``bart_finetuning.py``, and reading what it wrote.
+"""The participant's program, ``bart_finetuning.py``: running it, and reading back what it wrote.
 
 The training itself lives in the program (built up in lesson 02); the kit only
-starts it with a profile's arguments (:mod:`kit.profiles`) and reads a run
-folder back: ``metrics.json``, ``samples.txt`` (入力 / 正解 / 生成文) and
+starts it (:func:`run_program`; with a profile's arguments: :mod:`kit.runs`) and reads
+a run folder back: ``metrics.json``, ``samples.txt`` (入力 / 正解 / 生成文) and
 ``trainer_state.json``.
 """
 
@@ -17,6 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from kit.errors import TrainError
+from kit.model import checkpoints
+from kit.sites import PROJECT_ROOT
+from litmarp import proc
 
 PROGRAM_NAME = "bart_finetuning.py"
 METRICS_FILE = "metrics.json"
@@ -26,29 +29,20 @@ PREDICTIONS_FILE = "test_predictions.txt"
 
 def program_path() -> Path:
     """The program in the project root (the file ``make program`` writes from lesson 02)."""
-    from kit.sites import PROJECT_ROOT
-
     return PROJECT_ROOT / PROGRAM_NAME
 
 
-def program_command(args: Sequence[str], *, program: str | os.PathLike[str] | None = None,
-                    python: str = sys.executable, nproc: int = 1) -> list[str]:
-    """The command that runs the program (pure): ``python bart_finetuning.py ARGS`` or ``torchrun`` for N processes."""
-    prog = os.fspath(program or program_path())
-    if nproc > 1:
-        return [python, "-m", "torch.distributed.run", "--nproc_per_node", str(nproc), prog, *args]
-    return [python, prog, *args]
-
-
 def run_program(args: Sequence[str], *, cwd: str | os.PathLike[str] | None = None, nproc: int = 1) -> None:
-    """Run the program in the foreground, its output on this terminal.
+    """Run the program with this Python (``torchrun`` for ``nproc`` processes) in the foreground, its output
+    on this terminal.
 
     Raises:
         CommandError: it exited non-zero (its own output, above, says why).
     """
-    from litmarp import proc
-
-    proc.run(program_command(args, nproc=nproc), cwd=cwd, capture=False,
+    runner = [sys.executable]
+    if nproc > 1:
+        runner += ["-m", "torch.distributed.run", "--nproc_per_node", str(nproc)]
+    proc.run([*runner, str(program_path()), *args], cwd=cwd, capture=False,
              hint="read the program's last lines above; run the same command again to resume from its checkpoint")
 
 
@@ -67,8 +61,6 @@ def run_program_within(args: Sequence[str], minutes: float, output_dir: str | os
         TrainError: the budget stopped it before its first checkpoint.
         CommandError: a run exited non-zero.
     """
-    from kit.model import checkpoints
-
     run_program([*args, "--max_minutes", f"{minutes:g}"], cwd=cwd)
     out = Path(output_dir)
     if (out / METRICS_FILE).is_file():
@@ -152,24 +144,3 @@ def load_run(run_dir: str | os.PathLike[str]) -> RunSummary:
     samples_path = run / SAMPLES_FILE
     samples = parse_samples(samples_path.read_text(encoding="utf-8")) if samples_path.is_file() else []
     return RunSummary(run, metrics, samples)
-
-
-def train_profile(site: str | None = None, *, profile: str | None = None, data: str | None = None,
-                  program_args: Sequence[str] = (), nproc: int = 1) -> None:
-    """``python -m kit train``: the program with a profile's arguments, in the site's work folder.
-
-    Without ``--output_dir`` among ``program_args`` the run goes to ``runs/<profile>-<timestamp>``.
-    """
-    from kit.profiles import program_args as profile_args
-    from kit.runs import new_run_dir
-    from kit.sites import load_site
-    from kit.textutil import work_path
-
-    cfg = load_site(site)
-    name = profile or cfg.train.profile
-    extra = [a for a in program_args if a != "--"]
-    args = profile_args(name, cfg.work_dir, data=data, relative_to=cfg.work_dir)
-    if not any(a == "--output_dir" or a.startswith("--output_dir=") for a in extra):
-        extra += ["--output_dir", os.path.relpath(new_run_dir(cfg, name).absolute(), cfg.work_dir)]
-    print(f"profile {name} (site {cfg.name}), in {work_path(cfg.work_dir)}", flush=True)
-    run_program([*args, *extra], cwd=cfg.work_dir, nproc=nproc)

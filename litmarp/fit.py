@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from litmarp.errors import FitError, LessonError
-from litmarp.marp import chrome_path
+from litmarp.proc import chrome_path
 
 FIT_HINT = ("split the slide, print fewer or shorter lines, clip the output (```python clip=N```); "
             "then re-render (outputs come from the cache)")

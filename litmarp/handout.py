@@ -19,7 +19,7 @@ from pathlib import Path
 from litmarp import editions
 from litmarp.errors import LessonError
 from litmarp.fit import chromium_launch_args
-from litmarp.marp import chrome_path
+from litmarp.proc import chrome_path
 from litmarp.source import Lesson
 
 PAGE_CSS = """

@@ -8,7 +8,6 @@ would look (``--theme-set``), ``--html`` is passed where the deck or its marp-cl
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 from collections.abc import Sequence
@@ -18,6 +17,7 @@ from typing import Any
 
 from litmarp import proc, project
 from litmarp.errors import LessonError
+from litmarp.proc import chrome_path
 from litmarp.render import FRONT_MATTER, code_lines
 
 
@@ -33,21 +33,6 @@ def marp_executable(root: Path | None = None) -> Path:
             hint="run `make setup` (it runs `npm ci` from package-lock.json), or `npm install @marp-team/marp-cli`",
         )
     return Path(found)
-
-
-CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-
-
-def chrome_path() -> str | None:
-    """Chromium for PDF export: $CHROME_PATH, Debian's /usr/bin/chromium, or a Chrome/Chromium on PATH.
-
-    The one lookup: ``kit doctor`` reports what this finds, so it never promises a
-    browser that the renderer would not use.
-    """
-    for candidate in (os.environ.get("CHROME_PATH"), "/usr/bin/chromium", "/usr/bin/chromium-browser"):
-        if candidate and Path(candidate).exists():
-            return candidate
-    return next((found for name in CHROMIUM_CANDIDATES if (found := shutil.which(name))), None)
 
 
 MARP_KINDS = ("html", "pdf", "notes")

@@ -149,6 +149,21 @@ def stream(
     return subprocess.CompletedProcess(argv, child.returncode, text, "")
 
 
+CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+def chrome_path() -> str | None:
+    """Chromium for PDF export: $CHROME_PATH, Debian's /usr/bin/chromium, or a Chrome/Chromium on PATH.
+
+    The one lookup: a workshop's doctor reports what this finds, so it never promises a
+    browser that the renderer would not use.
+    """
+    for candidate in (os.environ.get("CHROME_PATH"), "/usr/bin/chromium", "/usr/bin/chromium-browser"):
+        if candidate and Path(candidate).exists():
+            return candidate
+    return next((found for name in CHROMIUM_CANDIDATES if (found := shutil.which(name))), None)
+
+
 def which(program: str) -> Path | None:
     """Return the full path of ``program`` on PATH, or None."""
     found = shutil.which(program)

@@ -12,7 +12,7 @@ import pytest
 from conftest import output_blocks
 
 from kit.sites import PROJECT_ROOT
-from litmarp.marp import chrome_path
+from litmarp.proc import chrome_path
 from litmarp.render import DEFAULT_MAX_LINES, parameter_slide_cells
 from litmarp.source import find_lessons
 

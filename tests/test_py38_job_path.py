@@ -1,8 +1,12 @@
-"""The training job runs bart_finetuning.py inside the workshop image, whose Python is 3.8.
+"""What runs on Python 3.8: inside the workshop image, and `kit doctor` on a login node.
 
-Inside huggingface/transformers-pytorch-gpu:4.35.2 (kit/versions.py) only the program and, where a
-participant uses it, the local evaluate metric run; the kit never does. Both must compile on a real
-Python 3.8 (where this machine has one; pyenv provides it here) and pass vermin's 3.8 check.
+The kit runs with the project's .venv (Python 3.10 or newer: pyproject's requires-python) on a laptop,
+a login node or CI. Inside huggingface/transformers-pytorch-gpu:4.35.2 (kit/versions.py), whose python3
+is 3.8, run only bart_finetuning.py (the job's `python3 bart_finetuning.py`), the local evaluate metric
+where a participant loads it, and the import probe of `kit container check` (a `python3 -c` script);
+the kit itself is never imported there. They must compile on a real Python 3.8 (where this machine has
+one; pyenv provides it here) and pass vermin's 3.8 check. The one kit command for an older python3 is
+`python3 -m kit doctor` on a login node, which says what is missing there.
 """
 
 from __future__ import annotations
@@ -15,9 +19,17 @@ from pathlib import Path
 
 import pytest
 
+from kit.container.imports import IMPORT_SCRIPT
 from kit.sites import PROJECT_ROOT
 
 IN_THE_IMAGE = [PROJECT_ROOT / "bart_finetuning.py", PROJECT_ROOT / "metrics" / "sacrebleu_bleu" / "sacrebleu_bleu.py"]
+
+
+def in_the_image(tmp_path: Path) -> list[Path]:
+    """The files above and the import probe, written to a file."""
+    probe = tmp_path / "import_probe.py"
+    probe.write_text(IMPORT_SCRIPT, encoding="utf-8")
+    return [*IN_THE_IMAGE, probe]
 
 
 def python38() -> str | None:
@@ -30,9 +42,9 @@ def python38() -> str | None:
     return None
 
 
-def test_files_run_in_the_image_need_at_most_python_38() -> None:
+def test_files_run_in_the_image_need_at_most_python_38(tmp_path: Path) -> None:
     vermin = Path(sys.executable).parent / "vermin"  # the package has no __main__
-    proc = subprocess.run([str(vermin), "-t=3.8-", "--no-tips", "--violations", *map(str, IN_THE_IMAGE)],
+    proc = subprocess.run([str(vermin), "-t=3.8-", "--no-tips", "--violations", *map(str, in_the_image(tmp_path))],
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
@@ -41,7 +53,7 @@ def test_files_run_in_the_image_need_at_most_python_38() -> None:
 def test_python_38_compiles_the_program_and_the_metric(tmp_path: Path) -> None:
     py38 = python38()
     assert py38
-    for path in IN_THE_IMAGE:
+    for path in in_the_image(tmp_path):
         proc = subprocess.run([py38, "-c", "import ast, sys; ast.parse(open(sys.argv[1]).read(), sys.argv[1])",
                                str(path)], capture_output=True, text=True, cwd=tmp_path)
         assert proc.returncode == 0, proc.stderr

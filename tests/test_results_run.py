@@ -79,7 +79,7 @@ def test_new_run_folders_started_in_the_same_second_are_distinct(tmp_path: Path,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     from kit import runs
 
-    monkeypatch.setattr(runs, "run_name", lambda prefix, now=None: f"{prefix}-20261128-120000")
+    monkeypatch.setattr(runs, "run_name", lambda prefix: f"{prefix}-20261128-120000")
     site = load_site("local", overrides={"work_dir": str(tmp_path / "work")})
     first, second = runs.new_run_dir(site, "smoke"), runs.new_run_dir(site, "smoke")
     assert (first.name, second.name) == ("smoke-20261128-120000", "smoke-20261128-120000-2")

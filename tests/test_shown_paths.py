@@ -79,14 +79,6 @@ def test_storage_clean_shows_paths_from_the_home_folder(tmp_path: Path, monkeypa
     assert "  runs/smoke  (run)" in str(storage.clean([run], site=site, home=home, env={}))
 
 
-def test_the_tail_command_names_the_log_from_the_jobs_folder(tmp_path: Path) -> None:
-    job = Job("1234", "bart-finetune", tmp_path / "train.sbatch", tmp_path / "logs" / "bart-finetune-1234.log",
-              tmp_path / "logs" / "bart-finetune-1234.err", tmp_path, "slurm")
-    assert job.tail_command() == ["tail", "-f", "logs/bart-finetune-1234.log"]
-    bare = Job("7", "hello", None, None, None, tmp_path, "slurm")
-    assert bare.tail_command() == ["tail", "-f", "slurm-7.out"]  # Slurm's own default name
-
-
 def test_shown_path_prefers_the_nearer_of_project_and_home(tmp_path: Path) -> None:
     from litmarp.paths import shown_path
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from kit import slurm
 from kit.sites import load_site
 from kit.slurm.client import submission_hint
@@ -13,6 +15,11 @@ DATA = Path(__file__).parent / "data" / "slurm"
 
 def read(name: str) -> str:
     return (DATA / name).read_text()
+
+
+@pytest.mark.parametrize(("gpus", "count"), [("tesla:1", 1), ("tesla:2", 2), ("4", 4), ("tesla", 1), ("", 0)])
+def test_gpu_count(gpus: str, count: int) -> None:
+    assert slurm.gpu_count(gpus) == count
 
 
 def test_sinfo_partitions_and_gres() -> None:

@@ -20,6 +20,7 @@ import pytest
 from kit import slurm
 from kit.cli import main
 from kit.errors import JobFailed, SubmissionError
+from kit.job import train_spec
 from kit.sites import SITES_DIR, Site, load_site
 
 
@@ -150,7 +151,7 @@ def test_running_job_is_queued_then_cancelled(executor: str, executor_site: Site
 @pytest.mark.parametrize("executor", EXECUTORS)
 def test_workshop_script_asking_for_a_tesla_gpu_is_accepted(executor: str, executor_site: Site,
                                                            tmp_path: Path) -> None:
-    spec = slurm.train_spec(executor_site, body=['echo "CUDA=${CUDA_VISIBLE_DEVICES-unset}"'])
+    spec = train_spec(executor_site, body=['echo "CUDA=${CUDA_VISIBLE_DEVICES-unset}"'])
     script = slurm.write_script(spec, tmp_path / "train.sbatch")
     assert "#SBATCH --gpus tesla:1" in script.read_text()
     job = slurm.submit(script, site=executor_site, cwd=tmp_path)
@@ -179,7 +180,7 @@ def test_impossible_gpu_request_names_the_site_profile_setting(slurm_cluster: No
     shutil.copy(SITES_DIR / "default.toml", sites / "default.toml")
     (sites / "bigcluster.toml").write_text('[slurm]\nexecutor = "slurm"\ngpus = "tesla:99"\n')
     site = load_site("bigcluster", sites_dir=sites)
-    spec = slurm.train_spec(site, body=["echo never"])
+    spec = train_spec(site, body=["echo never"])
     with pytest.raises(SubmissionError) as err:
         slurm.submit(spec, site=site, cwd=tmp_path)
     text = str(err.value)

@@ -1,38 +1,22 @@
-"""kit.slurm's pure script functions: rendering (golden files), writing, reading directives back."""
+"""kit.slurm's pure script functions: rendering (golden files), writing, reading directives back.
+
+The workshop's train.sbatch (kit.job) is tested in test_training_job.py."""
 
 from __future__ import annotations
 
-import shlex
 from pathlib import Path
 
 import pytest
 
-from kit import container, slurm
+from kit import slurm
 from kit.cli import main
 from kit.errors import ConfigError
-from kit.sites import load_site
 
 GOLDEN = Path(__file__).parent / "golden"
 
 
 def golden(name: str) -> str:
     return (GOLDEN / name).read_text()
-
-
-@pytest.mark.parametrize("site_name", ["ie-ryukyu"])
-def test_train_script_matches_the_workshop_exactly(site_name: str) -> None:
-    assert slurm.render_script(slurm.train_spec(load_site(site_name))) == golden("train.sbatch")
-
-
-def test_train_script_takes_the_ci_profile_values() -> None:
-    assert slurm.render_script(slurm.train_spec(load_site("ci"))) == golden("train-ci.sbatch")
-
-
-def test_train_spec_body_and_name_can_be_replaced() -> None:
-    spec = slurm.train_spec(load_site("ci"), body=["python -m kit train --profile smoke"], job_name="smoke")
-    text = slurm.render_script(spec)
-    assert text.splitlines()[1] == "#SBATCH --job-name smoke"
-    assert text.endswith("#SBATCH --mem 2G\npython -m kit train --profile smoke\n")
 
 
 def test_hello_script_matches_the_workshop_exactly() -> None:
@@ -72,10 +56,10 @@ def test_bad_values_are_refused_with_the_option_named(bad: slurm.JobSpec) -> Non
 
 
 def test_write_script_creates_then_keeps_identical_file(tmp_path: Path) -> None:
-    path = tmp_path / "jobs" / "train.sbatch"
-    spec = slurm.train_spec(load_site("ie-ryukyu"))
+    path = tmp_path / "jobs" / "hello.sbatch"
+    spec = slurm.hello_spec()
     assert slurm.write_script(spec, path) == path
-    assert path.read_text() == golden("train.sbatch")
+    assert path.read_text() == golden("hello.sbatch")
     mtime = path.stat().st_mtime_ns
     slurm.write_script(spec, path)  # same text: nothing to do, no error
     assert path.stat().st_mtime_ns == mtime
@@ -128,30 +112,6 @@ def test_parse_time_limit(text: str, seconds: int | None) -> None:
 def test_parse_time_limit_rejects_garbage() -> None:
     with pytest.raises(ConfigError, match="'one hour'"):
         slurm.parse_time_limit("one hour")
-
-
-def test_train_body_is_the_one_exec_line_with_program_arguments() -> None:
-    site = load_site("ie-ryukyu")
-    spec = slurm.train_spec(site, program_args=["--max-minutes", "30", "--data", "my corpus"])
-    body = spec.body[-1]
-    assert body == ("exec singularity exec --nv env.sif python3 bart_finetuning.py --max-minutes 30 "
-                    "--data 'my corpus'")
-    # `exec`, then the same line kit.container builds, word for word.
-    assert shlex.split(body) == ["exec", *container.exec_command(site, "env.sif", [
-        "python3", "bart_finetuning.py", "--max-minutes", "30", "--data", "my corpus"])]
-
-
-def test_train_body_follows_the_runtime() -> None:
-    site = load_site("ie-ryukyu", overrides={"container": {"runtime": "apptainer", "gpu": False}})
-    assert slurm.train_spec(site).body[-1] == "exec apptainer exec env.sif python3 bart_finetuning.py"
-    # A host-runtime site (ci) runs the program itself: the script is the job the lessons submit.
-    assert slurm.train_spec(load_site("ci")).body[-1].startswith("exec python3 bart_finetuning.py \\\n")
-
-
-def test_extra_cli_arguments_follow_the_site_profile_arguments() -> None:
-    body = slurm.workshop_spec("train", site="ci", program_args=["--max_steps", "5"]).body[-1]
-    assert body.startswith("exec python3 bart_finetuning.py \\\n    --model_name_or_path models/tiny-")
-    assert body.endswith(" --max_steps 5")
 
 
 def test_cli_script_passes_program_arguments(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

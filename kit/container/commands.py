@@ -1,12 +1,12 @@
 """Every container command the kit runs or shows, built by a pure function (golden-tested).
 
 ``exec_command`` is the one builder of the ``singularity exec`` line: :func:`kit.container.exec`
-runs it and :func:`kit.slurm.train_spec` writes it into the batch script.
+runs it, and a job script's body (``train.sbatch``) is written with it.
 
 Pull and build run in the site's work directory (``~/workshop2024``), as the participant types them
 there: a file inside it is named relative to it (``env.sif``), anything else by its full path
 (:func:`in_work_dir`).
-:func:`kit.textutil.shell_line` (re-exported as ``kit.container.shell_line``) shows any of them.
+:func:`kit.textutil.shell_line` shows any of them.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kit import versions
-from kit.errors import ConfigError
 from kit.textutil import shell_line
 
 if TYPE_CHECKING:
@@ -115,7 +114,7 @@ def exec_command(
         gpu: Pass ``--nv``; default ``site.container.gpu``.
         binds: ``--bind`` specifications (``/data:/data``).
         resolve_python: For the host runtime, replace ``python3`` by this Python's path (a command run now);
-            False keeps ``python3`` (a job script, whose PATH :func:`kit.job.python_on_path` sets).
+            False keeps ``python3`` (a job script: the job inherits the submitter's PATH).
     """
     argv = [str(a) for a in argv]
     prog = program(site, runtime)
@@ -186,42 +185,6 @@ def build_command(
     return [*cmd, os.fspath(sif), os.fspath(def_file)]
 
 
-INSPECT_FLAGS = {"labels": "--labels", "deffile": "--deffile", "environment": "--environment",
-                 "runscript": "--runscript", "test": "--test", "helpfile": "--helpfile"}
-
-
-def inspect_command(site: Site, sif: str | os.PathLike[str], what: str = "labels", *,
-                    runtime: str | None = None) -> list[str]:
-    """``singularity inspect --labels SIF`` (or ``--deffile`` ...) for the site (pure)."""
-    if what not in INSPECT_FLAGS:
-        raise ConfigError(f"cannot inspect {what!r}", hint=f"use one of: {', '.join(INSPECT_FLAGS)}")
-    return [_display_program(site, runtime), "inspect", INSPECT_FLAGS[what], os.fspath(sif)]
-
-
-
-
 def version_command(program_path: str | os.PathLike[str]) -> list[str]:
     """``apptainer --version`` (pure)."""
     return [os.fspath(program_path), "--version"]
-
-
-def site_commands(site: Site, program_argv: Sequence[str] = ("python3", "-m", "kit", "train")) -> list[list[str]]:
-    """The site's commands to type, with its own paths (``kit container commands``) (pure):
-    ``cd`` to the work directory, then pull, build and exec there.
-
-    The build line names the site's definition file (:func:`work_def_file`) and ``container.sif`` as from
-    the work directory, which holds the pulled image that ``env.def``'s relative ``From:`` names; the exec
-    line is :func:`exec_command` with the site's cluster program.
-    """
-    cluster = program(site) or site.container.command
-    return [
-        ["cd", os.fspath(site.work_dir)],
-        pull_command(site),
-        build_command(site, runtime=cluster),
-        exec_command(site, in_work_dir(site, site_sif_path(site)), program_argv, runtime=cluster),
-    ]
-
-
-def site_commands_text(site: Site) -> str:
-    """:func:`site_commands` as shell lines, one per line."""
-    return "\n".join(shell_line(cmd) for cmd in site_commands(site))

@@ -12,6 +12,7 @@ Two ways in use it:
 
 from __future__ import annotations
 
+import getpass
 import os
 import re
 from dataclasses import dataclass
@@ -118,8 +119,6 @@ def check_fakeroot(prog: str = "singularity") -> list[Diagnosis]:
 
 
 def _user() -> str:
-    import getpass
-
     try:
         return getpass.getuser()
     except (KeyError, OSError):

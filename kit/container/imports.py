@@ -22,7 +22,8 @@ if TYPE_CHECKING:
     from kit.sites import Site
 
 
-_IMPORT_SCRIPT = """\
+# Runs inside the image, on its python3 (3.8: tests/test_py38_job_path.py checks it).
+IMPORT_SCRIPT = """\
 import importlib, json, sys
 out = {"python": "%d.%d.%d" % tuple(sys.version_info[:3]), "executable": sys.executable, "modules": {}}
 for name in sys.argv[1:]:
@@ -94,14 +95,8 @@ class ImportReport:
                          _status(m.ok) if m.version else f"✗ {m.error or 'not importable'}"))
         return rows
 
-    def to_markdown(self) -> str:
-        """A Markdown table for a slide (``IPython.display.Markdown``)."""
-        lines = [f"**{self.where}**", "", "| module | found | expected | |", "|---|---|---|---|"]
-        lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in self.rows()]
-        return "\n".join(lines)
-
     def to_text(self) -> str:
-        """The same table as aligned text."""
+        """:meth:`rows` as an aligned text table."""
         return text_table(["module", "found", "expected", ""], self.rows(), title=self.where)
 
     def raise_for_failure(self) -> None:
@@ -114,8 +109,6 @@ class ImportReport:
 
 def _status(ok: bool) -> str:
     return "✓" if ok else "✗ differs"
-
-
 
 
 def parse_import_output(stdout: str, *, where: str, expected: Mapping[str, str] | None = None) -> ImportReport:
@@ -162,7 +155,7 @@ def check_imports(
     site = site or default_site()
     rt = detect_runtime(site, runtime)
     image = Path(sif) if sif is not None else site_sif_path(site)
-    cp = exec(image, ["python3", "-c", _IMPORT_SCRIPT, *modules], site=site, runtime=runtime,
+    cp = exec(image, ["python3", "-c", IMPORT_SCRIPT, *modules], site=site, runtime=runtime,
               gpu=site.container.gpu, timeout=timeout)
     if rt.is_host:
         return parse_import_output(cp.stdout, where=f"host Python {shown_path(sys.executable)} (no container)")

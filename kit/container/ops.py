@@ -1,4 +1,4 @@
-"""The container steps: pull, build, exec, inspect, and the workshop's ``env.def``.
+"""The container steps: pull, build, exec, and the workshop's ``env.def``.
 
 Without a runtime (the ``host`` runtime: a laptop, CI) :func:`exec` runs on the host
 Python, and :func:`pull` and :func:`build` validate their inputs and return a result
@@ -11,7 +11,7 @@ import os
 import re
 import subprocess
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,7 +21,6 @@ from kit.container.commands import (
     build_command,
     exec_command,
     in_work_dir,
-    inspect_command,
     pull_command,
     site_sif_path,
     work_def_file,
@@ -62,11 +61,6 @@ class StepResult:
     message: str
     warnings: tuple[str, ...] = ()
     stdout: str = ""
-
-    @property
-    def ran(self) -> bool:
-        """True when the runtime ran."""
-        return not self.skipped
 
     def __str__(self) -> str:
         return "\n".join([self.message, *self.warnings])
@@ -317,49 +311,3 @@ def run_interactive(sif: str | os.PathLike[str] | None, argv: Sequence[str], *, 
     cp = exec(sif, argv, site=site, gpu=gpu, check=False, capture=False)
     if cp.returncode != 0:
         raise ExitStatus(cp.returncode)
-
-
-
-
-@dataclass(frozen=True)
-class InspectResult:
-    """What ``singularity inspect`` said, or why it was skipped."""
-
-    command: list[str]
-    skipped: bool
-    message: str
-    text: str = ""
-    labels: dict[str, str] = field(default_factory=dict)
-
-    def __str__(self) -> str:
-        return self.text if not self.skipped else self.message
-
-
-def parse_labels(text: str) -> dict[str, str]:
-    """``key: value`` lines of ``inspect --labels`` as a dict."""
-    labels = {}
-    for line in text.splitlines():
-        key, sep, value = line.partition(":")
-        if sep and key.strip() and " " not in key.strip():
-            labels[key.strip()] = value.strip()
-    return labels
-
-
-def inspect(sif: str | os.PathLike[str] | None = None, what: str = "labels", *, site: Site | None = None,
-            runtime: str | None = None) -> InspectResult:
-    """``singularity inspect --labels SIF`` (or deffile, environment, runscript, test, helpfile).
-
-    Raises:
-        ContainerError: the image does not exist.
-    """
-    site = site or default_site()
-    image = Path(os.path.expanduser(os.fspath(sif))) if sif is not None else site_sif_path(site)
-    rt = detect_runtime(site, runtime)
-    cmd = inspect_command(site, image, what, runtime=None if rt.is_host else rt.name)
-    if rt.is_host:
-        return InspectResult(cmd, True, f"container inspect: skipped — no apptainer/singularity here ({rt.reason})")
-    if not image.exists():
-        raise ContainerError(f"no image at {image}", hint="build or pull it first")
-    cp = proc.run(cmd)
-    return InspectResult(cmd, False, f"inspected {image}", cp.stdout,
-                         parse_labels(cp.stdout) if what == "labels" else {})

@@ -122,6 +122,7 @@ def find_pip_installs(section: Section) -> list[PipInstall]:
 
 def _pin_problem(req_text: str) -> tuple[str, str] | None:
     """Why a requirement is not pinned, and the pinned form; None when it is pinned (or a local path)."""
+    # A third-party package: `kit doctor` imports kit.container on a login node's bare python3.
     from packaging.requirements import InvalidRequirement, Requirement
 
     if req_text.startswith((".", "/", "~", "$")) or req_text.endswith((".whl", ".tar.gz", ".zip")):

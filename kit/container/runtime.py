@@ -6,16 +6,12 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from kit.container.commands import version_command
 from kit.errors import CommandError, ConfigError, ContainerError
+from kit.sites import Site, load_site
 from litmarp import proc
 from litmarp.paths import shown_path
-
-if TYPE_CHECKING:
-    from kit.sites import Site
-
 
 RUNTIMES = ("apptainer", "singularity")
 
@@ -111,10 +107,6 @@ def detect_runtime(site: Site | None = None, runtime: str | None = None) -> Runt
     return Runtime("host", None, None, None, "no apptainer or singularity on PATH")
 
 
-
-
 def default_site() -> Site:
     """The site profile used when none is given (``$KIT_SITE``, else ``local``)."""
-    from kit.sites import load_site
-
     return load_site()

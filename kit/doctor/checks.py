@@ -186,8 +186,8 @@ def _marp_check(project_root: Path) -> Check:
 
 
 def find_chromium() -> Path | None:
-    """The Chromium the slide renderer would use (:func:`litmarp.marp.chrome_path`)."""
-    from litmarp.marp import chrome_path
+    """The Chromium the slide renderer would use (:func:`litmarp.proc.chrome_path`)."""
+    from litmarp.proc import chrome_path
 
     found = chrome_path()
     return Path(found) if found else None

@@ -1,9 +1,9 @@
 """The one GPU-request check: can this cluster's partitions serve ``--gpus [TYPE:]COUNT``?
 
-:func:`parse_sinfo_gres` reads ``sinfo -o '%P %G'``; :func:`check_gpu_request` says
-which partitions serve a request (pure); :func:`gpu_hint` words the advice when sbatch
-refuses one, naming the request that was made and where the site profile's value
-differs. :func:`partitions` runs sinfo. ``kit doctor`` and ``kit.slurm.submit`` both
+:func:`gpu_count` reads a ``--gpus`` value; :func:`parse_sinfo_gres` reads ``sinfo -o '%P %G'``;
+:func:`check_gpu_request` says which partitions serve a request (pure); :func:`gpu_hint` words the
+advice when sbatch refuses one, naming the request that was made and where the site profile's
+value differs. :func:`partitions` runs sinfo. ``kit doctor`` and ``kit.slurm.submit`` both
 use these.
 """
 
@@ -13,12 +13,26 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from kit.errors import KitError
+from kit.errors import ConfigError, KitError
 from kit.slurm import commands
 from litmarp import proc
 
 if TYPE_CHECKING:
     from kit.sites import Site
+
+
+def gpu_count(gpus: str) -> int:
+    """GPUs a ``--gpus`` value asks for: ``tesla:2`` → 2, ``2`` → 2, ``tesla`` → 1, ``""`` → 0 (pure).
+
+    Raises:
+        ConfigError: a value Slurm would not take.
+    """
+    if not gpus:
+        return 0
+    match = re.fullmatch(r"(?:[A-Za-z0-9_.-]+:)?(\d+)|([A-Za-z][A-Za-z0-9_.-]*)", gpus.strip())
+    if not match:
+        raise ConfigError(f"--gpus {gpus!r} is not a GPU request", hint="write TYPE:COUNT (tesla:1) or COUNT")
+    return int(match.group(1)) if match.group(1) else 1
 
 
 @dataclass(frozen=True)

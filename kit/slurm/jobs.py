@@ -1,7 +1,9 @@
 """Jobs from Python: submit a script, watch it, read its logs, whichever executor runs it.
 
 Every function here works on a :class:`Job` of either executor (Slurm or local),
-through the :class:`kit.slurm.executor.Executor` interface.
+through the :class:`kit.slurm.executor.Executor` interface. :func:`executor_for` picks one
+for a site profile (``slurm.executor``: ``auto`` means Slurm if sbatch exists);
+:func:`executor_of` finds the one that owns a job id.
 """
 
 from __future__ import annotations
@@ -13,20 +15,64 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, List, TextIO  # noqa: UP035 (Python 3.8)
+from typing import TYPE_CHECKING, List, TextIO  # noqa: UP035 (Python 3.8, see Queue)
 
-from kit.errors import ConfigError, JobFailed, KitError, WaitTimeout, tail
+from kit.errors import ConfigError, JobFailed, KitError, SlurmError, WaitTimeout, tail
 from kit.pathio import make_dirs, user_path
-from kit.slurm.executor import Job, executor_for, executor_named, executor_of, site_of
+from kit.slurm.client import SlurmExecutor
+from kit.slurm.executor import LOCAL_PREFIX, Executor, Job
+from kit.slurm.local import LocalExecutor
 from kit.slurm.parse import JobStatus, QueueRow
 from kit.slurm.spec import JobSpec, parse_directives, write_script
 from kit.textutil import work_path
+from litmarp import proc
+from litmarp.paths import shown_path
 
 if TYPE_CHECKING:
     from kit.sites import Site
 
 
-def submit(spec_or_path: JobSpec | str | os.PathLike[str], *, site: Site | str | None = None,
+def executor_name(site: Site | None = None) -> str:
+    """``"slurm"`` or ``"local"``: the site's ``slurm.executor``, where ``auto`` means Slurm if sbatch exists.
+
+    A site that declares ``slurm`` gets Slurm or an error, never the local stand-in: on a cluster, a
+    missing ``sbatch`` (a kernel started without the cluster's modules) must not mean training on the
+    login node.
+
+    Raises:
+        SlurmError: the site declares ``executor = "slurm"`` and ``sbatch`` is not on PATH.
+    """
+    choice = site.slurm.executor if site is not None else "auto"
+    if choice == "auto":
+        return "slurm" if proc.which("sbatch") else "local"
+    if choice == "slurm" and site is not None and not proc.which("sbatch"):
+        raise SlurmError(
+            f"site {site.name!r} declares slurm.executor = \"slurm\" ({shown_path(site.files[-1])}), "
+            "but sbatch is not on PATH",
+            hint="run this on the cluster's login node, where sbatch is (load its module first, e.g. "
+                 "`module load slurm`, and start Jupyter from that shell); on a laptop use the site 'local' "
+                 "(KIT_SITE=local), which runs jobs with bash when there is no Slurm")
+    return choice
+
+
+def executor_named(name: str) -> Executor:
+    """The executor called ``name`` (``slurm`` or ``local``)."""
+    return LocalExecutor() if name == "local" else SlurmExecutor()
+
+
+def executor_for(site: Site | None = None) -> Executor:
+    """The executor a site profile asks for (see :func:`executor_name`)."""
+    return executor_named(executor_name(site))
+
+
+def executor_of(job: Job | str) -> Executor:
+    """The executor that owns a job (``local-N`` ids belong to the local executor)."""
+    if isinstance(job, Job):
+        return executor_named(job.executor)
+    return executor_named("local" if job.startswith(LOCAL_PREFIX) else "slurm")
+
+
+def submit(spec_or_path: JobSpec | str | os.PathLike[str], *, site: Site | None = None,
            cwd: str | os.PathLike[str] | None = None) -> Job:
     """Submit a job with ``sbatch --parsable`` (or the local executor).
 
@@ -37,8 +83,8 @@ def submit(spec_or_path: JobSpec | str | os.PathLike[str], *, site: Site | str |
     Args:
         spec_or_path: A job spec (written to ``cwd/.kit-jobs/<n>/<script_name>``)
             or the path of a batch script (relative to ``cwd``).
-        site: Site profile (or its name): picks the executor and names the GPU
-            setting in errors. None: ``auto`` (Slurm if sbatch exists).
+        site: Site profile: picks the executor and names the GPU setting in errors.
+            None: ``auto`` (Slurm if sbatch exists).
         cwd: The folder to submit from (the job's working folder); default the current one.
 
     Returns:
@@ -49,7 +95,6 @@ def submit(spec_or_path: JobSpec | str | os.PathLike[str], *, site: Site | str |
         SubmissionError: sbatch refused the job (its stderr, and for GPU
             requests the site profile's GPU setting).
     """
-    site = site_of(site)
     workdir = Path(cwd).resolve() if cwd is not None else Path.cwd()
     if isinstance(spec_or_path, JobSpec):
         folder = make_dirs(workdir / ".kit-jobs", "write the job script")
@@ -66,8 +111,6 @@ def submit(spec_or_path: JobSpec | str | os.PathLike[str], *, site: Site | str |
     directives = parse_directives(text)
     name = directives.get("--job-name") or script.name
     return executor_for(site).submit(script, directives, name=name, workdir=workdir, site=site)
-
-
 
 
 def get_job(job_id: str | int) -> Job:
@@ -170,7 +213,7 @@ def logs(job: Job | str | int, lines: int = 20) -> JobLogs:
 
 
 
-class Queue(List[QueueRow]):  # noqa: UP006 - typing.List: kit doctor runs on a login node's Python 3.8
+class Queue(List[QueueRow]):  # noqa: UP006 - a base is evaluated at import: kit doctor imports this on Python 3.8
     """Rows of :func:`queue`; prints as a table.
 
     The USER column only for everyone's jobs (``all_users``): one's own jobs need no user name, and

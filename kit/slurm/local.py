@@ -198,7 +198,7 @@ def _interpreter(script: Path) -> list[str]:
         return interpreter_command(fh.readline(), script)
 
 
-def _run_local(job_id: str) -> int:
+def run_local(job_id: str) -> int:
     """The watcher behind one local job (run as ``python -m kit.slurm --run-local ID``)."""
     _save_record_field(job_id, wrapper_pid=os.getpid())
     record = _load_record(job_id)
@@ -247,11 +247,6 @@ def _run_local(job_id: str) -> int:
         state, reason = "FAILED", "NonZeroExitCode" if rc > 0 else "Signal"
     _save_record_field(job_id, state=state, reason=reason, exit_code=exit_code, signal=sig, ended=time.time())
     return 0
-
-
-def run_local(job_id: str) -> int:
-    """The watcher behind one local job (``python -m kit.slurm --run-local ID``)."""
-    return _run_local(job_id)
 
 
 class LocalExecutor(Executor):

@@ -1,9 +1,9 @@
 """Batch scripts: the job spec, its rendering (pure, every value quoted), writing, reading back.
 
-:func:`render_script` turns a :class:`JobSpec` into script text; :func:`train_spec`
-and :func:`hello_spec` are the workshop's two scripts; :func:`parse_directives`,
-:func:`expand_pattern` and :func:`parse_time_limit` read a script's ``#SBATCH``
-options the way sbatch does (both executors use them).
+:func:`render_script` turns a :class:`JobSpec` into script text and :func:`write_script` writes it;
+:func:`hello_spec` is the smallest job (``echo "Hello Slurm!"``). :func:`parse_directives`,
+:func:`expand_pattern` and :func:`parse_time_limit` read a script's ``#SBATCH`` options the way
+sbatch does (both executors use them).
 """
 
 from __future__ import annotations
@@ -13,16 +13,11 @@ import getpass
 import os
 import re
 import shlex
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from kit.errors import ConfigError, tail
 from kit.pathio import user_path
-
-if TYPE_CHECKING:
-    from kit.sites import Site
 
 DEFAULT_OUTPUT = "slurm-%j.out"
 HELLO_BODY = 'echo "Hello Slurm!"'
@@ -119,64 +114,6 @@ def render_script(spec: JobSpec) -> str:
         lines.append(f"#SBATCH {name}" if value is None else f"#SBATCH {name} {shlex.quote(value)}")
     lines.extend(spec.body)
     return "\n".join(lines) + "\n"
-
-
-def train_spec(site: Site, body: list[str] | None = None, job_name: str | None = None, *,
-               program_args: Sequence[str] | None = None) -> JobSpec:
-    """The workshop's ``train.sbatch`` with the ``#SBATCH`` values of a site profile.
-
-    The default body is the job's one line, :func:`kit.job.body_line`:
-    ``exec singularity exec --nv env.sif python3 bart_finetuning.py`` (the site's runtime, ``--nv`` and
-    image; ``torchrun`` for several GPUs) with the site's training-profile arguments.
-
-    Args:
-        site: A loaded site profile (its ``[slurm]`` and ``[container]`` tables).
-        body: The job's lines, used as they are instead of the program line.
-        job_name: Overrides ``slurm.job_name``.
-        program_args: The program's arguments; default the site profile's (``kit.profiles.site_program_args``).
-
-    Returns:
-        The job spec (``script_name`` ``train.sbatch``).
-    """
-    from kit.job import body_line
-    from kit.profiles import site_program_args
-
-    s = site.slurm
-    if body is None:
-        args = site_program_args(site) if program_args is None else [str(a) for a in program_args]
-        body = [body_line(site, args)]
-    return JobSpec(
-        body=list(body),
-        job_name=job_name or s.job_name,
-        output=s.output or None,
-        error=s.error or None,
-        nodes=s.nodes or None,
-        gpus=s.gpus or None,
-        time=s.time or None,
-        partition=s.partition or None,
-        cpus_per_task=s.cpus_per_task or None,
-        mem=s.mem or None,
-        extra=list(s.extra),
-        script_name="train.sbatch",
-    )
-
-
-def workshop_spec(kind: str, *, site: Site | str | None = None, program_args: Sequence[str] = ()) -> JobSpec:
-    """One of the workshop's scripts by name: ``train`` (:func:`train_spec` for the site) or ``hello``.
-
-    Raises:
-        ConfigError: another name.
-    """
-    if kind == "hello":
-        return hello_spec()
-    if kind != "train":
-        raise ConfigError(f"no workshop script {kind!r}", hint="use train or hello")
-    from kit.profiles import site_program_args
-    from kit.sites import load_site
-
-    site = site if site is not None and not isinstance(site, str) else load_site(site)
-    # Extra arguments go after the site profile's (a later --option wins in the program's parser).
-    return train_spec(site, program_args=[*site_program_args(site), *program_args] if program_args else None)
 
 
 def hello_spec(body: list[str] | None = None, output: str = "./%x-%j.log") -> JobSpec:
@@ -327,8 +264,6 @@ def parse_time_limit(text: str) -> int | None:
     if b is not None:
         return int(a) * 60 + int(b)
     return int(a) * 60
-
-
 
 
 def run_dir(directives: dict[str, str], cwd: Path) -> Path:

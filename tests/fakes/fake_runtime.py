@@ -6,8 +6,7 @@ real runtime where the kit depends on it: ``pull``/``build`` print ``INFO:`` pro
 lines on stderr, create the output file and refuse to overwrite without ``--force``;
 ``build`` of a ``Bootstrap: localimage`` file fails unless its ``From:`` image exists
 (a relative path from the current folder, as singularity reads it); ``exec`` runs the command on
-the host (``python3`` becomes ``$FAKE_CONTAINER_PYTHON`` when set); ``inspect``
-prints the labels or definition a fake build stored in the image.
+the host (``python3`` becomes ``$FAKE_CONTAINER_PYTHON`` when set).
 
 ``$FAKE_CONTAINER_FAIL`` makes build/pull fail the way real runtimes do:
 ``subuid``, ``userns``, ``nospace`` or ``generic``. ``$FAKE_CONTAINER_VERSION``
@@ -116,22 +115,6 @@ def main(prog: str, args: list[str]) -> None:
         if argv and argv[0] == "python3" and os.environ.get("FAKE_CONTAINER_PYTHON"):
             argv[0] = os.environ["FAKE_CONTAINER_PYTHON"]
         os.execvp(argv[0], argv)
-    elif verb == "inspect":
-        sif = pos[0]
-        if not os.path.exists(sif):
-            fatal(f"FATAL:   could not open image {sif}: no such file or directory")
-        with open(sif, encoding="utf-8") as fh:
-            text = fh.read().partition("\n")[2]  # drop the FAKE-SIF marker line
-        if "--deffile" in flags:
-            print(text, end="")
-            return
-        in_labels = False
-        for line in text.splitlines():
-            if line.startswith("%"):
-                in_labels = line.strip() == "%labels"
-            elif in_labels and line.strip():
-                key, _, value = line.strip().partition(" ")
-                print(f"{key}: {value.strip()}")
     else:
         fatal(f"FATAL:   unknown command {verb!r} (fake runtime)")
 
