@@ -1,9 +1,9 @@
 """``python -m kit``: a thin command line over the kit's library.
 
 Each subcommand parses its options and makes one library call. Errors become
-exit codes in :func:`main` and nowhere else: a :class:`kit.errors.KitError` prints its
-message (what went wrong, the evidence, what to do) and returns its
-``exit_code``.
+exit codes in one place, :func:`litmarp.cli.run`, the engine's as well: a
+:class:`kit.errors.KitError` prints its message (what went wrong, the evidence, what
+to do) and returns its ``exit_code``.
 
 Each handler imports the library it calls: ``--help`` stays fast, and ``python3 -m kit doctor``
 imports no third-party package, so that it runs on a login node's bare ``python3`` (3.8 or newer)
@@ -14,13 +14,13 @@ or newer); none runs inside the container image.
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Callable, Optional  # noqa: UP035 (Python 3.8, see Handler)
 
-from kit.errors import ConfigError, ExitStatus, KitError
+from kit.errors import ConfigError
+from litmarp.cli import run
 
 # typing's Callable and Optional, not `collections.abc.Callable[..., int | None]`: an alias
 # is evaluated at import time, and `kit doctor` imports this module on a login node's Python 3.8.
@@ -430,20 +430,5 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI and return its exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(name)s: %(message)s",
-    )
-    try:
-        return int(args.func(args) or 0)
-    except ExitStatus as exc:  # a program run through the kit: its own status, its own messages
-        return exc.exit_code
-    except KitError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    """Run the CLI and return its exit code (errors become exit codes in :func:`litmarp.cli.run`)."""
+    return run(build_parser(), argv)

@@ -10,13 +10,16 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Callable, Optional  # noqa: UP035 (Python 3.8: a workshop's doctor runs there, see run)
 
 from litmarp import project
 from litmarp.errors import Error, LessonError
 
-Handler = Callable[[argparse.Namespace], int | None]
+# typing's, not collections.abc's: an alias is evaluated on import, and a workshop's CLI that uses run()
+# may be started by a login node's Python 3.8 (kit doctor).
+Handler = Callable[[argparse.Namespace], Optional[int]]  # noqa: UP006, UP035, UP045
 
 
 def _cmd(sub: argparse._SubParsersAction, name: str, handler: Handler, help: str) -> argparse.ArgumentParser:
@@ -159,16 +162,30 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line and return its exit code."""
-    args = build_parser().parse_args(argv)
+def run(parser: argparse.ArgumentParser, argv: Sequence[str] | None = None, *,
+        first: Callable[[], object] | None = None) -> int:
+    """Parse ``argv``, call the chosen subcommand's handler and return the exit code: the one place where
+    errors become exit codes, for this command line and a workshop's (``kit``).
+
+    An :class:`~litmarp.errors.Error` prints ``error: <what went wrong, the evidence, what to do>`` (nothing
+    when it has no message: a program run through the command line has said it all) and returns its
+    ``exit_code``; Ctrl-C returns 130. ``first`` runs before the handler (this CLI: find the project).
+    """
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(name)s: %(message)s")
     try:
-        project.current()  # not in a project: say so before anything else
+        if first is not None:
+            first()
         return int(args.func(args) or 0)
     except Error as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        if str(exc):
+            print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line and return its exit code (not in a project: says so before anything else)."""
+    return run(build_parser(), argv, first=project.current)

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import LESSON_HEADER
 
 pytestmark = pytest.mark.decks
 
@@ -38,22 +39,7 @@ def check(name):
         raise ConfigError(f"no site {name!r} in this workshop", hint="use laptop or lab")
 """
 
-LESSON = """\
----
-marp: true
-paginate: true
-jupyter:
-  jupytext:
-    text_representation:
-      extension: .md
-      format_name: markdown
-      format_version: '1.3'
-  kernelspec:
-    display_name: Python 3
-    language: python
-    name: python3
----
-
+LESSON = LESSON_HEADER.replace("theme: basic1\n", "") + """
 # Another workshop
 
 ```python tags=["parameters"]
@@ -147,9 +133,10 @@ def test_lint_imports_fails_on_a_cross_import(tmp_path: Path) -> None:
     kept = subprocess.run(lint, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert kept.returncode == 0, kept.stdout + kept.stderr
     render = tmp_path / "litmarp" / "render.py"
-    cross = "from kit.sites import PROJECT_ROOT\n"
-    render.write_text(render.read_text(encoding="utf-8").replace("from litmarp import proc, project\n",
-                                                                 cross + "from litmarp import proc, project\n"))
+    text = render.read_text(encoding="utf-8")
+    head = "from __future__ import annotations\n"
+    assert head in text
+    render.write_text(text.replace(head, head + "from kit.sites import PROJECT_ROOT\n", 1), encoding="utf-8")
     broken = subprocess.run(lint, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert broken.returncode == 1, broken.stdout + broken.stderr
     assert "litmarp.render -> kit.sites" in broken.stdout and "BROKEN" in broken.stdout
