@@ -1,0 +1,24 @@
+"""kit.model: the tiny BART built offline, loaded back through the auto classes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kit.data import load_corpus
+from kit.errors import TrainError
+from kit.model import make_tiny_bart
+from kit.translation import translate
+
+
+def test_tiny_mbart_variant_loads_through_auto_classes(tmp_path: Path) -> None:
+    corpus = load_corpus("sample").subset(100, 10, 10)
+    folder = make_tiny_bart(tmp_path / "m", corpus, vocab_size=300, d_model=32, layers=1, heads=2, ffn_dim=64,
+                            arch="mbart")
+    assert make_tiny_bart(folder, corpus, vocab_size=300, d_model=32, layers=1, heads=2, ffn_dim=64,
+                          arch="mbart") == folder  # the same settings and corpus: reused
+    assert "MBartForConditionalGeneration" in (folder / "config.json").read_text(encoding="utf-8")
+    assert len(translate(folder, ["Police arrested two men.", ""], max_length=8)) == 2
+    with pytest.raises(TrainError, match="already holds a different model"):
+        make_tiny_bart(folder, corpus, vocab_size=300, d_model=64, layers=1, heads=2, ffn_dim=64, arch="mbart")
