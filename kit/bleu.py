@@ -69,6 +69,24 @@ class BleuResult:
                 f"{self.n} sentences\n  {self.text}\n  signature: {self.signature}")
 
 
+def looks_tokenized(sentences: Sequence[str]) -> bool:
+    """Whether Japanese sentences are split into words with spaces (like ALT's ``jp_tokenized``).
+
+    Raw Japanese has (almost) no spaces between CJK characters; pre-tokenised
+    text has one every word or two.
+    """
+    count = spaced = 0
+    for sentence in sentences:
+        if not _CJK.search(sentence):
+            continue
+        count += 1
+        tokens = sentence.split()
+        spaced += len(tokens) >= max(2, len(sentence) // 8)
+        if count >= 200:
+            break
+    return count > 0 and spaced / count >= 0.5
+
+
 def mecab_available() -> bool:
     """Whether sacrebleu's ``ja-mecab`` tokeniser can run (mecab-python3 and ipadic installed)."""
     return all(importlib.util.find_spec(name) is not None for name in ("MeCab", "ipadic"))
@@ -81,8 +99,6 @@ def choose_tokenize(refs: Sequence[str]) -> str:
     ``ja-mecab`` when installed, else ``char``; anything else gets ``13a``
     (sacrebleu's default).
     """
-    from kit.data import looks_tokenized
-
     japanese = [ref for ref in refs if _CJK.search(ref)]
     if not japanese or len(japanese) < len(refs) / 2:
         return "13a"

@@ -6,14 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from kit.data import load_corpus
+from kit.data import Corpus, load_corpus
 from kit.errors import TrainError
 from kit.model import make_tiny_bart
 from kit.translation import translate
 
 
 def test_tiny_mbart_variant_loads_through_auto_classes(tmp_path: Path) -> None:
-    corpus = load_corpus("sample").subset(100, 10, 10)
+    pairs = load_corpus("sample").train[:100]
+    corpus = Corpus(pairs, pairs[:10], pairs[:10], source="100 pairs")
     folder = make_tiny_bart(tmp_path / "m", corpus, vocab_size=300, d_model=32, layers=1, heads=2, ffn_dim=64,
                             arch="mbart")
     assert make_tiny_bart(folder, corpus, vocab_size=300, d_model=32, layers=1, heads=2, ffn_dim=64,
