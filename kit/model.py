@@ -1,16 +1,11 @@
-"""Models and tokenizers: load from the hub or a folder, build a tiny BART offline, translate.
+"""Models and tokenizers: load from the hub or a folder, and build a tiny BART offline.
 
-The workshop fine-tunes ``facebook/bart-base`` from the Hugging Face hub. Every
-path here also takes a local folder (anything written by ``save_pretrained``),
-and :func:`make_tiny_bart` builds a small BART from a corpus with no download
-at all: a BPE tokenizer trained with the ``tokenizers`` library and a small
-``BartConfig``, saved with ``save_pretrained`` and loaded back through the same
-``from_pretrained`` calls as the real model. The model name ``"tiny"`` in a
-site profile means exactly that.
-
-Source and target tokenizers may differ (the original tokenised the Japanese
-labels with ``ku-nlp/bart-base-japanese``); a run folder keeps the target one
-in ``target_tokenizer/`` so decoding uses the right vocabulary.
+The workshop fine-tunes ``facebook/bart-base`` from the Hugging Face hub. :func:`load_model`
+(for ``kit translate``) also takes a local folder (anything written by ``save_pretrained``), and
+:func:`make_tiny_bart` builds a small BART from a corpus with no download at all: a BPE tokenizer
+trained with the ``tokenizers`` library and a small ``BartConfig``, saved with ``save_pretrained``
+and loaded back through the same ``from_pretrained`` calls as the real model. The model name
+``"tiny"`` in a training profile means exactly that.
 """
 
 from __future__ import annotations
@@ -21,7 +16,7 @@ import os
 import shutil
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +28,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("kit.model")
 
 TINY_MARKER = "kit_tiny.json"
-TARGET_TOKENIZER_DIR = "target_tokenizer"
 SPECIAL_TOKENS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]  # BART's ids 0..4
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "model.safetensors.index.json")
 TOKENIZER_FILES = ("tokenizer.json", "vocab.json", "sentencepiece.bpe.model")
@@ -75,34 +69,6 @@ class TinySettings:
         import hashlib
 
         return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:8]
-
-
-@dataclass
-class Seq2SeqBundle:
-    """A loaded model with its tokenizers.
-
-    Attributes:
-        model: The ``AutoModelForSeq2SeqLM``.
-        tokenizer: Tokenizes the English inputs.
-        target_tokenizer: Tokenizes (and decodes) the Japanese side; the same object
-            as ``tokenizer`` unless a separate one was asked for.
-        name: The hub id or folder it came from.
-    """
-
-    model: Any
-    tokenizer: Any
-    target_tokenizer: Any
-    name: str
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def separate_target(self) -> bool:
-        """Whether labels use a different tokenizer than inputs."""
-        return self.target_tokenizer is not self.tokenizer
-
-    def num_parameters(self) -> int:
-        """Number of model parameters."""
-        return sum(p.numel() for p in self.model.parameters())
 
 
 # --- loading -----------------------------------------------------------------------
@@ -207,36 +173,23 @@ def _from_pretrained(loader: Any, name: str, what: str, **kwargs: Any) -> Any:
                          hint="check the name on the hub, or pass a local folder") from None
 
 
-def load_model(name_or_dir: str | os.PathLike[str], *, target_tokenizer: str | os.PathLike[str] | None = None,
-               device: str | None = None) -> Seq2SeqBundle:
-    """Load a seq2seq model and its tokenizer(s) from a hub id or a local folder.
+def load_model(name_or_dir: str | os.PathLike[str]) -> tuple[Any, Any]:
+    """The tokenizer and the seq2seq model of a hub id or a local folder, as the program's ``load_model``.
 
     Args:
         name_or_dir: Hub id (``facebook/bart-base``) or a folder written by ``save_pretrained``
-            (a kit run folder works too).
-        target_tokenizer: A separate tokenizer for the Japanese labels (hub id or folder);
-            default: the folder's ``target_tokenizer/`` if present, else the model's own.
-        device: ``cpu``, ``cuda``... (default: leave where ``from_pretrained`` puts it).
+            (the program's run folder, one of its checkpoints).
 
     Raises:
+        ConfigError: a path that is not a model folder (names it; a stopped run: its newest checkpoint).
         HubUnreachable: a hub id while offline and not cached.
-        TrainError: the model could not be loaded.
+        TrainError: the model could not be loaded (a damaged file: names it).
     """
     from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
     quiet_hf()
     name = os.fspath(name_or_dir)
-    tokenizer = _from_pretrained(AutoTokenizer, name, "tokenizer")
-    model = _from_pretrained(AutoModelForSeq2SeqLM, name, "model")
-    target = tokenizer
-    if target_tokenizer:
-        target = _from_pretrained(AutoTokenizer, os.fspath(target_tokenizer), "target tokenizer")
-    elif (folder := model_folder(name)) is not None and (folder / TARGET_TOKENIZER_DIR).is_dir():
-        target = _load_local(AutoTokenizer, folder / TARGET_TOKENIZER_DIR, f"{name}/{TARGET_TOKENIZER_DIR}",
-                             "target tokenizer")
-    if device:
-        model.to(device)
-    return Seq2SeqBundle(model=model, tokenizer=tokenizer, target_tokenizer=target, name=name)
+    return _from_pretrained(AutoTokenizer, name, "tokenizer"), _from_pretrained(AutoModelForSeq2SeqLM, name, "model")
 
 
 # --- the tiny BART -----------------------------------------------------------------
