@@ -3,5 +3,3 @@
 Importing ``kit`` is cheap: heavy libraries (torch, transformers, matplotlib)
 are imported inside the functions that need them.
 """
-
-__version__ = "0.1.0"

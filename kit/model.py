@@ -13,10 +13,9 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,7 +34,7 @@ TOKENIZER_FILES = ("tokenizer.json", "vocab.json", "sentencepiece.bpe.model")
 
 @dataclass(frozen=True)
 class TinySettings:
-    """Size and kind of the tiny BART and its tokenizer.
+    """Size of the tiny BART and its tokenizer.
 
     The defaults (about 2 M parameters with the sample corpus) train in seconds on
     two CPU cores; the quality benchmark uses a larger one.
@@ -50,19 +49,6 @@ class TinySettings:
     dropout: float = 0.1
     min_frequency: int = 2
     seed: int = 0
-    arch: str = "bart"  # "bart" (post-LN, as bart-base) or "mbart" (the same model with pre-LN: stable at higher lr)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any], where: str = "tiny settings") -> TinySettings:
-        """Build from a dict, rejecting unknown keys with a message naming them."""
-        known = {f.name: f.type for f in fields(cls)}
-        unknown = sorted(set(data) - set(known))
-        if unknown:
-            raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}", hint=f"use: {', '.join(known)}")
-        if data.get("arch", "bart") not in ("bart", "mbart"):
-            raise ConfigError(f"{where}: arch = {data['arch']!r} is not valid", hint="use bart or mbart")
-        casts = {"dropout": float, "arch": str}
-        return cls(**{k: casts.get(k, int)(v) for k, v in data.items()})
 
     def key(self) -> str:
         """A short, stable name for these settings (folder names)."""
@@ -76,13 +62,10 @@ class TinySettings:
 
 def quiet_hf() -> None:
     """Silence transformers' per-load progress bars and info chatter (the kit prints what matters)."""
-    try:
-        import transformers
+    from transformers.utils import logging as hf_logging
 
-        transformers.utils.logging.disable_progress_bar()
-        transformers.utils.logging.set_verbosity_warning()
-    except (ImportError, AttributeError):
-        pass
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_warning()
 
 
 def _looks_local(name: str) -> bool:
@@ -224,8 +207,7 @@ def train_tokenizer(corpus: Corpus, settings: TinySettings, max_length: int) -> 
                                    unk_token="<unk>", mask_token="<mask>", model_max_length=max_length)
 
 
-def make_tiny_bart(out_dir: str | os.PathLike[str], corpus: Corpus, settings: TinySettings | None = None, *,
-                   force: bool = False, **overrides: Any) -> Path:
+def make_tiny_bart(out_dir: str | os.PathLike[str], corpus: Corpus, settings: TinySettings | None = None) -> Path:
     """Build a small BART and its tokenizer from ``corpus``, saved with ``save_pretrained``.
 
     Reuses ``out_dir`` when it already holds a tiny model built from the same
@@ -235,18 +217,14 @@ def make_tiny_bart(out_dir: str | os.PathLike[str], corpus: Corpus, settings: Ti
         out_dir: Folder to write (config, weights, tokenizer files, ``kit_tiny.json``).
         corpus: Its training pairs train the tokenizer.
         settings: Model and tokenizer size (default :class:`TinySettings`).
-        force: Replace a different model already in ``out_dir``.
-        **overrides: Fields of :class:`TinySettings` (``d_model=64``...).
 
     Returns:
         ``out_dir``, ready for ``from_pretrained`` / :func:`load_model`.
 
     Raises:
-        TrainError: ``out_dir`` holds something else and ``force`` is not set.
+        TrainError: ``out_dir`` holds something else.
     """
     settings = settings or TinySettings()
-    if overrides:
-        settings = TinySettings.from_dict({**asdict(settings), **overrides})
     out = Path(out_dir)
     marker = {"settings": asdict(settings), "corpus": corpus.fingerprint(), "source": corpus.source}
     marker_path = out / TINY_MARKER
@@ -259,24 +237,16 @@ def make_tiny_bart(out_dir: str | os.PathLike[str], corpus: Corpus, settings: Ti
             log.info("reusing the tiny model in %s", out)
             return out
     if out.exists() and any(out.iterdir()):
-        if not force:
-            raise TrainError(
-                f"{out} already holds a different model (other settings, other corpus, or not a tiny model)",
-                hint="pass force=True (--force) to replace it, or choose another folder",
-            )
-        shutil.rmtree(out)
+        raise TrainError(f"{out} already holds a different model (other settings, other corpus, or not a tiny model)",
+                         hint="choose another folder, or delete this one")
     import torch
-    from transformers import BartConfig, BartForConditionalGeneration, MBartConfig, MBartForConditionalGeneration
+    from transformers import BartConfig, BartForConditionalGeneration
 
     quiet_hf()
     started = time.monotonic()
     tokenizer = train_tokenizer(corpus, settings, settings.max_positions)
     torch.manual_seed(settings.seed)
-    # mBART is BART with the layer norm before each block (pre-LN): from scratch it tolerates a higher learning
-    # rate, where post-LN BART's encoder can collapse (its outputs stop depending on the input).
-    config_class, model_class = ((MBartConfig, MBartForConditionalGeneration) if settings.arch == "mbart"
-                                 else (BartConfig, BartForConditionalGeneration))
-    config = config_class(
+    config = BartConfig(
         vocab_size=len(tokenizer), d_model=settings.d_model,
         encoder_layers=settings.layers, decoder_layers=settings.layers,
         encoder_attention_heads=settings.heads, decoder_attention_heads=settings.heads,
@@ -286,7 +256,7 @@ def make_tiny_bart(out_dir: str | os.PathLike[str], corpus: Corpus, settings: Ti
         eos_token_id=tokenizer.eos_token_id, decoder_start_token_id=tokenizer.eos_token_id,
         forced_eos_token_id=tokenizer.eos_token_id,
     )
-    model = model_class(config)
+    model = BartForConditionalGeneration(config)
     model.generation_config.max_length = settings.max_positions
     model.generation_config.num_beams = 1
     out.mkdir(parents=True, exist_ok=True)

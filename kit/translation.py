@@ -45,7 +45,7 @@ def translate(model_dir: str | os.PathLike[str], sentences: Sequence[str], *, be
     limit = min([int(n) for n in limits if n and n < 1_000_000] or [1024])
     todo = [i for i, sentence in enumerate(sentences) if sentence.strip()]  # empty lines stay empty
     lengths = [len(ids) for ids in tokenizer([sentences[i] for i in todo], verbose=False)["input_ids"]] if todo else []
-    long = [i + 1 for i, n in zip(todo, lengths) if n > limit]  # noqa: B905 (Python 3.8)
+    long = [i + 1 for i, n in zip(todo, lengths, strict=True) if n > limit]
     if long:
         shown = ", ".join(map(str, long[:10])) + (" ..." if len(long) > 10 else "")
         which = f"input line {shown} is" if len(long) == 1 else f"input lines {shown} are"
@@ -60,6 +60,6 @@ def translate(model_dir: str | os.PathLike[str], sentences: Sequence[str], *, be
                                max_length=limit)
             inputs.pop("token_type_ids", None)
             generated = model.generate(**inputs, num_beams=beam, max_length=max_length, early_stopping=beam > 1)
-            for i, text in zip(batch, tokenizer.batch_decode(generated, skip_special_tokens=True)):  # noqa: B905
+            for i, text in zip(batch, tokenizer.batch_decode(generated, skip_special_tokens=True), strict=True):
                 outputs[i] = " ".join(text.split())
     return outputs

@@ -183,17 +183,11 @@ def _marp_check(project_root: Path) -> Check:
     return Check("marp-cli", line is not None, line or f"{marp} --version failed")
 
 
-def find_chromium() -> Path | None:
-    """The Chromium the slide renderer would use (:func:`kit.render.chrome_path`)."""
+def _chromium_check() -> Check:
     from kit.render import chrome_path
 
-    found = chrome_path()
-    return Path(found) if found else None
-
-
-def _chromium_check() -> Check:
-    path = find_chromium()
-    if path is None:
+    path = chrome_path()  # the Chromium the slide renderer would use
+    if not path:
         return Check("Chromium", False, "not found (set CHROME_PATH or install chromium): PDF slides are skipped")
     line = _version_line([str(path), "--version"])
     return Check("Chromium", line is not None, f"{line} ({path})" if line else f"{path} --version failed")
