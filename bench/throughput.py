@@ -28,6 +28,7 @@ sample corpus (say so in the report). Results: ``build/bench/throughput.json`` a
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import platform
 import statistics
@@ -100,8 +101,6 @@ def main(argv: list[str] | None = None) -> int:
                         help="tiny BART settings (kit.model.TinySettings), e.g. --tiny d_model=256")
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "bench")
     args = parser.parse_args(argv)
-
-    import dataclasses
 
     import torch
     from datasets.utils.logging import disable_progress_bar

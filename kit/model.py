@@ -10,6 +10,7 @@ and loaded back through the same ``from_pretrained`` calls as the real model. Th
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kit.errors import ConfigError, HubUnreachable, TrainError
+from kit.hub import hub_endpoint, prepare_hub
 
 if TYPE_CHECKING:
     from kit.data import Corpus
@@ -52,8 +54,6 @@ class TinySettings:
 
     def key(self) -> str:
         """A short, stable name for these settings (folder names)."""
-        import hashlib
-
         return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:8]
 
 
@@ -135,8 +135,6 @@ def _from_pretrained(loader: Any, name: str, what: str, **kwargs: Any) -> Any:
     folder = model_folder(name)
     if folder is not None:
         return _load_local(loader, folder, name, what, **kwargs)
-    from kit.hub import hub_endpoint, prepare_hub
-
     started = time.monotonic()
     online = prepare_hub()
     try:

@@ -8,26 +8,30 @@ import re
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from kit import proc, versions
+from kit.container import (
+    RUNTIMES,
+    Runtime,
+    build_command,
+    check_fakeroot,
+    detect_runtime,
+    existing_ancestor,
+    free_bytes,
+)
 from kit.doctor.report import Check, Report, Step
 from kit.errors import CommandError, KitError, SlurmError
+from kit.render import chrome_path
+from kit.sites import PROJECT_ROOT, Site, load_site, site_source
 from kit.slurm.client import check_controller
 from kit.slurm.gpus import Partition, check_gpu_request, partitions
 from kit.textutil import format_size, shell_line, shown_path
-
-if TYPE_CHECKING:
-    from kit.container import Runtime
-    from kit.sites import Site
 
 TRAINING_PACKAGES = ("torch", "transformers", "datasets", "accelerate", "tokenizers", "sacrebleu")
 LESSON_PACKAGES = ("matplotlib", "papermill", "jupytext", "nbclient", "ipykernel")
 
 
 def _runtime_check(site: Site) -> tuple[Check, Runtime | None]:
-    from kit.container import RUNTIMES, detect_runtime
-
     forced = site.container.runtime in RUNTIMES
     try:
         rt = detect_runtime(site)
@@ -42,8 +46,6 @@ def _runtime_check(site: Site) -> tuple[Check, Runtime | None]:
 
 
 def _fakeroot_check(rt: Runtime) -> Check:
-    from kit.container import check_fakeroot
-
     if os.geteuid() == 0:
         return Check("fakeroot builds", True, "running as root: --fakeroot is not needed")
     problems = check_fakeroot(rt.name)
@@ -111,8 +113,6 @@ def _torch_gpu_check() -> tuple[Check, bool]:
 
 
 def _disk_checks(site: Site, uses_container: bool) -> list[Check]:
-    from kit.container import existing_ancestor, free_bytes
-
     checks = []
     sif_need = 2 * versions.IMAGE_SIF_GIB if uses_container else 0.0
     work_need = 5.0 if site.train.profile == "workshop" else 0.5  # checkpoints of bart-base vs the tiny model
@@ -184,8 +184,6 @@ def _marp_check(project_root: Path) -> Check:
 
 
 def _chromium_check() -> Check:
-    from kit.render import chrome_path
-
     path = chrome_path()  # the Chromium the slide renderer would use
     if not path:
         return Check("Chromium", False, "not found (set CHROME_PATH or install chromium): PDF slides are skipped")
@@ -223,8 +221,6 @@ def run_checks(site: Site | str | None = None, *, project_root: Path | None = No
     Returns:
         The report; it never raises for a missing piece (the piece shows as a failed check).
     """
-    from kit.sites import PROJECT_ROOT, load_site, site_source
-
     if site is None or isinstance(site, str):
         source = site_source(site)
         site_obj = load_site(site)
@@ -257,8 +253,6 @@ def run_checks(site: Site | str | None = None, *, project_root: Path | None = No
         steps.append(Step("import check", True, f"inside {site_obj.container.sif}"))
     else:
         declared = site_obj.container.runtime
-        from kit.container import build_command
-
         line = shell_line(build_command(site_obj, "env.def", "env.sif"))
         if declared in ("host", "auto"):
             why = ("skipped — the site uses the host Python (container.runtime = 'host')"
