@@ -28,7 +28,7 @@ sample corpus (say so in the report). Results: ``build/bench/throughput.json`` a
 from __future__ import annotations
 
 import argparse
-import importlib.util
+import dataclasses
 import json
 import platform
 import statistics
@@ -40,13 +40,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 SHARED = ROOT.parent / "shared" / "data" / "small_parallel_enja"
-
-
-def load_program():
-    spec = importlib.util.spec_from_file_location("bart_finetuning", ROOT / "bart_finetuning.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def original_preprocessing(pairs, tokenizer, max_length):
@@ -109,12 +102,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "bench")
     args = parser.parse_args(argv)
 
-    import dataclasses
-
     import torch
     from datasets.utils.logging import disable_progress_bar
 
     from kit.profiles import get_profile, prepare_data, prepare_model
+    from kit.program import load_program
 
     disable_progress_bar()
     profile = get_profile("quality")

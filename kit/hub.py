@@ -11,6 +11,8 @@ import logging
 import os
 import sys
 import time
+import urllib.error
+import urllib.request
 
 log = logging.getLogger("kit.hub")
 
@@ -33,9 +35,6 @@ def hub_reachable(timeout: float = HUB_TIMEOUT_S) -> bool:
 
     Uses urllib, so ``HTTPS_PROXY`` and friends are honoured like the HF libraries do.
     """
-    import urllib.error
-    import urllib.request
-
     request = urllib.request.Request(f"{hub_endpoint()}/api/whoami-v2", method="HEAD")
     started = time.monotonic()
     try:

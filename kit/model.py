@@ -1,31 +1,27 @@
-"""Models and tokenizers: load from the hub or a folder, build a tiny BART offline, translate.
+"""Models and tokenizers: load from the hub or a folder, and build a tiny BART offline.
 
-The workshop fine-tunes ``facebook/bart-base`` from the Hugging Face hub. Every
-path here also takes a local folder (anything written by ``save_pretrained``),
-and :func:`make_tiny_bart` builds a small BART from a corpus with no download
-at all: a BPE tokenizer trained with the ``tokenizers`` library and a small
-``BartConfig``, saved with ``save_pretrained`` and loaded back through the same
-``from_pretrained`` calls as the real model. The model name ``"tiny"`` in a
-site profile means exactly that.
-
-Source and target tokenizers may differ (the original tokenised the Japanese
-labels with ``ku-nlp/bart-base-japanese``); a run folder keeps the target one
-in ``target_tokenizer/`` so decoding uses the right vocabulary.
+The workshop fine-tunes ``facebook/bart-base`` from the Hugging Face hub. :func:`load_model`
+(for ``kit translate``) also takes a local folder (anything written by ``save_pretrained``), and
+:func:`make_tiny_bart` builds a small BART from a corpus with no download at all: a BPE tokenizer
+trained with the ``tokenizers`` library and a small ``BartConfig``, saved with ``save_pretrained``
+and loaded back through the same ``from_pretrained`` calls as the real model. The model name
+``"tiny"`` in a training profile means exactly that.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
-import shutil
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kit.errors import ConfigError, HubUnreachable, TrainError
+from kit.hub import hub_endpoint, prepare_hub
 
 if TYPE_CHECKING:
     from kit.data import Corpus
@@ -33,7 +29,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("kit.model")
 
 TINY_MARKER = "kit_tiny.json"
-TARGET_TOKENIZER_DIR = "target_tokenizer"
 SPECIAL_TOKENS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]  # BART's ids 0..4
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "model.safetensors.index.json")
 TOKENIZER_FILES = ("tokenizer.json", "vocab.json", "sentencepiece.bpe.model")
@@ -41,7 +36,7 @@ TOKENIZER_FILES = ("tokenizer.json", "vocab.json", "sentencepiece.bpe.model")
 
 @dataclass(frozen=True)
 class TinySettings:
-    """Size and kind of the tiny BART and its tokenizer.
+    """Size of the tiny BART and its tokenizer.
 
     The defaults (about 2 M parameters with the sample corpus) train in seconds on
     two CPU cores; the quality benchmark uses a larger one.
@@ -56,53 +51,10 @@ class TinySettings:
     dropout: float = 0.1
     min_frequency: int = 2
     seed: int = 0
-    arch: str = "bart"  # "bart" (post-LN, as bart-base) or "mbart" (the same model with pre-LN: stable at higher lr)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any], where: str = "tiny settings") -> TinySettings:
-        """Build from a dict, rejecting unknown keys with a message naming them."""
-        known = {f.name: f.type for f in fields(cls)}
-        unknown = sorted(set(data) - set(known))
-        if unknown:
-            raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}", hint=f"use: {', '.join(known)}")
-        if data.get("arch", "bart") not in ("bart", "mbart"):
-            raise ConfigError(f"{where}: arch = {data['arch']!r} is not valid", hint="use bart or mbart")
-        casts = {"dropout": float, "arch": str}
-        return cls(**{k: casts.get(k, int)(v) for k, v in data.items()})
 
     def key(self) -> str:
         """A short, stable name for these settings (folder names)."""
-        import hashlib
-
         return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:8]
-
-
-@dataclass
-class Seq2SeqBundle:
-    """A loaded model with its tokenizers.
-
-    Attributes:
-        model: The ``AutoModelForSeq2SeqLM``.
-        tokenizer: Tokenizes the English inputs.
-        target_tokenizer: Tokenizes (and decodes) the Japanese side; the same object
-            as ``tokenizer`` unless a separate one was asked for.
-        name: The hub id or folder it came from.
-    """
-
-    model: Any
-    tokenizer: Any
-    target_tokenizer: Any
-    name: str
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def separate_target(self) -> bool:
-        """Whether labels use a different tokenizer than inputs."""
-        return self.target_tokenizer is not self.tokenizer
-
-    def num_parameters(self) -> int:
-        """Number of model parameters."""
-        return sum(p.numel() for p in self.model.parameters())
 
 
 # --- loading -----------------------------------------------------------------------
@@ -110,13 +62,10 @@ class Seq2SeqBundle:
 
 def quiet_hf() -> None:
     """Silence transformers' per-load progress bars and info chatter (the kit prints what matters)."""
-    try:
-        import transformers
+    from transformers.utils import logging as hf_logging
 
-        transformers.utils.logging.disable_progress_bar()
-        transformers.utils.logging.set_verbosity_warning()
-    except (ImportError, AttributeError):
-        pass
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_warning()
 
 
 def _looks_local(name: str) -> bool:
@@ -186,8 +135,6 @@ def _from_pretrained(loader: Any, name: str, what: str, **kwargs: Any) -> Any:
     folder = model_folder(name)
     if folder is not None:
         return _load_local(loader, folder, name, what, **kwargs)
-    from kit.hub import hub_endpoint, prepare_hub
-
     started = time.monotonic()
     online = prepare_hub()
     try:
@@ -207,36 +154,23 @@ def _from_pretrained(loader: Any, name: str, what: str, **kwargs: Any) -> Any:
                          hint="check the name on the hub, or pass a local folder") from None
 
 
-def load_model(name_or_dir: str | os.PathLike[str], *, target_tokenizer: str | os.PathLike[str] | None = None,
-               device: str | None = None) -> Seq2SeqBundle:
-    """Load a seq2seq model and its tokenizer(s) from a hub id or a local folder.
+def load_model(name_or_dir: str | os.PathLike[str]) -> tuple[Any, Any]:
+    """The tokenizer and the seq2seq model of a hub id or a local folder, as the program's ``load_model``.
 
     Args:
         name_or_dir: Hub id (``facebook/bart-base``) or a folder written by ``save_pretrained``
-            (a kit run folder works too).
-        target_tokenizer: A separate tokenizer for the Japanese labels (hub id or folder);
-            default: the folder's ``target_tokenizer/`` if present, else the model's own.
-        device: ``cpu``, ``cuda``... (default: leave where ``from_pretrained`` puts it).
+            (the program's run folder, one of its checkpoints).
 
     Raises:
+        ConfigError: a path that is not a model folder (names it; a stopped run: its newest checkpoint).
         HubUnreachable: a hub id while offline and not cached.
-        TrainError: the model could not be loaded.
+        TrainError: the model could not be loaded (a damaged file: names it).
     """
     from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
     quiet_hf()
     name = os.fspath(name_or_dir)
-    tokenizer = _from_pretrained(AutoTokenizer, name, "tokenizer")
-    model = _from_pretrained(AutoModelForSeq2SeqLM, name, "model")
-    target = tokenizer
-    if target_tokenizer:
-        target = _from_pretrained(AutoTokenizer, os.fspath(target_tokenizer), "target tokenizer")
-    elif (folder := model_folder(name)) is not None and (folder / TARGET_TOKENIZER_DIR).is_dir():
-        target = _load_local(AutoTokenizer, folder / TARGET_TOKENIZER_DIR, f"{name}/{TARGET_TOKENIZER_DIR}",
-                             "target tokenizer")
-    if device:
-        model.to(device)
-    return Seq2SeqBundle(model=model, tokenizer=tokenizer, target_tokenizer=target, name=name)
+    return _from_pretrained(AutoTokenizer, name, "tokenizer"), _from_pretrained(AutoModelForSeq2SeqLM, name, "model")
 
 
 # --- the tiny BART -----------------------------------------------------------------
@@ -271,8 +205,7 @@ def train_tokenizer(corpus: Corpus, settings: TinySettings, max_length: int) -> 
                                    unk_token="<unk>", mask_token="<mask>", model_max_length=max_length)
 
 
-def make_tiny_bart(out_dir: str | os.PathLike[str], corpus: Corpus, settings: TinySettings | None = None, *,
-                   force: bool = False, **overrides: Any) -> Path:
+def make_tiny_bart(out_dir: str | os.PathLike[str], corpus: Corpus, settings: TinySettings | None = None) -> Path:
     """Build a small BART and its tokenizer from ``corpus``, saved with ``save_pretrained``.
 
     Reuses ``out_dir`` when it already holds a tiny model built from the same
@@ -282,18 +215,14 @@ def make_tiny_bart(out_dir: str | os.PathLike[str], corpus: Corpus, settings: Ti
         out_dir: Folder to write (config, weights, tokenizer files, ``kit_tiny.json``).
         corpus: Its training pairs train the tokenizer.
         settings: Model and tokenizer size (default :class:`TinySettings`).
-        force: Replace a different model already in ``out_dir``.
-        **overrides: Fields of :class:`TinySettings` (``d_model=64``...).
 
     Returns:
         ``out_dir``, ready for ``from_pretrained`` / :func:`load_model`.
 
     Raises:
-        TrainError: ``out_dir`` holds something else and ``force`` is not set.
+        TrainError: ``out_dir`` holds something else.
     """
     settings = settings or TinySettings()
-    if overrides:
-        settings = TinySettings.from_dict({**asdict(settings), **overrides})
     out = Path(out_dir)
     marker = {"settings": asdict(settings), "corpus": corpus.fingerprint(), "source": corpus.source}
     marker_path = out / TINY_MARKER
@@ -306,24 +235,16 @@ def make_tiny_bart(out_dir: str | os.PathLike[str], corpus: Corpus, settings: Ti
             log.info("reusing the tiny model in %s", out)
             return out
     if out.exists() and any(out.iterdir()):
-        if not force:
-            raise TrainError(
-                f"{out} already holds a different model (other settings, other corpus, or not a tiny model)",
-                hint="pass force=True (--force) to replace it, or choose another folder",
-            )
-        shutil.rmtree(out)
+        raise TrainError(f"{out} already holds a different model (other settings, other corpus, or not a tiny model)",
+                         hint="choose another folder, or delete this one")
     import torch
-    from transformers import BartConfig, BartForConditionalGeneration, MBartConfig, MBartForConditionalGeneration
+    from transformers import BartConfig, BartForConditionalGeneration
 
     quiet_hf()
     started = time.monotonic()
     tokenizer = train_tokenizer(corpus, settings, settings.max_positions)
     torch.manual_seed(settings.seed)
-    # mBART is BART with the layer norm before each block (pre-LN): from scratch it tolerates a higher learning
-    # rate, where post-LN BART's encoder can collapse (its outputs stop depending on the input).
-    config_class, model_class = ((MBartConfig, MBartForConditionalGeneration) if settings.arch == "mbart"
-                                 else (BartConfig, BartForConditionalGeneration))
-    config = config_class(
+    config = BartConfig(
         vocab_size=len(tokenizer), d_model=settings.d_model,
         encoder_layers=settings.layers, decoder_layers=settings.layers,
         encoder_attention_heads=settings.heads, decoder_attention_heads=settings.heads,
@@ -333,7 +254,7 @@ def make_tiny_bart(out_dir: str | os.PathLike[str], corpus: Corpus, settings: Ti
         eos_token_id=tokenizer.eos_token_id, decoder_start_token_id=tokenizer.eos_token_id,
         forced_eos_token_id=tokenizer.eos_token_id,
     )
-    model = model_class(config)
+    model = BartForConditionalGeneration(config)
     model.generation_config.max_length = settings.max_positions
     model.generation_config.num_beams = 1
     out.mkdir(parents=True, exist_ok=True)

@@ -11,9 +11,12 @@ fails naming the lesson cell where the committed file and the lesson differ.
 from __future__ import annotations
 
 import difflib
+import importlib.util
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 from kit.errors import LessonError
 from kit.sites import PROJECT_ROOT
@@ -27,6 +30,21 @@ HEADER = (
     "# Edit the lesson, then `make program`: `make check` fails when the two differ.\n"
 )
 FOOTER = '\n\nif __name__ == "__main__":\n    main()\n'
+
+
+def load_program() -> ModuleType:
+    """The program as a module, imported once (its ``main()`` is behind the ``__main__`` guard).
+
+    The kit reads parallel text with its ``read_text_pairs``; tests and ``bench/throughput.py`` call
+    its functions too.
+    """
+    module = sys.modules.get("bart_finetuning")
+    if module is None:
+        spec = importlib.util.spec_from_file_location("bart_finetuning", PROGRAM)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        sys.modules["bart_finetuning"] = module
+    return module
 
 
 class ProgramDrift(LessonError):

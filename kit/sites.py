@@ -5,7 +5,7 @@ only what differs. ``default.toml`` is only that base, not a site of its own.
 The site is picked by argument, else ``$KIT_SITE``, else ``local``
 (:data:`DEFAULT_SITE`, the one default everywhere in the kit). Every key a site
 may set exists in ``default.toml``: an unknown key or a value of the wrong type
-is an error naming the file and the key (:mod:`kit.config` reads and checks).
+is an error naming the file and the key (:func:`kit.config.merge` checks).
 """
 
 from __future__ import annotations
@@ -14,12 +14,14 @@ import difflib
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kit.config import from_mapping, merge, read_toml
+from kit.config import merge, read_toml
 from kit.errors import ConfigError
+from kit.slurm.gpus import gpu_count
+from kit.slurm.spec import parse_time_limit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SITES_DIR = PROJECT_ROOT / "sites"
@@ -107,13 +109,6 @@ def site_source(name: str | None = None) -> str:
     return "default"
 
 
-def describe(name: str | None = None) -> str:
-    """Every shipped site with its description (``name`` None), or one site merged, as text."""
-    if name is None:
-        return "\n".join(f"{n}\t{load_site(n).description}" for n in available_sites())
-    return str(load_site(name))
-
-
 def resolve_path(value: str, root: Path = PROJECT_ROOT) -> Path:
     """Expand ``~`` and make relative paths relative to the project root."""
     path = Path(os.path.expanduser(value))
@@ -134,9 +129,6 @@ def check_slurm_values(slurm: SlurmSettings, source: Callable[[str], str]) -> No
     Raises:
         ConfigError: naming the file, the key and its value.
     """
-    from kit.job import gpu_count
-    from kit.slurm.spec import parse_time_limit
-
     def wrong(key: str, problem: str, hint: str) -> ConfigError:
         return ConfigError(f"{source(key)}: slurm.{key} = {getattr(slurm, key)!r} {problem}", hint=hint)
 
@@ -200,7 +192,7 @@ def load_site(name: str | None = None, *, sites_dir: Path = SITES_DIR,
                 f"{path}: {table}.{key} = {data[table][key]!r} is not valid",
                 hint=f"use one of: {', '.join(sorted(allowed))}",
             )
-    slurm = from_mapping(SlurmSettings, data["slurm"], f"{path} [slurm]")
+    slurm = SlurmSettings(**data["slurm"])
 
     def source(key: str) -> str:  # the file (or the overrides) that set slurm.<key>
         if key in (overrides or {}).get("slurm", {}):
@@ -209,16 +201,15 @@ def load_site(name: str | None = None, *, sites_dir: Path = SITES_DIR,
 
     check_slurm_values(slurm, source)
     c = data["container"]
-    container = from_mapping(ContainerSettings, c, f"{path} [container]")
     work_dir = resolve_path(data["work_dir"])
     sif_dir = resolve_path(c["sif_dir"]) if c["sif_dir"] else work_dir
     return Site(
         name=name,
         description=data["description"],
         work_dir=work_dir,
-        container=replace(container, sif_dir=sif_dir, def_file=resolve_path(c["def_file"])),
+        container=ContainerSettings(**{**c, "sif_dir": sif_dir, "def_file": resolve_path(c["def_file"])}),
         slurm=slurm,
-        train=from_mapping(TrainSettings, data["train"], f"{path} [train]"),
+        train=TrainSettings(**data["train"]),
         docs=dict(data["docs"]),
         files=(base_path, path),
     )

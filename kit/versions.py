@@ -33,9 +33,12 @@ validator in :mod:`kit.container`.
 from __future__ import annotations
 
 import shlex
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from litmarp import proc
 
 
 @dataclass(frozen=True)
@@ -130,10 +133,6 @@ def check_pins() -> str:
     Raises:
         CommandError: a pin does not resolve for the image's Python and torch.
     """
-    import sys
-
-    from litmarp import proc
-
     proc.run(resolve_command([sys.executable, "-m", "pip"]),
              hint="a pin does not resolve for the image's Python/torch: fix kit/versions.py")
     return f"OK: the pins resolve together for Python {BASE_IMAGE.python} with torch=={BASE_IMAGE.torch}"

@@ -144,7 +144,7 @@ def _has_table(path: Path) -> bool:
 
 def _table(path: Path) -> dict | None:
     try:
-        import tomllib
+        import tomllib  # novermin (guarded: tomli below)
     except ModuleNotFoundError:  # Python 3.10: the same parser, as a package (in the lock)
         import tomli as tomllib  # type: ignore[no-redef]
 

@@ -1,62 +1,18 @@
-"""kit.config: the one typed TOML/dict-to-dataclass loader, and the one default site."""
+"""kit.config: the one TOML reader and the one check of a site's keys and types; the one default site."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from kit import sites
-from kit.config import from_mapping, merge, read_toml
+from kit.config import merge, read_toml
 from kit.errors import ConfigError
 from kit.sites import PROJECT_ROOT, load_site
-
-
-@dataclass(frozen=True)
-class Inner:
-    size: int
-    rate: float = 0.5
-
-
-@dataclass(frozen=True)
-class Outer:
-    name: str
-    inner: Inner
-    path: Path
-    tags: list[str] = field(default_factory=list)
-    note: str | None = None
-    flag: bool = False
-
-
-def test_from_mapping_builds_nested_typed_values() -> None:
-    got = from_mapping(Outer, {"name": "x", "inner": {"size": 3, "rate": 1}, "path": "a/b", "tags": ["t"]}, "f.toml")
-    assert got == Outer("x", Inner(3, 1.0), Path("a/b"), ["t"])
-    assert isinstance(got.inner.rate, float)  # an int is accepted for a float, and converted
-
-
-@pytest.mark.parametrize(("data", "message"), [
-    ({"name": "x", "inner": {"size": 1}, "path": "p", "colour": 1}, "f.toml: unknown key(s) 'colour'"),
-    ({"name": "x", "inner": {"size": 1}}, "f.toml: missing key 'path'"),
-    ({"name": 3, "inner": {"size": 1}, "path": "p"}, "f.toml: name must be str, got 3"),
-    ({"name": "x", "inner": {"size": True}, "path": "p"}, "f.toml [inner]: size must be int, got True"),
-    ({"name": "x", "inner": {"size": 1}, "path": "p", "tags": ["a", 2]}, "f.toml: tags[1] must be str, got 2"),
-    ({"name": "x", "inner": {"size": 1}, "path": "p", "flag": "yes"}, "f.toml: flag must be bool, got 'yes'"),
-    ({"name": "x", "inner": 5, "path": "p"}, "f.toml: inner must be a table"),
-])
-def test_from_mapping_names_the_source_and_the_key(data: dict, message: str) -> None:
-    with pytest.raises(ConfigError) as err:
-        from_mapping(Outer, data, "f.toml")
-    assert err.value.message.startswith(message), err.value.message
-
-
-def test_from_mapping_with_a_base_is_a_partial_update() -> None:
-    base = Outer("x", Inner(3), Path("p"), note="kept")
-    got = from_mapping(Outer, {"flag": True, "inner": {"rate": 2.0}}, "overrides", base=base)
-    assert got == Outer("x", Inner(3, 2.0), Path("p"), note="kept", flag=True)
 
 
 def test_read_toml_and_merge_errors_name_the_file(tmp_path: Path) -> None:
@@ -96,9 +52,14 @@ def test_site_files_and_values_come_through_the_loader() -> None:
         load_site("ci", overrides={"slurm": {"nodes": "2"}})
 
 
-def test_modules_the_training_job_imports_stay_python_38() -> None:
-    # kit.sites and kit.cli import these; the job (python3 -m kit train) runs on the image's Python 3.8.
-    files = [str(PROJECT_ROOT / "kit" / f) for f in ("config.py", "sites.py", "errors.py", "cli_cluster.py")]
+def test_modules_kit_doctor_imports_stay_python_38() -> None:
+    """`python3 -m kit doctor` runs on a login node's bare python3, which may be 3.8: every module of ours it
+    imports must be 3.8 Python (the kit itself never runs inside the image; only the program does)."""
+    found = subprocess.run([sys.executable, "-c", "import sys, kit.cli, kit.doctor.checks; print('\\n'.join("
+                            "m.__file__ for n, m in sys.modules.items() if n.split('.')[0] in ('kit', 'litmarp')))"],
+                           capture_output=True, text=True, check=True, cwd=PROJECT_ROOT)
+    files = found.stdout.split()
+    assert any(f.endswith("doctor/checks.py") for f in files) and any("litmarp" in f for f in files)
     vermin = Path(sys.executable).parent / "vermin"
     proc = subprocess.run([str(vermin), "-t=3.8-", "--no-tips", "--violations", *files], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -160,6 +121,25 @@ def test_slurm_values_are_checked_by_their_slurm_meaning_naming_the_file_and_key
         load_site("x", sites_dir=folder)
     assert err.value.message.startswith(f"{folder / 'x.toml'}: {message}"), err.value.message
     assert err.value.hint
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('[slurm]\ncolour = 1', "unknown key 'slurm.colour'"),
+    ('colour = 1', "unknown key 'colour'"),
+    ('[slurm]\nnodes = "2"', "'slurm.nodes' must be int, got '2'"),
+    ('[slurm]\nnodes = true', "'slurm.nodes' must be int, got True"),
+    ('[slurm]\ngpus = 1', "'slurm.gpus' must be str, got 1"),
+    ('[container]\ngpu = "yes"', "'container.gpu' must be bool, got 'yes'"),
+    ('[slurm]\nextra = ["--exclusive", 2]', "'slurm.extra[1]' must be str, got 2"),
+    ('slurm = 5', "'slurm' must be a table ([slurm])"),
+])
+def test_a_site_key_or_type_error_names_the_file_the_key_and_the_type(tmp_path: Path, text: str,
+                                                                       message: str) -> None:
+    folder = _sites_with(tmp_path, "")
+    (folder / "x.toml").write_text(f'description = "x"\n{text}\n')
+    with pytest.raises(ConfigError) as err:
+        load_site("x", sites_dir=folder)
+    assert err.value.message == f"{folder / 'x.toml'}: {message}"
 
 
 @pytest.mark.parametrize("slurm", ['gpus = ""', 'gpus = "tesla"', 'gpus = "tesla:2"', 'gpus = "4"',

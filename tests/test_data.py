@@ -1,4 +1,4 @@
-"""kit.data: the shipped sample corpus, plain-text folders, and ALT sources sent to the program."""
+"""kit.data: the shipped sample corpus and plain-text folders, read by the program's reader; ALT sent to the program."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from kit.bleu import looks_tokenized
 from kit.cli import main
-from kit.data import SAMPLE_DIR, load_corpus, looks_tokenized
+from kit.data import SAMPLE_DIR, load_corpus
 from kit.errors import DataError
 from kit.sites import PROJECT_ROOT
 from litmarp.proc import run
@@ -29,7 +30,7 @@ def test_committed_sample_corpus_equals_generator_output(tmp_path: Path) -> None
 def test_sample_corpus_splits_and_workshop_sentence() -> None:
     corpus = load_corpus("sample")
     assert corpus.sizes == {"train": 1200, "validation": 100, "test": 100}
-    assert corpus.ja_tokenized
+    assert looks_tokenized([ja for _, ja in corpus.train])
     assert WORKSHOP_PAIR in corpus.test
     english = [en for en, _ in corpus.train + corpus.validation + corpus.test]
     assert len(set(english)) == len(english), "a sentence occurs twice (within or across splits)"
@@ -42,20 +43,19 @@ def _write(folder: Path, name: str, lines: list[str]) -> None:
 
 
 def test_plain_text_folder(tmp_path: Path) -> None:
-    _write(tmp_path, "train.en", ["i am a cat .", "", "it rains ."])
-    _write(tmp_path, "train.ja", ["吾輩 は 猫 で あ る 。", "", "雨 が 降 る 。"])
+    _write(tmp_path, "train.en", ["i am a cat .", "it rains ."])
+    _write(tmp_path, "train.ja", ["吾輩 は 猫 で あ る 。", "雨 が 降 る 。"])
     _write(tmp_path, "dev.en", ["hello ."])
     _write(tmp_path, "dev.ja", ["こんにち は 。"])
     corpus = load_corpus(str(tmp_path))
     assert corpus.train == [("i am a cat .", "吾輩 は 猫 で あ る 。"), ("it rains .", "雨 が 降 る 。")]
-    assert corpus.test == corpus.validation  # no test.* files: dev doubles as test, and says so
-    assert any("test" in note for note in corpus.notes)
+    assert corpus.test == corpus.validation  # no test.* files: dev doubles as test, as in the program
 
 
-def test_plain_text_errors_name_the_file(tmp_path: Path) -> None:
+def test_plain_text_errors_are_the_programs_naming_the_file(tmp_path: Path) -> None:
     _write(tmp_path, "train.en", ["a", "b"])
     _write(tmp_path, "train.ja", ["あ", "い"])
-    with pytest.raises(DataError, match="missing the validation files"):
+    with pytest.raises(DataError, match=r"dev\.en not found: --data_dir needs"):
         load_corpus(str(tmp_path))
     _write(tmp_path, "dev.en", ["c"])
     _write(tmp_path, "dev.ja", ["う"])
@@ -63,7 +63,7 @@ def test_plain_text_errors_name_the_file(tmp_path: Path) -> None:
     with pytest.raises(DataError, match=r"train\.en has 2 lines but .*train\.ja has 1"):
         load_corpus(str(tmp_path))
     _write(tmp_path, "train.ja", ["あ", ""])
-    with pytest.raises(DataError, match=r"train\.ja:2: empty line"):
+    with pytest.raises(DataError, match=r"train\.ja has blank lines \(line 2\)"):
         load_corpus(str(tmp_path))
     with pytest.raises(DataError, match="unknown corpus source"):
         load_corpus(str(tmp_path / "missing"))

@@ -8,7 +8,9 @@ import pytest
 
 from kit import doctor
 from kit.cli import main
-from kit.doctor import Check, Partition, Report, Step, gpu_request_matches, parse_sinfo_gres, parse_subid
+from kit.container.diagnose import parse_subid
+from kit.doctor.report import Check, Report, Step
+from kit.slurm.gpus import Partition, gpu_request_matches, parse_sinfo_gres
 
 DATA = Path(__file__).parent / "data" / "doctor"
 

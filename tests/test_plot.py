@@ -8,14 +8,12 @@ from pathlib import Path
 import pytest
 
 from kit.errors import DataError
-from kit.plot import plot_loss, read_losses
+from kit.plot import plot_loss
 
 STATE = Path(__file__).parent / "data" / "trainer_state" / "trainer_state.json"
 
 
 def test_plot_written_for_run_and_checkpoint_folders(tmp_path: Path) -> None:
-    curves = read_losses(STATE)
-    assert curves.train and curves.eval
     run_dir = tmp_path / "run"
     checkpoint = run_dir / "checkpoint-456"
     checkpoint.mkdir(parents=True)
@@ -25,6 +23,7 @@ def test_plot_written_for_run_and_checkpoint_folders(tmp_path: Path) -> None:
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
     png = plot_loss(checkpoint, x="step")
     assert png == checkpoint / "loss.png" and png.stat().st_size > 10_000
+    assert plot_loss(STATE, tmp_path / "named") == tmp_path / "named.png"
 
 
 def test_missing_state_is_a_clear_error(tmp_path: Path) -> None:

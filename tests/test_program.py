@@ -6,7 +6,6 @@ need nothing but the stdlib, torch, transformers, datasets, sacrebleu and huggin
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
@@ -18,21 +17,13 @@ from pathlib import Path
 import pytest
 
 from kit import program
-from kit.data import Corpus, load_corpus
+from kit.data import SAMPLE_DIR, Corpus, load_corpus
 from kit.model import TinySettings, make_tiny_bart
 from kit.profiles import random_batches
 from kit.sites import PROJECT_ROOT
 
 PROGRAM = PROJECT_ROOT / "bart_finetuning.py"
 TINY = TinySettings(vocab_size=600, d_model=64, layers=1, heads=2, ffn_dim=128, dropout=0.0)
-
-
-def load_program_module():
-    """The program as a module (its main() is behind the __main__ guard)."""
-    spec = importlib.util.spec_from_file_location("bart_finetuning", PROGRAM)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def write_pairs(folder: Path, pairs: list[tuple[str, str]], splits=("train", "dev", "test")) -> Path:
@@ -107,14 +98,14 @@ def test_program_passes_vermin_for_python_3_8() -> None:
 
 @pytest.mark.parametrize("spelling", ["--eval_strategy", "--evaluation_strategy"])
 def test_both_eval_strategy_spellings(spelling: str) -> None:
-    prog = load_program_module()
+    prog = program.load_program()
     _, training_args = prog.parse_args([spelling, "steps", "--eval_steps", "7", "--output_dir", "x"])
     strategy = getattr(training_args, prog.EVAL)
     assert getattr(strategy, "value", strategy) == "steps" and training_args.eval_steps == 7
 
 
 def test_workshop_defaults_and_command_line_wins() -> None:
-    prog = load_program_module()
+    prog = program.load_program()
     args, training_args = prog.parse_args([])
     assert (training_args.learning_rate, training_args.num_train_epochs) == (5e-5, 1.0)
     assert training_args.per_device_train_batch_size == 16 and args.max_length == 120
@@ -127,15 +118,43 @@ def test_workshop_defaults_and_command_line_wins() -> None:
 # fault drills (tests/test_drills.py: program-no-dev, program-mismatched-lines, program-model-nope).
 
 
+def test_batches_are_padded_to_their_longest_with_minus_100_labels(tmp_path: Path) -> None:
+    """What lesson 02 shows and measures: the program's batches against the original script's padding to 120."""
+    prog = program.load_program()
+    folder = make_tiny_bart(tmp_path / "model", load_corpus("sample"),
+                            TinySettings(vocab_size=600, d_model=32, layers=1, heads=2, ffn_dim=64))
+    tokenizer, model = prog.load_model(str(folder))
+    pairs = prog.read_text_pairs(SAMPLE_DIR)
+    tokenized = prog.tokenize(pairs, tokenizer, 120)
+    training_args = prog.parse_args(["--output_dir", str(tmp_path / "run")])[1]
+    features = [tokenized["train"][i] for i in range(16)]
+    batch = prog.make_trainer(training_args, tokenizer, model, tokenized, []).data_collator(features)
+    lengths = [len(f["labels"]) for f in features]
+    assert batch["labels"].shape[1] == max(lengths) < 120  # padded to the longest in the batch, not to 120
+    for row, length in zip(batch["labels"].tolist(), lengths, strict=True):
+        assert row[length:] == [-100] * (len(row) - length) and -100 not in row[:length]
+    pad = tokenizer.pad_token_id
+    for row, mask in zip(batch["input_ids"].tolist(), batch["attention_mask"].tolist(), strict=True):
+        assert all((token == pad) == (m == 0) for token, m in zip(row, mask, strict=True))
+    # The decoder input is the labels shifted right, with the pad id (never -100) in the padding.
+    assert (batch["decoder_input_ids"] >= 0).all()
+    # The original script: every example 120 tokens, the pad id left in the labels (lesson 02's pad_to_120).
+    original = tokenizer(pairs["train"]["en"][:16], text_target=pairs["train"]["ja"][:16], max_length=120,
+                         truncation=True, padding="max_length")["labels"]
+    assert {len(row) for row in original} == {120} and not any(-100 in row for row in original)
+    real = sum(lengths)
+    assert 1 - real / (16 * 120) > 0.7 > 1 - real / batch["labels"].numel()  # the share of padding computed
+
+
 def test_data_files_lose_a_bom_and_windows_line_ends(tmp_path: Path) -> None:
-    prog = load_program_module()
+    prog = program.load_program()
     path = tmp_path / "train.en"
     path.write_bytes("\ufeffHello.\r\nGood night.\r\n".encode())
     assert prog.read_lines(path) == ["Hello.", "Good night."]
 
 
 def test_sigterm_and_ctrl_c_are_caught_only_while_training() -> None:
-    prog = load_program_module()
+    prog = program.load_program()
     budget, before = prog.TimeBudget(0), signal.getsignal(signal.SIGINT)
     with prog.stop_on_signals(budget):
         signal.raise_signal(signal.SIGTERM)

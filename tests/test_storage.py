@@ -10,6 +10,7 @@ import pytest
 from kit import storage
 from kit.cli import main
 from kit.errors import ConfigError
+from kit.storage.usage import DirUsage
 
 ENV: dict[str, str] = {}  # no HF_HOME / cache overrides: the defaults under the fake home
 
@@ -40,7 +41,7 @@ def tree(tmp_path: Path) -> dict[str, Path]:
     }
 
 
-def _usage(site, tree: dict[str, Path]) -> dict[str, storage.DirUsage]:
+def _usage(site, tree: dict[str, Path]) -> dict[str, DirUsage]:
     rows = storage.usage(site, home=tree["home"], env=ENV, apparent=True)
     return {r.key: r for r in rows}
 

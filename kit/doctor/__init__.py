@@ -9,18 +9,9 @@ lesson steps that will run for real or be skipped, and why. Rendering is pure
 the CLI prints. A required piece missing makes :attr:`Report.exit_code` 1.
 """
 
-
 from __future__ import annotations
 
-from kit.container.diagnose import parse_subid
-from kit.doctor.checks import LESSON_PACKAGES, TRAINING_PACKAGES, find_chromium, japanese_fonts, run_checks
-from kit.doctor.report import Check, Report, Step, render_markdown, render_text
+from kit.doctor.checks import run_checks
+from kit.doctor.report import render_markdown, render_text
 
-# The one GPU-request check lives in kit.slurm.gpus; importable from here as before.
-from kit.slurm.gpus import Partition, gpu_request_matches, parse_sinfo_gres
-
-__all__ = [
-    "LESSON_PACKAGES", "TRAINING_PACKAGES", "Check", "Partition", "Report", "Step", "find_chromium",
-    "gpu_request_matches", "japanese_fonts", "parse_sinfo_gres", "parse_subid", "render_markdown", "render_text",
-    "run_checks",
-]
+__all__ = ["render_markdown", "render_text", "run_checks"]

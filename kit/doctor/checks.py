@@ -8,28 +8,32 @@ import re
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from kit import versions
+from kit.container import (
+    RUNTIMES,
+    Runtime,
+    build_command,
+    check_fakeroot,
+    detect_runtime,
+    existing_ancestor,
+    free_bytes,
+)
 from kit.doctor.report import Check, Report, Step
 from kit.errors import CommandError, KitError, SlurmError
+from kit.sites import PROJECT_ROOT, Site, load_site, site_source
 from kit.slurm.client import check_controller
 from kit.slurm.gpus import Partition, check_gpu_request, partitions
 from kit.textutil import format_size, shell_line
 from litmarp import proc
 from litmarp.paths import shown_path
-
-if TYPE_CHECKING:
-    from kit.container import Runtime
-    from kit.sites import Site
+from litmarp.proc import chrome_path
 
 TRAINING_PACKAGES = ("torch", "transformers", "datasets", "accelerate", "tokenizers", "sacrebleu")
 LESSON_PACKAGES = ("matplotlib", "papermill", "jupytext", "nbclient", "ipykernel")
 
 
 def _runtime_check(site: Site) -> tuple[Check, Runtime | None]:
-    from kit.container import RUNTIMES, detect_runtime
-
     forced = site.container.runtime in RUNTIMES
     try:
         rt = detect_runtime(site)
@@ -44,8 +48,6 @@ def _runtime_check(site: Site) -> tuple[Check, Runtime | None]:
 
 
 def _fakeroot_check(rt: Runtime) -> Check:
-    from kit.container import check_fakeroot
-
     if os.geteuid() == 0:
         return Check("fakeroot builds", True, "running as root: --fakeroot is not needed")
     problems = check_fakeroot(rt.name)
@@ -113,8 +115,6 @@ def _torch_gpu_check() -> tuple[Check, bool]:
 
 
 def _disk_checks(site: Site, uses_container: bool) -> list[Check]:
-    from kit.container import existing_ancestor, free_bytes
-
     checks = []
     sif_need = 2 * versions.IMAGE_SIF_GIB if uses_container else 0.0
     work_need = 5.0 if site.train.profile == "workshop" else 0.5  # checkpoints of bart-base vs the tiny model
@@ -185,17 +185,9 @@ def _marp_check(project_root: Path) -> Check:
     return Check("marp-cli", line is not None, line or f"{marp} --version failed")
 
 
-def find_chromium() -> Path | None:
-    """The Chromium the slide renderer would use (:func:`litmarp.proc.chrome_path`)."""
-    from litmarp.proc import chrome_path
-
-    found = chrome_path()
-    return Path(found) if found else None
-
-
 def _chromium_check() -> Check:
-    path = find_chromium()
-    if path is None:
+    path = chrome_path()  # the Chromium the slide renderer would use
+    if not path:
         return Check("Chromium", False, "not found (set CHROME_PATH or install chromium): PDF slides are skipped")
     line = _version_line([str(path), "--version"])
     return Check("Chromium", line is not None, f"{line} ({path})" if line else f"{path} --version failed")
@@ -231,8 +223,6 @@ def run_checks(site: Site | str | None = None, *, project_root: Path | None = No
     Returns:
         The report; it never raises for a missing piece (the piece shows as a failed check).
     """
-    from kit.sites import PROJECT_ROOT, load_site, site_source
-
     if site is None or isinstance(site, str):
         source = site_source(site)
         site_obj = load_site(site)
@@ -265,8 +255,6 @@ def run_checks(site: Site | str | None = None, *, project_root: Path | None = No
         steps.append(Step("import check", True, f"inside {site_obj.container.sif}"))
     else:
         declared = site_obj.container.runtime
-        from kit.container import build_command
-
         line = shell_line(build_command(site_obj, "env.def", "env.sif"))
         if declared in ("host", "auto"):
             why = ("skipped — the site uses the host Python (container.runtime = 'host')"

@@ -232,7 +232,7 @@ class Queue(List[QueueRow]):  # noqa: UP006 - a base is evaluated at import: kit
         if not self.all_users:
             head, rows = head[:3] + head[4:], [row[:3] + row[4:] for row in rows]
         widths = [max(len(str(row[i])) for row in [head, *rows]) for i in range(len(head))]
-        return "\n".join("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip()
+        return "\n".join("  ".join(str(v).ljust(w) for v, w in zip(row, widths)).rstrip()  # noqa: B905 (3.8: kit doctor)
                          for row in [head, *rows])
 
 

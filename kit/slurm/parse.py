@@ -80,7 +80,7 @@ def parse_key_values(line: str) -> dict[str, str]:
     """
     matches = list(_KEY.finditer(line))
     out: dict[str, str] = {}
-    for m, nxt in zip(matches, [*matches[1:], None], strict=True):
+    for m, nxt in zip(matches, [*matches[1:], None]):  # noqa: B905 (equal lengths; 3.8: kit doctor imports this)
         end = nxt.start() if nxt else len(line)
         out[m.group(1)] = line[m.end():end].strip()
     return out
@@ -105,7 +105,7 @@ def parse_sacct(text: str) -> list[dict[str, str]]:
     if not lines:
         return []
     header = lines[0].split("|")
-    return [dict(zip(header, line.split("|", len(header) - 1), strict=False)) for line in lines[1:]]
+    return [dict(zip(header, line.split("|", len(header) - 1))) for line in lines[1:]]  # noqa: B905 (3.8)
 
 
 def parse_exit_code(text: str | None) -> tuple[int | None, int | None]:

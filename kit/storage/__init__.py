@@ -8,11 +8,7 @@ images, runs and checkpoints, whatever the site profile's folders are.
 
 from __future__ import annotations
 
-from kit.storage.clean import CACHE_KEYS, CleanEntry, CleanResult, classify, clean
-from kit.storage.usage import DirUsage, KnownDir, du_report, known_dirs, plot_usage, render_markdown, render_text, usage
-from kit.textutil import format_size
+from kit.storage.clean import clean
+from kit.storage.usage import du_report, plot_usage, render_markdown, render_text, usage
 
-__all__ = [
-    "CACHE_KEYS", "CleanEntry", "CleanResult", "DirUsage", "KnownDir", "classify", "clean", "du_report",
-    "format_size", "known_dirs", "plot_usage", "render_markdown", "render_text", "usage",
-]
+__all__ = ["clean", "du_report", "plot_usage", "render_markdown", "render_text", "usage"]

@@ -89,7 +89,7 @@ def classify(target: Path, site: Site, dirs: Sequence[KnownDir], *, whole: Seque
     Args:
         target: An absolute path (symlinks in its parents resolved).
         site: The site profile.
-        dirs: From :func:`kit.storage.known_dirs`.
+        dirs: From :func:`kit.storage.usage.known_dirs`.
         whole: Folders named a second time (``--whole``): they may go whole.
         home: The home directory.
 

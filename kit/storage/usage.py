@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kit.errors import ConfigError
+from kit.fonts import use_japanese_font
 from kit.pathio import make_dirs, user_path
 from kit.textutil import format_size, text_table
 from litmarp.paths import shown_path
@@ -270,8 +271,6 @@ def plot_usage(rows: Sequence[DirUsage], out: str | os.PathLike[str], *, lang: s
         lang: ``ja`` (uses a Japanese font when one is installed) or ``en``.
         title: Chart title (default: "Disk usage" in the language).
     """
-    from kit.fonts import use_japanese_font
-
     use_japanese_font()
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
