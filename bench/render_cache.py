@@ -2,12 +2,12 @@
 """Re-rendering from the execution cache: how long a presenter waits.
 
 Two measurements, each the wall time of the real command line
-(``python -m kit slides ... --pdf``, HTML + PDF with notes + notes text, fit
+(``python -m litmarp slides ... --pdf``, HTML + PDF with notes + notes text, fit
 check included), after a warm-up run that fills the cache and the output folder:
 
 1. **nothing changed**: all six decks re-rendered (target ≤ 15 s);
 2. **one text edit**: a copy of one lesson with a changed sentence, rendered
-   through ``kit slides PATH.md`` (target ≤ 10 s); its code is unchanged, so
+   through ``litmarp slides PATH.md`` (target ≤ 10 s); its code is unchanged, so
    its outputs come from the cache and only that deck is re-drawn;
 
 and, for comparison, all six decks drawn again from the cache (outputs deleted).
@@ -38,7 +38,7 @@ TARGETS = {"unchanged_six_decks_s": 15.0, "one_text_edit_s": 10.0}
 
 
 def slides_command(*args: str, site: str, out: Path) -> list[str]:
-    return [sys.executable, "-m", "kit", "slides", *args, "--site", site, "--pdf", "--out", str(out)]
+    return [sys.executable, "-m", "litmarp", "slides", *args, "--site", site, "--pdf", "--out", str(out)]
 
 
 def timed(cmd: list[str]) -> tuple[float, str]:
