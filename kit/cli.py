@@ -303,7 +303,7 @@ def _container_validate(args: argparse.Namespace) -> None:
 def _container_def(args: argparse.Namespace) -> None:
     from kit import container
 
-    text = container.render_def(_site_arg(args), localimage=args.localimage, from_pulled=args.from_pulled,
+    text = container.render_def(_site_arg(args), localimage=True if args.from_pulled else args.localimage,
                                 docker=args.docker)
     _emit(text, args.out, lambda: container.write_def(args.out, text, force=args.force))
 

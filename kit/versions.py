@@ -50,7 +50,6 @@ class ImageFacts:
     python: str  # major.minor
     torch: str
     cuda: str
-    transformers: str
 
 
 BASE_IMAGE = ImageFacts(
@@ -59,7 +58,6 @@ BASE_IMAGE = ImageFacts(
     python="3.8",
     torch="2.1.0",
     cuda="11.8",
-    transformers="4.35.2",
 )
 
 # Installed by %post, in this order of the original slides (pip first).

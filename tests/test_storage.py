@@ -87,8 +87,8 @@ def test_render_markdown_and_text(fakes, tmp_path: Path, tree: dict[str, Path]) 
     assert lines[5].startswith("| Singularity キャッシュ | ~/.singularity/cache | 1.5 KiB | 可 |")
     assert "| Apptainer キャッシュ | ~/.apptainer/cache | なし | 可 |" in md
     assert lines[-1] == "| **合計** | | **20.1 KiB** | | |"
-    short = storage.render_markdown(rows, lang="en", home=tree["home"], hide_missing=True, why=False)
-    assert "Apptainer" not in short and short.splitlines()[0] == "| directory | path | size | safe to delete |"
+    short = storage.render_markdown(rows, lang="en", home=tree["home"], why=False)
+    assert short.splitlines()[0] == "| directory | path | size | safe to delete |"
     text = storage.render_text(rows, home=tree["home"])
     assert text.splitlines()[-1].startswith("total") and "no (keep)" in text
     with pytest.raises(ConfigError, match="unknown language"):

@@ -7,16 +7,10 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from kit.errors import ConfigError, DefFileError
-
-if TYPE_CHECKING:
-    pass
-
 
 SECTIONS = frozenset({
     "setup", "files", "environment", "post", "runscript", "startscript", "test", "labels", "help",
@@ -130,21 +124,8 @@ class DefFile:
             raise DefFileError(f"{path}: not UTF-8 text ({exc})", hint="save the file as UTF-8") from None
         return cls.parse(text, path)
 
-    @classmethod
-    def new(cls, header: Mapping[str, str], sections: Sequence[tuple[str, str]] = ()) -> DefFile:
-        """Build a definition file from a header and ``(name, body)`` pairs.
-
-        Bodies are used as given (indent them yourself); a blank line separates sections.
-        """
-        text = "".join(f"{k}: {v}\n" for k, v in header.items())
-        for name, body in sections:
-            text += f"\n%{name}\n{body}"
-            if body and not body.endswith("\n"):
-                text += "\n"
-        return cls.parse(text)
-
     def render(self) -> str:
-        """The text, exactly as parsed (plus any edits)."""
+        """The text, exactly as parsed."""
         return "".join(self.preamble) + "".join(s.head + s.body for s in self.sections)
 
     def header_fields(self) -> list[HeaderField]:
@@ -174,37 +155,3 @@ class DefFile:
     def section(self, name: str) -> Section | None:
         """The first section called ``name`` (without ``%``), or None."""
         return next((s for s in self.sections if s.name == name.lower()), None)
-
-    def with_header(self, key: str, value: str) -> DefFile:
-        """A copy with header ``key`` set to ``value``, every other line unchanged."""
-        field_ = self.get(key)
-        pre = list(self.preamble)
-        if field_ is None:
-            # Insert after the last header field so comments at the top stay on top.
-            fields = self.header_fields()
-            at = fields[-1].line if fields else len(pre)
-            pre.insert(at, f"{key}: {value}\n")
-        else:
-            raw = pre[field_.line - 1]
-            ending = raw[len(raw.rstrip("\r\n")):]
-            pre[field_.line - 1] = f"{field_.key}: {value}{ending or chr(10)}"
-        return DefFile.parse("".join(pre) + "".join(s.head + s.body for s in self.sections), self.path)
-
-    def with_section(self, name: str, body: str) -> DefFile:
-        """A copy with section ``name``'s body replaced (appended when missing)."""
-        if body and not body.endswith("\n"):
-            body += "\n"
-        parts = ["".join(self.preamble)]
-        found = False
-        for s in self.sections:
-            if s.name == name.lower() and not found:
-                parts.append(s.head + body)
-                found = True
-            else:
-                parts.append(s.head + s.body)
-        text = "".join(parts)
-        if not found:
-            if text and not text.endswith("\n"):
-                text += "\n"
-            text += f"\n%{name}\n{body}"
-        return DefFile.parse(text, self.path)

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 
 def render_def(site: Site | None = None, *, localimage: str | os.PathLike[str] | bool | None = None,
-               from_pulled: bool = False, docker: bool = False) -> str:
+               docker: bool = False) -> str:
     """The workshop's ``env.def`` (from :mod:`kit.versions`).
 
     Args:
@@ -26,8 +26,7 @@ def render_def(site: Site | None = None, *, localimage: str | os.PathLike[str] |
             ``transformers-pytorch-gpu_4.35.2.sif`` in the folder the build runs in (where a plain
             ``singularity pull`` and :func:`kit.container.pull` put it). A path: from that .sif.
             True: from the site's pulled image by its full path (:func:`pulled_image_path`),
-            which must exist; the file then builds from any folder.
-        from_pulled: Same as ``localimage=True`` (the CLI's ``--from-pulled``).
+            which must exist; the file then builds from any folder (the CLI's ``--from-pulled``).
         docker: ``Bootstrap: docker`` (the CLI's ``--docker``): the build downloads the image,
             for who never pulled it.
 
@@ -36,8 +35,6 @@ def render_def(site: Site | None = None, *, localimage: str | os.PathLike[str] |
     """
     if docker:
         return versions.render_env_def(docker=True)
-    if from_pulled and localimage in (None, False, True):
-        localimage = True
     if localimage is None or localimage is False:
         return versions.render_env_def()
     if localimage is True:

@@ -136,7 +136,6 @@ def check_imports(
     modules: Sequence[str] = versions.CHECK_MODULES,
     *,
     site: Site | None = None,
-    runtime: str | None = None,
     timeout: float | None = 900,
 ) -> ImportReport:
     """Import each module inside the image and report the versions found.
@@ -149,14 +148,13 @@ def check_imports(
         sif: The image (default :func:`site_sif_path`).
         modules: Modules to import.
         site: Site profile (default ``load_site()``).
-        runtime: Override ``site.container.runtime``.
         timeout: Seconds (importing torch from a network filesystem can be slow).
     """
     site = site or default_site()
-    rt = detect_runtime(site, runtime)
+    rt = detect_runtime(site)
     image = Path(sif) if sif is not None else site_sif_path(site)
-    cp = exec(image, ["python3", "-c", IMPORT_SCRIPT, *modules], site=site, runtime=runtime,
-              gpu=site.container.gpu, timeout=timeout)
+    cp = exec(image, ["python3", "-c", IMPORT_SCRIPT, *modules], site=site, gpu=site.container.gpu,
+              timeout=timeout)
     if rt.is_host:
         return parse_import_output(cp.stdout, where=f"host Python {shown_path(sys.executable)} (no container)")
     return parse_import_output(cp.stdout, where=f"{work_path(image, site.work_dir)} ({rt.describe()})",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -80,7 +80,6 @@ def pull(
     site: Site | None = None,
     force: bool = False,
     name: str | None = None,
-    runtime: str | None = None,
     check_space: bool = True,
 ) -> StepResult:
     """Pull an image into ``dest_dir`` (``singularity pull``), printing the runtime's output as it runs.
@@ -95,7 +94,6 @@ def pull(
         site: Site profile (default ``load_site()``).
         force: Pull again and overwrite the existing .sif (``--force``).
         name: File name; default like singularity's (``transformers-pytorch-gpu_4.35.2.sif``).
-        runtime: Override ``site.container.runtime``.
         check_space: Check free space in the destination, temporary and cache directories first.
 
     Raises:
@@ -113,7 +111,7 @@ def pull(
         raise ConfigError(f"image name {name!r} must be a plain file name ending in .sif")
     out = Path(os.path.abspath(dest / (name or versions.sif_name(ref))))
     shown = work_path(out, site.work_dir)
-    rt = detect_runtime(site, runtime)
+    rt = detect_runtime(site)
     cmd = pull_command(site, ref, in_work_dir(site, out), force=force, runtime=None if rt.is_host else rt.name)
     if out.exists() and not force:
         return StepResult("pull", cmd, out, True,
@@ -180,7 +178,6 @@ def build(
     site: Site | None = None,
     fakeroot: bool = True,
     force: bool = False,
-    runtime: str | None = None,
     check_space: bool = True,
 ) -> StepResult:
     """Validate a definition file and build it (``singularity build --fakeroot SIF DEF``) in the
@@ -197,7 +194,6 @@ def build(
         site: Site profile (default ``load_site()``).
         fakeroot: Build with ``--fakeroot`` (no root needed, as on the department server).
         force: Rebuild and overwrite an existing image.
-        runtime: Override ``site.container.runtime``.
         check_space: Check free space in the image's folder and the temporary directory first.
 
     Raises:
@@ -211,7 +207,7 @@ def build(
     def_path = Path(os.path.abspath(def_file if installed is None else installed.path))
     out = Path(os.path.abspath(sif if sif is not None else site_sif_path(site)))
     deffile = DefFile.read(def_path)
-    rt = detect_runtime(site, runtime)
+    rt = detect_runtime(site)
     # Where nothing is built (the host runtime skips the pull too) the base image need not exist.
     report = validate(deffile, site=site, base_dir=site.work_dir, base_must_exist=not rt.is_host)
     report.raise_for_errors()
@@ -264,10 +260,6 @@ def exec(  # noqa: A001 - the runtime's verb; shadows the builtin only inside th
     *,
     site: Site | None = None,
     gpu: bool | None = None,
-    runtime: str | None = None,
-    binds: Sequence[str] = (),
-    cwd: str | os.PathLike[str] | None = None,
-    env: Mapping[str, str] | None = None,
     check: bool = True,
     capture: bool = True,
     timeout: float | None = None,
@@ -279,26 +271,23 @@ def exec(  # noqa: A001 - the runtime's verb; shadows the builtin only inside th
         argv: Program and arguments.
         site: Site profile (default ``load_site()``).
         gpu: ``--nv``; default ``site.container.gpu``.
-        runtime: Override ``site.container.runtime``.
-        binds: ``--bind`` specifications.
-        cwd, env, check, capture, timeout: As for :func:`litmarp.proc.run`.
+        check, capture, timeout: As for :func:`litmarp.proc.run`.
 
     Raises:
         ContainerError: the image does not exist (build or pull it first).
         CommandError: the command failed (with ``check``).
     """
     site = site or default_site()
-    rt = detect_runtime(site, runtime)
+    rt = detect_runtime(site)
     if rt.is_host:
         cmd = exec_command(site, sif or "", argv, runtime="host")
     else:
         image = Path(os.path.expanduser(os.fspath(sif))) if sif is not None else site_sif_path(site)
-        where = image if image.is_absolute() or cwd is None else Path(cwd) / image
-        if not where.exists():
-            raise ContainerError(f"no image at {where}",
+        if not image.exists():
+            raise ContainerError(f"no image at {image}",
                                  hint="build it first (`python -m kit container build`) or pass the right path")
-        cmd = exec_command(site, image, argv, runtime=rt.name, gpu=gpu, binds=binds)
-    return proc.run(cmd, cwd=cwd, env=env, check=check, capture=capture, timeout=timeout)
+        cmd = exec_command(site, image, argv, runtime=rt.name, gpu=gpu)
+    return proc.run(cmd, check=check, capture=capture, timeout=timeout)
 
 
 def run_interactive(sif: str | os.PathLike[str] | None, argv: Sequence[str], *, site: Site | None = None,

@@ -70,20 +70,18 @@ def _version_of(path: Path) -> tuple[str | None, str | None]:
     return parse_version_output(cp.stdout or cp.stderr)
 
 
-def detect_runtime(site: Site | None = None, runtime: str | None = None) -> Runtime:
+def detect_runtime(site: Site | None = None) -> Runtime:
     """Find the runtime to use: the one the site forces, else apptainer/singularity on PATH, else host.
 
     Args:
         site: The site profile (default: ``load_site()``).
-        runtime: Override ``site.container.runtime`` (``auto``, ``apptainer``, ``singularity``, ``host``).
 
     Raises:
         ContainerError: the profile forces a runtime that is not on PATH.
     """
     site = site or default_site()
-    wanted = runtime or site.container.runtime
-    origin = (f"site {site.name!r} sets container.runtime = {wanted!r} ({shown_path(site.files[-1])})"
-              if runtime is None else f"runtime={wanted!r}")
+    wanted = site.container.runtime
+    origin = f"site {site.name!r} sets container.runtime = {wanted!r} ({shown_path(site.files[-1])})"
     if wanted == "host":
         return Runtime("host", None, None, None, origin)
     if wanted in RUNTIMES:

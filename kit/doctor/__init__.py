@@ -6,7 +6,7 @@ Python packages, marp-cli, Chromium and Japanese fonts. It returns a
 :class:`Report`: the checks (name, ok, detail, required for this site) and the
 lesson steps that will run for real or be skipped, and why. Rendering is pure
 (:func:`render_markdown`, :func:`render_text`) so a lesson shows the same table
-the CLI prints. A required piece missing makes :attr:`Report.exit_code` 1.
+the CLI prints. A required piece missing makes ``kit doctor`` exit with 1 (:meth:`Report.raise_for_missing`).
 """
 
 from __future__ import annotations

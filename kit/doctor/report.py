@@ -55,11 +55,6 @@ class Report:
         """Every required piece is there."""
         return not self.missing
 
-    @property
-    def exit_code(self) -> int:
-        """0 when every required piece is there, else 1."""
-        return 0 if self.ok else 1
-
     def raise_for_missing(self) -> None:
         """Raise :class:`CheckFailed` (exit code 1) naming the required pieces that are missing."""
         if not self.ok:
@@ -87,9 +82,6 @@ class Report:
             if s.name == name:
                 return s
         raise KeyError(name)
-
-    def _repr_markdown_(self) -> str:  # Jupyter shows the table when the report is a cell's value
-        return render_markdown(self)
 
 
 def _mark(ok: bool) -> str:

@@ -97,33 +97,6 @@ def _local_job(record: dict) -> Job:
                executor="local")
 
 
-def _local_submit(script: Path, directives: dict[str, str], name: str, rundir: Path) -> Job:
-    job_id = _new_local_id()
-    output, error = log_patterns(directives)
-    stdout = rundir / expand_pattern(output, job_id=job_id, job_name=name)
-    stderr = rundir / expand_pattern(error, job_id=job_id, job_name=name)
-    for path in {stdout, stderr}:
-        make_dirs(path.parent, "create the job's log folder")
-    limit = parse_time_limit(directives.get("--time", ""))
-    record = {
-        "id": job_id, "name": name, "script": str(script), "stdout": str(stdout), "stderr": str(stderr),
-        "cwd": str(rundir), "time": directives.get("--time", ""), "time_limit_s": limit,
-        "user": getpass.getuser(), "state": "PENDING", "submitted": time.time(),
-    }
-    _save_record(record)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        p for p in (str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH")) if p)}
-    wrapper_log = _record_path(job_id).with_suffix(".wrapper.log")
-    with wrapper_log.open("wb") as fh:
-        child = subprocess.Popen(watcher_command(job_id),
-                                 stdin=subprocess.DEVNULL, stdout=fh, stderr=fh, env=env, start_new_session=True)
-    _LOCAL_CHILDREN.append(child)
-    ignored = [o for o in ("--gpus", "--gres", "--mem", "--nodes", "--partition") if o in directives]
-    print(f"kit.slurm: NOT Slurm: running {job_id} ({name}) with bash in the background "
-          f"(local executor{'; ignoring ' + ', '.join(ignored) if ignored else ''})", file=sys.stderr)
-    return _local_job(record)
-
-
 def _save_record_field(job_id: str, **values: object) -> None:
     # Re-read so a field the wrapper wrote meanwhile is not lost.
     record = _load_record(job_id)
@@ -166,19 +139,6 @@ def _local_status(job: Job, record: dict | None = None) -> JobStatus:
         elapsed = f"{seconds // 60}:{seconds % 60:02d}"
     return JobStatus(job.id, state, reason=record.get("reason"), exit_code=record.get("exit_code"),
                      signal=record.get("signal"), elapsed=elapsed, nodes="localhost", source="local")
-
-
-def _local_cancel(job: Job) -> None:
-    record = _load_record(job.id)
-    if record.get("state") in TERMINAL_STATES:
-        return
-    _record_path(job.id).with_suffix(".cancel").touch()
-    pgid = record.get("pgid")
-    if pgid:
-        try:
-            os.killpg(pgid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
 
 
 def watcher_command(job_id: str, python: str | None = None) -> list[str]:
@@ -257,7 +217,31 @@ class LocalExecutor(Executor):
     def submit(self, script: Path, directives: dict[str, str], *, name: str, workdir: Path,
                site: Site | None) -> Job:
         """Start the watcher for ``script``; ``%x``/``%j`` expanded, ``--time`` enforced."""
-        return _local_submit(script, directives, name, run_dir(directives, workdir))
+        rundir = run_dir(directives, workdir)
+        job_id = _new_local_id()
+        output, error = log_patterns(directives)
+        stdout = rundir / expand_pattern(output, job_id=job_id, job_name=name)
+        stderr = rundir / expand_pattern(error, job_id=job_id, job_name=name)
+        for path in {stdout, stderr}:
+            make_dirs(path.parent, "create the job's log folder")
+        limit = parse_time_limit(directives.get("--time", ""))
+        record = {
+            "id": job_id, "name": name, "script": str(script), "stdout": str(stdout), "stderr": str(stderr),
+            "cwd": str(rundir), "time": directives.get("--time", ""), "time_limit_s": limit,
+            "user": getpass.getuser(), "state": "PENDING", "submitted": time.time(),
+        }
+        _save_record(record)
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+            p for p in (str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH")) if p)}
+        wrapper_log = _record_path(job_id).with_suffix(".wrapper.log")
+        with wrapper_log.open("wb") as fh:
+            child = subprocess.Popen(watcher_command(job_id),
+                                     stdin=subprocess.DEVNULL, stdout=fh, stderr=fh, env=env, start_new_session=True)
+        _LOCAL_CHILDREN.append(child)
+        ignored = [o for o in ("--gpus", "--gres", "--mem", "--nodes", "--partition") if o in directives]
+        print(f"kit.slurm: NOT Slurm: running {job_id} ({name}) with bash in the background "
+              f"(local executor{'; ignoring ' + ', '.join(ignored) if ignored else ''})", file=sys.stderr)
+        return _local_job(record)
 
     def status(self, job: Job) -> JobStatus:
         """From the job's record (the watcher writes the final state)."""
@@ -265,7 +249,16 @@ class LocalExecutor(Executor):
 
     def cancel(self, job: Job) -> None:
         """SIGTERM to the job's process group."""
-        _local_cancel(job)
+        record = _load_record(job.id)
+        if record.get("state") in TERMINAL_STATES:
+            return
+        _record_path(job.id).with_suffix(".cancel").touch()
+        pgid = record.get("pgid")
+        if pgid:
+            try:
+                os.killpg(pgid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
 
     def get_job(self, job_id: str) -> Job:
         """From the job's record.

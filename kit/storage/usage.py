@@ -57,7 +57,6 @@ class DirUsage:
     exists: bool
     bytes: int
     files: int
-    unreadable: int  # entries that could not be read (permissions)
 
     @property
     def key(self) -> str:
@@ -154,9 +153,9 @@ def _real(path: Path) -> Path:
     return path.parent.resolve() / path.name if path.name else path.resolve()
 
 
-def _du(root: Path, exclude: set[Path], *, apparent: bool) -> tuple[int, int, int]:
-    """Bytes, files and unreadable entries under ``root``; symlinks not followed, hard links once."""
-    total = files = unreadable = 0
+def _du(root: Path, exclude: set[Path], *, apparent: bool) -> tuple[int, int]:
+    """Bytes and files under ``root`` (what cannot be read is skipped); symlinks not followed, hard links once."""
+    total = files = 0
     seen_inodes: set[tuple[int, int]] = set()
     stack = [root]
     while stack:
@@ -164,13 +163,11 @@ def _du(root: Path, exclude: set[Path], *, apparent: bool) -> tuple[int, int, in
         try:
             entries = list(os.scandir(current))
         except OSError:
-            unreadable += 1
             continue
         for entry in entries:
             try:
                 st = entry.stat(follow_symlinks=False)
             except OSError:
-                unreadable += 1
                 continue
             if stat.S_ISDIR(st.st_mode):
                 if Path(entry.path) not in exclude:
@@ -183,7 +180,7 @@ def _du(root: Path, exclude: set[Path], *, apparent: bool) -> tuple[int, int, in
                 seen_inodes.add(ident)
             files += 1
             total += st.st_size if apparent else getattr(st, "st_blocks", 0) * 512 or st.st_size
-    return total, files, unreadable
+    return total, files
 
 
 def usage(site: Site, *, home: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None,
@@ -201,11 +198,11 @@ def usage(site: Site, *, home: str | os.PathLike[str] | None = None, env: Mappin
     rows = []
     for d, real in zip(dirs, reals, strict=True):
         if not real.is_dir():
-            rows.append(DirUsage(d, real.exists(), 0, 0, 0))
+            rows.append(DirUsage(d, real.exists(), 0, 0))
             continue
         nested = {r for r in reals if r != real and real in r.parents}
-        size, files, bad = _du(real, nested, apparent=apparent)
-        rows.append(DirUsage(d, True, size, files, bad))
+        size, files = _du(real, nested, apparent=apparent)
+        rows.append(DirUsage(d, True, size, files))
     return rows
 
 
@@ -218,13 +215,11 @@ _TOTAL = {"en": "total", "ja": "合計"}
 _ABSENT = {"en": "not present", "ja": "なし"}
 
 
-def _rows(rows: Sequence[DirUsage], lang: str, home: Path | None, hide_missing: bool) -> list[tuple[str, ...]]:
+def _rows(rows: Sequence[DirUsage], lang: str, home: Path | None) -> list[tuple[str, ...]]:
     if lang not in _HEAD:
         raise ConfigError(f"unknown language {lang!r}", hint="use 'en' or 'ja'")
     out = []
     for r in rows:
-        if hide_missing and not r.exists:
-            continue
         size = format_size(r.bytes) if r.exists else _ABSENT[lang]
         out.append((r.dir.label[lang], shown_path(r.path, home=home), size, _SAFE[lang][0 if r.dir.safe else 1],
                     r.dir.why[lang]))
@@ -232,18 +227,17 @@ def _rows(rows: Sequence[DirUsage], lang: str, home: Path | None, hide_missing: 
 
 
 def render_markdown(rows: Sequence[DirUsage], *, lang: str = "ja", home: str | os.PathLike[str] | None = None,
-                    hide_missing: bool = False, why: bool = True) -> str:
+                    why: bool = True) -> str:
     """A Markdown table (one row per directory, then the total) for a slide.
 
     Args:
         rows: From :func:`usage`.
         lang: ``ja`` or ``en``.
         home: Written as ``~`` in paths (default ``~``).
-        hide_missing: Leave out directories that do not exist.
         why: Include the "why" column.
     """
     home_p = Path(home) if home is not None else None
-    body = _rows(rows, lang, home_p, hide_missing)
+    body = _rows(rows, lang, home_p)
     head = _HEAD[lang] if why else _HEAD[lang][:4]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in body:
@@ -256,20 +250,18 @@ def render_markdown(rows: Sequence[DirUsage], *, lang: str = "ja", home: str | o
 
 def render_text(rows: Sequence[DirUsage], *, lang: str = "en", home: str | os.PathLike[str] | None = None) -> str:
     """The same table as aligned text for a terminal."""
-    body = _rows(rows, lang, Path(home) if home is not None else None, False)
+    body = _rows(rows, lang, Path(home) if home is not None else None)
     body.append((_TOTAL[lang], "", format_size(sum(r.bytes for r in rows)), "", ""))
     return text_table(_HEAD[lang], body)
 
 
-def plot_usage(rows: Sequence[DirUsage], out: str | os.PathLike[str], *, lang: str = "ja",
-               title: str | None = None) -> Path:
+def plot_usage(rows: Sequence[DirUsage], out: str | os.PathLike[str], *, lang: str = "ja") -> Path:
     """A horizontal bar chart of the sizes, coloured by whether deleting is safe; returns the PNG path.
 
     Args:
         rows: From :func:`usage`.
         out: PNG file to write (its folder is created).
         lang: ``ja`` (uses a Japanese font when one is installed) or ``en``.
-        title: Chart title (default: "Disk usage" in the language).
     """
     use_japanese_font()
     import matplotlib.pyplot as plt
@@ -298,7 +290,7 @@ def plot_usage(rows: Sequence[DirUsage], out: str | os.PathLike[str], *, lang: s
     ax.legend(handles=[Patch(color="#4c9a5b", label=safe_label[0]), Patch(color="#d9822b", label=safe_label[1])],
               loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, frameon=False,
               fontsize=9)
-    ax.set_title(title or {"en": "Disk usage", "ja": "ディスク使用量"}[lang])
+    ax.set_title({"en": "Disk usage", "ja": "ディスク使用量"}[lang])
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     try:
