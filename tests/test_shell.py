@@ -8,6 +8,7 @@ from pathlib import Path
 
 import jupytext
 import pytest
+from conftest import LESSON_HEADER
 
 from kit.errors import ContainerError
 from kit.sites import load_site
@@ -145,14 +146,7 @@ def test_a_lesson_renders_commands_as_a_terminal(tmp_path: Path, make_lesson) ->
     assert "%%bash" not in deck and NOT_RUN_FENCE not in deck
 
 
-LESSON = """---
-jupyter:
-  kernelspec:
-    display_name: Python 3
-    language: python
-    name: python3
----
-
+LESSON = LESSON_HEADER + """
 ## 投入
 
 ```text
