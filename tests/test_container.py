@@ -289,28 +289,6 @@ def test_build_without_the_pulled_image_stops_before_running(fakes, monkeypatch:
     assert [c for c in fakes.calls() if c[1] != "--version"] == []
 
 
-def test_fake_build_reads_a_relative_from_in_its_current_folder(fakes, tmp_path: Path) -> None:
-    """As singularity does (so the README test really checks where the pulled image is)."""
-    import subprocess
-
-    fakes.use("singularity")
-    (tmp_path / "defs").mkdir()
-    (tmp_path / "defs" / PULLED).write_text("FAKE-SIF pull\n")  # next to the file: does not count
-    def_file = tmp_path / "defs" / "env.def"
-    def_file.write_text(versions.render_env_def())
-    build = ["singularity", "build", "--fakeroot", "env.sif", str(def_file)]
-    failed = subprocess.run(build, cwd=tmp_path, capture_output=True, text=True)
-    assert failed.returncode == 255 and not (tmp_path / "env.sif").exists()
-    assert failed.stderr.splitlines()[-1] == (
-        f"FATAL:   While performing build: conveyor failed to get: failed to retrieve path for {PULLED}: "
-        f"lstat {tmp_path / PULLED}: no such file or directory")
-    pulled = subprocess.run(["singularity", "pull", IMAGE], cwd=tmp_path, capture_output=True, text=True)
-    assert pulled.returncode == 0 and (tmp_path / PULLED).exists()  # `pull URI` names it like this
-    ok = subprocess.run(build, cwd=tmp_path, capture_output=True, text=True)
-    assert ok.returncode == 0 and (tmp_path / "env.sif").exists(), ok.stderr
-    assert "INFO:    Build complete: env.sif" in ok.stderr
-
-
 def test_build_refuses_an_invalid_file_before_running(fakes, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     fakes.use("singularity")
     def_file = tmp_path / "env.def"
