@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from litmarp import project
+from litmarp.labels import label
 
 METADATA_KEY = "litmarp_execution"
 EXEC_TAGS = frozenset({"parameters", "injected-parameters", "raises-exception", "skip-execution"})
@@ -92,7 +93,7 @@ class CachedRun:
 
     def stamp(self) -> str:
         """One line for the title slide: site and time of the outputs."""
-        return f"出力: site {self.site} · {self.executed_at:%Y-%m-%d %H:%M} UTC"
+        return label("stamp", site=self.site, when=f"{self.executed_at:%Y-%m-%d %H:%M}")
 
 
 def _hashable_copy(nb: Any) -> Any:

@@ -74,7 +74,8 @@ def _fit(args: argparse.Namespace) -> int:
 
     html = sorted(Path(args.folder).glob("*.html"))
     if not html:
-        raise LessonError(f"no rendered decks (*.html) in {args.folder}", hint="run `make slides` first")
+        raise LessonError(f"no rendered decks (*.html) in {args.folder}",
+                          hint="render them first: `python -m litmarp slides --out FOLDER`")
     measured = fit.check_fit(html)
     print(f"{len(measured)} slide(s) in {len(html)} deck(s) fit")
     return 0

@@ -41,6 +41,7 @@ from pathlib import Path
 from litmarp import project
 from litmarp.errors import ConfigError, LessonError
 from litmarp.marp import BUILTIN_THEMES, check_theme, css_theme_name, deck_html, deck_theme, deck_themes, theme_files
+from litmarp.paths import shown_path
 from litmarp.render import map_references, markdown_parser
 from litmarp.source import Lesson, find_lessons
 
@@ -141,7 +142,7 @@ def deck_to_lesson(text: str, *, run_python: bool = False, run_bash: bool = Fals
     yaml, body = split_front_matter(text)
     if re.search(r"^jupyter:", yaml, re.M):
         raise ConfigError("this deck already has a jupytext header: it is a lesson already",
-                          hint="copy it into slides/ and run `make sync`")
+                          hint="copy it into the project's slides folder and pair it: `jupytext --sync slides/NAME.md`")
     if not re.search(r"^marp:\s*true", yaml, re.M):
         yaml = "marp: true" + ("\n" + yaml if yaml else "")
     if html and not re.search(r"^html\s*:", yaml, re.M):
@@ -284,5 +285,5 @@ def import_deck(deck: Path, *, name: str | None = None, slides_dir: Path | None 
     if parts.shown:
         languages = ", ".join(f"{lang} {n}" for lang, n in sorted(parts.shown.items()))
         say(f"fences shown, not run ({languages}): to run a python or bash one, delete its `{SHOWN_ONLY}`, "
-            "then `make sync`")
+            f"then `jupytext --sync {shown_path(slides_dir / f'{name}.md')}`")
     return find_lessons([name], slides_dir=slides_dir, notebooks_dir=notebooks_dir)[0]

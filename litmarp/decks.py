@@ -9,6 +9,7 @@ without a jupytext header is rendered as it is.
 from __future__ import annotations
 
 import html
+import json
 import os
 import re
 from collections.abc import Callable, Sequence
@@ -20,6 +21,7 @@ from litmarp import editions, project
 from litmarp.cache import CachedRun
 from litmarp.execute import executed_lesson
 from litmarp.handout import add_handout
+from litmarp.labels import label, lang
 from litmarp.marp import check_theme, deck_html, deck_themes, front_matter, marp_batch
 from litmarp.outfolder import check_out_folder, render_lock
 from litmarp.render import PARAMETER_TAGS, RenderOptions, notebook_to_marp, relink_images
@@ -247,21 +249,33 @@ def _build(chosen: Sequence[Lesson], *, site: str, out_dir: Path, pdf: bool, not
 
 
 def write_index(builds: Sequence[DeckBuild], out_dir: Path) -> Path:
-    """``index.html``: every lesson in every edition (decks, PDFs, handout), with where its outputs came from."""
-    rows = []
+    """``index.html``: every lesson in every edition (decks, PDFs, handout), with where its outputs came from.
+
+    The lessons built before into ``out_dir`` stay listed (``index.json`` remembers them) while their files
+    are there: building one lesson does not drop the others."""
+    record = out_dir / "index.json"
+    try:
+        rows: dict[str, dict[str, Any]] = json.loads(record.read_text(encoding="utf-8")) if record.exists() else {}
+    except ValueError:
+        rows = {}
     for build in builds:
-        names = {p.name for p in build.outputs}
-        links = [f"<a href='{html.escape(n)}'>{label}</a>" for n, label in (
-            (f"{build.lesson.name}.html", "講師用"), (f"{build.lesson.name}.pdf", "講師用 PDF"),
-            (f"{build.lesson.name}.learner.html", "受講者用"), (f"{build.lesson.name}.learner.pdf", "受講者用 PDF"),
-            (f"{build.lesson.name}.handout.pdf", "配布資料")) if n in names]
-        source = f"site {build.run.site} · {build.run.executed_at:%Y-%m-%d %H:%M} UTC" if build.run else build.status
-        rows.append(f"<tr><td>{html.escape(build.lesson.title)}</td><td>{' · '.join(links)}</td>"
-                    f"<td>{html.escape(source)}</td></tr>")
-    page = ("<!doctype html><html lang='ja'><meta charset='utf-8'><title>スライド一覧</title>"
+        when = f"site {build.run.site} · {build.run.executed_at:%Y-%m-%d %H:%M} UTC" if build.run else build.status
+        rows[build.lesson.name] = {"title": build.lesson.title, "source": when}
+    kinds = [("{}.html", "instructor"), ("{}.pdf", "instructor_pdf"), ("{}.learner.html", "learner"),
+             ("{}.learner.pdf", "learner_pdf"), ("{}.handout.pdf", "handout")]
+    rows = {name: row for name, row in sorted(rows.items()) if (out_dir / f"{name}.html").exists()}
+    lines = []
+    for name, row in rows.items():
+        links = [f"<a href='{html.escape(kind.format(name))}'>{label(key)}</a>" for kind, key in kinds
+                 if (out_dir / kind.format(name)).exists()]
+        lines.append(f"<tr><td>{html.escape(row['title'])}</td><td>{' · '.join(links)}</td>"
+                     f"<td>{html.escape(row['source'])}</td></tr>")
+    page = (f"<!doctype html><html lang='{lang()}'><meta charset='utf-8'><title>{label('index')}</title>"
             "<style>body{font-family:'Noto Sans CJK JP',sans-serif;margin:2em}td,th{padding:.3em .8em;"
-            "border-bottom:1px solid #ddd;text-align:left}</style><h1>スライド一覧</h1><table>"
-            "<tr><th>レッスン</th><th>版</th><th>出力の出どころ</th></tr>" + "".join(rows) + "</table></html>\n")
+            f"border-bottom:1px solid #ddd;text-align:left}}</style><h1>{label('index')}</h1><table>"
+            f"<tr><th>{label('lesson')}</th><th>{label('editions')}</th><th>{label('source')}</th></tr>"
+            + "".join(lines) + "</table></html>\n")
+    record.write_text(json.dumps(rows, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     index = out_dir / "index.html"
     if not index.exists() or index.read_text(encoding="utf-8") != page:
         index.write_text(page, encoding="utf-8")

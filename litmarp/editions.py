@@ -25,6 +25,7 @@ import re
 from typing import Any
 
 from litmarp.errors import LessonError
+from litmarp.labels import label
 from litmarp.render import cell_source, starts_slide
 from litmarp.workfiles import write_unless_edited
 
@@ -93,8 +94,9 @@ def _mark_slides(nb: Any, pairs: list[tuple[int, int]], notes: bool) -> None:
         if "_class: exercise" not in text:
             text = re.sub(r"^(#{1,3} )", "<!-- _class: exercise -->\n\n\\1", text, count=1, flags=re.M)
         minutes = cells[exercise]["metadata"].get("minutes", DEFAULT_MINUTES)
-        if notes and "演習: ここで" not in text:
-            text += f"\n\n<!--\n演習: ここで {minutes} 分とめて、各自で解いてもらう。\n-->"
+        pause = label("pause", minutes=minutes)
+        if notes and pause not in text:
+            text += f"\n\n<!--\n{pause}\n-->"
         cells[start]["source"] = text
 
 

@@ -159,7 +159,8 @@ def measure_decks(html_files: Iterable[Path]) -> list[SlideFit]:
         from playwright.sync_api import sync_playwright
     except ImportError:
         raise LessonError("the fit check needs Playwright's Python package",
-                          hint="run `make setup` (installs the project's dependencies)") from None
+                          hint="install it: `pip install playwright` (a workshop's set-up may do it: `make setup`)") \
+            from None
     results: list[SlideFit] = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chrome, args=chromium_launch_args())

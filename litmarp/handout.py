@@ -19,6 +19,7 @@ from pathlib import Path
 from litmarp import editions
 from litmarp.errors import LessonError
 from litmarp.fit import chromium_launch_args
+from litmarp.labels import label, lang
 from litmarp.proc import chrome_path
 from litmarp.source import Lesson
 
@@ -44,15 +45,16 @@ def split_notes(notes_text: str, pages: int) -> list[str]:
 
 def handout_html(title: str, pages: Sequence[bytes], notes: Sequence[str], exercises: Sequence[str]) -> str:
     """The handout page (pure): PNG pages with their notes, then the exercises."""
-    parts = [f"<!doctype html><html lang='ja'><meta charset='utf-8'><title>{html.escape(title)}</title>"
+    parts = [f"<!doctype html><html lang='{lang()}'><meta charset='utf-8'><title>{html.escape(title)}</title>"
              f"<style>{PAGE_CSS}</style><body><h1>{html.escape(title)}</h1>"]
     for n, (png, note) in enumerate(zip(pages, notes, strict=True), 1):
         data = base64.b64encode(png).decode()
         parts.append(f"<div class='slide'><img alt='slide {n}' src='data:image/png;base64,{data}'>"
                      f"<div class='notes'>{html.escape(note)}</div></div>")
     if exercises:
-        parts.append("<div class='exercises'><h1>演習</h1>")
-        parts += [f"<h2>演習 {n}</h2><pre>{html.escape(task)}</pre>" for n, task in enumerate(exercises, 1)]
+        parts.append(f"<div class='exercises'><h1>{label('exercises')}</h1>")
+        parts += [f"<h2>{label('exercise', n=n)}</h2><pre>{html.escape(task)}</pre>"
+                  for n, task in enumerate(exercises, 1)]
         parts.append("</div>")
     return "".join(parts) + "</body></html>"
 
@@ -65,7 +67,8 @@ def rasterize(pdf: Path, dpi: int = 60) -> list[bytes]:
                            capture_output=True, timeout=300)
         except FileNotFoundError:
             raise LessonError("the handout needs pdftoppm, which was not found",
-                              hint="install poppler-utils (`make setup` does, as root)") from None
+                              hint="install poppler-utils (`apt-get install poppler-utils`, or `make setup` as root)") \
+                from None
         return [p.read_bytes() for p in sorted(Path(tmp).glob("p-*.png"))]
 
 

@@ -30,7 +30,8 @@ def marp_executable(root: Path | None = None) -> Path:
     if found is None:
         raise LessonError(
             f"marp-cli is not installed ({here[0]} is missing)",
-            hint="run `make setup` (it runs `npm ci` from package-lock.json), or `npm install @marp-team/marp-cli`",
+            hint="install it in the project: `npm ci` where a package-lock.json pins it (`make setup` runs it), "
+                 "else `npm install @marp-team/marp-cli`",
         )
     return Path(found)
 
@@ -229,7 +230,7 @@ def marp_batch(decks: Sequence[Path], *, themes: Sequence[Path], kind: str = "ht
     def draw(wanted: bool) -> None:
         proc.run(marp_batch_command(marp_executable(), groups[wanted], kind=kind, themes=themes, html=wanted),
                  env=env, timeout=120 + 60 * len(groups[wanted]),
-                 hint="see the marp-cli message above; `make setup` reinstalls it")
+                 hint="see the marp-cli message above; `npm ci` reinstalls it")
 
     with ThreadPoolExecutor(max_workers=2) as pool:  # the two processes at once: a browser mostly waits
         for done in [pool.submit(draw, wanted) for wanted, group in groups.items() if group]:

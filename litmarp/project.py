@@ -11,10 +11,13 @@ A workshop is a folder whose ``pyproject.toml`` has this table (every key option
     default-site = "default"       # the site when neither is given
     check-site = ""                # "module:function", called with the site's name before any kernel starts
     inputs = ["pyproject.toml"]    # files (globs) every lesson's outputs depend on; {site} is the site's name
+    lang = "en"                    # the engine's own words (the output stamp, the index, handouts): en or ja
 
 A *site* is where lessons execute (a laptop, a cluster, CI): its name is injected into each lesson's
 ``parameters`` cell as ``site`` and recorded with the outputs. ``check-site`` lets the workshop refuse a
-bad one (by raising) before anything runs. A change to any of ``inputs`` executes every lesson again.
+bad one before anything runs: it raises (a :class:`litmarp.errors.Error` prints as it is, any other
+exception is reported as the site refused); its module is imported from the project's root. A change
+to any of ``inputs`` executes every lesson again.
 
 The engine never imports the workshop's code: ``check-site`` is looked up by name, and the lessons
 import what they like in their own cells.
@@ -29,18 +32,19 @@ import functools
 import importlib
 import os
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from litmarp.errors import ConfigError
+from litmarp.errors import ConfigError, Error
 
 TABLE = "litmarp"
 ROOT_ENV = "LITMARP_ROOT"
 CACHE_ENV = "LITMARP_CACHE_DIR"
 _DEFAULTS: dict[str, object] = {
     "slides": "slides", "notebooks": "notebooks", "themes": "slides/themes", "cache": "build/cache",
-    "site-env": "LITMARP_SITE", "default-site": "default", "check-site": "", "inputs": ["pyproject.toml"],
+    "site-env": "LITMARP_SITE", "default-site": "default", "check-site": "", "inputs": ["pyproject.toml"], "lang": "en",
 }
 
 
@@ -57,6 +61,7 @@ class Project:
     default_site: str
     check_site: str
     inputs: tuple[str, ...]
+    lang: str = "en"
 
     @property
     def cache(self) -> Path:
@@ -68,7 +73,14 @@ class Project:
         workshop's ``check-site`` (which raises to refuse it) before any kernel starts."""
         site = name or os.environ.get(self.site_env) or self.default_site
         if self.check_site:
-            self._hook(self.check_site)(site)
+            check = self._hook(self.check_site)
+            try:
+                check(site)
+            except Error:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a workshop's check may refuse with any exception
+                raise ConfigError(f"site {site!r} refused by {self.check_site} ({type(exc).__name__}: {exc})",
+                                  hint=f"choose another site, or see {self.check_site}") from None
         return site
 
     def input_files(self, site: str) -> list[Path]:
@@ -81,6 +93,8 @@ class Project:
 
     def _hook(self, spec: str) -> Callable[[str], object]:
         module, _, name = spec.partition(":")
+        if str(self.root) not in sys.path:  # the workshop's own module, from whichever folder the command runs
+            sys.path.insert(0, str(self.root))
         try:
             return getattr(importlib.import_module(module), name)
         except (ImportError, AttributeError) as exc:
@@ -130,11 +144,14 @@ def _load(path: Path, mtime: int) -> Project:  # mtime: an edited table is read 
             kind = "a list of strings" if want is list else "a string"
             raise ConfigError(f"{path}: [tool.litmarp] {key} must be {kind}, not {values[key]!r}",
                               hint=f"for example {key} = {default!r}".replace("'", '"'))
+    if values["lang"] not in ("en", "ja"):
+        raise ConfigError(f"{path}: [tool.litmarp] lang = {values['lang']!r} is not a language the engine speaks",
+                          hint='write lang = "en" or lang = "ja"')
     root = path.parent
     return Project(root=root, slides=root / values["slides"], notebooks=root / values["notebooks"],
                    themes=root / values["themes"], cache_folder=root / values["cache"], site_env=values["site-env"],
                    default_site=values["default-site"], check_site=values["check-site"],
-                   inputs=tuple(values["inputs"]))
+                   inputs=tuple(values["inputs"]), lang=values["lang"])
 
 
 def _has_table(path: Path) -> bool:

@@ -76,7 +76,7 @@ def check_pair(lesson: Lesson) -> None:
     """
     from jupytext.compare import NotebookDifference, compare_notebooks
 
-    fix = f"run `.venv/bin/jupytext --sync {shown_path(lesson.source)}` " \
+    fix = f"run `jupytext --sync {shown_path(lesson.source)}` " \
           "(or edit the stale file) and commit both files"
     if not lesson.notebook.exists():
         raise PairingError(f"{lesson.notebook} is missing (paired with {lesson.source})", hint=fix)
@@ -101,10 +101,11 @@ def _read_notebook(path: Path, fix: str) -> Any:
     text = path.read_text(encoding="utf-8", errors="replace")
     conflict = next((n for n, line in enumerate(text.splitlines(), 1) if line.startswith("<<<<<<< ")), None)
     if conflict:
-        hint = (f"resolve the conflict in {shown_path(path)} (the lesson's source), then `make sync`"
-                if path.suffix == ".md" else
-                f"the notebook is made from slides/{path.stem}.md: delete {shown_path(path)} and run `make sync` "
-                "to write it again (resolve slides/*.md first if it has conflicts too)")
+        source = shown_path(project.current().slides / f"{path.stem}.md")
+        hint = (f"resolve the conflict in {shown_path(path)} (the lesson's source), then `jupytext --sync "
+                f"{shown_path(path)}`" if path.suffix == ".md" else
+                f"the notebook is made from {source}: delete {shown_path(path)} and run `jupytext --sync {source}` "
+                "to write it again (resolve the lesson's source first if it has conflicts too)")
         raise PairingError(f"{shown_path(path)} has merge-conflict markers (line {conflict}): it cannot be read",
                            hint=hint)
     try:

@@ -44,7 +44,7 @@ def test_nothing_changed_executes_nothing_and_text_edits_show(tmp_path: Path, ma
     make_lesson("b", ("## スライド B", "print('out-B')"))
     assert build() == {"a": "ran", "b": "ran"}
     assert "out-A ci" in deck(tmp_path, "a")
-    assert "出力: site ci" in deck(tmp_path, "a")  # the title slide says where the outputs come from
+    assert "outputs: site ci" in deck(tmp_path, "a")  # the title slide says where the outputs come from
     assert build() == {"a": "cache", "b": "cache"}
     # A text-only edit: nothing runs, the new text is on the slide with the cached output.
     a.write_text(a.read_text(encoding="utf-8").replace("説明 1", "説明 2 (edited)"), encoding="utf-8")

@@ -242,7 +242,8 @@ DRILLS = [
     # --- lessons ---------------------------------------------------------------------------------------------
     # A git merge left conflict markers in a notebook.
     Drill("lessons-check-conflicted-notebook", "litmarp check", 9,
-          ("notebooks/05-extras.ipynb has merge-conflict markers (line 2)", "run `make sync`"),
+          ("notebooks/05-extras.ipynb has merge-conflict markers (line 2)",
+           "run `jupytext --sync slides/05-extras.md`"),
           setup="conflicted_notebook", unchanged=("copy/notebooks/05-extras.ipynb",)),
     # The same in the lesson's Markdown source (jupytext would read it, and only "out of sync" was said).
     Drill("lessons-check-conflicted-source", "litmarp check", 9,

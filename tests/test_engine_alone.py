@@ -31,12 +31,9 @@ inputs = ["pyproject.toml", "talk_sites.py"]
 """
 
 SITES = """\
-from litmarp.errors import ConfigError
-
-
 def check(name):
     if name not in ("laptop", "lab"):
-        raise ConfigError(f"no site {name!r} in this workshop", hint="use laptop or lab")
+        raise ValueError(f"no site {name!r} in this workshop: use laptop or lab")
 """
 
 LESSON = LESSON_HEADER.replace("theme: basic1\n", "") + """
@@ -62,10 +59,11 @@ echo "from bash: $((6 * 7))"
 """
 
 
-def _run(folder: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+def _run(folder: Path, *args: str, cwd: Path | None = None, **env: str) -> subprocess.CompletedProcess[str]:
+    """``python -m ARGS`` in ``cwd`` (default: the workshop's folder), where ``kit`` cannot be imported."""
     base = {k: v for k, v in os.environ.items() if not k.startswith(("KIT_", "LITMARP_", "TALK_"))}
-    base.update(PYTHONPATH=f"{folder / 'blocked'}{os.pathsep}{folder}", **env)
-    return subprocess.run([sys.executable, "-m", *args], cwd=folder, env=base, capture_output=True, text=True,
+    base.update(PYTHONPATH=str(folder / "blocked"), **env)
+    return subprocess.run([sys.executable, "-m", *args], cwd=cwd or folder, env=base, capture_output=True, text=True,
                           timeout=600)
 
 
@@ -94,7 +92,7 @@ def test_a_workshop_without_kit_is_checked_executed_and_rendered(workshop: Path)
     deck = (workshop / "out" / "01-talk.md").read_text(encoding="utf-8")
     assert "total 45 on laptop" in deck  # the site from default-site, injected as the parameter
     assert "$ echo" in deck and "from bash: 42" in deck  # a command cell, run in bash
-    assert "出力: site laptop" in deck
+    assert "outputs: site laptop" in deck  # the engine's words in the project's language (lang: en by default)
     assert (workshop / "out" / "01-talk.html").stat().st_size > 0
     assert (workshop / "build" / "cache").is_dir()  # the default cache folder, in this workshop
 
@@ -106,10 +104,25 @@ def test_a_workshop_without_kit_is_checked_executed_and_rendered(workshop: Path)
 
 
 def test_the_workshops_site_check_refuses_a_site_before_any_kernel_starts(workshop: Path) -> None:
-    refused = _run(workshop, "litmarp", "slides", "--site", "moon", "--out", "out", "--fit", "off")
+    """From a folder below the project's root, too: the project and its check are found from there."""
+    refused = _run(workshop, "litmarp", "slides", "--site", "moon", "--out", "../out", "--fit", "off",
+                   cwd=workshop / "slides")
     assert refused.returncode == 2, refused.stdout + refused.stderr
-    assert "no site 'moon' in this workshop" in refused.stderr and "use laptop or lab" in refused.stderr
+    assert "site 'moon' refused by talk_sites:check (ValueError: no site 'moon' in this workshop: use laptop or lab)" \
+        in refused.stderr and "Traceback" not in refused.stderr
     assert not (workshop / "out").exists() and not (workshop / "build").exists()
+
+
+def test_the_index_lists_every_lesson_built_into_the_folder(workshop: Path) -> None:
+    second = workshop / "slides" / "02-more.md"
+    second.write_text(LESSON.replace("# Another workshop", "# More"), encoding="utf-8")
+    assert _run(workshop, "jupytext", "--sync", "slides/02-more.md").returncode == 0
+    assert _run(workshop, "litmarp", "slides", "--no-exec", "--out", "out", "--fit", "off").returncode == 0
+    again = _run(workshop, "litmarp", "slides", "02-more", "--no-exec", "--out", "out", "--fit", "off")
+    assert again.returncode == 0, again.stderr
+    index = (workshop / "out" / "index.html").read_text(encoding="utf-8")
+    assert "Another workshop" in index and "More" in index and "<title>Slides</title>" in index
+    assert "href='01-talk.learner.html'" in index and "href='02-more.html'" in index
 
 
 def test_outside_any_workshop_the_engine_says_what_it_needs(tmp_path: Path) -> None:
