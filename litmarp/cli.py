@@ -50,7 +50,10 @@ def _slides(args: argparse.Namespace) -> int:
                 if not build.rendered:
                     worker.submit(next(p for p in build.outputs if p.suffix == ".html"))
         try:
-            bad = fit.overflowing(worker.results())
+            measured = worker.results()
+            bad = fit.overflowing(measured)
+            if measured and not bad:
+                print(f"fit: all {len(measured)} slide(s) drawn fit, no text under {fit.MIN_TEXT_PX:.0f} px")
         except LessonError as exc:
             if args.fit == "fail":
                 raise
