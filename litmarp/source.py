@@ -6,6 +6,7 @@ Any other Marp deck can be given as a path; one without a jupytext header is ren
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -115,6 +116,29 @@ def _read_notebook(path: Path, fix: str) -> Any:
                            f"{str(exc)[:200]})", hint=fix) from None
 
 
+def check_jupytext_pairs(lesson: Lesson) -> None:
+    """Raise :class:`PairingError` unless jupytext's configuration pairs the lesson with its notebook: else an
+    edit in Jupyter (or ``jupytext --sync``) would never reach the other file.
+
+    The pairing is jupytext's own (``jupytext.toml``); the folders are the project's (``[tool.litmarp]``).
+    """
+    from jupytext.config import find_jupytext_configuration_file, load_jupytext_configuration_file
+    from jupytext.paired_paths import paired_paths
+
+    found = find_jupytext_configuration_file(str(lesson.source.parent))
+    formats = load_jupytext_configuration_file(found).default_formats(str(lesson.source)) if found else None
+    paired = [Path(path) for path, _ in paired_paths(str(lesson.source.resolve()), "md", formats)] if formats else []
+    if lesson.notebook.resolve() in paired:
+        return
+    workshop = project.current()
+    folders = [os.path.relpath(folder, workshop.root) for folder in (workshop.slides, workshop.notebooks)]
+    said = f"{shown_path(found)} pairs it with {', '.join(shown_path(p) for p in paired[1:]) or 'nothing'}" \
+        if found else "no jupytext.toml pairs it with anything"
+    raise PairingError(f"jupytext does not pair {shown_path(lesson.source)} with {shown_path(lesson.notebook)} "
+                       f"({said})", hint=f'write in {shown_path(workshop.root / "jupytext.toml")}: '
+                       f'formats = "{folders[0]}///md,{folders[1]}///ipynb"')
+
+
 def check_pairing(names: Sequence[str] | None = None) -> list[str]:
     """Check every lesson pair, and that no lesson shows output it did not produce; return the names checked.
 
@@ -123,7 +147,6 @@ def check_pairing(names: Sequence[str] | None = None) -> list[str]:
         LessonError: a lesson shows a typed transcript or a job ID written by hand (:mod:`litmarp.pasted`).
     """
     import jupytext
-
 
     problems: list[str] = []
     lessons = find_lessons(names)
@@ -134,6 +157,9 @@ def check_pairing(names: Sequence[str] | None = None) -> list[str]:
             problems.append(str(exc))
     if problems:
         raise PairingError(f"{len(problems)} lesson pair(s) out of sync or unreadable", details="\n\n".join(problems))
+    for lesson in lessons:
+        if not lesson.plain:
+            check_jupytext_pairs(lesson)
     typed: list[str] = []
     for lesson in lessons:
         if lesson.plain:

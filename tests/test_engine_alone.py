@@ -124,6 +124,16 @@ def test_the_workshops_site_check_refuses_a_site_before_any_kernel_starts(worksh
     assert not (workshop / "out").exists() and not (workshop / "build").exists()
 
 
+def test_check_says_when_jupytext_does_not_pair_the_projects_folders(workshop: Path) -> None:
+    """The folders are the project's ([tool.litmarp]), the pairing jupytext's: a mismatch is named, with the line
+    to write (else an edit in Jupyter would never reach the lesson)."""
+    (workshop / "jupytext.toml").write_text('formats = "lessons///md,notebooks///ipynb"\n')
+    checked = _run(workshop, "litmarp", "check")
+    assert checked.returncode == 9, checked.stdout + checked.stderr
+    assert "jupytext does not pair slides/01-talk.md with notebooks/01-talk.ipynb" in checked.stderr
+    assert 'write in jupytext.toml: formats = "slides///md,notebooks///ipynb"' in checked.stderr
+
+
 def test_outside_any_workshop_the_engine_says_what_it_needs(tmp_path: Path) -> None:
     (tmp_path / "blocked").mkdir()
     alone = _run(tmp_path, "litmarp", "check")
