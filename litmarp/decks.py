@@ -22,7 +22,7 @@ from litmarp.cache import CachedRun
 from litmarp.execute import executed_lesson
 from litmarp.handout import add_handout
 from litmarp.labels import label, lang
-from litmarp.marp import check_theme, deck_html, deck_themes, front_matter, marp_batch
+from litmarp.marp import BUILTIN_THEMES, check_theme, deck_html, deck_theme, deck_themes, front_matter, marp_batch
 from litmarp.outfolder import check_out_folder, render_lock
 from litmarp.render import PARAMETER_TAGS, RenderOptions, notebook_to_marp, relink_images
 from litmarp.source import Lesson, find_lessons
@@ -102,6 +102,20 @@ def deck_name(lesson: Lesson, edition: str = "instructor") -> str:
     return lesson.name if edition == "instructor" else f"{lesson.name}.{edition}"
 
 
+# What the engine writes, told apart on Marp's built-in themes: an output is no code to type, a command cell
+# is a terminal, a command not run says so (its first line), an exercise slide is the room's turn. A lesson
+# with a theme of its own gets none of this (basic1.css has these rules, to copy into another theme).
+ENGINE_STYLE = """<style>
+section pre:has(> code.language-output) { background: #f4f7fb; border-left: 6px solid #2f6fb2; color: #1c2733; }
+section pre:has(> code.language-terminal) { background: #1f2630; color: #e9eef5; }
+section pre:has(> code.language-not-run) { background: #f7f7f7; border: 2px dashed #b0b6be; color: #59606a; }
+section pre:has(> code.language-not-run)::first-line { color: #a14d00; font-weight: bold; }
+section pre:is(:has(> code.language-output), :has(> code.language-terminal)) code { color: inherit; }
+section.exercise { border-top: 12px solid #e0a100; background: #fffbf0; }
+</style>
+"""
+
+
 def write_deck(lesson: Lesson, *, out_dir: Path, executed: Path | None = None, max_lines: int | None = None,
                stamp: str | None = None, edition: str = "instructor") -> Path:
     """Write the lesson's Marp Markdown (and its images) to ``out_dir/<name>.md`` (``<name>.learner.md`` for
@@ -119,6 +133,8 @@ def write_deck(lesson: Lesson, *, out_dir: Path, executed: Path | None = None, m
         options = RenderOptions(max_lines=max_lines) if max_lines else RenderOptions()
         stamp = stamp if stamp and _stamp_fits(nb) else None
         text = notebook_to_marp(nb, deck, options=options, stamp=stamp, source_dir=lesson.source.parent)
+        if deck_theme(text) in (None, *BUILTIN_THEMES):  # a theme of one's own styles these itself
+            text = text.rstrip("\n") + "\n\n" + ENGINE_STYLE
         _prune_assets(out_dir / deck.stem, text)
     check_theme(text, lesson.source)  # never marp-cli's silent fallback to its default theme
     _write_if_changed(deck, text)

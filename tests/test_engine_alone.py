@@ -92,6 +92,7 @@ def test_a_workshop_without_kit_is_checked_executed_and_rendered(workshop: Path)
     deck = (workshop / "out" / "01-talk.md").read_text(encoding="utf-8")
     assert "total 45 on laptop" in deck  # the site from default-site, injected as the parameter
     assert "$ echo" in deck and "from bash: 42" in deck  # a command cell, run in bash
+    assert "section pre:has(> code.language-terminal)" in deck  # told apart on Marp's default theme too
     assert "outputs: site laptop" in deck  # the engine's words in the project's language (lang: en by default)
     assert (workshop / "out" / "01-talk.html").stat().st_size > 0
     assert (workshop / "build" / "cache").is_dir()  # the default cache folder, in this workshop
