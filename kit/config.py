@@ -1,6 +1,5 @@
-"""Site profiles' TOML: the one reader, and the one check of keys and types.
+"""Site profiles' TOML: the one check of keys and types (files are read by :func:`litmarp.project.read_toml`).
 
-* :func:`read_toml` reads a file (tomllib, or tomli where Python is older than 3.11).
 * :func:`merge` lays one table over another whose keys and types it must follow (a site file
   over ``sites/default.toml``, which lists every key with a value of its type): an unknown key or
   a value of another type is an error naming the file, the key and the type.
@@ -11,64 +10,9 @@ checks it); nothing of the kit runs inside the container image.
 
 from __future__ import annotations
 
-import os
-import sys
-from pathlib import Path
 from typing import Any, Dict, Mapping  # noqa: UP035 (Python 3.8)
 
 from kit.errors import ConfigError
-
-
-def toml_module() -> Any:
-    """The TOML reader: tomllib (3.11+), else tomli, else the copy pip vendors.
-
-    ``kit doctor`` also runs on a login node's bare python3 (3.8 to 3.10: no tomllib); every pip
-    since 21.2 carries tomli, so a file still loads there.
-    """
-    try:
-        import tomllib  # novermin
-
-        return tomllib
-    except ImportError:
-        pass
-    try:
-        import tomli
-
-        return tomli
-    except ImportError:
-        pass
-    try:
-        from pip._vendor import tomli as vendored
-
-        return vendored
-    except ImportError:
-        # A login node's bare python3 (3.8 to 3.10, without pip) has none of the three.
-        raise ConfigError(f"Python {sys.version_info[0]}.{sys.version_info[1]} ({sys.executable}) cannot read the "
-                          "site profiles (sites/*.toml): it has no TOML reader",
-                          hint="use Python 3.11 or newer, or install one: python3 -m pip install --user tomli "
-                               "(or: python3 -m ensurepip --user first, where pip is missing)") from None
-
-
-def read_toml(path: str | os.PathLike[str]) -> Dict[str, Any]:  # noqa: UP006
-    """Read a TOML file into a dict.
-
-    Raises:
-        ConfigError: the file does not exist, cannot be read, or is not valid TOML (names the file).
-    """
-    toml = toml_module()
-    path = Path(path)
-    try:
-        with path.open("rb") as fh:
-            return toml.load(fh)
-    except FileNotFoundError:
-        raise ConfigError(f"no such file: {path}", hint="check the path") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{path} is a folder, not a TOML file", hint="name the .toml file itself") from None
-    except PermissionError:
-        raise ConfigError(f"cannot read {path}: permission denied", hint=f"check the permissions: ls -l {path}") \
-            from None
-    except toml.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}", hint="fix the syntax at the line shown") from None
 
 
 def merge(base: Mapping[str, Any], over: Mapping[str, Any], where: str,

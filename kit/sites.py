@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kit.config import merge, read_toml
+from kit.config import merge
 from kit.errors import ConfigError
 from kit.slurm.gpus import gpu_count
 from kit.slurm.spec import parse_time_limit
+from litmarp.project import read_toml
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SITES_DIR = PROJECT_ROOT / "sites"

@@ -36,6 +36,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from litmarp.errors import ConfigError, Error
 
@@ -155,21 +156,64 @@ def _load(path: Path, mtime: int) -> Project:  # mtime: an edited table is read 
 
 
 def _has_table(path: Path) -> bool:
-    # Looked for without a TOML parser: tomllib is Python 3.11's, and the workshop's doctor runs on 3.8.
+    # A regular expression, not the TOML parser: find_root reads each pyproject.toml above the current folder.
     return path.is_file() and re.search(r"^\[tool\.litmarp\]", path.read_text(encoding="utf-8"), re.M) is not None
 
 
-def _table(path: Path) -> dict | None:
-    try:
-        import tomllib  # novermin (guarded: tomli below)
-    except ModuleNotFoundError:  # Python 3.10: the same parser, as a package (in the lock)
-        import tomli as tomllib  # type: ignore[no-redef]
+def toml_module() -> Any:
+    """The TOML reader: tomllib (3.11+), else tomli, else the copy pip vendors.
 
+    The one reader of both packages: a workshop's doctor may run on a login node's bare python3 (3.8 to
+    3.10: no tomllib); every pip since 21.2 carries tomli, so a file still loads there.
+    """
+    try:
+        import tomllib  # novermin
+
+        return tomllib
+    except ImportError:
+        pass
+    try:
+        import tomli
+
+        return tomli
+    except ImportError:
+        pass
+    try:
+        from pip._vendor import tomli as vendored
+
+        return vendored
+    except ImportError:
+        # A login node's bare python3 (3.8 to 3.10, without pip) has none of the three.
+        raise ConfigError(f"Python {sys.version_info[0]}.{sys.version_info[1]} ({sys.executable}) cannot read the "
+                          "project's TOML files (pyproject.toml, sites/*.toml): it has no TOML reader",
+                          hint="use Python 3.11 or newer, or install one: python3 -m pip install --user tomli "
+                               "(or: python3 -m ensurepip --user first, where pip is missing)") from None
+
+
+def read_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read a TOML file into a dict.
+
+    Raises:
+        ConfigError: the file does not exist, cannot be read, or is not valid TOML (names the file).
+    """
+    toml = toml_module()
+    path = Path(path)
+    try:
+        with path.open("rb") as fh:
+            return toml.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"no such file: {path}", hint="check the path") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path} is a folder, not a TOML file", hint="name the .toml file itself") from None
+    except PermissionError:
+        raise ConfigError(f"cannot read {path}: permission denied", hint=f"check the permissions: ls -l {path}") \
+            from None
+    except toml.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}", hint="fix the syntax at the line shown") from None
+
+
+def _table(path: Path) -> dict | None:
     if not path.is_file():
         return None
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path} cannot be read: {exc}", hint="fix the TOML syntax at that line") from None
-    table = data.get("tool", {}).get(TABLE)
+    table = read_toml(path).get("tool", {}).get(TABLE)
     return table if isinstance(table, dict) else None

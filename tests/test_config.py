@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from kit import sites
-from kit.config import merge, read_toml
+from kit.config import merge
 from kit.errors import ConfigError
 from kit.sites import PROJECT_ROOT, load_site
+from litmarp.project import read_toml
 
 
 def test_read_toml_and_merge_errors_name_the_file(tmp_path: Path) -> None:

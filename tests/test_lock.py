@@ -8,8 +8,8 @@ from packaging.markers import Marker
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from kit.config import read_toml
 from kit.sites import PROJECT_ROOT
+from litmarp.project import read_toml
 
 LOCK = PROJECT_ROOT / "requirements.lock"
 LEFT_OUT = re.compile(r"^(torch|triton|nvidia-.*|cuda-.*)$")  # installed alone first, or CUDA-only
