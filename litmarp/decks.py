@@ -251,8 +251,8 @@ def _build(chosen: Sequence[Lesson], *, site: str, out_dir: Path, pdf: bool, not
     if stale:
         kinds = ", ".join(["HTML", *(["PDF with notes"] if pdf else []), *(["notes text"] if notes else [])])
         say(f"drawing {sum(len(b.decks) for b in stale)} deck(s) with marp-cli ({kinds}) …")
-        themes = sorted({t for b in stale for t in deck_themes(b.lesson.source)},
-                        key=lambda t: (t != project.current().themes, str(t)))
+        own = project.current().themes  # the project's theme set first
+        themes = sorted({t for b in stale for t in deck_themes(b.lesson.source)}, key=lambda t: (t != own, str(t)))
         draw_decks([d for b in stale for d in b.decks], pdf=pdf, notes=notes, themes=themes, on_html=on_html,
                    html=[deck_html(b.lesson.source) for b in stale for _ in b.decks])
     if pdf:
