@@ -17,22 +17,13 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Callable, Optional  # noqa: UP035 (Python 3.8, see Handler)
+from typing import Callable  # noqa: UP035 (Python 3.8: kit doctor imports this module)
 
 from kit.errors import ConfigError
-from litmarp.cli import run
+from litmarp.cli import command, run
 
-# typing's Callable and Optional, not `collections.abc.Callable[..., int | None]`: an alias
-# is evaluated at import time, and `kit doctor` imports this module on a login node's Python 3.8.
-Handler = Callable[[argparse.Namespace], Optional[int]]  # noqa: UP006, UP035, UP045
 #: The one wording of the default site (kit.sites.site_name: $KIT_SITE, else local).
 SITE_HELP = "site profile (default: $KIT_SITE, else 'local')"
-
-
-def _cmd(sub: argparse._SubParsersAction, name: str, handler: Handler, help: str) -> argparse.ArgumentParser:
-    parser = sub.add_parser(name, help=help, description=help)
-    parser.set_defaults(func=handler)
-    return parser
 
 
 # --- training (kit.train, kit.bleu, kit.plot) ------------------------------------
@@ -117,13 +108,13 @@ def _register_train(sub: argparse._SubParsersAction) -> None:
     """``catchup``, ``train``, ``translate``, ``bleu``, ``plot``, ``results``, ``data``."""
     from kit.bleu import TOKENIZERS
 
-    p = _cmd(sub, "catchup", _catchup, "arrived late, or a step failed? put into the work folder what the lessons "
+    p = command(sub, "catchup", _catchup, "arrived late, or a step failed? put into the work folder what the lessons "
              "before LESSON leave (the program, the job script, a finished run, the image)")
     p.add_argument("lesson", help="the lesson to start at: 02, 03, 04 or 05")
     p.add_argument("--site", default=None, help=SITE_HELP)
     p.add_argument("--image", default=None, help="a shared env.sif to link instead of building one")
 
-    p = _cmd(sub, "train", _train,
+    p = command(sub, "train", _train,
              "run bart_finetuning.py with a training profile's arguments, in the site's work folder")
     p.add_argument("--profile", default=None,
                    help="workshop | smoke | brief | quality (default: the site's [train] profile)")
@@ -133,10 +124,10 @@ def _register_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("program_args", nargs=argparse.REMAINDER,
                    help="more options for the program after --, e.g. -- --output_dir runs/try1 --num_train_epochs 3")
 
-    p = _cmd(sub, "program", _program, "write bart_finetuning.py from lesson 02, or check that they agree")
+    p = command(sub, "program", _program, "write bart_finetuning.py from lesson 02, or check that they agree")
     p.add_argument("action", choices=("write", "check"))
 
-    p = _cmd(sub, "translate", _translate, "translate English sentences with a trained run (one line per input)")
+    p = command(sub, "translate", _translate, "translate English sentences with a trained run (one line per input)")
     p.add_argument("--model", required=True, help="run folder, checkpoint folder, model folder or hub id")
     p.add_argument("--file", default=None, help="file with one sentence a line (- for stdin)")
     p.add_argument("text", nargs="*", help="sentences to translate")
@@ -144,22 +135,22 @@ def _register_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--max-length", type=int, default=120, help="longest output, in tokens")
 
-    p = _cmd(sub, "bleu", _bleu, "corpus BLEU and chrF of a system output against a reference (sacrebleu)")
+    p = command(sub, "bleu", _bleu, "corpus BLEU and chrF of a system output against a reference (sacrebleu)")
     p.add_argument("hyp", help="system output, one sentence a line")
     p.add_argument("ref", help="reference, line-aligned with HYP")
     p.add_argument("--tokenize", choices=TOKENIZERS, default="auto",
                    help="sacrebleu tokenizer (auto: none for pre-tokenised Japanese, ja-mecab or char for raw)")
 
-    p = _cmd(sub, "plot", _plot, "plot training vs evaluation loss from trainer_state.json (PNG)")
+    p = command(sub, "plot", _plot, "plot training vs evaluation loss from trainer_state.json (PNG)")
     p.add_argument("run_dir", help="run folder or checkpoint-* folder")
     p.add_argument("--out", default=None, help="PNG path (default: loss.png next to trainer_state.json)")
     p.add_argument("--x", choices=("auto", "step", "epoch"), default="auto")
 
-    p = _cmd(sub, "results", _results, "a finished run's BLEU, losses and sample translations (metrics.json, "
+    p = command(sub, "results", _results, "a finished run's BLEU, losses and sample translations (metrics.json, "
              "samples.txt)")
     p.add_argument("run_dir", help="the program's --output_dir (runs/job-<id>)")
 
-    p = _cmd(sub, "data", _data, "describe a corpus source (and preview pairs)")
+    p = command(sub, "data", _data, "describe a corpus source (and preview pairs)")
     p.add_argument("source", nargs="?", default="sample",
                    help="sample | DIR (train/dev[/test].{en,ja}); ALT is loaded by bart_finetuning.py itself")
     p.add_argument("--preview", type=int, default=3, help="pairs to show")
@@ -217,7 +208,7 @@ def _register_slurm(sub: argparse._SubParsersAction) -> None:
     """``slurm script|submit|status|wait|cancel|logs|queue`` (kit.slurm)."""
     sp = sub.add_parser("slurm", help="write, submit and watch Slurm jobs (or run them locally without Slurm)")
     ssub = sp.add_subparsers(dest="slurm_cmd", required=True)
-    p = _cmd(ssub, "script", _slurm_script, "print or write the workshop's train.sbatch or hello script")
+    p = command(ssub, "script", _slurm_script, "print or write the workshop's train.sbatch or hello script")
     p.add_argument("kind", choices=["train", "hello"])
     p.add_argument("--site", default=None, help=SITE_HELP + " for the #SBATCH values")
     p.add_argument("-o", "--out", default=None, help="write to this file instead of printing")
@@ -225,22 +216,22 @@ def _register_slurm(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--args", dest="program_args", nargs=argparse.REMAINDER, default=[], metavar="ARG",
                    help="train: everything after --args is appended to the program in the exec line "
                         "(e.g. --args --max-minutes 30); give it last")
-    p = _cmd(ssub, "submit", _slurm_submit, "submit a batch script (sbatch --parsable; makes its log folders)")
+    p = command(ssub, "submit", _slurm_submit, "submit a batch script (sbatch --parsable; makes its log folders)")
     p.add_argument("script")
     p.add_argument("--site", default=None, help=SITE_HELP + ": picks Slurm or the local executor")
     p.add_argument("--cwd", default=None, help="folder to submit from (default: current)")
-    p = _cmd(ssub, "status", _slurm_status, "show a job's state")
+    p = command(ssub, "status", _slurm_status, "show a job's state")
     p.add_argument("job", help="job id (local-N for the local executor)")
-    p = _cmd(ssub, "wait", _slurm_wait, "wait for a job, showing state changes and new log lines")
+    p = command(ssub, "wait", _slurm_wait, "wait for a job, showing state changes and new log lines")
     p.add_argument("job")
     p.add_argument("--timeout", type=float, default=3600, help="seconds to wait at most (default 3600)")
     p.add_argument("--no-follow", action="store_true", help="do not print the log as it grows")
-    p = _cmd(ssub, "cancel", _slurm_cancel, "cancel a job (scancel)")
+    p = command(ssub, "cancel", _slurm_cancel, "cancel a job (scancel)")
     p.add_argument("job")
-    p = _cmd(ssub, "logs", _slurm_logs, "show a job's log paths and last lines")
+    p = command(ssub, "logs", _slurm_logs, "show a job's log paths and last lines")
     p.add_argument("job")
     p.add_argument("-n", "--lines", type=int, default=20)
-    p = _cmd(ssub, "queue", _slurm_queue, "list your pending and running jobs")
+    p = command(ssub, "queue", _slurm_queue, "list your pending and running jobs")
     p.add_argument("--all", action="store_true", help="everyone's jobs")
 
 
@@ -342,7 +333,7 @@ def _register_container(sub: argparse._SubParsersAction) -> None:
                         description="Apptainer/Singularity steps of the workshop (host fallback without a runtime).")
     csub = cp.add_subparsers(dest="container_cmd", required=True)
 
-    p = _cmd(csub, "pull", _container_pull, "pull the base image into the site's work directory (skips if present)")
+    p = command(csub, "pull", _container_pull, "pull the base image into the site's work directory (skips if present)")
     p.add_argument("ref", nargs="?", help="image reference (default: the site's container.image)")
     p.add_argument("--dir", default=None,
                    help="destination folder (default: the site's container.sif_dir, which defaults to its work dir)")
@@ -351,7 +342,7 @@ def _register_container(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-space-check", action="store_true", help="skip the free-space estimate")
     p.add_argument("--site", default=None, help=SITE_HELP)
 
-    p = _cmd(csub, "build", _container_build,
+    p = command(csub, "build", _container_build,
              "validate a definition file and build it (--fakeroot), in the site's work directory")
     p.add_argument("--def", dest="def_file", default=None,
                    help="definition file (default: env.def in the work directory, a copy of the site's "
@@ -362,22 +353,22 @@ def _register_container(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-space-check", action="store_true", help="skip the free-space estimate")
     p.add_argument("--site", default=None, help=SITE_HELP)
 
-    p = _cmd(csub, "exec", _container_exec, "run a command in the image (host Python without a runtime)")
+    p = command(csub, "exec", _container_exec, "run a command in the image (host Python without a runtime)")
     p.add_argument("--sif", default=None, help="image (default: WORK_DIR/env.sif)")
     p.add_argument("--no-gpu", action="store_true", help="leave out --nv")
     p.add_argument("--site", default=None, help=SITE_HELP)
     p.add_argument("argv", nargs=argparse.REMAINDER, help="-- COMMAND ARGS...")
 
-    p = _cmd(csub, "check", _container_check, "import torch, transformers, ... inside the image; show versions")
+    p = command(csub, "check", _container_check, "import torch, transformers, ... inside the image; show versions")
     p.add_argument("--sif", default=None, help="image (default: WORK_DIR/env.sif)")
     p.add_argument("--modules", nargs="+", default=None, help="modules to import")
     p.add_argument("--site", default=None, help=SITE_HELP)
 
-    p = _cmd(csub, "validate", _container_validate, "check definition files (errors and warnings with lines)")
+    p = command(csub, "validate", _container_validate, "check definition files (errors and warnings with lines)")
     p.add_argument("def_files", nargs="*", help="definition files (default: the site's container.def_file)")
     p.add_argument("--site", default=None, help=SITE_HELP)
 
-    p = _cmd(csub, "def", _container_def, "print or write the workshop's env.def (from kit/versions.py)")
+    p = command(csub, "def", _container_def, "print or write the workshop's env.def (from kit/versions.py)")
     p.add_argument("--out", default=None, help="write here instead of printing")
     p.add_argument("--force", action="store_true", help="overwrite an existing, different file")
     g = p.add_mutually_exclusive_group()
@@ -389,10 +380,10 @@ def _register_container(sub: argparse._SubParsersAction) -> None:
                    help="Bootstrap: docker: the build downloads the base image (nothing pulled needed)")
     p.add_argument("--site", default=None, help=SITE_HELP)
 
-    p = _cmd(csub, "pins", _container_pins, "print the pinned versions (--check: resolve them with pip, needs PyPI)")
+    p = command(csub, "pins", _container_pins, "print the pinned versions (--check: resolve them with pip, needs PyPI)")
     p.add_argument("--check", action="store_true")
 
-    p = _cmd(sub, "doctor", _doctor, "what this machine has, and which lesson steps run here")
+    p = command(sub, "doctor", _doctor, "what this machine has, and which lesson steps run here")
     p.add_argument("--site", default=None, help=SITE_HELP)
     p.add_argument("--markdown", action="store_true", help="print Markdown tables")
 
@@ -400,12 +391,12 @@ def _register_container(sub: argparse._SubParsersAction) -> None:
                         description="Disk usage of the work dir (pulled images, env.sif, runs), container and "
                                     "Hugging Face caches.")
     ssub = sp.add_subparsers(dest="storage_cmd", required=True)
-    p = _cmd(ssub, "du", _storage_du, "sizes of the known directories, with what is safe to delete")
+    p = command(ssub, "du", _storage_du, "sizes of the known directories, with what is safe to delete")
     p.add_argument("--site", default=None, help=SITE_HELP)
     p.add_argument("--markdown", action="store_true")
     p.add_argument("--lang", default="en", choices=["en", "ja"])
     p.add_argument("--plot", default=None, metavar="PNG", help="also write a bar chart")
-    p = _cmd(ssub, "clean", _storage_clean,
+    p = command(ssub, "clean", _storage_clean,
              "delete what the workshop made (caches, images, runs, checkpoints) by exact path; dry run without --yes")
     p.add_argument("paths", nargs="+")
     p.add_argument("--yes", action="store_true", help="really delete")
@@ -420,7 +411,7 @@ def _register_container(sub: argparse._SubParsersAction) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m kit",
-        description="Workshop kit: lessons, slides, containers, Slurm and BART fine-tuning.",
+        description="Workshop kit: sites, containers, Slurm and BART fine-tuning (the decks: python -m litmarp).",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log every command run")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

@@ -22,7 +22,8 @@ from litmarp.errors import Error, LessonError
 Handler = Callable[[argparse.Namespace], Optional[int]]  # noqa: UP006, UP035, UP045
 
 
-def _cmd(sub: argparse._SubParsersAction, name: str, handler: Handler, help: str) -> argparse.ArgumentParser:
+def command(sub: argparse._SubParsersAction, name: str, handler: Handler, help: str) -> argparse.ArgumentParser:
+    """A subcommand whose handler :func:`run` calls (this command line's, and a workshop's)."""
     parser = sub.add_parser(name, help=help, description=help)
     parser.set_defaults(func=handler)
     return parser
@@ -126,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     site_help = "where the lessons execute (default: the project's site-env variable, else its default-site)"
 
-    p = _cmd(sub, "slides", _slides, "execute lessons (cached) and render their Marp decks (HTML, optionally PDF)")
+    p = command(sub, "slides", _slides, "execute lessons (cached) and render their Marp decks (HTML, optionally PDF)")
     p.add_argument("lessons", nargs="*", help="lesson names such as 00-intro, or paths to Marp decks (default: all)")
     p.add_argument("--site", default=None, help=site_help)
     p.add_argument("--out", default="build/slides", help="output folder (default: build/slides)")
@@ -138,22 +139,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fit", choices=("warn", "fail", "off"), default="warn",
                    help="check in Chromium that every slide fits: warn (default), fail, or off")
 
-    p = _cmd(sub, "watch", _watch, "serve the rendered decks (marp-cli server) and re-render when a lesson changes")
+    p = command(sub, "watch", _watch, "serve the rendered decks (marp-cli server) and re-render when a lesson changes")
     p.add_argument("lessons", nargs="*", help="lesson names (default: all)")
     p.add_argument("--site", default=None, help=site_help)
     p.add_argument("--out", default="build/slides")
     p.add_argument("--port", type=int, default=8080)
 
-    p = _cmd(sub, "check", _check, "check that every lesson is in sync with its notebook, its exercises are "
+    p = command(sub, "check", _check, "check that every lesson is in sync with its notebook, its exercises are "
              "well formed and it shows no output that no cell produced")
     p.add_argument("lessons", nargs="*")
-    p = _cmd(sub, "learner", _learner, "write the learner's notebooks (exercises, no solutions); a notebook "
+    p = command(sub, "learner", _learner, "write the learner's notebooks (exercises, no solutions); a notebook "
              "you changed is kept")
     p.add_argument("lessons", nargs="*")
     p.add_argument("--out", default="lab")
-    p = _cmd(sub, "fit", _fit, "check in Chromium that every slide of the rendered decks fits and is readable")
+    p = command(sub, "fit", _fit, "check in Chromium that every slide of the rendered decks fits and is readable")
     p.add_argument("folder", nargs="?", default="build/slides")
-    p = _cmd(sub, "import", _import, "turn a Marp deck into a paired lesson (slides/ + notebooks/)")
+    p = command(sub, "import", _import, "turn a Marp deck into a paired lesson (slides/ + notebooks/)")
     p.add_argument("deck", help="the Marp Markdown deck")
     p.add_argument("--name", default=None, help="lesson name (default: the deck's file name)")
     p.add_argument("--slides-dir", default=None, help="default: the project's slides folder")
