@@ -1,22 +1,9 @@
 """Containers: Apptainer/Singularity through one package, with a host fallback.
 
-What the workshop does by hand (``singularity pull``, write ``env.def``,
-``singularity build --fakeroot``, ``singularity exec``) as library calls, along
-its seams:
-
-* :mod:`~kit.container.runtime`: which runtime (``apptainer``/``singularity`` on PATH,
-  the one the site forces, or ``host``: the host Python, on a laptop or in CI).
-* :mod:`~kit.container.commands`: every command as a pure function; ``exec_command``
-  is the one ``singularity exec`` line (a job script's body uses it too).
-* :mod:`~kit.container.deffile` and :mod:`~kit.container.validate`: the definition
-  file, kept byte for byte, and a validator naming file and line.
-* :mod:`~kit.container.space`: free-space checks before pull and build.
-* :mod:`~kit.container.diagnose`: the one fakeroot diagnosis (before and after a build).
-* :mod:`~kit.container.ops`: pull, build, exec, the workshop's env.def.
-* :mod:`~kit.container.imports`: the import check inside the image.
-
-Every command runs through :func:`litmarp.proc.run`; pull and build through :func:`litmarp.proc.stream`,
-which prints the runtime's progress while it runs.
+What the workshop does by hand (``singularity pull``, write ``env.def``, ``singularity build --fakeroot``,
+``singularity exec``) as library calls: :mod:`~kit.container.runtime` picks the runtime,
+:mod:`~kit.container.commands` builds every command line, :mod:`~kit.container.ops` runs the steps,
+:mod:`~kit.container.validate` checks a definition file by file and line.
 """
 
 from __future__ import annotations

@@ -1,12 +1,8 @@
 """Every container command the kit runs or shows, built by a pure function (golden-tested).
 
-``exec_command`` is the one builder of the ``singularity exec`` line: :func:`kit.container.exec`
-runs it, and a job script's body (``train.sbatch``) is written with it.
-
-Pull and build run in the site's work directory (``~/workshop2024``), as the participant types them
-there: a file inside it is named relative to it (``env.sif``), anything else by its full path
-(:func:`in_work_dir`).
-:func:`kit.textutil.shell_line` shows any of them.
+``exec_command`` is the one builder of the ``singularity exec`` line: :func:`kit.container.exec` runs it,
+and a job script's body (``train.sbatch``) is written with it. Pull and build run in the site's work
+directory, as the participant types them there (:func:`in_work_dir`).
 """
 
 from __future__ import annotations
@@ -25,10 +21,7 @@ if TYPE_CHECKING:
 
 
 def program(site: Site, runtime: str | None = None) -> str | None:
-    """The program a site's commands use: ``singularity``/``apptainer``, or None for the host runtime.
-
-    ``auto`` means the site's ``container.command`` (what its cluster has).
-    """
+    """The program a site's commands use (``auto``: its ``container.command``), or None for the host runtime."""
     wanted = runtime or site.container.runtime
     if wanted == "host":
         return None
@@ -37,31 +30,22 @@ def program(site: Site, runtime: str | None = None) -> str | None:
     return wanted
 
 
-def _display_program(site: Site, runtime: str | None) -> str:
-    # pull/build have no host form: show the command the site's cluster would run.
-    return program(site, runtime) or site.container.command
-
-
 def pulled_image_path(site: Site, ref: str | None = None) -> Path:
-    """Where :func:`pull` puts the site's base image: ``container.sif_dir``, by default the work
-    directory (``~/workshop2024/transformers-pytorch-gpu_4.35.2.sif``), where the build runs, so
-    that ``container/env.def``'s relative ``From: transformers-pytorch-gpu_4.35.2.sif`` finds it."""
+    """Where :func:`pull` puts the site's base image: ``container.sif_dir``, by default the work directory,
+    where the build runs, so that ``container/env.def``'s relative ``From:`` finds it."""
     return site.container.sif_dir / versions.sif_name(ref or site.container.image)
 
 
 def from_value(site: Site, image: Path) -> str:
-    """What to write after ``From:`` for ``image`` when :func:`kit.container.build` builds it.
-
-    The build runs in the work directory, and singularity reads a relative ``From:`` path from
-    the folder the build runs in: an image there is written by its name, any other by its full path.
-    """
+    """What to write after ``From:`` for ``image``: its name when it lies in the work directory (singularity
+    reads a relative ``From:`` from the folder the build runs in), else its full path."""
     same = os.path.abspath(image.parent) == os.path.abspath(site.work_dir)
     return image.name if same else str(image)
 
 
 def in_work_dir(site: Site, path: str | os.PathLike[str]) -> str:
-    """``path`` as a command run in the site's work directory names it: relative when inside it
-    (``env.sif``), else absolute. ``~`` is expanded: the kit runs commands without a shell."""
+    """``path`` as a command run in the site's work directory names it: relative inside it, else absolute
+    (``~`` expanded: the kit runs commands without a shell)."""
     full = Path(os.path.abspath(os.path.expanduser(os.fspath(path))))
     try:
         return str(full.relative_to(os.path.abspath(site.work_dir)))
@@ -70,17 +54,15 @@ def in_work_dir(site: Site, path: str | os.PathLike[str]) -> str:
 
 
 def work_def_file(site: Site) -> Path:
-    """The definition file a build in the work directory uses (pure): the site's ``container.def_file`` where
-    it lies inside the work directory (the clone, on the department server), else ``env.def`` there, the
-    participant's copy (:func:`kit.container.install_def` puts it there)."""
+    """The definition file a build uses: the site's ``container.def_file`` where it lies inside the work
+    directory (the clone, on the department server), else the participant's copy, ``env.def`` there."""
     def_file = Path(os.path.abspath(os.path.expanduser(os.fspath(site.container.def_file))))
     work = Path(os.path.abspath(site.work_dir))
     return def_file if work in def_file.parents else work / "env.def"
 
 
 def typed_in_work_dir(site: Site, cmd: Sequence[str]) -> str:
-    """A command to copy into a terminal for a hint: ``cd ~/workshop2024 && singularity pull ...``
-    (its file names are relative to the work directory)."""
+    """A command to copy into a terminal for a hint: ``cd ~/workshop2024 && singularity pull ...``."""
     return f"{shell_line(['cd', site.work_dir])} && {shell_line(cmd)}"
 
 
@@ -100,21 +82,10 @@ def exec_command(
     binds: Sequence[str] = (),
     resolve_python: bool = True,
 ) -> list[str]:
-    """The command that runs ``argv`` in the site's container (pure).
+    """``singularity exec [--nv] SIF ARGV`` for the site; for the host runtime ``argv`` itself.
 
-    ``['singularity', 'exec', '--nv', 'env.sif', 'python3', 'train.py']``; for the
-    host runtime just ``argv``, with a leading ``python``/``python3`` replaced by
-    ``sys.executable`` (the kit's own Python).
-
-    Args:
-        site: The site profile.
-        sif: The image, as it should appear on the line (``env.sif`` stays relative).
-        argv: Program and arguments to run inside.
-        runtime: Override ``site.container.runtime``.
-        gpu: Pass ``--nv``; default ``site.container.gpu``.
-        binds: ``--bind`` specifications (``/data:/data``).
-        resolve_python: For the host runtime, replace ``python3`` by this Python's path (a command run now);
-            False keeps ``python3`` (a job script: the job inherits the submitter's PATH).
+    ``resolve_python``: for the host runtime, replace a leading ``python3`` by this Python's path (a command
+    run now); False keeps it (a job script: the job inherits the submitter's PATH).
     """
     argv = [str(a) for a in argv]
     prog = program(site, runtime)
@@ -139,18 +110,10 @@ def pull_command(
     force: bool = False,
     runtime: str | None = None,
 ) -> list[str]:
-    """``singularity pull [--force] DEST REF`` for the site (pure).
-
-    Args:
-        site: The site profile.
-        ref: Image reference; default ``site.container.image``.
-        dest: Output .sif; default :func:`pulled_image_path`, named as from the work directory.
-        force: Add ``--force`` (overwrite an existing file).
-        runtime: Override ``site.container.runtime``; the host runtime shows the site's command.
-    """
+    """``singularity pull [--force] DEST REF`` (default: the site's image to :func:`pulled_image_path`)."""
     ref = ref or site.container.image
     dest = dest if dest is not None else in_work_dir(site, pulled_image_path(site, ref))
-    cmd = [_display_program(site, runtime), "pull"]
+    cmd = [program(site, runtime) or site.container.command, "pull"]  # the host runtime: the cluster's
     if force:
         cmd.append("--force")
     return [*cmd, os.fspath(dest), ref]
@@ -165,17 +128,9 @@ def build_command(
     force: bool = False,
     runtime: str | None = None,
 ) -> list[str]:
-    """``singularity build [--fakeroot] [--force] SIF DEF`` for the site (pure).
-
-    Args:
-        site: The site profile.
-        def_file: Definition file; default :func:`work_def_file`, named as from the work directory.
-        sif: Output image; default :func:`site_sif_path`, named as from the work directory.
-        fakeroot: Add ``--fakeroot`` (build without root, as on the department server).
-        force: Add ``--force`` (overwrite an existing image).
-        runtime: Override ``site.container.runtime``; the host runtime shows the site's command.
-    """
-    cmd = [_display_program(site, runtime), "build"]
+    """``singularity build [--fakeroot] [--force] SIF DEF`` (default: :func:`work_def_file` to
+    :func:`site_sif_path`)."""
+    cmd = [program(site, runtime) or site.container.command, "build"]
     if fakeroot:
         cmd.append("--fakeroot")
     if force:

@@ -1,13 +1,7 @@
 """The one fakeroot diagnosis: what blocks ``build --fakeroot``, before a build and after one fails.
 
-The knowledge lives in :data:`PROBLEMS` once: what each problem means and what to do.
-Two ways in use it:
-
-* :func:`explain_failure` recognises a problem in a runtime's error output (after a
-  failed pull or build), as well as a full disk.
-* :func:`fakeroot_problems` finds the same problems on the host before a build
-  (``/etc/subuid`` has no entry for the user, user namespaces are disabled);
-  :func:`check_fakeroot` reads the host and calls it. ``kit doctor`` shows its result.
+:data:`PROBLEMS` says once what each problem means and what to do. :func:`explain_failure` recognises one
+in a runtime's error output; :func:`fakeroot_problems` finds the same on the host before a build.
 """
 
 from __future__ import annotations
@@ -60,15 +54,14 @@ _PATTERNS = (
 
 
 def diagnosis(kind: str, *, prog: str = "singularity", user: str | None = None) -> Diagnosis:
-    """The :class:`Diagnosis` of one problem of :data:`PROBLEMS` (pure)."""
+    """The :class:`Diagnosis` of one problem of :data:`PROBLEMS`."""
     message, hint = PROBLEMS[kind]
     tmpvar = tmpdir_variable(prog)
     return Diagnosis(kind, message, hint.format(prog=prog, tmpvar=tmpvar, user=user or _user()))
 
 
 def explain_failure(output: str, *, prog: str = "singularity") -> Diagnosis | None:
-    """Recognise a known runtime failure (``--fakeroot`` without /etc/subuid entry, blocked user
-    namespaces, a full disk) in its output; None when nothing is recognised."""
+    """The known runtime failure in its output (fakeroot, a full disk), or None."""
     for pattern, kind in _PATTERNS:
         if pattern.search(output):
             return diagnosis(kind, prog=prog)
@@ -76,7 +69,7 @@ def explain_failure(output: str, *, prog: str = "singularity") -> Diagnosis | No
 
 
 def parse_subid(text: str, user: str, uid: int | None = None) -> bool:
-    """Whether ``/etc/subuid`` text has an entry for ``user`` (by name or uid) (pure)."""
+    """Whether ``/etc/subuid`` text has an entry for ``user`` (by name or uid)."""
     for line in text.splitlines():
         owner = line.split(":", 1)[0].strip()
         if owner and (owner == user or (uid is not None and owner == str(uid))):
@@ -86,14 +79,7 @@ def parse_subid(text: str, user: str, uid: int | None = None) -> bool:
 
 def fakeroot_problems(*, user: str, uid: int, subuid_text: str | None, max_user_namespaces: int | None,
                       prog: str = "singularity") -> list[Diagnosis]:
-    """What will make ``build --fakeroot`` fail on a host with these facts (pure).
-
-    Args:
-        user, uid: Who builds (uid 0 needs no fakeroot: no problems).
-        subuid_text: The text of ``/etc/subuid``; None when the file is missing.
-        max_user_namespaces: ``/proc/sys/user/max_user_namespaces``; None when unknown.
-        prog: The runtime, for the hints.
-    """
+    """What will make ``build --fakeroot`` fail on a host with these facts (None: file missing, unknown)."""
     if uid == 0:
         return []
     found = []
@@ -127,7 +113,7 @@ def _user() -> str:
 
 def raise_runtime_failure(exc: CommandError, action: str, prog: str) -> None:
     """Re-raise a failed runtime command as a :class:`ContainerError` (or :class:`DiskSpaceError`) that
-    says what it means, when :func:`explain_failure` knows."""
+    says what it means."""
     output = exc.stderr or ""
     found = explain_failure(output, prog=prog)
     if found is not None:

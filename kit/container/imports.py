@@ -8,19 +8,15 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from kit import versions
 from kit.container.commands import site_sif_path
 from kit.container.ops import exec
-from kit.container.runtime import default_site, detect_runtime
+from kit.container.runtime import detect_runtime
 from kit.errors import CheckFailed, ContainerError
+from kit.sites import Site, load_site
 from kit.textutil import text_table, work_path
 from litmarp.paths import shown_path
-
-if TYPE_CHECKING:
-    from kit.sites import Site
-
 
 # Runs inside the image, on its python3 (3.8: tests/test_py38_job_path.py checks it).
 IMPORT_SCRIPT = """\
@@ -150,7 +146,7 @@ def check_imports(
         site: Site profile (default ``load_site()``).
         timeout: Seconds (importing torch from a network filesystem can be slow).
     """
-    site = site or default_site()
+    site = site or load_site()
     rt = detect_runtime(site)
     image = Path(sif) if sif is not None else site_sif_path(site)
     cp = exec(image, ["python3", "-c", IMPORT_SCRIPT, *modules], site=site, gpu=site.container.gpu,

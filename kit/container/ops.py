@@ -1,8 +1,7 @@
 """The container steps: pull, build, exec, and the workshop's ``env.def``.
 
-Without a runtime (the ``host`` runtime: a laptop, CI) :func:`exec` runs on the host
-Python, and :func:`pull` and :func:`build` validate their inputs and return a result
-with ``skipped=True`` and a plain message: nothing pretends a .sif exists when it does not.
+Without a runtime (the ``host`` runtime: a laptop, CI) :func:`exec` runs on the host Python, and
+:func:`pull` and :func:`build` return ``skipped=True``: nothing pretends a .sif exists when it does not.
 """
 
 from __future__ import annotations
@@ -14,7 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from kit import versions
 from kit.container.commands import (
@@ -27,35 +25,23 @@ from kit.container.commands import (
 )
 from kit.container.deffile import DefFile
 from kit.container.diagnose import raise_runtime_failure
-from kit.container.runtime import default_site, detect_runtime
+from kit.container.runtime import detect_runtime
 from kit.container.space import SpaceNeed, cache_dir, check_free_space, temp_dir
 from kit.container.validate import validate
 from kit.errors import CommandError, ConfigError, ContainerError, ExitStatus
+from kit.sites import Site, load_site
 from kit.textutil import format_size, shell_line, work_path
 from litmarp import proc
 from litmarp.paths import shown_path
 from litmarp.workfiles import Written, write_unless_edited
 
-if TYPE_CHECKING:
-    from kit.sites import Site
-
 
 @dataclass(frozen=True)
 class StepResult:
-    """What a pull or build did, or why it was skipped.
-
-    Attributes:
-        action: ``pull`` or ``build``.
-        command: The command that ran (or would run on the site's cluster).
-        output: The image file.
-        skipped: True when nothing ran (the image exists, or no container runtime here).
-        message: One plain sentence for a lesson to print.
-        warnings: Validator warnings (build).
-        stdout: The runtime's output when it ran.
-    """
+    """What a pull or build did, or why it was skipped (``message``: one sentence for a lesson to print)."""
 
     action: str
-    command: list[str]
+    command: list[str]  # what ran, or would run on the site's cluster
     output: Path
     skipped: bool
     message: str
@@ -82,26 +68,11 @@ def pull(
     name: str | None = None,
     check_space: bool = True,
 ) -> StepResult:
-    """Pull an image into ``dest_dir`` (``singularity pull``), printing the runtime's output as it runs.
+    """Pull an image into ``dest_dir`` (default ``site.container.sif_dir``), printing the runtime's output.
 
-    Skips when the .sif is already there (pulling again downloads gigabytes), unless
-    ``force``; an existing file is never overwritten without ``force=True``.
-
-    Args:
-        ref: Image reference; default ``site.container.image``.
-        dest_dir: Folder; default ``site.container.sif_dir`` (by default the work directory,
-            where :func:`build` runs and ``container/env.def``'s ``From:`` finds the image).
-        site: Site profile (default ``load_site()``).
-        force: Pull again and overwrite the existing .sif (``--force``).
-        name: File name; default like singularity's (``transformers-pytorch-gpu_4.35.2.sif``).
-        check_space: Check free space in the destination, temporary and cache directories first.
-
-    Raises:
-        ConfigError: the reference has no transport (``docker://``).
-        DiskSpaceError: not enough space (or the disk filled up).
-        ContainerError: the runtime failed, or did not create the file.
+    Skips when the .sif is already there (pulling again downloads gigabytes) unless ``force``.
     """
-    site = site or default_site()
+    site = site or load_site()
     ref = ref or site.container.image
     if not _REF_RE.match(ref):
         raise ConfigError(f"image reference {ref!r} names no source",
@@ -124,11 +95,10 @@ def pull(
     dest.mkdir(parents=True, exist_ok=True)
     site.work_dir.mkdir(parents=True, exist_ok=True)
     if check_space:
-        img = versions
         check_free_space([
-            SpaceNeed(dest, img.IMAGE_SIF_GIB, "the pulled image"),
-            SpaceNeed(temp_dir(rt.name), img.IMAGE_ROOTFS_GIB, "the temporary root filesystem"),
-            SpaceNeed(cache_dir(rt.name), img.IMAGE_LAYERS_GIB, "the layer cache"),
+            SpaceNeed(dest, versions.IMAGE_SIF_GIB, "the pulled image"),
+            SpaceNeed(temp_dir(rt.name), versions.IMAGE_ROOTFS_GIB, "the temporary root filesystem"),
+            SpaceNeed(cache_dir(rt.name), versions.IMAGE_LAYERS_GIB, "the layer cache"),
         ], action=f"pull {ref}", runtime=rt.name)
     try:
         # Run in the work directory, as the participant does (the line names files from there);
@@ -144,22 +114,10 @@ def pull(
                       f"({format_size(out.stat().st_size)})", stdout=cp.stdout)
 
 
-def _why_host(site: Site) -> str:
-    """Why nothing is built here, in a few words (the site asks for the host Python, or has no runtime)."""
-    if site.container.runtime == "host":
-        return f"site {site.name} uses the host Python"
-    return "no apptainer/singularity here"
-
-
 def install_def(site: Site | None = None, *, force: bool = False) -> Written:
-    """Put the site's definition file into the work directory as ``env.def``, where the workshop writes it and
-    builds it (``singularity build --fakeroot env.sif env.def``), unless it is inside the work directory already
-    (the clone, on the department server). A participant's edited ``env.def`` there is kept (``force`` replaces it).
-
-    Raises:
-        ConfigError: the site's ``container.def_file`` does not exist.
-    """
-    site = site or default_site()
+    """Copy the site's definition file to ``env.def`` in the work directory, unless it lies there already
+    (the clone, on the department server). A participant's edited ``env.def`` is kept (``force`` replaces it)."""
+    site = site or load_site()
     target = work_def_file(site)
     source = Path(os.path.abspath(os.path.expanduser(site.container.def_file)))
     if target == source or (target.is_file() and not source.is_file()):  # nothing to copy: use the one there
@@ -180,29 +138,13 @@ def build(
     force: bool = False,
     check_space: bool = True,
 ) -> StepResult:
-    """Validate a definition file and build it (``singularity build --fakeroot SIF DEF``) in the
-    site's work directory, printing the runtime's output as it runs.
+    """Validate a definition file (default: :func:`install_def`'s ``env.def``) and build it in the site's work
+    directory, printing the runtime's output.
 
-    Validation runs first everywhere, the host runtime included (errors raise; warnings
-    come back in ``result.warnings``); a relative ``From:`` is looked for in the work directory,
-    as singularity will. An existing .sif is kept unless ``force=True``.
-
-    Args:
-        def_file: Definition file; default ``env.def`` in the work directory (:func:`install_def` puts the
-            site's ``container.def_file`` there, keeping a participant's edited one).
-        sif: Output image; default :func:`site_sif_path`.
-        site: Site profile (default ``load_site()``).
-        fakeroot: Build with ``--fakeroot`` (no root needed, as on the department server).
-        force: Rebuild and overwrite an existing image.
-        check_space: Check free space in the image's folder and the temporary directory first.
-
-    Raises:
-        ConfigError: the definition file is missing.
-        DefFileError: the definition file has errors (all listed, with lines).
-        DiskSpaceError: not enough space.
-        ContainerError: the build failed (``--fakeroot`` problems explained).
+    Validation runs everywhere, the host runtime included (errors raise; warnings come back in
+    ``result.warnings``). An existing .sif is kept unless ``force``.
     """
-    site = site or default_site()
+    site = site or load_site()
     installed = install_def(site) if def_file is None else None
     def_path = Path(os.path.abspath(def_file if installed is None else installed.path))
     out = Path(os.path.abspath(sif if sif is not None else site_sif_path(site)))
@@ -225,8 +167,10 @@ def build(
                           f"container build: skipped — {shown} already exists (built {_age(out)}){note}; "
                           "pass force=True (--force) to rebuild", warnings)
     if rt.is_host:
+        why = (f"site {site.name} uses the host Python" if site.container.runtime == "host"
+               else "no apptainer/singularity here")
         return StepResult("build", cmd, out, True,
-                          f"container build: skipped ({_why_host(site)}); {def_path.name}{yours} is valid "
+                          f"container build: skipped ({why}); {def_path.name}{yours} is valid "
                           f"({len(warnings)} warning(s)); on the cluster: "
                           f"{shell_line(build_command(site, def_path.name, out.name, fakeroot=fakeroot))}",
                           warnings)
@@ -264,20 +208,8 @@ def exec(  # noqa: A001 - the runtime's verb; shadows the builtin only inside th
     capture: bool = True,
     timeout: float | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``argv`` inside the image (``singularity exec [--nv] SIF ...``), or on the host Python.
-
-    Args:
-        sif: The image (default :func:`site_sif_path`); ignored by the host runtime.
-        argv: Program and arguments.
-        site: Site profile (default ``load_site()``).
-        gpu: ``--nv``; default ``site.container.gpu``.
-        check, capture, timeout: As for :func:`litmarp.proc.run`.
-
-    Raises:
-        ContainerError: the image does not exist (build or pull it first).
-        CommandError: the command failed (with ``check``).
-    """
-    site = site or default_site()
+    """Run ``argv`` inside the image (default :func:`site_sif_path`), or on the host Python."""
+    site = site or load_site()
     rt = detect_runtime(site)
     if rt.is_host:
         cmd = exec_command(site, sif or "", argv, runtime="host")
@@ -292,11 +224,7 @@ def exec(  # noqa: A001 - the runtime's verb; shadows the builtin only inside th
 
 def run_interactive(sif: str | os.PathLike[str] | None, argv: Sequence[str], *, site: Site | None = None,
                     gpu: bool | None = None) -> None:
-    """:func:`exec` with the terminal attached (``kit container exec``): the program's own output.
-
-    Raises:
-        ExitStatus: the program exited non-zero (its status, passed on by the CLI).
-    """
+    """:func:`exec` with the terminal attached (``kit container exec``); a failure raises :class:`ExitStatus`."""
     cp = exec(sif, argv, site=site, gpu=gpu, check=False, capture=False)
     if cp.returncode != 0:
         raise ExitStatus(cp.returncode)

@@ -18,25 +18,17 @@ RUNTIMES = ("apptainer", "singularity")
 
 @dataclass(frozen=True)
 class Runtime:
-    """The container runtime this machine uses for a site.
+    """The container runtime this machine uses for a site."""
 
-    Attributes:
-        name: ``apptainer``, ``singularity`` or ``host`` (no container: the host Python).
-        path: The program found on PATH (None for host).
-        version: Its version (``1.3.4``), None when unknown.
-        flavor: What ``--version`` calls it (``apptainer``, ``singularity-ce``, ``singularity``).
-        reason: Why this runtime was chosen, for reports.
-    """
-
-    name: str
+    name: str  # apptainer, singularity, or host (no container: the host Python)
     path: Path | None
     version: str | None
-    flavor: str | None
-    reason: str
+    flavor: str | None  # what --version calls it: apptainer, singularity-ce, singularity
+    reason: str  # why this runtime was chosen, for reports
 
     @property
     def is_host(self) -> bool:
-        """True when there is no container runtime (commands run on the host Python)."""
+        """No container runtime: commands run on the host Python."""
         return self.name == "host"
 
     def describe(self) -> str:
@@ -47,14 +39,8 @@ class Runtime:
 
 
 def parse_version_output(text: str) -> tuple[str | None, str | None]:
-    """Parse ``apptainer --version`` style output.
-
-    ``apptainer version 1.3.4`` -> ``("apptainer", "1.3.4")``;
-    ``singularity-ce version 4.1.5-jammy`` -> ``("singularity-ce", "4.1.5-jammy")``.
-
-    Returns:
-        (flavor, version); Nones when the text is not recognised.
-    """
+    """(flavor, version) from ``--version`` output: ``singularity-ce version 4.1.5-jammy`` ->
+    ``("singularity-ce", "4.1.5-jammy")``; Nones when the text is not recognised."""
     m = re.search(r"^\s*([\w.-]+)\s+version\s+(\S+)", text, re.MULTILINE | re.IGNORECASE)
     if not m:
         m2 = re.search(r"\b(\d+\.\d+(?:\.\d+)?\S*)", text)
@@ -71,15 +57,9 @@ def _version_of(path: Path) -> tuple[str | None, str | None]:
 
 
 def detect_runtime(site: Site | None = None) -> Runtime:
-    """Find the runtime to use: the one the site forces, else apptainer/singularity on PATH, else host.
-
-    Args:
-        site: The site profile (default: ``load_site()``).
-
-    Raises:
-        ContainerError: the profile forces a runtime that is not on PATH.
-    """
-    site = site or default_site()
+    """The runtime the site forces (a :class:`ContainerError` when not on PATH), else apptainer/singularity
+    on PATH, else host."""
+    site = site or load_site()
     wanted = site.container.runtime
     origin = f"site {site.name!r} sets container.runtime = {wanted!r} ({shown_path(site.files[-1])})"
     if wanted == "host":
@@ -103,8 +83,3 @@ def detect_runtime(site: Site | None = None) -> Runtime:
             flavor, version = _version_of(path)
             return Runtime(name, path, version, flavor, f"found {name} on PATH")
     return Runtime("host", None, None, None, "no apptainer or singularity on PATH")
-
-
-def default_site() -> Site:
-    """The site profile used when none is given (``$KIT_SITE``, else ``local``)."""
-    return load_site()

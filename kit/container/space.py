@@ -7,27 +7,18 @@ import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from kit.errors import DiskSpaceError
 from kit.textutil import GIB, format_size
 
-if TYPE_CHECKING:
-    pass
-
 
 def tmpdir_variable(runtime: str | None) -> str:
-    """The variable that moves a runtime's temporary directory: ``SINGULARITY_TMPDIR`` for
-    singularity, ``APPTAINER_TMPDIR`` for apptainer (which still reads the old name too)."""
+    """The variable that moves a runtime's temporary directory (apptainer still reads the old name too)."""
     return "SINGULARITY_TMPDIR" if runtime == "singularity" else "APPTAINER_TMPDIR"
 
 
 def temp_dir(runtime: str | None = None, env: Mapping[str, str] | None = None) -> Path:
-    """The temporary directory a build/pull unpacks into.
-
-    Apptainer reads ``APPTAINER_TMPDIR`` (then the legacy ``SINGULARITY_TMPDIR``), Singularity
-    ``SINGULARITY_TMPDIR``; both fall back to ``TMPDIR`` and ``/tmp``.
-    """
+    """The temporary directory a build/pull unpacks into (apptainer also reads the legacy variable)."""
     env = os.environ if env is None else env
     keys = ["SINGULARITY_TMPDIR", "TMPDIR"]
     if runtime in (None, "apptainer", "host"):
@@ -61,8 +52,6 @@ def free_bytes(path: str | os.PathLike[str]) -> int:
     return shutil.disk_usage(existing_ancestor(path)).free
 
 
-
-
 @dataclass(frozen=True)
 class SpaceNeed:
     """Space a step needs in one directory."""
@@ -73,13 +62,8 @@ class SpaceNeed:
 
 
 def check_free_space(needs: Sequence[SpaceNeed], *, action: str, runtime: str | None = None) -> None:
-    """Raise when a filesystem lacks the space the needs on it add up to.
-
-    Needs on the same filesystem are summed (``/tmp`` and the work directory are often one disk).
-
-    Raises:
-        DiskSpaceError: says which directory, how much is needed and free, and what to do.
-    """
+    """Raise :class:`DiskSpaceError` when a filesystem lacks the space the needs on it add up to (needs on
+    one filesystem are summed: ``/tmp`` and the work directory are often one disk)."""
     groups: dict[int, list[SpaceNeed]] = {}
     for need in needs:
         groups.setdefault(existing_ancestor(need.path).stat().st_dev, []).append(need)

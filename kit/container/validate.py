@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from kit.container.commands import from_value, pull_command, pulled_image_path, typed_in_work_dir, work_def_file
 from kit.container.deffile import (
@@ -22,12 +22,10 @@ from kit.container.deffile import (
     Section,
 )
 from kit.container.pipcheck import _pin_problem, find_pip_installs
-from kit.container.runtime import default_site, detect_runtime
+from kit.container.runtime import detect_runtime
 from kit.errors import ConfigError, ContainerError, DefFileError
 from kit.pathio import user_path
-
-if TYPE_CHECKING:
-    from kit.sites import Site
+from kit.sites import Site, load_site
 
 
 @dataclass(frozen=True)
@@ -65,17 +63,14 @@ class ValidationReport:
 
     @property
     def ok(self) -> bool:
-        """No errors (warnings allowed)."""
         return not self.errors
 
     def to_text(self) -> str:
-        """Every issue, one per line, or a line saying the file is fine."""
         if not self.issues:
             return f"{self.path or 'definition'}: OK (no errors, no warnings)"
         return "\n".join(str(i) for i in self.issues)
 
     def raise_for_errors(self) -> None:
-        """Raise :class:`DefFileError` listing every issue when there is an error."""
         if self.ok:
             return
         first = self.errors[0]
@@ -111,21 +106,9 @@ def validate(
 ) -> ValidationReport:
     """Check a definition file before a build; every issue names the file and line.
 
-    Errors: Windows line endings, header lines that are not ``Key: value``, a missing
-    or unknown ``Bootstrap``, a missing ``From``, a localimage ``From:`` path that does not
-    exist (the ``/PATH/TO`` placeholder included: the hint names the pulled image in
-    ``site.container.sif_dir`` that fits) or starts with ``~`` (singularity does not expand
-    it), unknown or indented ``%sections``, multi-stage files. Warnings: unpinned
-    ``pip install`` lines, mixed tab/space indentation, unknown header keys, duplicate sections.
-
-    Args:
-        deffile: A parsed file or a path.
-        site: For the pulled-image suggestion and the build folder (default: ``load_site()``).
-        base_dir: Where relative ``From:`` paths start. Singularity reads them from the folder
-            the build runs in, not from the file's folder; default: the site's work directory,
-            where :func:`kit.container.build` runs (else the current folder).
-        base_must_exist: False where nothing is built (the host runtime, whose pull is skipped
-            too): a ``From:`` file that is not there is fine; a placeholder still is not.
+    ``base_dir``: where a relative ``From:`` starts: singularity reads it from the folder the build runs in,
+    not from the file's folder (default: the site's work directory, where :func:`kit.container.build` runs).
+    ``base_must_exist``: False where nothing is built: a missing ``From:`` file is fine, a placeholder is not.
     """
     if not isinstance(deffile, DefFile):
         deffile = DefFile.read(deffile)
@@ -233,7 +216,7 @@ def validate(
 def _check_localimage(frm: HeaderField, site: Site | None, base_dir: str | os.PathLike[str] | None,
                       base_must_exist: bool, add: Callable[..., None]) -> None:
     try:
-        site = site or default_site()
+        site = site or load_site()
     except ConfigError:
         site = None
     base = Path(base_dir) if base_dir is not None else (site.work_dir if site is not None else Path.cwd())
@@ -275,13 +258,7 @@ class ValidationReports:
 
     reports: tuple[ValidationReport, ...]
 
-    @property
-    def ok(self) -> bool:
-        """No file has errors."""
-        return all(r.ok for r in self.reports)
-
     def to_text(self) -> str:
-        """Each file's issues (or OK line), in order."""
         return "\n".join(r.to_text() for r in self.reports)
 
     def raise_for_errors(self) -> None:
@@ -293,16 +270,9 @@ class ValidationReports:
 
 
 def validate_files(paths: Sequence[str | os.PathLike[str]], *, site: Site | None = None) -> ValidationReports:
-    """:func:`validate` each file (default: the env.def the build uses, :func:`kit.container.work_def_file`, where
-    it exists; else the site's ``container.def_file``).
-
-    A localimage ``From:`` file must exist only where a runtime could build the file (a
-    relative path in the site's work directory, where :func:`kit.container.build` runs).
-
-    Raises:
-        ConfigError: a file does not exist, or is a folder (names it).
-    """
-    site = site or default_site()
+    """:func:`validate` each file (default: the env.def the build uses where it exists, else the site's
+    ``container.def_file``); a localimage ``From:`` must exist only where a runtime could build the file."""
+    site = site or load_site()
     own = work_def_file(site)  # the participant's copy in the work folder, which they may have edited
     targets = list(paths) or [own if own.is_file() else site.container.def_file]
     try:
