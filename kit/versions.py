@@ -99,16 +99,8 @@ def expected_versions() -> dict[str, str]:
 
 
 def resolve_command(pip: Sequence[str] = ("pip",)) -> list[str]:
-    """A ``pip install --dry-run`` that checks the pins resolve together for the image's Python and torch.
-
-    Needs PyPI; run it after changing a pin (``python -m kit container pins --check``).
-
-    Args:
-        pip: How to call pip, e.g. ``[sys.executable, "-m", "pip"]``.
-
-    Returns:
-        The command line.
-    """
+    """A ``pip install --dry-run`` that checks the pins resolve together for the image's Python and torch
+    (needs PyPI; ``python -m kit container pins --check`` after changing a pin)."""
     return [
         *pip, "install", "--dry-run", "--ignore-installed", "--quiet", "--report", "-",
         "--target", "/tmp/kit-pin-check", "--python-version", BASE_IMAGE.python,
@@ -126,11 +118,7 @@ def pins_text() -> str:
 
 
 def check_pins() -> str:
-    """Resolve the pins with pip (dry run, needs PyPI); return the line saying they resolve.
-
-    Raises:
-        CommandError: a pin does not resolve for the image's Python and torch.
-    """
+    """Resolve the pins with pip (dry run, needs PyPI); return the line saying they resolve."""
     proc.run(resolve_command([sys.executable, "-m", "pip"]),
              hint="a pin does not resolve for the image's Python/torch: fix kit/versions.py")
     return f"OK: the pins resolve together for Python {BASE_IMAGE.python} with torch=={BASE_IMAGE.torch}"
@@ -141,11 +129,7 @@ def _image_name(ref: str) -> str:
 
 
 def sif_name(ref: str) -> str:
-    """The file name ``singularity pull REF`` gives an image in the current folder.
-
-    ``docker://huggingface/transformers-pytorch-gpu:4.35.2`` ->
-    ``transformers-pytorch-gpu_4.35.2.sif``.
-    """
+    """The file name ``singularity pull REF`` gives an image (``transformers-pytorch-gpu_4.35.2.sif``)."""
     body = ref.split("://", 1)[-1].split("@", 1)[0]
     last = body.rstrip("/").rsplit("/", 1)[-1]
     name, _, tag = last.partition(":")
@@ -153,19 +137,8 @@ def sif_name(ref: str) -> str:
 
 
 def render_env_def(from_sif: str | Path | None = None, *, docker: bool = False) -> str:
-    """The workshop's definition file, every install pinned.
-
-    Args:
-        from_sif: The pulled base image to build from (``Bootstrap: localimage``, as in the
-            workshop: no second download). None: the file ``singularity pull`` writes
-            (``transformers-pytorch-gpu_4.35.2.sif``), a path relative to the folder the
-            build runs in; the committed ``container/env.def`` is this form.
-        docker: ``Bootstrap: docker`` from the registry instead (for who never pulled: the
-            build downloads the image, or takes its layers from the runtime's cache).
-
-    Returns:
-        The text of ``env.def``.
-    """
+    """The workshop's definition file, every install pinned: ``Bootstrap: localimage`` from ``from_sif``
+    (None: the name ``singularity pull`` gives it, the committed form), or with ``docker`` from the registry."""
     img = BASE_IMAGE
     if docker:
         header = f"Bootstrap: docker\nFrom: {_image_name(img.ref)}\n"

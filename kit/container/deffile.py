@@ -45,25 +45,16 @@ class HeaderField:
 
 @dataclass(frozen=True)
 class Section:
-    """One ``%name`` section with its body, as written.
+    """One ``%name`` section with its body, as written (newlines included)."""
 
-    Attributes:
-        name: Lower-case section name (``post``).
-        args: Text after the name on the ``%`` line (``-c /bin/bash``, an app name).
-        line: 1-based line number of the ``%`` line.
-        head: The ``%`` line as written, newline included.
-        body_lines: The body lines as written, newlines included.
-    """
-
-    name: str
-    args: str
-    line: int
+    name: str  # lower case
+    args: str  # after the name on the % line: ``-c /bin/bash``, an app's name
+    line: int  # 1-based, of the % line
     head: str
     body_lines: tuple[str, ...]
 
     @property
     def body(self) -> str:
-        """The body text, exactly as written."""
         return "".join(self.body_lines)
 
     def numbered(self) -> list[tuple[int, str]]:
@@ -85,7 +76,6 @@ class DefFile:
 
     @classmethod
     def parse(cls, text: str, path: str | os.PathLike[str] | None = None) -> DefFile:
-        """Split ``text`` into header lines and sections."""
         lines = text.splitlines(keepends=True)
         preamble: list[str] = []
         sections: list[Section] = []
@@ -108,11 +98,6 @@ class DefFile:
 
     @classmethod
     def read(cls, path: str | os.PathLike[str]) -> DefFile:
-        """Read and parse a file.
-
-        Raises:
-            ConfigError: the file does not exist or is not UTF-8 text.
-        """
         path = Path(path)
         try:
             # Bytes, not read_text(): universal newlines would hide CRLF line endings.
@@ -125,7 +110,6 @@ class DefFile:
         return cls.parse(text, path)
 
     def render(self) -> str:
-        """The text, exactly as parsed."""
         return "".join(self.preamble) + "".join(s.head + s.body for s in self.sections)
 
     def header_fields(self) -> list[HeaderField]:

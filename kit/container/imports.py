@@ -74,9 +74,8 @@ class ImportReport:
 
     @property
     def ok(self) -> bool:
-        """Every module imported in the expected version (and the expected Python)."""
-        py_ok = self.expected_python is None or self.python.startswith(self.expected_python + ".")
-        return py_ok and all(m.ok for m in self.modules)
+        """Every module imported in the expected version (and the expected Python): no ✗ row."""
+        return not any(status.startswith("✗") for *_, status in self.rows())
 
     def rows(self) -> list[tuple[str, str, str, str]]:
         """(name, found, expected, status) rows: python, CUDA, then each module."""
@@ -92,7 +91,6 @@ class ImportReport:
         return rows
 
     def to_text(self) -> str:
-        """:meth:`rows` as an aligned text table."""
         return text_table(["module", "found", "expected", ""], self.rows(), title=self.where)
 
     def raise_for_failure(self) -> None:
@@ -108,11 +106,7 @@ def _status(ok: bool) -> str:
 
 
 def parse_import_output(stdout: str, *, where: str, expected: Mapping[str, str] | None = None) -> ImportReport:
-    """Read the ``KIT-IMPORTS {json}`` line printed by the import-check script.
-
-    Raises:
-        ContainerError: no such line (the interpreter failed before printing it).
-    """
+    """Read the ``KIT-IMPORTS {json}`` line printed by the import-check script."""
     line = next((ln for ln in reversed(stdout.splitlines()) if ln.startswith("KIT-IMPORTS ")), None)
     if line is None:
         raise ContainerError(f"the import check printed no result in {where}", details=stdout,
@@ -134,17 +128,10 @@ def check_imports(
     site: Site | None = None,
     timeout: float | None = 900,
 ) -> ImportReport:
-    """Import each module inside the image and report the versions found.
+    """Import each module inside the image and report the versions found, with Python, CUDA and the GPUs.
 
-    Python, torch's CUDA and GPU visibility come along. In a container the pinned
-    versions of :mod:`kit.versions` are expected; the host runtime checks the host
-    Python and expects nothing (its versions are the kit's, not the image's).
-
-    Args:
-        sif: The image (default :func:`site_sif_path`).
-        modules: Modules to import.
-        site: Site profile (default ``load_site()``).
-        timeout: Seconds (importing torch from a network filesystem can be slow).
+    In a container the pins of :mod:`kit.versions` are expected; the host runtime expects nothing (its
+    versions are the kit's, not the image's). Importing torch from a network filesystem can be slow.
     """
     site = site or load_site()
     rt = detect_runtime(site)

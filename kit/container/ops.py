@@ -151,7 +151,7 @@ def build(
     deffile = DefFile.read(def_path)
     rt = detect_runtime(site)
     # Where nothing is built (the host runtime skips the pull too) the base image need not exist.
-    report = validate(deffile, site=site, base_dir=site.work_dir, base_must_exist=not rt.is_host)
+    report = validate(deffile, site=site, base_must_exist=not rt.is_host)
     report.raise_for_errors()
     warnings = tuple(str(w) for w in report.warnings)
     cmd = build_command(site, in_work_dir(site, def_path), in_work_dir(site, out), fakeroot=fakeroot, force=force,

@@ -34,19 +34,15 @@ class PipInstall:
 def _logical_lines(section: Section) -> list[tuple[int, str]]:
     """Body lines with backslash continuations joined, numbered by their first line."""
     out: list[tuple[int, str]] = []
-    buf: list[str] = []
-    start = 0
+    joined = False
     for number, text in section.numbered():
-        if not buf:
-            start = number
-        if text.rstrip().endswith("\\"):
-            buf.append(text.rstrip()[:-1])
-            continue
-        buf.append(text)
-        out.append((start, " ".join(buf)))
-        buf = []
-    if buf:
-        out.append((start, " ".join(buf)))
+        more = text.rstrip().endswith("\\")
+        piece = text.rstrip()[:-1] if more else text
+        if joined:
+            out[-1] = (out[-1][0], f"{out[-1][1]} {piece}")
+        else:
+            out.append((number, piece))
+        joined = more
     return out
 
 
@@ -80,11 +76,8 @@ def _pip_args(tokens: list[str]) -> list[str] | None:
 
 
 def find_pip_installs(section: Section) -> list[PipInstall]:
-    """Every ``pip install`` in a section (``pip``, ``pip3``, ``python3 -m pip``; continuations joined).
-
-    Raises:
-        ValueError: a line cannot be split like a shell would (unbalanced quotes).
-    """
+    """Every ``pip install`` in a section (``pip``, ``pip3``, ``python3 -m pip``); a ``ValueError`` when a line
+    cannot be split like a shell would (unbalanced quotes)."""
     found = []
     for number, text in _logical_lines(section):
         for tokens in _split_commands(text):
@@ -104,15 +97,12 @@ def find_pip_installs(section: Section) -> list[PipInstall]:
                 if tok in ("-U", "--upgrade"):
                     upgrade = True
                 elif tok in ("-r", "--requirement"):
-                    if j + 1 < len(rest):
-                        files.append(rest[j + 1])
+                    files.extend(rest[j + 1:j + 2])
                     j += 1
                 elif tok.startswith("--requirement="):
                     files.append(tok.split("=", 1)[1])
-                elif tok in ("-e", "--editable"):
-                    j += 1  # an editable path or URL: nothing to pin
                 elif tok in _PIP_VALUE_OPTIONS:
-                    j += 1
+                    j += 1  # its value (an editable path or URL included: nothing to pin)
                 elif not tok.startswith("-"):
                     reqs.append(tok)
                 j += 1

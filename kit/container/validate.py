@@ -23,7 +23,7 @@ from kit.container.deffile import (
 )
 from kit.container.pipcheck import _pin_problem, find_pip_installs
 from kit.container.runtime import detect_runtime
-from kit.errors import ConfigError, ContainerError, DefFileError
+from kit.errors import ContainerError, DefFileError
 from kit.pathio import user_path
 from kit.sites import Site, load_site
 
@@ -84,14 +84,10 @@ class ValidationReport:
 _PLACEHOLDER_RE = re.compile(r"/PATH/TO\b|\bPATH/TO/|<[^>]+>", re.IGNORECASE)
 
 
-def _suggest_sif(from_path: str, sif_dir: Path | None) -> tuple[Path | None, list[Path]]:
-    if sif_dir is None or not sif_dir.is_dir():
-        return None, []
-    pulled = sorted(sif_dir.glob("*.sif"))
-    if not pulled:
-        return None, []
-    names = [p.name for p in pulled]
-    best = difflib.get_close_matches(Path(from_path).name, names, n=1, cutoff=0.3)
+def _suggest_sif(from_path: str, sif_dir: Path) -> tuple[Path | None, list[Path]]:
+    """The pulled image that best fits ``From:``, and every pulled image."""
+    pulled = sorted(sif_dir.glob("*.sif"))  # none when sif_dir does not exist
+    best = difflib.get_close_matches(Path(from_path).name, [p.name for p in pulled], n=1, cutoff=0.3)
     if best:
         return sif_dir / best[0], pulled
     return (pulled[0] if len(pulled) == 1 else None), pulled
@@ -100,7 +96,7 @@ def _suggest_sif(from_path: str, sif_dir: Path | None) -> tuple[Path | None, lis
 def validate(
     deffile: DefFile | str | os.PathLike[str],
     *,
-    site: Site | None = None,
+    site: Site,
     base_dir: str | os.PathLike[str] | None = None,
     base_must_exist: bool = True,
 ) -> ValidationReport:
@@ -213,13 +209,9 @@ def validate(
     return ValidationReport(path, tuple(issues))
 
 
-def _check_localimage(frm: HeaderField, site: Site | None, base_dir: str | os.PathLike[str] | None,
+def _check_localimage(frm: HeaderField, site: Site, base_dir: str | os.PathLike[str] | None,
                       base_must_exist: bool, add: Callable[..., None]) -> None:
-    try:
-        site = site or load_site()
-    except ConfigError:
-        site = None
-    base = Path(base_dir) if base_dir is not None else (site.work_dir if site is not None else Path.cwd())
+    base = Path(base_dir) if base_dir is not None else site.work_dir
     placeholder = bool(_PLACEHOLDER_RE.search(frm.value))
     if frm.value.startswith("~") and not placeholder:
         full = os.path.expanduser(frm.value)
@@ -230,7 +222,7 @@ def _check_localimage(frm: HeaderField, site: Site | None, base_dir: str | os.Pa
     target = Path(frm.value) if os.path.isabs(frm.value) else base / frm.value
     if target.exists() or (not base_must_exist and not placeholder):
         return
-    sif_dir = site.container.sif_dir if site is not None else None
+    sif_dir = site.container.sif_dir
     best, pulled = _suggest_sif(frm.value, sif_dir)
     if placeholder:
         what = "is still the /PATH/TO placeholder: replace it with the pulled image"
@@ -240,15 +232,12 @@ def _check_localimage(frm: HeaderField, site: Site | None, base_dir: str | os.Pa
         what = (f"does not exist in {base} (a relative From: path starts in the folder the build runs in, "
                 "not in the definition file's folder)")
     if best is not None:
-        value = from_value(site, best) if site is not None else str(best)
-        hint = f"write 'From: {value}' (the pulled image in {sif_dir})"
+        hint = f"write 'From: {from_value(site, best)}' (the pulled image in {sif_dir})"
     elif pulled:
         hint = f"point From: at one of the pulled images: {', '.join(str(p) for p in pulled)}"
-    elif site is not None:
+    else:
         hint = (f"pull the base image first ({typed_in_work_dir(site, pull_command(site))}), then write "
                 f"'From: {from_value(site, pulled_image_path(site))}'")
-    else:
-        hint = "pull the base image first, then write its path after From:"
     add("error", frm.line, f"From: {frm.value} {what}", hint)
 
 
