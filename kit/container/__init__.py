@@ -18,9 +18,8 @@ from kit.container.commands import (
 )
 from kit.container.deffile import DefFile
 from kit.container.diagnose import check_fakeroot, explain_failure, fakeroot_problems
-from kit.container.envdef import render_def, write_def
 from kit.container.imports import check_imports, parse_import_output
-from kit.container.ops import build, exec, install_def, pull, run_interactive
+from kit.container.ops import build, exec, install_def, pull, render_def, run_interactive, write_def
 from kit.container.pipcheck import find_pip_installs
 from kit.container.runtime import RUNTIMES, Runtime, detect_runtime, parse_version_output
 from kit.container.space import SpaceNeed, cache_dir, check_free_space, existing_ancestor, free_bytes, temp_dir

@@ -111,13 +111,11 @@ def _user() -> str:
         return "$USER"
 
 
-def raise_runtime_failure(exc: CommandError, action: str, prog: str) -> None:
-    """Re-raise a failed runtime command as a :class:`ContainerError` (or :class:`DiskSpaceError`) that
-    says what it means."""
-    output = exc.stderr or ""
-    found = explain_failure(output, prog=prog)
+def runtime_failure(exc: CommandError, action: str, prog: str) -> ContainerError:
+    """A failed runtime command as a :class:`ContainerError` (or :class:`DiskSpaceError`) that says what it means."""
+    found = explain_failure(exc.stderr or "", prog=prog)
     if found is not None:
         cls = DiskSpaceError if found.kind == "space" else ContainerError
-        raise cls(f"{action} failed: {found.message}", hint=found.hint, details=exc.details) from None
-    raise ContainerError(f"{action} failed: {shell_line(exc.cmd)} exited with {exc.returncode}",
-                         details=exc.details, hint="read the runtime's message above") from None
+        return cls(f"{action} failed: {found.message}", hint=found.hint, details=exc.details)
+    return ContainerError(f"{action} failed: {shell_line(exc.cmd)} exited with {exc.returncode}",
+                          details=exc.details, hint="read the runtime's message above")

@@ -1,4 +1,4 @@
-"""The container steps: pull, build, exec, and the workshop's ``env.def``.
+"""The container steps: pull, build, exec, and the workshop's ``env.def`` (generated from :mod:`kit.versions`).
 
 Without a runtime (the ``host`` runtime: a laptop, CI) :func:`exec` runs on the host Python, and
 :func:`pull` and :func:`build` return ``skipped=True``: nothing pretends a .sif exists when it does not.
@@ -20,15 +20,18 @@ from kit.container.commands import (
     exec_command,
     in_work_dir,
     pull_command,
+    pulled_image_path,
     site_sif_path,
+    typed_in_work_dir,
     work_def_file,
 )
 from kit.container.deffile import DefFile
-from kit.container.diagnose import raise_runtime_failure
+from kit.container.diagnose import runtime_failure
 from kit.container.runtime import detect_runtime
 from kit.container.space import SpaceNeed, cache_dir, check_free_space, temp_dir
 from kit.container.validate import validate
 from kit.errors import CommandError, ConfigError, ContainerError, ExitStatus
+from kit.pathio import user_path
 from kit.sites import Site, load_site
 from kit.textutil import format_size, shell_line, work_path
 from litmarp import proc
@@ -40,8 +43,6 @@ from litmarp.workfiles import Written, write_unless_edited
 class StepResult:
     """What a pull or build did, or why it was skipped (``message``: one sentence for a lesson to print)."""
 
-    action: str
-    command: list[str]  # what ran, or would run on the site's cluster
     output: Path
     skipped: bool
     message: str
@@ -57,6 +58,23 @@ _REF_RE = re.compile(r"^(docker|docker-archive|docker-daemon|library|oras|shub|o
 
 def _age(path: Path) -> str:
     return datetime.fromtimestamp(path.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
+
+
+def _run_step(cmd: list[str], site: Site, runtime: str, action: str, out: Path) -> str:
+    """Run a pull or build in the work directory, as the participant does, its progress shown as it comes.
+
+    The line names files from there, and singularity reads a .def's relative paths (``From:``, ``%files``)
+    from the folder the build runs in, not from the file's folder.
+    """
+    site.work_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        cp = proc.stream(cmd, cwd=site.work_dir)
+    except CommandError as exc:
+        raise runtime_failure(exc, action, runtime) from None
+    if not out.exists():
+        raise ContainerError(f"{runtime} {cmd[1]} reported success but {out} does not exist",
+                             details=cp.stdout, hint="check the runtime's output above")
+    return cp.stdout
 
 
 def pull(
@@ -85,33 +103,21 @@ def pull(
     rt = detect_runtime(site)
     cmd = pull_command(site, ref, in_work_dir(site, out), force=force, runtime=None if rt.is_host else rt.name)
     if out.exists() and not force:
-        return StepResult("pull", cmd, out, True,
-                          f"container pull: skipped — {shown} already exists (pulled {_age(out)}, "
+        return StepResult(out, True, f"container pull: skipped — {shown} already exists (pulled {_age(out)}, "
                           f"{format_size(out.stat().st_size)}); pass force=True (--force) to pull it again")
     if rt.is_host:
-        return StepResult("pull", cmd, out, True,
-                          f"container pull: skipped — no apptainer/singularity here ({rt.reason}); "
+        return StepResult(out, True, f"container pull: skipped — no apptainer/singularity here ({rt.reason}); "
                           f"on the cluster: {shell_line(cmd)}")
     dest.mkdir(parents=True, exist_ok=True)
-    site.work_dir.mkdir(parents=True, exist_ok=True)
     if check_space:
         check_free_space([
             SpaceNeed(dest, versions.IMAGE_SIF_GIB, "the pulled image"),
             SpaceNeed(temp_dir(rt.name), versions.IMAGE_ROOTFS_GIB, "the temporary root filesystem"),
             SpaceNeed(cache_dir(rt.name), versions.IMAGE_LAYERS_GIB, "the layer cache"),
         ], action=f"pull {ref}", runtime=rt.name)
-    try:
-        # Run in the work directory, as the participant does (the line names files from there);
-        # minutes for gigabytes: the runtime's progress shows as it comes.
-        cp = proc.stream(cmd, cwd=site.work_dir)
-    except CommandError as exc:
-        raise_runtime_failure(exc, f"pull of {ref}", rt.name)
-        raise  # unreachable: raise_runtime_failure always raises
-    if not out.exists():
-        raise ContainerError(f"{rt.name} pull reported success but {out} does not exist",
-                             details=cp.stdout, hint="check the runtime's output above")
-    return StepResult("pull", cmd, out, False, f"container pull: pulled {ref} to {shown} "
-                      f"({format_size(out.stat().st_size)})", stdout=cp.stdout)
+    stdout = _run_step(cmd, site, rt.name, f"pull of {ref}", out)
+    return StepResult(out, False, f"container pull: pulled {ref} to {shown} ({format_size(out.stat().st_size)})",
+                      stdout=stdout)
 
 
 def install_def(site: Site | None = None, *, force: bool = False) -> Written:
@@ -127,6 +133,38 @@ def install_def(site: Site | None = None, *, force: bool = False) -> Written:
                           hint="make it with `python -m kit container def --out container/env.def`, or point "
                                f"container.def_file in {shown_path(site.files[-1])} at your .def")
     return write_unless_edited(target, source.read_text(encoding="utf-8"), force=force)
+
+
+def render_def(site: Site | None = None, *, localimage: str | os.PathLike[str] | bool | None = None,
+               docker: bool = False) -> str:
+    """The workshop's ``env.def`` (from :mod:`kit.versions`).
+
+    ``localimage``: None/False: the committed form (the pulled image by name, found in the folder the build
+    runs in); a path: from that .sif; True: from the site's pulled image by its full path, which must
+    exist, so that the file builds from any folder (``--from-pulled``).
+    """
+    if docker or not localimage:
+        return versions.render_env_def(docker=docker)
+    if localimage is True:
+        site = site or load_site()
+        path = pulled_image_path(site)
+        if not path.exists():
+            raise ContainerError(f"the base image is not pulled yet: {path} does not exist",
+                                 hint=f"pull it first: {typed_in_work_dir(site, pull_command(site))}")
+        return versions.render_env_def(path)
+    return versions.render_env_def(Path(os.path.abspath(os.path.expanduser(os.fspath(localimage)))))
+
+
+def write_def(path: str | os.PathLike[str], text: str, *, force: bool = False) -> Path:
+    """Write a definition file; refuse to overwrite a different existing file unless ``force``."""
+    path = Path(path)
+    with user_path(path, "write the definition file"):
+        if path.exists() and path.read_text(encoding="utf-8") != text and not force:
+            raise ContainerError(f"{path} exists and differs from the generated definition",
+                                 hint="pass --force (force=True) to overwrite it, or choose another --out")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return path
 
 
 def build(
@@ -163,14 +201,12 @@ def build(
     if out.exists() and not force:
         stale = def_path.stat().st_mtime > out.stat().st_mtime
         note = f" ({def_path.name} changed since: rebuild)" if stale else ""
-        return StepResult("build", cmd, out, True,
-                          f"container build: skipped — {shown} already exists (built {_age(out)}){note}; "
+        return StepResult(out, True, f"container build: skipped — {shown} already exists (built {_age(out)}){note}; "
                           "pass force=True (--force) to rebuild", warnings)
     if rt.is_host:
         why = (f"site {site.name} uses the host Python" if site.container.runtime == "host"
                else "no apptainer/singularity here")
-        return StepResult("build", cmd, out, True,
-                          f"container build: skipped ({why}); {def_path.name}{yours} is valid "
+        return StepResult(out, True, f"container build: skipped ({why}); {def_path.name}{yours} is valid "
                           f"({len(warnings)} warning(s)); on the cluster: "
                           f"{shell_line(build_command(site, def_path.name, out.name, fakeroot=fakeroot))}",
                           warnings)
@@ -182,20 +218,10 @@ def build(
         if (deffile.header.get("bootstrap") or "").lower() != "localimage":
             needs.append(SpaceNeed(cache_dir(rt.name), versions.IMAGE_LAYERS_GIB, "the layer cache"))
         check_free_space(needs, action=f"build {out.name}", runtime=rt.name)
-    site.work_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        # Singularity reads relative paths in the file (From:, %files sources) from the folder the
-        # build runs in, not from the file's folder: the work directory, where pull put the image.
-        cp = proc.stream(cmd, cwd=site.work_dir)
-    except CommandError as exc:
-        raise_runtime_failure(exc, f"build of {out.name}", rt.name)
-        raise
-    if not out.exists():
-        raise ContainerError(f"{rt.name} build reported success but {out} does not exist",
-                             details=cp.stdout, hint="check the runtime's output above")
-    return StepResult("build", cmd, out, False,
+    stdout = _run_step(cmd, site, rt.name, f"build of {out.name}", out)
+    return StepResult(out, False,
                       f"container build: built {shown} ({format_size(out.stat().st_size)}) from {def_path.name}{yours}",
-                      warnings, cp.stdout)
+                      warnings, stdout)
 
 
 def exec(  # noqa: A001 - the runtime's verb; shadows the builtin only inside this module
