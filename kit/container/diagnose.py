@@ -26,55 +26,49 @@ class Diagnosis:
     hint: str
 
 
-#: kind -> (what it means, what to do); {prog}, {user} and {tmpvar} are filled in.
+#: kind -> (what shows it in a runtime's output, what it means, what to do); {prog}, {user} and {tmpvar}
+#: are filled in.
 PROBLEMS = {
-    "subuid": ("--fakeroot needs an entry for your user in /etc/subuid and /etc/subgid, and there is none",
+    "subuid": (r"no mapping entry found in /etc/sub[ug]id|not (?:listed|found) in /etc/sub[ug]id|"
+               r"/etc/sub[ug]id.*(?:no entr|missing)",
+               "--fakeroot needs an entry for your user in /etc/subuid and /etc/subgid, and there is none",
                "ask the administrators to add one (`sudo {prog} config fakeroot --add {user}`), or build on a "
                "machine where you are root and copy the .sif here"),
-    "userns": ("--fakeroot needs unprivileged user namespaces, and this machine blocks them",
+    "userns": (r"user namespace|max_user_namespaces|unprivileged_userns_clone|CLONE_NEWUSER|"
+               r"setgroups.*operation not permitted|uid_map.*operation not permitted",
+               "--fakeroot needs unprivileged user namespaces, and this machine blocks them",
                "ask the administrators to enable them (sysctl user.max_user_namespaces > 0, "
                "kernel.unprivileged_userns_clone = 1), or build where you are root and copy the .sif here"),
-    "space": ("the disk (or your quota) filled up during the step",
+    "space": (r"no space left on device|disk quota exceeded",
+              "the disk (or your quota) filled up during the step",
               "point the temporary directory at a larger disk (export {tmpvar}=/path/with/space) and free space "
               "in the image folder (`python -m kit storage du`)"),
-    "fakeroot": ("--fakeroot is not available for your user on this machine",
+    "fakeroot": (r"fakeroot.*(?:not (?:supported|permitted|allowed)|disabled|requires)|"
+                 r"--fakeroot.*(?:failed|unsupported)",
+                 "--fakeroot is not available for your user on this machine",
                  "ask the administrators whether fakeroot builds are allowed, or build where you are root and "
                  "copy the .sif"),
 }
 
-_PATTERNS = (
-    (re.compile(r"no mapping entry found in /etc/sub[ug]id|not (?:listed|found) in /etc/sub[ug]id|"
-                r"/etc/sub[ug]id.*(?:no entr|missing)", re.IGNORECASE), "subuid"),
-    (re.compile(r"user namespace|max_user_namespaces|unprivileged_userns_clone|CLONE_NEWUSER|"
-                r"setgroups.*operation not permitted|uid_map.*operation not permitted", re.IGNORECASE), "userns"),
-    (re.compile(r"no space left on device|disk quota exceeded", re.IGNORECASE), "space"),
-    (re.compile(r"fakeroot.*(?:not (?:supported|permitted|allowed)|disabled|requires)|"
-                r"--fakeroot.*(?:failed|unsupported)", re.IGNORECASE), "fakeroot"),
-)
-
 
 def diagnosis(kind: str, *, prog: str = "singularity", user: str | None = None) -> Diagnosis:
     """The :class:`Diagnosis` of one problem of :data:`PROBLEMS`."""
-    message, hint = PROBLEMS[kind]
-    tmpvar = tmpdir_variable(prog)
-    return Diagnosis(kind, message, hint.format(prog=prog, tmpvar=tmpvar, user=user or _user()))
+    _, message, hint = PROBLEMS[kind]
+    return Diagnosis(kind, message, hint.format(prog=prog, tmpvar=tmpdir_variable(prog), user=user or _user()))
 
 
 def explain_failure(output: str, *, prog: str = "singularity") -> Diagnosis | None:
     """The known runtime failure in its output (fakeroot, a full disk), or None."""
-    for pattern, kind in _PATTERNS:
-        if pattern.search(output):
+    for kind, (pattern, _, _) in PROBLEMS.items():
+        if re.search(pattern, output, re.IGNORECASE):
             return diagnosis(kind, prog=prog)
     return None
 
 
 def parse_subid(text: str, user: str, uid: int | None = None) -> bool:
     """Whether ``/etc/subuid`` text has an entry for ``user`` (by name or uid)."""
-    for line in text.splitlines():
-        owner = line.split(":", 1)[0].strip()
-        if owner and (owner == user or (uid is not None and owner == str(uid))):
-            return True
-    return False
+    owners = {line.split(":", 1)[0].strip() for line in text.splitlines()} - {""}
+    return user in owners or (uid is not None and str(uid) in owners)
 
 
 def fakeroot_problems(*, user: str, uid: int, subuid_text: str | None, max_user_namespaces: int | None,

@@ -31,12 +31,9 @@ def cache_dir(runtime: str | None = None, env: Mapping[str, str] | None = None,
     """Where the runtime caches downloaded layers (``~/.apptainer/cache``, ``~/.singularity/cache``)."""
     env = os.environ if env is None else env
     home_dir = Path(home) if home is not None else Path(os.path.expanduser("~"))
-    if runtime == "singularity":
-        return Path(env["SINGULARITY_CACHEDIR"]) if env.get("SINGULARITY_CACHEDIR") else home_dir / ".singularity/cache"
-    for key in ("APPTAINER_CACHEDIR", "SINGULARITY_CACHEDIR"):
-        if env.get(key):
-            return Path(env[key])
-    return home_dir / ".apptainer/cache"
+    keys = ["SINGULARITY_CACHEDIR"] if runtime == "singularity" else ["APPTAINER_CACHEDIR", "SINGULARITY_CACHEDIR"]
+    default = ".singularity/cache" if runtime == "singularity" else ".apptainer/cache"
+    return next((Path(env[k]) for k in keys if env.get(k)), home_dir / default)
 
 
 def existing_ancestor(path: str | os.PathLike[str]) -> Path:
