@@ -340,7 +340,6 @@ def _register_container(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--name", default=None, help="file name (default: NAME_TAG.sif)")
     p.add_argument("--force", action="store_true", help="pull again and overwrite an existing .sif")
     p.add_argument("--no-space-check", action="store_true", help="skip the free-space estimate")
-    p.add_argument("--site", default=None, help=SITE_HELP)
 
     p = command(csub, "build", _container_build,
              "validate a definition file and build it (--fakeroot), in the site's work directory")
@@ -351,22 +350,18 @@ def _register_container(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-fakeroot", action="store_true", help="build without --fakeroot (needs root)")
     p.add_argument("--force", action="store_true", help="rebuild and overwrite an existing image")
     p.add_argument("--no-space-check", action="store_true", help="skip the free-space estimate")
-    p.add_argument("--site", default=None, help=SITE_HELP)
 
     p = command(csub, "exec", _container_exec, "run a command in the image (host Python without a runtime)")
     p.add_argument("--sif", default=None, help="image (default: WORK_DIR/env.sif)")
     p.add_argument("--no-gpu", action="store_true", help="leave out --nv")
-    p.add_argument("--site", default=None, help=SITE_HELP)
     p.add_argument("argv", nargs=argparse.REMAINDER, help="-- COMMAND ARGS...")
 
     p = command(csub, "check", _container_check, "import torch, transformers, ... inside the image; show versions")
     p.add_argument("--sif", default=None, help="image (default: WORK_DIR/env.sif)")
     p.add_argument("--modules", nargs="+", default=None, help="modules to import")
-    p.add_argument("--site", default=None, help=SITE_HELP)
 
     p = command(csub, "validate", _container_validate, "check definition files (errors and warnings with lines)")
     p.add_argument("def_files", nargs="*", help="definition files (default: the site's container.def_file)")
-    p.add_argument("--site", default=None, help=SITE_HELP)
 
     p = command(csub, "def", _container_def, "print or write the workshop's env.def (from kit/versions.py)")
     p.add_argument("--out", default=None, help="write here instead of printing")
@@ -378,8 +373,9 @@ def _register_container(sub: argparse._SubParsersAction) -> None:
                         "name, found in the folder the build runs in)")
     g.add_argument("--docker", action="store_true",
                    help="Bootstrap: docker: the build downloads the base image (nothing pulled needed)")
-    p.add_argument("--site", default=None, help=SITE_HELP)
 
+    for p in csub.choices.values():  # every step so far; pins needs no site
+        p.add_argument("--site", default=None, help=SITE_HELP)
     p = command(csub, "pins", _container_pins, "print the pinned versions (--check: resolve them with pip, needs PyPI)")
     p.add_argument("--check", action="store_true")
 
