@@ -113,16 +113,9 @@ class DefFile:
         return "".join(self.preamble) + "".join(s.head + s.body for s in self.sections)
 
     def header_fields(self) -> list[HeaderField]:
-        """The well-formed ``Key: value`` lines of the header, in order."""
-        fields = []
-        for number, raw in enumerate(self.preamble, start=1):
-            stripped = raw.strip()
-            if not stripped or stripped.startswith("#"):
-                continue
-            m = _HEADER_RE.match(raw)
-            if m:
-                fields.append(HeaderField(m.group(1), m.group(2), number))
-        return fields
+        """The well-formed ``Key: value`` lines of the header, in order (blank and comment lines never match)."""
+        found = ((number, _HEADER_RE.match(raw)) for number, raw in enumerate(self.preamble, start=1))
+        return [HeaderField(m.group(1), m.group(2), number) for number, m in found if m]
 
     @property
     def header(self) -> dict[str, str]:

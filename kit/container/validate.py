@@ -71,14 +71,12 @@ class ValidationReport:
         return "\n".join(str(i) for i in self.issues)
 
     def raise_for_errors(self) -> None:
-        if self.ok:
-            return
-        first = self.errors[0]
-        raise DefFileError(
-            f"{self.path or 'definition file'}: {len(self.errors)} error(s), {len(self.warnings)} warning(s)",
-            details=self.to_text(),
-            hint=first.hint or "fix the lines shown, then run `python -m kit container validate` again",
-        )
+        if not self.ok:
+            raise DefFileError(
+                f"{self.path or 'definition file'}: {len(self.errors)} error(s), {len(self.warnings)} warning(s)",
+                details=self.to_text(),
+                hint=self.errors[0].hint or "fix the lines shown, then run `python -m kit container validate` again",
+            )
 
 
 _PLACEHOLDER_RE = re.compile(r"/PATH/TO\b|\bPATH/TO/|<[^>]+>", re.IGNORECASE)
