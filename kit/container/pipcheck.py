@@ -133,11 +133,10 @@ def _pin_problem(req_text: str) -> tuple[str, str] | None:
     if ops & {"==", "===", "~=", "<", "<="}:
         return None
     name = req.name.lower()
-    pin = versions.pinned(name)
-    if pin == name:
-        pin = f"{req.name}==VERSION"
     img = versions.BASE_IMAGE
+    pin = f"{req.name}==VERSION"
     if name in versions.PINS or name == "pip":
+        pin = versions.pinned(name)
         why = (f"installs whatever release is newest on the day of the build (for Python {img.python}); "
                f"two builds differ and nothing checks it against the image's torch {img.torch}")
     else:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kit.container.commands import version_command
-from kit.errors import CommandError, ConfigError, ContainerError
+from kit.errors import CommandError, ContainerError
 from kit.sites import Site, load_site
 from litmarp import proc
 from litmarp.paths import shown_path
@@ -74,8 +74,6 @@ def detect_runtime(site: Site | None = None) -> Runtime:
             )
         flavor, version = _version_of(path)
         return Runtime(wanted, path, version, flavor, origin)
-    if wanted != "auto":
-        raise ConfigError(f"unknown container runtime {wanted!r}", hint="use auto, apptainer, singularity or host")
     order = [site.container.command] + [r for r in RUNTIMES if r != site.container.command]
     for name in order:
         path = proc.which(name)
