@@ -36,7 +36,6 @@ for name in sys.argv[1:]:
         if name == "torch":
             out["cuda"] = mod.version.cuda
             out["cuda_available"] = bool(mod.cuda.is_available())
-            out["gpus"] = mod.cuda.device_count() if out["cuda_available"] else 0
     except Exception as exc:
         out["modules"][name] = {"error": "%s: %s" % (type(exc).__name__, exc)}
 print("KIT-IMPORTS " + json.dumps(out))
@@ -69,7 +68,6 @@ class ImportReport:
     modules: tuple[ModuleVersion, ...]
     cuda: str | None = None
     cuda_available: bool | None = None
-    gpus: int | None = None
     expected_python: str | None = None
 
     @property
@@ -118,7 +116,7 @@ def parse_import_output(stdout: str, *, where: str, expected: Mapping[str, str] 
         for name, info in data["modules"].items()
     )
     return ImportReport(where, data["python"], modules, data.get("cuda"), data.get("cuda_available"),
-                        data.get("gpus"), expected.get("python"))
+                        expected.get("python"))
 
 
 def check_imports(
@@ -128,7 +126,7 @@ def check_imports(
     site: Site | None = None,
     timeout: float | None = 900,
 ) -> ImportReport:
-    """Import each module inside the image and report the versions found, with Python, CUDA and the GPUs.
+    """Import each module inside the image and report the versions, with Python, CUDA and whether a GPU is visible.
 
     In a container the pins of :mod:`kit.versions` are expected; the host runtime expects nothing (its
     versions are the kit's, not the image's). Importing torch from a network filesystem can be slow.
@@ -136,8 +134,7 @@ def check_imports(
     site = site or load_site()
     rt = detect_runtime(site)
     image = Path(sif) if sif is not None else site_sif_path(site)
-    cp = exec(image, ["python3", "-c", IMPORT_SCRIPT, *modules], site=site, gpu=site.container.gpu,
-              timeout=timeout)
+    cp = exec(image, ["python3", "-c", IMPORT_SCRIPT, *modules], site=site, timeout=timeout)
     if rt.is_host:
         return parse_import_output(cp.stdout, where=f"host Python {shown_path(sys.executable)} (no container)")
     return parse_import_output(cp.stdout, where=f"{work_path(image, site.work_dir)} ({rt.describe()})",
