@@ -3,7 +3,7 @@
 What the workshop does by hand (``singularity pull``, write ``env.def``, ``singularity build --fakeroot``,
 ``singularity exec``) as library calls: :mod:`~kit.container.runtime` picks the runtime,
 :mod:`~kit.container.commands` builds every command line, :mod:`~kit.container.ops` runs the steps,
-:mod:`~kit.container.validate` checks a definition file by file and line.
+:mod:`~kit.container.validate` checks a definition file, naming file and line.
 """
 
 from __future__ import annotations

@@ -70,12 +70,11 @@ def check_free_space(needs: Sequence[SpaceNeed], *, action: str, runtime: str | 
         if free >= total:
             continue
         parts = ", ".join(f"{n.what} in {n.path} (~{n.gib:.0f} GiB)" for n in group)
-        tmp_var = tmpdir_variable(runtime)
-        hints = []
+        hints = ["free space (`python -m kit storage du` shows what is safe to delete)",
+                 "or skip this estimate with --no-space-check (check_space=False)"]
         if any("temporary" in n.what for n in group):
-            hints.append(f"point the temporary directory at a larger disk: export {tmp_var}=/path/with/space")
-        hints.append("free space (`python -m kit storage du` shows what is safe to delete)")
-        hints.append("or skip this estimate with --no-space-check (check_space=False)")
+            hints.insert(0, "point the temporary directory at a larger disk: "
+                            f"export {tmpdir_variable(runtime)}=/path/with/space")
         raise DiskSpaceError(
             f"not enough disk space to {action}: {format_size(free)} free on the filesystem of "
             f"{existing_ancestor(group[0].path)}, about {format_size(total)} needed",
