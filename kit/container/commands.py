@@ -25,9 +25,7 @@ def program(site: Site, runtime: str | None = None) -> str | None:
     wanted = runtime or site.container.runtime
     if wanted == "host":
         return None
-    if wanted == "auto":
-        return site.container.command
-    return wanted
+    return site.container.command if wanted == "auto" else wanted
 
 
 def pulled_image_path(site: Site, ref: str | None = None) -> Path:
