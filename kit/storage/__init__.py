@@ -1,10 +1,5 @@
-"""Disk usage of what the workshop fills (:mod:`~kit.storage.usage`), and deleting what it made
-(:mod:`~kit.storage.clean`).
-
-:func:`clean` never deletes on its own: it needs the exact paths and ``confirm=True``
-(``--yes``); without it, it only says what it would delete. It deletes only caches,
-images, runs and checkpoints, whatever the site profile's folders are.
-"""
+"""Disk usage of what the workshop fills (:mod:`~kit.storage.usage`), and deleting what it made, only by
+exact path and with ``confirm=True`` (``--yes``) (:mod:`~kit.storage.clean`)."""
 
 from __future__ import annotations
 
