@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from importlib import metadata
-from pathlib import Path
 
 from kit import versions
 from kit.container import (
@@ -34,6 +32,7 @@ LESSON_PACKAGES = ("matplotlib", "papermill", "jupytext", "nbclient", "ipykernel
 
 
 def _runtime_check(site: Site) -> tuple[Check, Runtime | None]:
+    """The check, and the container runtime (None: none, or the host Python)."""
     forced = site.container.runtime in RUNTIMES
     try:
         rt = detect_runtime(site)
@@ -41,9 +40,9 @@ def _runtime_check(site: Site) -> tuple[Check, Runtime | None]:
         return Check("container runtime", False, exc.message, required=forced), None
     if rt.is_host:
         if site.container.runtime == "host":
-            return Check("container runtime", True, f"not used: {rt.reason} (jobs run on the host Python)"), rt
+            return Check("container runtime", True, f"not used: {rt.reason} (jobs run on the host Python)"), None
         return Check("container runtime", False,
-                     "none: no apptainer or singularity on PATH; container steps are skipped here"), rt
+                     "none: no apptainer or singularity on PATH; container steps are skipped here"), None
     return Check("container runtime", True, rt.describe(), required=forced), rt
 
 
@@ -57,16 +56,8 @@ def _fakeroot_check(rt: Runtime) -> Check:
     return Check("fakeroot builds", True, "/etc/subuid has an entry for this user")
 
 
-@dataclass(frozen=True)
-class _Slurm:
-    commands: Check
-    controller: Check
-    gpus: Check
-    partitions: list[Partition]
-    reachable: bool
-
-
-def _slurm_checks(site: Site) -> _Slurm:
+def _slurm_checks(site: Site) -> tuple[list[Check], list[Partition], bool]:
+    """The commands, controller and GPU checks, the partitions found, and whether Slurm is reachable."""
     required = site.slurm.executor == "slurm"
     found = {name: proc.which(name) for name in ("sbatch", "squeue", "scancel", "sinfo")}
     missing = [n for n, p in found.items() if p is None]
@@ -98,7 +89,7 @@ def _slurm_checks(site: Site) -> _Slurm:
         fits = check_gpu_request(request, found_partitions, site.slurm.partition)
         detail = f"--gpus {request}: " + (f"served by {', '.join(fits)}" if fits else "no partition has it")
         gpus = Check("Slurm GPUs", bool(fits), f"{detail} ({gres_text})", required=required)
-    return _Slurm(commands, controller, gpus, found_partitions, reachable)
+    return [commands, controller, gpus], found_partitions, reachable
 
 
 def _torch_gpu_check() -> tuple[Check, bool]:
@@ -136,36 +127,25 @@ def _disk_checks(site: Site, uses_container: bool) -> list[Check]:
     return checks
 
 
-def _package_versions(names: tuple[str, ...]) -> tuple[dict[str, str], list[str]]:
-    found, missing = {}, []
-    for name in names:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            missing.append(name)
-    return found, missing
-
-
 def _version_tuple(text: str) -> tuple[int, ...]:
     return tuple(int(x) for x in re.findall(r"\d+", text)[:3])
 
 
-def _package_checks(site: Site) -> list[Check]:
-    # Training runs on this Python only with the host runtime; otherwise inside the image.
-    host_training = site.container.runtime == "host"
-    found, missing = _package_versions(TRAINING_PACKAGES)
+def _package_check(what: str, names: tuple[str, ...], *, required: bool = False) -> Check:
+    found = {}
+    for name in names:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    missing = [name for name in names if name not in found]
     problems = [f"missing: {', '.join(missing)}"] if missing else []
     tf = found.get("transformers")
     if tf and _version_tuple(tf) < _version_tuple(versions.KIT_MIN_TRANSFORMERS):
         problems.append(f"transformers {tf} is older than the supported {versions.KIT_MIN_TRANSFORMERS}")
     detail = ", ".join(f"{k} {v}" for k, v in found.items())
-    training = Check("Python packages (training)", not problems, "; ".join([detail, *problems]).strip("; "),
-                     required=host_training)
-    found, missing = _package_versions(LESSON_PACKAGES)
-    detail = ", ".join(f"{k} {v}" for k, v in found.items())
-    lessons = Check("Python packages (lessons)", not missing,
-                    "; ".join([detail, *([f"missing: {', '.join(missing)}"] if missing else [])]).strip("; "))
-    return [training, lessons]
+    return Check(f"Python packages ({what})", not problems, "; ".join([detail, *problems]).strip("; "),
+                 required=required)
 
 
 def _version_line(cmd: list[str]) -> str | None:
@@ -177,10 +157,10 @@ def _version_line(cmd: list[str]) -> str | None:
     return out[0] if cp.returncode == 0 and out else None
 
 
-def _marp_check(project_root: Path) -> Check:
-    marp = project_root / "node_modules" / ".bin" / "marp"
+def _marp_check() -> Check:
+    marp = PROJECT_ROOT / "node_modules" / ".bin" / "marp"
     if not marp.exists():
-        return Check("marp-cli", False, f"not installed ({marp} missing): run `npm ci` in {project_root}")
+        return Check("marp-cli", False, f"not installed ({marp} missing): run `npm ci` in {PROJECT_ROOT}")
     line = _version_line([str(marp), "--version"])
     return Check("marp-cli", line is not None, line or f"{marp} --version failed")
 
@@ -193,17 +173,12 @@ def _chromium_check() -> Check:
     return Check("Chromium", line is not None, f"{line} ({path})" if line else f"{path} --version failed")
 
 
-def japanese_fonts() -> list[str]:
-    """Families ``fc-list :lang=ja`` reports (empty when none, or no fontconfig)."""
-    try:
-        cp = proc.run(["fc-list", ":lang=ja", "family"], check=False, timeout=30)
-    except CommandError:
-        return []
-    return sorted({line.split(",")[0].strip() for line in cp.stdout.splitlines() if line.strip()})
-
-
 def _font_check() -> Check:
-    fonts = japanese_fonts()
+    try:
+        listed = proc.run(["fc-list", ":lang=ja", "family"], check=False, timeout=30).stdout
+    except CommandError:  # no fontconfig
+        listed = ""
+    fonts = sorted({line.split(",")[0].strip() for line in listed.splitlines() if line.strip()})
     if not fonts:
         return Check("Japanese fonts", False, "none (fc-list :lang=ja): install fonts-noto-cjk; plots show boxes")
     preferred = [f for f in fonts if "JP" in f] or fonts
@@ -213,45 +188,37 @@ def _font_check() -> Check:
 # --- the report ------------------------------------------------------------------------
 
 
-def run_checks(site: Site | str | None = None, *, project_root: Path | None = None) -> Report:
-    """Check this machine for a site profile and decide which lesson steps run for real.
-
-    Args:
-        site: A site, a site name, or None (``$KIT_SITE``, else ``local``).
-        project_root: Where ``node_modules/.bin/marp`` lives (default: the kit's project root).
-
-    Returns:
-        The report; it never raises for a missing piece (the piece shows as a failed check).
-    """
+def run_checks(site: Site | str | None = None) -> Report:
+    """Check this machine for a site (a name, or None: ``$KIT_SITE``, else ``local``) and decide which lesson
+    steps run for real. It never raises for a missing piece: the piece shows as a failed check."""
     if site is None or isinstance(site, str):
         source = site_source(site)
         site_obj = load_site(site)
     else:
         source, site_obj = "given", site
-    root = project_root or PROJECT_ROOT
-
-    runtime_check, rt = _runtime_check(site_obj)
+    runtime_check, container_rt = _runtime_check(site_obj)
     checks = [runtime_check]
-    uses_container = rt is not None and not rt.is_host
-    fakeroot = _fakeroot_check(rt) if uses_container and rt is not None else None
+    fakeroot = _fakeroot_check(container_rt) if container_rt else None
     if fakeroot:
         checks.append(fakeroot)
-    slurm = _slurm_checks(site_obj)
-    checks += [slurm.commands, slurm.controller, slurm.gpus]
+    (commands, controller, slurm_gpus), found_partitions, reachable = _slurm_checks(site_obj)
+    checks += [commands, controller, slurm_gpus]
     gpu_check, cuda = _torch_gpu_check()
     checks.append(gpu_check)
-    checks += _disk_checks(site_obj, uses_container)
-    checks += _package_checks(site_obj)
-    marp, chromium, fonts = _marp_check(root), _chromium_check(), _font_check()
+    checks += _disk_checks(site_obj, container_rt is not None)
+    # Training runs on this Python only with the host runtime; otherwise inside the image.
+    checks += [_package_check("training", TRAINING_PACKAGES, required=site_obj.container.runtime == "host"),
+               _package_check("lessons", LESSON_PACKAGES)]
+    marp, chromium, fonts = _marp_check(), _chromium_check(), _font_check()
     checks += [marp, chromium, fonts]
 
     steps: list[Step] = []
-    if uses_container and rt is not None:
-        steps.append(Step("container pull", True, f"with {rt.describe()}"))
+    if container_rt:
+        steps.append(Step("container pull", True, f"with {container_rt.describe()}"))
         if fakeroot is not None and not fakeroot.ok:
             steps.append(Step("container build", False, f"would fail — {fakeroot.detail}"))
         else:
-            steps.append(Step("container build", True, f"{rt.name} build --fakeroot"))
+            steps.append(Step("container build", True, f"{container_rt.name} build --fakeroot"))
         steps.append(Step("import check", True, f"inside {site_obj.container.sif}"))
     else:
         declared = site_obj.container.runtime
@@ -269,8 +236,8 @@ def run_checks(site: Site | str | None = None, *, project_root: Path | None = No
     executor = site_obj.slurm.executor
     if executor == "local":
         steps.append(Step("Slurm jobs", False, "skipped — slurm.executor = 'local': job scripts run with bash"))
-    elif slurm.reachable:
-        default = next((p.name for p in slurm.partitions if p.default), None)
+    elif reachable:
+        default = next((p.name for p in found_partitions if p.default), None)
         part = site_obj.slurm.partition or default or "the default partition"
         steps.append(Step("Slurm jobs", True, f"sbatch to {part}"))
     elif executor == "slurm":
@@ -279,7 +246,7 @@ def run_checks(site: Site | str | None = None, *, project_root: Path | None = No
         steps.append(Step("Slurm jobs", False, "skipped — no Slurm here: job scripts run with bash in the background"))
     if cuda:
         steps.append(Step("GPU training", True, gpu_check.detail))
-    elif slurm.gpus.ok and site_obj.slurm.gpus and slurm.reachable:
+    elif slurm_gpus.ok and site_obj.slurm.gpus and reachable:
         steps.append(Step("GPU training", False, f"jobs get --gpus {site_obj.slurm.gpus} from Slurm, but torch sees "
                           "no CUDA GPU here: training runs on the CPU"))
     else:
