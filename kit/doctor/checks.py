@@ -92,17 +92,16 @@ def _slurm_checks(site: Site) -> tuple[list[Check], list[Partition], bool]:
     return [commands, controller, gpus], found_partitions, reachable
 
 
-def _torch_gpu_check() -> tuple[Check, bool]:
+def _torch_gpu_check() -> Check:
     try:
         import torch
     except Exception as exc:  # noqa: BLE001 - any import failure means "no torch here"
-        return Check("GPU (torch)", False, f"torch not importable: {exc}"), False
+        return Check("GPU (torch)", False, f"torch not importable: {exc}")
     if torch.cuda.is_available():
         names = sorted({torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())})
         return Check("GPU (torch)", True, f"torch {torch.__version__}: {torch.cuda.device_count()} CUDA device(s) "
-                     f"({', '.join(names)})"), True
-    return Check("GPU (torch)", False, f"torch {torch.__version__}: no CUDA GPU visible (training runs on the CPU)"), \
-        False
+                     f"({', '.join(names)})")
+    return Check("GPU (torch)", False, f"torch {torch.__version__}: no CUDA GPU visible (training runs on the CPU)")
 
 
 def _disk_checks(site: Site, uses_container: bool) -> list[Check]:
@@ -203,7 +202,7 @@ def run_checks(site: Site | str | None = None) -> Report:
         checks.append(fakeroot)
     (commands, controller, slurm_gpus), found_partitions, reachable = _slurm_checks(site_obj)
     checks += [commands, controller, slurm_gpus]
-    gpu_check, cuda = _torch_gpu_check()
+    gpu_check = _torch_gpu_check()
     checks.append(gpu_check)
     checks += _disk_checks(site_obj, container_rt is not None)
     # Training runs on this Python only with the host runtime; otherwise inside the image.
@@ -244,7 +243,7 @@ def run_checks(site: Site | str | None = None) -> Report:
         steps.append(Step("Slurm jobs", False, "fails — slurm.executor = 'slurm' but Slurm is not reachable"))
     else:
         steps.append(Step("Slurm jobs", False, "skipped — no Slurm here: job scripts run with bash in the background"))
-    if cuda:
+    if gpu_check.ok:
         steps.append(Step("GPU training", True, gpu_check.detail))
     elif slurm_gpus.ok and site_obj.slurm.gpus and reachable:
         steps.append(Step("GPU training", False, f"jobs get --gpus {site_obj.slurm.gpus} from Slurm, but torch sees "

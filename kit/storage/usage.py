@@ -44,7 +44,6 @@ class KnownDir:
     label: dict[str, str]
     safe: bool  # deleting it loses nothing that cannot be downloaded or rebuilt
     why: dict[str, str]
-    cleanable: bool = True  # False: listed for the total, never deleted by the kit
 
 
 @dataclass(frozen=True)
@@ -128,8 +127,7 @@ def known_dirs(site: Site, *, home: str | os.PathLike[str] | None = None,
         KnownDir("cache", cache,
                  {"en": "other caches in ~/.cache", "ja": "~/.cache のその他"}, False,
                  {"en": "other programs' caches: listed for the total, never deleted by the kit",
-                  "ja": "他のプログラムのキャッシュ。合計のために表示するだけで、kit は消さない"},
-                 cleanable=False),
+                  "ja": "他のプログラムのキャッシュ。合計のために表示するだけで、kit は消さない"}),
     ]
     unique: dict[Path, KnownDir] = {}
     for d in dirs:
@@ -355,7 +353,7 @@ def clean(paths: Sequence[str | os.PathLike[str]], *, site: Site, confirm: bool 
     if not paths:
         raise ConfigError("no paths given to clean", hint="name the exact directories or files to delete")
     home_dir = _real(_home(home))
-    dirs = [d for d in known_dirs(site, home=home, env=env) if d.cleanable]
+    dirs = [d for d in known_dirs(site, home=home, env=env) if d.key != "cache"]  # other programs': never deleted
     named_whole = {_real(Path(os.path.expanduser(os.fspath(p)))) for p in whole}
     entries = []
     for raw in paths:
