@@ -135,7 +135,7 @@ def known_dirs(site: Site, *, home: str | os.PathLike[str] | None = None,
     return list(unique.values())
 
 
-def _real(path: Path) -> Path:
+def _real(path: str | os.PathLike[str]) -> Path:
     """``path`` with symlinks in its parents resolved, the last part kept (a link is not its target)."""
     path = Path(os.path.abspath(os.path.expanduser(path)))
     return path.parent.resolve() / path.name if path.name else path.resolve()
@@ -263,7 +263,6 @@ def du_report(site: Site, *, markdown: bool = False, lang: str = "en", plot: str
 
 #: Known directories that are caches: anything in them may be deleted.
 CACHE_KEYS = frozenset({"work-hf", "singularity", "apptainer", "hf", "pip"})
-_CHECKPOINT = re.compile(r"checkpoint-\d+")
 
 
 @dataclass(frozen=True)
@@ -329,7 +328,7 @@ def classify(target: Path, site: Site, dirs: Sequence[KnownDir], *, whole: set[P
         return "image", owner
     if target.parent == runs:
         return "run", owner
-    if inside(target, runs) and _CHECKPOINT.fullmatch(target.name):
+    if inside(target, runs) and re.fullmatch(r"checkpoint-\d+", target.name):
         return "checkpoint", owner
     if inside(target, work):
         pulled = ", pulled *.sif" if sif_dir == work else ""
@@ -354,10 +353,10 @@ def clean(paths: Sequence[str | os.PathLike[str]], *, site: Site, confirm: bool 
         raise ConfigError("no paths given to clean", hint="name the exact directories or files to delete")
     home_dir = _real(_home(home))
     dirs = [d for d in known_dirs(site, home=home, env=env) if d.key != "cache"]  # other programs': never deleted
-    named_whole = {_real(Path(os.path.expanduser(os.fspath(p)))) for p in whole}
+    named_whole = {_real(p) for p in whole}
     entries = []
     for raw in paths:
-        target = _real(Path(os.path.expanduser(os.fspath(raw))))
+        target = _real(raw)
         if not os.path.lexists(target):
             raise ConfigError(f"{raw}: no such file or directory", hint="run `python -m kit storage du` to see "
                               "what exists; nothing was deleted")
