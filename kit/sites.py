@@ -93,13 +93,8 @@ def available_sites(sites_dir: Path = SITES_DIR) -> list[str]:
     return sorted(p.stem for p in sites_dir.glob("*.toml") if p.name != BASE_FILE)
 
 
-def site_name(name: str | None = None) -> str:
-    """The site to use: ``name``, else ``$KIT_SITE``, else :data:`DEFAULT_SITE` (``local``)."""
-    return name or os.environ.get("KIT_SITE") or DEFAULT_SITE
-
-
 def site_source(name: str | None = None) -> str:
-    """How :func:`site_name` chooses: ``--site``, ``$KIT_SITE`` or ``default``."""
+    """How :func:`load_site` chooses the site: ``--site``, ``$KIT_SITE`` or ``default``."""
     if name:
         return "--site"
     if os.environ.get("KIT_SITE"):
@@ -150,7 +145,7 @@ def load_site(name: str | None = None, *, sites_dir: Path = SITES_DIR,
               overrides: dict[str, Any] | None = None) -> Site:
     """Load and validate a site profile (``name``: default ``$KIT_SITE``, else ``local``); ``overrides``, a
     nested dict, are merged last (e.g. from a papermill parameter)."""
-    name = site_name(name)
+    name = name or os.environ.get("KIT_SITE") or DEFAULT_SITE
     base_path = sites_dir / BASE_FILE
     if name == Path(BASE_FILE).stem:
         raise ConfigError(
