@@ -196,20 +196,15 @@ def run_checks(site: Site | str | None = None) -> Report:
     else:
         source, site_obj = "given", site
     runtime_check, container_rt = _runtime_check(site_obj)
-    checks = [runtime_check]
     fakeroot = _fakeroot_check(container_rt) if container_rt else None
-    if fakeroot:
-        checks.append(fakeroot)
     (commands, controller, slurm_gpus), found_partitions, reachable = _slurm_checks(site_obj)
-    checks += [commands, controller, slurm_gpus]
     gpu_check = _torch_gpu_check()
-    checks.append(gpu_check)
-    checks += _disk_checks(site_obj, container_rt is not None)
-    # Training runs on this Python only with the host runtime; otherwise inside the image.
-    checks += [_package_check("training", TRAINING_PACKAGES, required=site_obj.container.runtime == "host"),
-               _package_check("lessons", LESSON_PACKAGES)]
     marp, chromium, fonts = _marp_check(), _chromium_check(), _font_check()
-    checks += [marp, chromium, fonts]
+    # Training runs on this Python only with the host runtime; otherwise inside the image.
+    checks = [runtime_check, *([fakeroot] if fakeroot else []), commands, controller, slurm_gpus, gpu_check,
+              *_disk_checks(site_obj, container_rt is not None),
+              _package_check("training", TRAINING_PACKAGES, required=site_obj.container.runtime == "host"),
+              _package_check("lessons", LESSON_PACKAGES), marp, chromium, fonts]
 
     steps: list[Step] = []
     if container_rt:
