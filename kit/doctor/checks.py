@@ -22,7 +22,7 @@ from kit.errors import CommandError, KitError, SlurmError
 from kit.sites import PROJECT_ROOT, Site, load_site, site_source
 from kit.slurm.client import check_controller
 from kit.slurm.gpus import Partition, check_gpu_request, partitions
-from kit.textutil import format_size, shell_line
+from kit.textutil import GIB, format_size, shell_line
 from litmarp import proc
 from litmarp.paths import shown_path
 from litmarp.proc import chrome_path
@@ -118,11 +118,10 @@ def _disk_checks(site: Site, uses_container: bool) -> list[Check]:
         where = shown_path(path)
         if not path.exists():
             where += f" (not created yet; on {shown_path(existing_ancestor(path))})"
-        ok = free >= need * 1024**3
         detail = f"{format_size(free)} free in {where}"
         if need:
             detail += f"; needs about {need:g} GiB ({what})"
-        checks.append(Check(name, ok, detail))
+        checks.append(Check(name, free >= need * GIB, detail))
     return checks
 
 
