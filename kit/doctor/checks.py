@@ -146,29 +146,18 @@ def _package_check(what: str, names: tuple[str, ...], *, required: bool = False)
                  required=required)
 
 
-def _version_line(cmd: list[str]) -> str | None:
+def _version_check(name: str, program: str | None, missing: str, *, show_path: bool = False) -> Check:
+    """The first line ``program --version`` prints, or ``missing`` when there is no program."""
+    if not program:
+        return Check(name, False, missing)
     try:
-        cp = proc.run(cmd, check=False, timeout=60)
+        cp = proc.run([program, "--version"], check=False, timeout=60)
+        out = (cp.stdout or cp.stderr or "").strip().splitlines() if cp.returncode == 0 else []
     except CommandError:
-        return None
-    out = (cp.stdout or cp.stderr or "").strip().splitlines()
-    return out[0] if cp.returncode == 0 and out else None
-
-
-def _marp_check() -> Check:
-    marp = PROJECT_ROOT / "node_modules" / ".bin" / "marp"
-    if not marp.exists():
-        return Check("marp-cli", False, f"not installed ({marp} missing): run `npm ci` in {PROJECT_ROOT}")
-    line = _version_line([str(marp), "--version"])
-    return Check("marp-cli", line is not None, line or f"{marp} --version failed")
-
-
-def _chromium_check() -> Check:
-    path = chrome_path()  # the Chromium the slide renderer would use
-    if not path:
-        return Check("Chromium", False, "not found (set CHROME_PATH or install chromium): PDF slides are skipped")
-    line = _version_line([str(path), "--version"])
-    return Check("Chromium", line is not None, f"{line} ({path})" if line else f"{path} --version failed")
+        out = []
+    if not out:
+        return Check(name, False, f"{program} --version failed")
+    return Check(name, True, f"{out[0]} ({program})" if show_path else out[0])
 
 
 def _font_check() -> Check:
@@ -198,7 +187,12 @@ def run_checks(site: Site | str | None = None) -> Report:
     fakeroot = _fakeroot_check(container_rt) if container_rt else None
     (commands, controller, slurm_gpus), found_partitions, reachable = _slurm_checks(site_obj)
     gpu_check = _torch_gpu_check()
-    marp, chromium, fonts = _marp_check(), _chromium_check(), _font_check()
+    marp_cli = PROJECT_ROOT / "node_modules" / ".bin" / "marp"
+    marp = _version_check("marp-cli", str(marp_cli) if marp_cli.exists() else None,
+                          f"not installed ({marp_cli} missing): run `npm ci` in {PROJECT_ROOT}")
+    chromium = _version_check("Chromium", chrome_path(),  # the Chromium the slide renderer would use
+                              "not found (set CHROME_PATH or install chromium): PDF slides are skipped", show_path=True)
+    fonts = _font_check()
     # Training runs on this Python only with the host runtime; otherwise inside the image.
     checks = [runtime_check, *([fakeroot] if fakeroot else []), commands, controller, slurm_gpus, gpu_check,
               *_disk_checks(site_obj, container_rt is not None),
