@@ -1,9 +1,5 @@
-"""``python -m kit``: a thin command line over the kit's library.
-
-Each subcommand parses its options and makes one library call. Errors become
-exit codes in one place, :func:`litmarp.cli.run`, the engine's as well: a
-:class:`kit.errors.KitError` prints its message (what went wrong, the evidence, what
-to do) and returns its ``exit_code``.
+"""``python -m kit``: a thin command line over the kit's library, one library call per subcommand (errors
+become exit codes in :func:`litmarp.cli.run`, the engine's as well).
 
 Each handler imports the library it calls: ``--help`` stays fast, and ``python3 -m kit doctor``
 imports no third-party package, so that it runs on a login node's bare ``python3`` (3.8 or newer)
@@ -22,7 +18,7 @@ from typing import Callable  # noqa: UP035 (Python 3.8: kit doctor imports this 
 from kit.errors import ConfigError
 from litmarp.cli import command, run
 
-#: The one wording of the default site (kit.sites.site_name: $KIT_SITE, else local).
+#: The one wording of the default site (kit.sites.load_site: $KIT_SITE, else local).
 SITE_HELP = "site profile (default: $KIT_SITE, else 'local')"
 
 

@@ -1,9 +1,5 @@
 """Site profiles' TOML: the one check of keys and types (files are read by :func:`litmarp.project.read_toml`).
 
-* :func:`merge` lays one table over another whose keys and types it must follow (a site file
-  over ``sites/default.toml``, which lists every key with a value of its type): an unknown key or
-  a value of another type is an error naming the file, the key and the type.
-
 ``python3 -m kit doctor`` imports this module on a login node's python3, which may be 3.8 (vermin
 checks it); nothing of the kit runs inside the container image.
 """
@@ -17,18 +13,9 @@ from kit.errors import ConfigError
 
 def merge(base: Mapping[str, Any], over: Mapping[str, Any], where: str,
           prefix: str = "") -> Dict[str, Any]:  # noqa: UP006
-    """Lay ``over`` on ``base``: every key of ``over`` must exist in ``base`` with the same type.
-
-    Args:
-        base: The table that lists every allowed key (with a value of the allowed type).
-        over: The values that replace some of them; tables merge key by key.
-        where: The source of ``over`` for messages (a file name).
-        prefix: Dotted path of these tables inside the file (for messages).
-
-    Raises:
-        ConfigError: an unknown key, a table given as a value, or a value of another type (a list's
-            items are strings).
-    """
+    """Lay ``over`` on ``base`` (a site file over ``sites/default.toml``, which lists every key with a value of
+    its type), tables key by key: an unknown key or a value of another type (a list's items are strings) is
+    an error naming ``where`` (the file), the dotted key and the type."""
     merged = dict(base)
     for key, value in over.items():
         dotted = f"{prefix}{key}"

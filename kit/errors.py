@@ -1,10 +1,5 @@
-"""The kit's errors: the workshop's own, on the engine's base (:mod:`litmarp.errors`).
-
-``KitError`` is the engine's :class:`litmarp.errors.Error`: every error of both
-packages derives from it, and the CLI maps each to its exit code in one place
-(:mod:`kit.cli`). The engine's generic errors (bad input, a failed command, a
-lesson) are used by the kit as they are.
-"""
+"""The kit's errors: the workshop's own, on the engine's base (``KitError`` is :class:`litmarp.errors.Error`),
+whose generic errors (bad input, a failed command, a lesson) the kit uses as they are."""
 
 from __future__ import annotations
 

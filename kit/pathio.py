@@ -1,8 +1,4 @@
-"""The one place OS errors on user-given paths become kit errors that name the path and the fix.
-
-Writing a script to ``-o DIR``, a definition file to ``--out DIR``, a chart into a
-read-only folder, a job's log folder that cannot be created: instead of a traceback,
-a :class:`kit.errors.ConfigError` says which path, what went wrong, and what to do::
+"""The one place OS errors on user-given paths become kit errors that name the path and the fix::
 
     with user_path(out, "write the job script"):
         out.write_text(text)
@@ -72,15 +68,8 @@ def make_dirs(path: str | os.PathLike[str], action: str) -> Path:
 
 
 def read_user_text(path: str | os.PathLike[str], what: str = "file") -> str:
-    """The text of a UTF-8 file the user named, with a kit error that names it when it cannot be read.
-
-    Args:
-        path: The file as the user wrote it.
-        what: What it is, for the message (``"input file"``, ``"reference"``).
-
-    Raises:
-        ConfigError: missing, a folder, unreadable, or not UTF-8 (says where the first bad byte is).
-    """
+    """The text of a UTF-8 file the user named (``what`` it is, for the message: ``"reference"``); the error
+    names it when it is missing, a folder, unreadable, or not UTF-8 (and where the first bad byte is)."""
     with user_path(path, f"read the {what}"):
         data = Path(path).read_bytes()
     try:

@@ -79,9 +79,7 @@ class Site:
     container: ContainerSettings
     slurm: SlurmSettings
     train: TrainSettings
-    docs: dict[str, str]
     files: tuple[Path, ...]  # the TOML files merged, default first
-
 
 
 _VALID = {
@@ -90,19 +88,13 @@ _VALID = {
 }
 
 
-
 def available_sites(sites_dir: Path = SITES_DIR) -> list[str]:
     """Names of the site profiles shipped (not ``default``: that file is the base they merge over)."""
     return sorted(p.stem for p in sites_dir.glob("*.toml") if p.name != BASE_FILE)
 
 
-def site_name(name: str | None = None) -> str:
-    """The site to use: ``name``, else ``$KIT_SITE``, else :data:`DEFAULT_SITE` (``local``)."""
-    return name or os.environ.get("KIT_SITE") or DEFAULT_SITE
-
-
 def site_source(name: str | None = None) -> str:
-    """How :func:`site_name` chooses: ``--site``, ``$KIT_SITE`` or ``default``."""
+    """How :func:`load_site` chooses the site: ``--site``, ``$KIT_SITE`` or ``default``."""
     if name:
         return "--site"
     if os.environ.get("KIT_SITE"):
@@ -110,25 +102,18 @@ def site_source(name: str | None = None) -> str:
     return "default"
 
 
-def resolve_path(value: str, root: Path = PROJECT_ROOT) -> Path:
+def resolve_path(value: str) -> Path:
     """Expand ``~`` and make relative paths relative to the project root."""
-    path = Path(os.path.expanduser(value))
-    return path if path.is_absolute() else root / path
+    return PROJECT_ROOT / os.path.expanduser(value)
 
 
 def check_slurm_values(slurm: SlurmSettings, source: Callable[[str], str]) -> None:
-    """Check ``[slurm]`` values by what Slurm makes of them, so a wrong one fails when the site loads.
+    """Check ``[slurm]`` values by what Slurm makes of them, so a wrong one fails when the site loads, naming
+    the file that set it (``source(key)``).
 
     sbatch would refuse ``time = "forever"`` or ``mem = "-4G"`` only at submission, and take
     ``gpus = "tesla:0"`` (a job that trains on the CPU until its time limit). An empty value is
     "not set" (``gpus = ""``: no GPU asked for).
-
-    Args:
-        slurm: The merged values.
-        source: The file that set a key (``sites/x.toml``, ``sites/default.toml``), for the message.
-
-    Raises:
-        ConfigError: naming the file, the key and its value.
     """
     def wrong(key: str, problem: str, hint: str) -> ConfigError:
         return ConfigError(f"{source(key)}: slurm.{key} = {getattr(slurm, key)!r} {problem}", hint=hint)
@@ -158,17 +143,9 @@ def check_slurm_values(slurm: SlurmSettings, source: Callable[[str], str]) -> No
 
 def load_site(name: str | None = None, *, sites_dir: Path = SITES_DIR,
               overrides: dict[str, Any] | None = None) -> Site:
-    """Load and validate a site profile.
-
-    Args:
-        name: Profile name (file stem in ``sites/``); default ``$KIT_SITE``, else ``local``.
-        sites_dir: Folder holding the TOML files.
-        overrides: Nested dict merged last (e.g. from a papermill parameter).
-
-    Raises:
-        ConfigError: unknown site, the base ``default``, unknown key, wrong type or invalid value.
-    """
-    name = site_name(name)
+    """Load and validate a site profile (``name``: default ``$KIT_SITE``, else ``local``); ``overrides``, a
+    nested dict, are merged last (e.g. from a papermill parameter)."""
+    name = name or os.environ.get("KIT_SITE") or DEFAULT_SITE
     base_path = sites_dir / BASE_FILE
     if name == Path(BASE_FILE).stem:
         raise ConfigError(
@@ -211,6 +188,5 @@ def load_site(name: str | None = None, *, sites_dir: Path = SITES_DIR,
         container=ContainerSettings(**{**c, "sif_dir": sif_dir, "def_file": resolve_path(c["def_file"])}),
         slurm=slurm,
         train=TrainSettings(**data["train"]),
-        docs=dict(data["docs"]),
         files=(base_path, path),
     )

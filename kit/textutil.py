@@ -1,7 +1,4 @@
-"""Small general helpers for what the kit shows people: sizes, text tables, shell lines, paths.
-
-One function for each, used by every module (container, slurm, storage, doctor).
-"""
+"""Small general helpers for what the kit shows people: sizes, text tables, shell lines, paths."""
 
 from __future__ import annotations
 
@@ -10,7 +7,7 @@ import shlex
 from collections.abc import Sequence
 from pathlib import Path
 
-from litmarp.paths import shown_path
+from litmarp.paths import inside, shown_path
 
 GIB = 1024**3
 
@@ -35,16 +32,9 @@ def text_table(headers: Sequence[str], rows: Sequence[Sequence[object]], *, titl
 
 
 def shell_line(cmd: Sequence[str | os.PathLike[str]], *, home: str | os.PathLike[str] | None = None) -> str:
-    """A command list as one shell line: every word quoted, the home directory written ``~``.
-
-    This is the one way the kit turns a command into text, for slides, CLI output and the
-    lines of a batch script alike. ``~/x`` stays unquoted so the shell expands it again;
-    everything else is quoted like :func:`shlex.join`.
-
-    Args:
-        cmd: Program and arguments.
-        home: The home directory to shorten (default: ``~`` of this user; ``""`` keeps paths as they are).
-    """
+    """A command list as one shell line, for slides, CLI output and batch scripts alike: every word quoted like
+    :func:`shlex.join`, but ``home`` (default ``~``; ``""``: none) written ``~/x``, unquoted so the shell expands
+    it again."""
     home_dir = os.fspath(home) if home is not None else os.path.expanduser("~")
     parts = []
     for arg in (os.fspath(c) for c in cmd):
@@ -58,21 +48,13 @@ def shell_line(cmd: Sequence[str | os.PathLike[str]], *, home: str | os.PathLike
 
 
 def work_path(path: str | os.PathLike[str], work_dir: str | os.PathLike[str] | None = None) -> str:
-    """A path as the kit prints it: relative to the work folder when inside it, else as :func:`shown_path`
-    (relative to the project, or ``~/...``). Slides then show ``logs/train-12.log``, not the presenter's
-    ``/home/alice/...``.
-
-    Args:
-        path: The path.
-        work_dir: The work folder (default: the current folder, where jobs and lessons run).
-    """
+    """A path as the kit prints it: relative to ``work_dir`` (default: the current folder, where jobs and lessons
+    run) when inside it, else as :func:`shown_path`. Slides then show ``logs/train-12.log``, not the
+    presenter's ``/home/alice/...``."""
     p = Path(path)
     if not p.is_absolute():
         return str(p)
-    base = Path(work_dir) if work_dir is not None else Path(os.getcwd())
-    if str(base) not in ("", "/"):
-        try:
-            return str(p.relative_to(base)) if p != base else "."
-        except ValueError:
-            pass
+    base = Path(work_dir if work_dir is not None else os.getcwd())
+    if base != Path("/") and inside(p, base):
+        return str(p.relative_to(base))
     return shown_path(p)

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from importlib import metadata
-from pathlib import Path
 
 from kit import versions
 from kit.container import (
@@ -24,7 +22,7 @@ from kit.errors import CommandError, KitError, SlurmError
 from kit.sites import PROJECT_ROOT, Site, load_site, site_source
 from kit.slurm.client import check_controller
 from kit.slurm.gpus import Partition, check_gpu_request, partitions
-from kit.textutil import format_size, shell_line
+from kit.textutil import GIB, format_size, shell_line
 from litmarp import proc
 from litmarp.paths import shown_path
 from litmarp.proc import chrome_path
@@ -34,6 +32,7 @@ LESSON_PACKAGES = ("matplotlib", "papermill", "jupytext", "nbclient", "ipykernel
 
 
 def _runtime_check(site: Site) -> tuple[Check, Runtime | None]:
+    """The check, and the container runtime (None: none, or the host Python)."""
     forced = site.container.runtime in RUNTIMES
     try:
         rt = detect_runtime(site)
@@ -41,9 +40,9 @@ def _runtime_check(site: Site) -> tuple[Check, Runtime | None]:
         return Check("container runtime", False, exc.message, required=forced), None
     if rt.is_host:
         if site.container.runtime == "host":
-            return Check("container runtime", True, f"not used: {rt.reason} (jobs run on the host Python)"), rt
+            return Check("container runtime", True, f"not used: {rt.reason} (jobs run on the host Python)"), None
         return Check("container runtime", False,
-                     "none: no apptainer or singularity on PATH; container steps are skipped here"), rt
+                     "none: no apptainer or singularity on PATH; container steps are skipped here"), None
     return Check("container runtime", True, rt.describe(), required=forced), rt
 
 
@@ -57,16 +56,8 @@ def _fakeroot_check(rt: Runtime) -> Check:
     return Check("fakeroot builds", True, "/etc/subuid has an entry for this user")
 
 
-@dataclass(frozen=True)
-class _Slurm:
-    commands: Check
-    controller: Check
-    gpus: Check
-    partitions: list[Partition]
-    reachable: bool
-
-
-def _slurm_checks(site: Site) -> _Slurm:
+def _slurm_checks(site: Site) -> tuple[list[Check], list[Partition], bool]:
+    """The commands, controller and GPU checks, the partitions found, and whether Slurm is reachable."""
     required = site.slurm.executor == "slurm"
     found = {name: proc.which(name) for name in ("sbatch", "squeue", "scancel", "sinfo")}
     missing = [n for n, p in found.items() if p is None]
@@ -98,20 +89,19 @@ def _slurm_checks(site: Site) -> _Slurm:
         fits = check_gpu_request(request, found_partitions, site.slurm.partition)
         detail = f"--gpus {request}: " + (f"served by {', '.join(fits)}" if fits else "no partition has it")
         gpus = Check("Slurm GPUs", bool(fits), f"{detail} ({gres_text})", required=required)
-    return _Slurm(commands, controller, gpus, found_partitions, reachable)
+    return [commands, controller, gpus], found_partitions, reachable
 
 
-def _torch_gpu_check() -> tuple[Check, bool]:
+def _torch_gpu_check() -> Check:
     try:
         import torch
     except Exception as exc:  # noqa: BLE001 - any import failure means "no torch here"
-        return Check("GPU (torch)", False, f"torch not importable: {exc}"), False
+        return Check("GPU (torch)", False, f"torch not importable: {exc}")
     if torch.cuda.is_available():
         names = sorted({torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())})
         return Check("GPU (torch)", True, f"torch {torch.__version__}: {torch.cuda.device_count()} CUDA device(s) "
-                     f"({', '.join(names)})"), True
-    return Check("GPU (torch)", False, f"torch {torch.__version__}: no CUDA GPU visible (training runs on the CPU)"), \
-        False
+                     f"({', '.join(names)})")
+    return Check("GPU (torch)", False, f"torch {torch.__version__}: no CUDA GPU visible (training runs on the CPU)")
 
 
 def _disk_checks(site: Site, uses_container: bool) -> list[Check]:
@@ -128,82 +118,54 @@ def _disk_checks(site: Site, uses_container: bool) -> list[Check]:
         where = shown_path(path)
         if not path.exists():
             where += f" (not created yet; on {shown_path(existing_ancestor(path))})"
-        ok = free >= need * 1024**3
         detail = f"{format_size(free)} free in {where}"
         if need:
             detail += f"; needs about {need:g} GiB ({what})"
-        checks.append(Check(name, ok, detail))
+        checks.append(Check(name, free >= need * GIB, detail))
     return checks
-
-
-def _package_versions(names: tuple[str, ...]) -> tuple[dict[str, str], list[str]]:
-    found, missing = {}, []
-    for name in names:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            missing.append(name)
-    return found, missing
 
 
 def _version_tuple(text: str) -> tuple[int, ...]:
     return tuple(int(x) for x in re.findall(r"\d+", text)[:3])
 
 
-def _package_checks(site: Site) -> list[Check]:
-    # Training runs on this Python only with the host runtime; otherwise inside the image.
-    host_training = site.container.runtime == "host"
-    found, missing = _package_versions(TRAINING_PACKAGES)
+def _package_check(what: str, names: tuple[str, ...], *, required: bool = False) -> Check:
+    found = {}
+    for name in names:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    missing = [name for name in names if name not in found]
     problems = [f"missing: {', '.join(missing)}"] if missing else []
     tf = found.get("transformers")
     if tf and _version_tuple(tf) < _version_tuple(versions.KIT_MIN_TRANSFORMERS):
         problems.append(f"transformers {tf} is older than the supported {versions.KIT_MIN_TRANSFORMERS}")
     detail = ", ".join(f"{k} {v}" for k, v in found.items())
-    training = Check("Python packages (training)", not problems, "; ".join([detail, *problems]).strip("; "),
-                     required=host_training)
-    found, missing = _package_versions(LESSON_PACKAGES)
-    detail = ", ".join(f"{k} {v}" for k, v in found.items())
-    lessons = Check("Python packages (lessons)", not missing,
-                    "; ".join([detail, *([f"missing: {', '.join(missing)}"] if missing else [])]).strip("; "))
-    return [training, lessons]
+    return Check(f"Python packages ({what})", not problems, "; ".join([detail, *problems]).strip("; "),
+                 required=required)
 
 
-def _version_line(cmd: list[str]) -> str | None:
+def _version_check(name: str, program: str | None, missing: str, *, show_path: bool = False) -> Check:
+    """The first line ``program --version`` prints, or ``missing`` when there is no program."""
+    if not program:
+        return Check(name, False, missing)
     try:
-        cp = proc.run(cmd, check=False, timeout=60)
+        cp = proc.run([program, "--version"], check=False, timeout=60)
+        out = (cp.stdout or cp.stderr or "").strip().splitlines() if cp.returncode == 0 else []
     except CommandError:
-        return None
-    out = (cp.stdout or cp.stderr or "").strip().splitlines()
-    return out[0] if cp.returncode == 0 and out else None
-
-
-def _marp_check(project_root: Path) -> Check:
-    marp = project_root / "node_modules" / ".bin" / "marp"
-    if not marp.exists():
-        return Check("marp-cli", False, f"not installed ({marp} missing): run `npm ci` in {project_root}")
-    line = _version_line([str(marp), "--version"])
-    return Check("marp-cli", line is not None, line or f"{marp} --version failed")
-
-
-def _chromium_check() -> Check:
-    path = chrome_path()  # the Chromium the slide renderer would use
-    if not path:
-        return Check("Chromium", False, "not found (set CHROME_PATH or install chromium): PDF slides are skipped")
-    line = _version_line([str(path), "--version"])
-    return Check("Chromium", line is not None, f"{line} ({path})" if line else f"{path} --version failed")
-
-
-def japanese_fonts() -> list[str]:
-    """Families ``fc-list :lang=ja`` reports (empty when none, or no fontconfig)."""
-    try:
-        cp = proc.run(["fc-list", ":lang=ja", "family"], check=False, timeout=30)
-    except CommandError:
-        return []
-    return sorted({line.split(",")[0].strip() for line in cp.stdout.splitlines() if line.strip()})
+        out = []
+    if not out:
+        return Check(name, False, f"{program} --version failed")
+    return Check(name, True, f"{out[0]} ({program})" if show_path else out[0])
 
 
 def _font_check() -> Check:
-    fonts = japanese_fonts()
+    try:
+        listed = proc.run(["fc-list", ":lang=ja", "family"], check=False, timeout=30).stdout
+    except CommandError:  # no fontconfig
+        listed = ""
+    fonts = sorted({line.split(",")[0].strip() for line in listed.splitlines() if line.strip()})
     if not fonts:
         return Check("Japanese fonts", False, "none (fc-list :lang=ja): install fonts-noto-cjk; plots show boxes")
     preferred = [f for f in fonts if "JP" in f] or fonts
@@ -213,45 +175,37 @@ def _font_check() -> Check:
 # --- the report ------------------------------------------------------------------------
 
 
-def run_checks(site: Site | str | None = None, *, project_root: Path | None = None) -> Report:
-    """Check this machine for a site profile and decide which lesson steps run for real.
-
-    Args:
-        site: A site, a site name, or None (``$KIT_SITE``, else ``local``).
-        project_root: Where ``node_modules/.bin/marp`` lives (default: the kit's project root).
-
-    Returns:
-        The report; it never raises for a missing piece (the piece shows as a failed check).
-    """
+def run_checks(site: Site | str | None = None) -> Report:
+    """Check this machine for a site (a name, or None: ``$KIT_SITE``, else ``local``) and decide which lesson
+    steps run for real. It never raises for a missing piece: the piece shows as a failed check."""
     if site is None or isinstance(site, str):
         source = site_source(site)
         site_obj = load_site(site)
     else:
         source, site_obj = "given", site
-    root = project_root or PROJECT_ROOT
-
-    runtime_check, rt = _runtime_check(site_obj)
-    checks = [runtime_check]
-    uses_container = rt is not None and not rt.is_host
-    fakeroot = _fakeroot_check(rt) if uses_container and rt is not None else None
-    if fakeroot:
-        checks.append(fakeroot)
-    slurm = _slurm_checks(site_obj)
-    checks += [slurm.commands, slurm.controller, slurm.gpus]
-    gpu_check, cuda = _torch_gpu_check()
-    checks.append(gpu_check)
-    checks += _disk_checks(site_obj, uses_container)
-    checks += _package_checks(site_obj)
-    marp, chromium, fonts = _marp_check(root), _chromium_check(), _font_check()
-    checks += [marp, chromium, fonts]
+    runtime_check, container_rt = _runtime_check(site_obj)
+    fakeroot = _fakeroot_check(container_rt) if container_rt else None
+    (commands, controller, slurm_gpus), found_partitions, reachable = _slurm_checks(site_obj)
+    gpu_check = _torch_gpu_check()
+    marp_cli = PROJECT_ROOT / "node_modules" / ".bin" / "marp"
+    marp = _version_check("marp-cli", str(marp_cli) if marp_cli.exists() else None,
+                          f"not installed ({marp_cli} missing): run `npm ci` in {PROJECT_ROOT}")
+    chromium = _version_check("Chromium", chrome_path(),  # the Chromium the slide renderer would use
+                              "not found (set CHROME_PATH or install chromium): PDF slides are skipped", show_path=True)
+    fonts = _font_check()
+    # Training runs on this Python only with the host runtime; otherwise inside the image.
+    checks = [runtime_check, *([fakeroot] if fakeroot else []), commands, controller, slurm_gpus, gpu_check,
+              *_disk_checks(site_obj, container_rt is not None),
+              _package_check("training", TRAINING_PACKAGES, required=site_obj.container.runtime == "host"),
+              _package_check("lessons", LESSON_PACKAGES), marp, chromium, fonts]
 
     steps: list[Step] = []
-    if uses_container and rt is not None:
-        steps.append(Step("container pull", True, f"with {rt.describe()}"))
+    if container_rt:
+        steps.append(Step("container pull", True, f"with {container_rt.describe()}"))
         if fakeroot is not None and not fakeroot.ok:
             steps.append(Step("container build", False, f"would fail — {fakeroot.detail}"))
         else:
-            steps.append(Step("container build", True, f"{rt.name} build --fakeroot"))
+            steps.append(Step("container build", True, f"{container_rt.name} build --fakeroot"))
         steps.append(Step("import check", True, f"inside {site_obj.container.sif}"))
     else:
         declared = site_obj.container.runtime
@@ -269,17 +223,17 @@ def run_checks(site: Site | str | None = None, *, project_root: Path | None = No
     executor = site_obj.slurm.executor
     if executor == "local":
         steps.append(Step("Slurm jobs", False, "skipped — slurm.executor = 'local': job scripts run with bash"))
-    elif slurm.reachable:
-        default = next((p.name for p in slurm.partitions if p.default), None)
+    elif reachable:
+        default = next((p.name for p in found_partitions if p.default), None)
         part = site_obj.slurm.partition or default or "the default partition"
         steps.append(Step("Slurm jobs", True, f"sbatch to {part}"))
     elif executor == "slurm":
         steps.append(Step("Slurm jobs", False, "fails — slurm.executor = 'slurm' but Slurm is not reachable"))
     else:
         steps.append(Step("Slurm jobs", False, "skipped — no Slurm here: job scripts run with bash in the background"))
-    if cuda:
+    if gpu_check.ok:
         steps.append(Step("GPU training", True, gpu_check.detail))
-    elif slurm.gpus.ok and site_obj.slurm.gpus and slurm.reachable:
+    elif slurm_gpus.ok and site_obj.slurm.gpus and reachable:
         steps.append(Step("GPU training", False, f"jobs get --gpus {site_obj.slurm.gpus} from Slurm, but torch sees "
                           "no CUDA GPU here: training runs on the CPU"))
     else:

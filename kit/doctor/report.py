@@ -10,19 +10,12 @@ from kit.errors import CheckFailed
 
 @dataclass(frozen=True)
 class Check:
-    """One line of the doctor's table.
-
-    Attributes:
-        name: What was checked (``container runtime``).
-        ok: Present and usable.
-        detail: What was found, or what is missing and what to do.
-        required: This site cannot run the workshop without it.
-    """
+    """One line of the doctor's table: what was found, or what is missing and what to do."""
 
     name: str
     ok: bool
     detail: str
-    required: bool = False
+    required: bool = False  # this site cannot run the workshop without it
 
 
 @dataclass(frozen=True)
@@ -52,7 +45,6 @@ class Report:
 
     @property
     def ok(self) -> bool:
-        """Every required piece is there."""
         return not self.missing
 
     def raise_for_missing(self) -> None:
@@ -62,30 +54,15 @@ class Report:
                               hint="see the table above: each line says what to install or change")
 
     def check(self, name: str) -> Check:
-        """The check called ``name``.
-
-        Raises:
-            KeyError: no such check.
-        """
-        for c in self.checks:
-            if c.name == name:
-                return c
-        raise KeyError(name)
+        """The check called ``name`` (KeyError if none)."""
+        return {c.name: c for c in self.checks}[name]
 
     def step(self, name: str) -> Step:
-        """The step called ``name``.
-
-        Raises:
-            KeyError: no such step.
-        """
-        for s in self.steps:
-            if s.name == name:
-                return s
-        raise KeyError(name)
+        """The step called ``name`` (KeyError if none)."""
+        return {s.name: s for s in self.steps}[name]
 
 
-def _mark(ok: bool) -> str:
-    return "✓" if ok else "✗"
+_MARK = {True: "✓", False: "✗"}
 
 
 def _md(text: str) -> str:
@@ -93,17 +70,14 @@ def _md(text: str) -> str:
 
 
 def render_markdown(report: Report, *, checks: bool = True, steps: bool = True) -> str:
-    """The report as Markdown tables (checks, then steps) for a slide or notebook.
-
-    ``checks=False`` or ``steps=False`` leaves that table out, so each fits a slide.
-    """
+    """The report as Markdown tables for a slide: the checks, then the steps (leave one out to fit a slide)."""
     lines: list[str] = []
     if checks:
         files = ", ".join(f"`{Path(f).name}`" for f in report.site_files)
         lines += [f"**site: {report.site}** ({report.site_source}; {files}) — {_md(report.site_description)}", "",
                   "| check | | found | required |", "|---|---|---|---|"]
         for c in report.checks:
-            lines.append(f"| {c.name} | {_mark(c.ok)} | {_md(c.detail)} | {'yes' if c.required else ''} |")
+            lines.append(f"| {c.name} | {_MARK[c.ok]} | {_md(c.detail)} | {'yes' if c.required else ''} |")
     if steps:
         lines += ["", "| lesson step | runs here | why |", "|---|---|---|"]
         lines += [f"| {s.name} | {'yes' if s.runs else 'no'} | {_md(s.why)} |" for s in report.steps]
@@ -119,11 +93,10 @@ def render_text(report: Report) -> str:
     width = max(len(c.name) for c in report.checks)
     for c in report.checks:
         req = "  [required]" if c.required and not c.ok else ""
-        out.append(f"{_mark(c.ok)} {c.name:<{width}}  {c.detail}{req}")
+        out.append(f"{_MARK[c.ok]} {c.name:<{width}}  {c.detail}{req}")
     out += ["", "lesson steps on this machine:"]
     width = max(len(s.name) for s in report.steps)
     out += [f"  {'run ' if s.runs else 'skip'}  {s.name:<{width}}  {s.why}" for s in report.steps]
-    out.append("")
-    out.append("OK: every required piece is here" if report.ok
-               else f"MISSING (required): {', '.join(c.name for c in report.missing)}")
+    out += ["", "OK: every required piece is here" if report.ok
+            else f"MISSING (required): {', '.join(c.name for c in report.missing)}"]
     return "\n".join(out)

@@ -1,17 +1,24 @@
-"""Disk usage of what the workshop fills, and what is safe to delete (``kit storage du``).
+"""Disk usage of what the workshop fills, what is safe to delete (``kit storage du``), and deleting it
+(``kit storage clean``).
 
-The work directory (pulled images, ``env.sif``, runs, logs; pulled images have a row
-of their own when a site puts them elsewhere, ``container.sif_dir``), the
-Singularity/Apptainer layer caches and the Hugging Face and pip caches fill a home
-quota quickly. :func:`usage` measures each known directory (nested known
-directories are counted once, in their own row); :func:`render_markdown` /
-:func:`render_text` and :func:`plot_usage` show it with what is safe to delete
-and why. Deleting is :mod:`kit.storage.clean`.
+The work directory, pulled images, the Singularity/Apptainer layer caches and the Hugging
+Face and pip caches fill a home quota quickly. Each known directory is measured once: a
+known directory nested in another is counted only in its own row.
+
+:func:`clean` deletes only what the workshop made, by exact path, and only when asked. What may be
+deleted does not depend on how wide the site profile's folders are (``work_dir = "~"`` must not make
+``~/.ssh`` deletable): a cache the kit knows or anything in one; a pulled ``*.sif`` or the built image;
+a run (``WORK_DIR/runs/NAME``) or a checkpoint in one. A folder holding several images or runs goes
+whole only when named a second time (``--whole``); the work directory, the home directory and any
+folder above it never do. Every path is checked before anything is deleted: one refused path deletes
+nothing.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -21,8 +28,8 @@ from typing import TYPE_CHECKING
 from kit.errors import ConfigError
 from kit.fonts import use_japanese_font
 from kit.pathio import make_dirs, user_path
-from kit.textutil import format_size, text_table
-from litmarp.paths import shown_path
+from kit.textutil import format_size, text_table, work_path
+from litmarp.paths import inside, shown_path
 
 if TYPE_CHECKING:
     from kit.sites import Site
@@ -30,23 +37,13 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class KnownDir:
-    """A directory the workshop fills.
-
-    Attributes:
-        key: Short id (``sif``, ``work``, ``hf`` ...).
-        path: Where it is on this machine (environment variables honoured).
-        label: English / Japanese names for tables and the chart.
-        safe: Deleting it loses nothing that cannot be downloaded or rebuilt.
-        why: English / Japanese reason.
-        cleanable: :func:`clean` may delete paths inside it (False: listed only).
-    """
+    """A directory the workshop fills; ``label`` and ``why`` in English and Japanese."""
 
     key: str
     path: Path
     label: dict[str, str]
-    safe: bool
+    safe: bool  # deleting it loses nothing that cannot be downloaded or rebuilt
     why: dict[str, str]
-    cleanable: bool = True
 
 
 @dataclass(frozen=True)
@@ -60,12 +57,10 @@ class DirUsage:
 
     @property
     def key(self) -> str:
-        """The directory's key."""
         return self.dir.key
 
     @property
     def path(self) -> Path:
-        """The directory."""
         return self.dir.path
 
 
@@ -74,18 +69,16 @@ def _env_path(env: Mapping[str, str], key: str) -> Path | None:
     return Path(os.path.expanduser(value)) if value else None
 
 
+def _home(home: str | os.PathLike[str] | None) -> Path:
+    return Path(home) if home is not None else Path(os.path.expanduser("~"))
+
+
 def known_dirs(site: Site, *, home: str | os.PathLike[str] | None = None,
                env: Mapping[str, str] | None = None) -> list[KnownDir]:
-    """The directories the workshop fills, for a site, in display order.
-
-    Args:
-        site: The site profile (sif and work directories).
-        home: The home directory (default: ``~``).
-        env: Environment (default ``os.environ``): ``HF_HOME``, ``PIP_CACHE_DIR``,
-            ``XDG_CACHE_HOME``, ``APPTAINER_CACHEDIR``, ``SINGULARITY_CACHEDIR``.
-    """
+    """The directories the workshop fills, for a site, in display order (``env``: ``HF_HOME``,
+    ``PIP_CACHE_DIR``, ``XDG_CACHE_HOME``, ``APPTAINER_CACHEDIR``, ``SINGULARITY_CACHEDIR``)."""
     env = os.environ if env is None else env
-    home_dir = Path(home) if home is not None else Path(os.path.expanduser("~"))
+    home_dir = _home(home)
     cache = _env_path(env, "XDG_CACHE_HOME") or home_dir / ".cache"
     # By default pulled images go into the work directory (where the build runs): no row of their own.
     own_sif_dir = _real(site.container.sif_dir) != _real(site.work_dir)
@@ -134,20 +127,15 @@ def known_dirs(site: Site, *, home: str | os.PathLike[str] | None = None,
         KnownDir("cache", cache,
                  {"en": "other caches in ~/.cache", "ja": "~/.cache のその他"}, False,
                  {"en": "other programs' caches: listed for the total, never deleted by the kit",
-                  "ja": "他のプログラムのキャッシュ。合計のために表示するだけで、kit は消さない"},
-                 cleanable=False),
+                  "ja": "他のプログラムのキャッシュ。合計のために表示するだけで、kit は消さない"}),
     ]
-    seen: set[Path] = set()
-    unique = []
+    unique: dict[Path, KnownDir] = {}
     for d in dirs:
-        real = _real(d.path)
-        if real not in seen:
-            seen.add(real)
-            unique.append(d)
-    return unique
+        unique.setdefault(_real(d.path), d)
+    return list(unique.values())
 
 
-def _real(path: Path) -> Path:
+def _real(path: str | os.PathLike[str]) -> Path:
     """``path`` with symlinks in its parents resolved, the last part kept (a link is not its target)."""
     path = Path(os.path.abspath(os.path.expanduser(path)))
     return path.parent.resolve() / path.name if path.name else path.resolve()
@@ -156,53 +144,32 @@ def _real(path: Path) -> Path:
 def _du(root: Path, exclude: set[Path], *, apparent: bool) -> tuple[int, int]:
     """Bytes and files under ``root`` (what cannot be read is skipped); symlinks not followed, hard links once."""
     total = files = 0
-    seen_inodes: set[tuple[int, int]] = set()
-    stack = [root]
-    while stack:
-        current = stack.pop()
-        try:
-            entries = list(os.scandir(current))
-        except OSError:
-            continue
-        for entry in entries:
+    seen: set[tuple[int, int]] = set()
+    for folder, dirs, names in os.walk(root):
+        dirs[:] = [d for d in dirs if Path(folder, d) not in exclude]
+        for name in dirs + names:  # a symlink to a folder is listed in dirs, and counts as itself
             try:
-                st = entry.stat(follow_symlinks=False)
+                st = os.lstat(os.path.join(folder, name))
             except OSError:
                 continue
-            if stat.S_ISDIR(st.st_mode):
-                if Path(entry.path) not in exclude:
-                    stack.append(Path(entry.path))
+            if stat.S_ISDIR(st.st_mode) or (st.st_dev, st.st_ino) in seen:
                 continue
-            if st.st_nlink > 1:
-                ident = (st.st_dev, st.st_ino)
-                if ident in seen_inodes:
-                    continue
-                seen_inodes.add(ident)
+            seen.add((st.st_dev, st.st_ino))
             files += 1
-            total += st.st_size if apparent else getattr(st, "st_blocks", 0) * 512 or st.st_size
+            total += st.st_size if apparent else st.st_blocks * 512 or st.st_size
     return total, files
 
 
 def usage(site: Site, *, home: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None,
           apparent: bool = False) -> list[DirUsage]:
-    """Measure each known directory; a known directory inside another is counted only in its own row.
-
-    Args:
-        site: The site profile.
-        home: The home directory (default ``~``).
-        env: Environment (default ``os.environ``).
-        apparent: File sizes instead of disk blocks (``du --apparent-size``).
-    """
+    """Measure each known directory (``apparent``: file sizes, like ``du --apparent-size``, not disk blocks)."""
     dirs = known_dirs(site, home=home, env=env)
     reals = [_real(d.path) for d in dirs]
     rows = []
     for d, real in zip(dirs, reals, strict=True):
-        if not real.is_dir():
-            rows.append(DirUsage(d, real.exists(), 0, 0))
-            continue
-        nested = {r for r in reals if r != real and real in r.parents}
-        size, files = _du(real, nested, apparent=apparent)
-        rows.append(DirUsage(d, True, size, files))
+        nested = {r for r in reals if real in r.parents}
+        size, files = _du(real, nested, apparent=apparent) if real.is_dir() else (0, 0)
+        rows.append(DirUsage(d, real.exists(), size, files))
     return rows
 
 
@@ -215,34 +182,26 @@ _TOTAL = {"en": "total", "ja": "合計"}
 _ABSENT = {"en": "not present", "ja": "なし"}
 
 
-def _rows(rows: Sequence[DirUsage], lang: str, home: Path | None) -> list[tuple[str, ...]]:
+def _check_lang(lang: str) -> None:
     if lang not in _HEAD:
         raise ConfigError(f"unknown language {lang!r}", hint="use 'en' or 'ja'")
-    out = []
-    for r in rows:
-        size = format_size(r.bytes) if r.exists else _ABSENT[lang]
-        out.append((r.dir.label[lang], shown_path(r.path, home=home), size, _SAFE[lang][0 if r.dir.safe else 1],
-                    r.dir.why[lang]))
-    return out
+
+
+def _rows(rows: Sequence[DirUsage], lang: str, home: str | os.PathLike[str] | None) -> list[tuple[str, ...]]:
+    _check_lang(lang)
+    home_p = Path(home) if home is not None else None
+    return [(r.dir.label[lang], shown_path(r.path, home=home_p), format_size(r.bytes) if r.exists else _ABSENT[lang],
+             _SAFE[lang][0 if r.dir.safe else 1], r.dir.why[lang]) for r in rows]
 
 
 def render_markdown(rows: Sequence[DirUsage], *, lang: str = "ja", home: str | os.PathLike[str] | None = None,
                     why: bool = True) -> str:
-    """A Markdown table (one row per directory, then the total) for a slide.
-
-    Args:
-        rows: From :func:`usage`.
-        lang: ``ja`` or ``en``.
-        home: Written as ``~`` in paths (default ``~``).
-        why: Include the "why" column.
-    """
-    home_p = Path(home) if home is not None else None
-    body = _rows(rows, lang, home_p)
-    head = _HEAD[lang] if why else _HEAD[lang][:4]
+    """A Markdown table for a slide: one row per directory (``why``: with the reason), then the total."""
+    body = _rows(rows, lang, home)
+    head = _HEAD[lang][:5 if why else 4]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for r in body:
-        cells = r if why else r[:4]
-        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    for cells in body:
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells[:len(head)]) + " |")
     total = format_size(sum(r.bytes for r in rows))
     lines.append(f"| **{_TOTAL[lang]}** | | **{total}** |" + " |" * (len(head) - 3))
     return "\n".join(lines)
@@ -250,46 +209,37 @@ def render_markdown(rows: Sequence[DirUsage], *, lang: str = "ja", home: str | o
 
 def render_text(rows: Sequence[DirUsage], *, lang: str = "en", home: str | os.PathLike[str] | None = None) -> str:
     """The same table as aligned text for a terminal."""
-    body = _rows(rows, lang, Path(home) if home is not None else None)
+    body = _rows(rows, lang, home)
     body.append((_TOTAL[lang], "", format_size(sum(r.bytes for r in rows)), "", ""))
     return text_table(_HEAD[lang], body)
 
 
 def plot_usage(rows: Sequence[DirUsage], out: str | os.PathLike[str], *, lang: str = "ja") -> Path:
-    """A horizontal bar chart of the sizes, coloured by whether deleting is safe; returns the PNG path.
-
-    Args:
-        rows: From :func:`usage`.
-        out: PNG file to write (its folder is created).
-        lang: ``ja`` (uses a Japanese font when one is installed) or ``en``.
-    """
+    """A horizontal bar chart (PNG) of the sizes, coloured by whether deleting is safe; returns its path."""
+    _check_lang(lang)
     use_japanese_font()
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
 
-    if lang not in _HEAD:
-        raise ConfigError(f"unknown language {lang!r}", hint="use 'en' or 'ja'")
     out = Path(out)
     make_dirs(out.parent, "write the chart")
-    rows = list(rows)
+    rows = list(rows)[::-1]
     largest = max([r.bytes for r in rows] + [1])
     unit, div = next(((u, d) for u, d in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024))
                       if largest >= d), ("B", 1))
-    labels = [r.dir.label[lang] for r in rows][::-1]
-    values = [r.bytes / div for r in rows][::-1]
-    colours = ["#4c9a5b" if r.dir.safe else "#d9822b" for r in rows][::-1]
+    colours = {True: "#4c9a5b", False: "#d9822b"}
     fig, ax = plt.subplots(figsize=(9, 0.5 * len(rows) + 1.8), dpi=120)
-    bars = ax.barh(labels, values, color=colours)
-    for bar, r in zip(bars, rows[::-1], strict=True):
-        text = format_size(r.bytes) if r.exists else _ABSENT[lang]
-        ax.annotate(text, (bar.get_width(), bar.get_y() + bar.get_height() / 2), xytext=(4, 0),
+    bars = ax.barh([r.dir.label[lang] for r in rows], [r.bytes / div for r in rows],
+                   color=[colours[r.dir.safe] for r in rows])
+    for bar, r in zip(bars, rows, strict=True):
+        ax.annotate(format_size(r.bytes) if r.exists else _ABSENT[lang],
+                    (bar.get_width(), bar.get_y() + bar.get_height() / 2), xytext=(4, 0),
                     textcoords="offset points", va="center", fontsize=9)
     ax.set_xlabel(unit)
-    ax.set_xlim(0, max(values + [1e-9]) * 1.25 or 1)
-    safe_label = {"en": ("safe to delete", "keep"), "ja": ("削除してよい", "残す")}[lang]
-    ax.legend(handles=[Patch(color="#4c9a5b", label=safe_label[0]), Patch(color="#d9822b", label=safe_label[1])],
-              loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, frameon=False,
-              fontsize=9)
+    ax.set_xlim(0, largest / div * 1.25)
+    legend = {"en": {True: "safe to delete", False: "keep"}, "ja": {True: "削除してよい", False: "残す"}}[lang]
+    ax.legend(handles=[Patch(color=colours[safe], label=legend[safe]) for safe in (True, False)],
+              loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, frameon=False, fontsize=9)
     ax.set_title({"en": "Disk usage", "ja": "ディスク使用量"}[lang])
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
@@ -309,3 +259,119 @@ def du_report(site: Site, *, markdown: bool = False, lang: str = "en", plot: str
     if plot:
         text += f"\nchart: {plot_usage(rows, plot, lang=lang)}"
     return text
+
+
+#: Known directories that are caches: anything in them may be deleted.
+CACHE_KEYS = frozenset({"work-hf", "singularity", "apptainer", "hf", "pip"})
+
+
+@dataclass(frozen=True)
+class CleanEntry:
+    """One path :func:`clean` deletes (or would delete)."""
+
+    path: Path
+    bytes: int
+    dir: KnownDir
+    what: str  # cache | image | run | checkpoint | images folder | runs folder
+
+
+@dataclass(frozen=True)
+class CleanResult:
+    """What :func:`clean` deleted, or would delete without ``confirm``."""
+
+    entries: tuple[CleanEntry, ...]
+    deleted: bool
+    message: str
+
+    @property
+    def bytes(self) -> int:
+        return sum(e.bytes for e in self.entries)
+
+    def __str__(self) -> str:
+        return "\n".join([self.message] + [f"  {format_size(e.bytes):>10}  {work_path(e.path)}  ({e.what})"
+                                           for e in self.entries])
+
+
+def classify(target: Path, site: Site, dirs: Sequence[KnownDir], *, whole: set[Path],
+             home: Path) -> tuple[str, KnownDir]:
+    """What ``target`` (symlinks in its parents resolved) is, and the known directory it belongs to.
+
+    ``whole``: the folders named a second time. Raises :class:`ConfigError` saying what to name instead
+    when it is not something the workshop made, or a folder holding several not named twice.
+    """
+    if inside(home, target):
+        raise ConfigError(f"refusing to delete {target}: it is your home directory or a folder above it",
+                          hint="name the cache, image, run or checkpoint to delete; nothing was deleted")
+    roots = sorted(((_real(d.path), d) for d in dirs), key=lambda pair: len(pair[0].parts), reverse=True)
+    work_row = next(d for d in dirs if d.key == "work")
+    owner = next((d for root, d in roots if inside(target, root)), work_row)  # the innermost known directory
+    if owner.key in CACHE_KEYS:
+        return "cache", owner
+    work, sif_dir = _real(site.work_dir), _real(site.container.sif_dir)
+    runs = work / "runs"
+    built = _real(work / site.container.sif)
+    if target == work:
+        raise ConfigError(f"refusing to delete the work directory {target} whole",
+                          hint=f"name what to delete inside it: {built.name}, NAME.sif, runs/NAME, "
+                               "runs/NAME/checkpoint-N; nothing was deleted")
+    folders = {sif_dir: ("images folder", "every pulled image", f"single images (e.g. {sif_dir}/NAME.sif)"),
+               runs: ("runs folder", "every training run",
+                      f"single runs ({runs}/NAME) or checkpoints ({runs}/NAME/checkpoint-N)")}
+    if target in folders:
+        what, holds, singles = folders[target]
+        if target not in whole:
+            raise ConfigError(f"{target} holds {holds}; not deleting it whole",
+                              hint=f"name {singles}, or name the folder a second time to delete it whole: "
+                                   f"--whole {target}; nothing was deleted")
+        return what, owner
+    if target == built or (target.parent == sif_dir and target.suffix == ".sif"):
+        return "image", owner
+    if target.parent == runs:
+        return "run", owner
+    if inside(target, runs) and re.fullmatch(r"checkpoint-\d+", target.name):
+        return "checkpoint", owner
+    if inside(target, work):
+        pulled = ", pulled *.sif" if sif_dir == work else ""
+        raise ConfigError(f"refusing to delete {target}: the workshop did not make it "
+                          f"(it deletes only {built.name}{pulled}, runs and checkpoints in {work})",
+                          hint="delete other files yourself if you mean to; nothing was deleted")
+    allowed = ", ".join(str(_real(d.path)) for d in sorted(dirs, key=lambda d: d.key))
+    raise ConfigError(f"refusing to delete {target}: it is not something the workshop made",
+                      hint=f"the kit deletes caches, images, runs and checkpoints inside: {allowed}; "
+                           "nothing was deleted")
+
+
+def clean(paths: Sequence[str | os.PathLike[str]], *, site: Site, confirm: bool = False,
+          whole: Sequence[str | os.PathLike[str]] = (), home: str | os.PathLike[str] | None = None,
+          env: Mapping[str, str] | None = None) -> CleanResult:
+    """Delete exactly ``paths`` (``~`` expanded), each something the workshop made (:func:`classify`), only
+    with ``confirm``; without it, say what would be deleted. A symbolic link is removed, never its target.
+
+    ``whole``: folders holding several images or runs, named again so they may go whole.
+    """
+    if not paths:
+        raise ConfigError("no paths given to clean", hint="name the exact directories or files to delete")
+    home_dir = _real(_home(home))
+    dirs = [d for d in known_dirs(site, home=home, env=env) if d.key != "cache"]  # other programs': never deleted
+    named_whole = {_real(p) for p in whole}
+    entries = []
+    for raw in paths:
+        target = _real(raw)
+        if not os.path.lexists(target):
+            raise ConfigError(f"{raw}: no such file or directory", hint="run `python -m kit storage du` to see "
+                              "what exists; nothing was deleted")
+        what, owner = classify(target, site, dirs, whole=named_whole, home=home_dir)
+        is_file = target.is_symlink() or not target.is_dir()
+        size = target.lstat().st_size if is_file else _du(target, set(), apparent=False)[0]
+        entries.append(CleanEntry(target, size, owner, what))
+    total = format_size(sum(e.bytes for e in entries))
+    if not confirm:
+        return CleanResult(tuple(entries), False, f"dry run: would delete {len(entries)} path(s), {total}; "
+                           "nothing deleted (confirm=True / --yes deletes them)")
+    for e in entries:
+        with user_path(e.path, "delete"):
+            if e.path.is_symlink() or not e.path.is_dir():
+                e.path.unlink()
+            else:
+                shutil.rmtree(e.path)
+    return CleanResult(tuple(entries), True, f"deleted {len(entries)} path(s), {total} freed")
