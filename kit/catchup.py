@@ -25,6 +25,7 @@ from litmarp.source import find_lessons
 
 STORE = PROJECT_ROOT / "build" / "catchup"  # the known-good runs, one per program and arguments
 
+
 def _image(cfg: Site, image: Path | None) -> str:
     if container.program(cfg) is None:
         ignored = f"; --image {image} not used" if image is not None else ""

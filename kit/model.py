@@ -60,10 +60,10 @@ def quiet_hf() -> None:
     hf_logging.set_verbosity_warning()
 
 
-def checkpoints(folder: Path) -> list[Path]:
-    """``checkpoint-N`` folders holding a model, oldest first."""
+def checkpoints(folder: Path, holding: str = "config.json") -> list[Path]:
+    """``checkpoint-N`` folders holding ``holding`` (a model), oldest first."""
     found = [p for p in folder.glob("checkpoint-*")
-             if p.name.split("-")[-1].isdigit() and (p / "config.json").is_file()]
+             if p.name.split("-")[-1].isdigit() and (p / holding).is_file()]
     return sorted(found, key=lambda p: int(p.name.split("-")[-1]))
 
 
@@ -178,14 +178,13 @@ def make_tiny_bart(out_dir: str | os.PathLike[str], corpus: Corpus, settings: Ti
     out = Path(out_dir)
     marker = {"settings": asdict(settings), "corpus": corpus.fingerprint(), "source": corpus.source}
     marker_path = out / TINY_MARKER
-    if marker_path.is_file():
-        try:
-            existing = json.loads(marker_path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError:
-            existing = None
-        if existing and existing.get("settings") == marker["settings"] and existing.get("corpus") == marker["corpus"]:
-            log.info("reusing the tiny model in %s", out)
-            return out
+    try:
+        existing = json.loads(marker_path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        existing = {}
+    if existing.get("settings") == marker["settings"] and existing.get("corpus") == marker["corpus"]:
+        log.info("reusing the tiny model in %s", out)
+        return out
     if out.exists() and any(out.iterdir()):
         raise TrainError(f"{out} already holds a different model (other settings, other corpus, or not a tiny model)",
                          hint="choose another folder, or delete this one")

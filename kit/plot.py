@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 from kit.errors import ConfigError, DataError
+from kit.model import checkpoints
 from kit.pathio import make_dirs, user_path
 
 
@@ -20,9 +21,9 @@ def find_trainer_state(path: Path) -> Path:
         return path
     if (path / "trainer_state.json").is_file():
         return path / "trainer_state.json"
-    found = [p for p in path.glob("checkpoint-*/trainer_state.json") if p.parent.name.split("-")[-1].isdigit()]
+    found = checkpoints(path, "trainer_state.json")
     if found:
-        return max(found, key=lambda p: int(p.parent.name.split("-")[-1]))
+        return found[-1] / "trainer_state.json"
     raise DataError(f"no trainer_state.json in {path} (nor in a checkpoint-*/ folder inside it)",
                     hint="pass a training run folder or one of its checkpoint-* folders")
 
