@@ -25,15 +25,9 @@ def looks_tokenized(sentences: Sequence[str]) -> bool:
     Raw Japanese has (almost) no spaces between CJK characters; pre-tokenised
     text has one every word or two.
     """
-    count = spaced = 0
-    for sentence in sentences:
-        if not _CJK.search(sentence):
-            continue
-        count += 1
-        spaced += len(sentence.split()) >= max(2, len(sentence) // 8)
-        if count >= 200:
-            break
-    return count > 0 and spaced / count >= 0.5
+    japanese = [sentence for sentence in sentences if _CJK.search(sentence)][:200]
+    spaced = sum(len(sentence.split()) >= max(2, len(sentence) // 8) for sentence in japanese)
+    return bool(japanese) and spaced >= len(japanese) / 2
 
 
 def mecab_available() -> bool:
