@@ -22,7 +22,7 @@ _ALT_HINT = (
     "HF_HUB_OFFLINE=1, or pass --data_dir DIR (text files train.en/.ja, dev.en/.ja, test.en/.ja). The kit's "
     "own commands take sample or such a folder"
 )
-SPLITS = ("train", "validation", "test")
+_SPLITS = ("train", "validation", "test")
 
 
 @dataclass
@@ -37,7 +37,7 @@ class Corpus:
     @property
     def sizes(self) -> dict[str, int]:
         """Number of pairs per split."""
-        return {split: len(getattr(self, split)) for split in SPLITS}
+        return {split: len(getattr(self, split)) for split in _SPLITS}
 
     def describe(self) -> str:
         """Two lines: the source and the split sizes."""
@@ -51,7 +51,7 @@ class Corpus:
     def fingerprint(self) -> str:
         """A short hash of the contents (used to reuse a tiny model built from the same data)."""
         digest = hashlib.sha256()
-        for name in SPLITS:
+        for name in _SPLITS:
             digest.update(name.encode())
             for en, ja in getattr(self, name):
                 digest.update(f"{en}\t{ja}\n".encode())
@@ -77,5 +77,5 @@ def load_corpus(source: str | os.PathLike[str] = "sample") -> Corpus:
         splits = load_program().read_text_pairs(folder)
     except SystemExit as exc:  # the program's one-line "error: ..."
         raise DataError(str(exc.code).split("error: ", 1)[-1]) from None
-    return Corpus(*(list(zip(splits[s]["en"], splits[s]["ja"], strict=True)) for s in SPLITS),
+    return Corpus(*(list(zip(splits[s]["en"], splits[s]["ja"], strict=True)) for s in _SPLITS),
                   source=text if text == "sample" else str(folder))
