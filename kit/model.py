@@ -176,7 +176,7 @@ def make_tiny_bart(out_dir: str | os.PathLike[str], corpus: Corpus, settings: Ti
     """
     settings = settings or TinySettings()
     out = Path(out_dir)
-    marker = {"settings": asdict(settings), "corpus": corpus.fingerprint(), "source": corpus.source}
+    marker: dict[str, Any] = {"settings": asdict(settings), "corpus": corpus.fingerprint(), "source": corpus.source}
     marker_path = out / TINY_MARKER
     try:
         existing = json.loads(marker_path.read_text(encoding="utf-8"))

@@ -47,7 +47,8 @@ def _layout(lesson: Path) -> tuple[str, list[tuple[int, str]]]:
     """The program text, and where each cell starts in it: (0-based line, "code cell N (slide 「title」)")."""
     import jupytext
 
-    text, starts, title, number = HEADER, [], "", 0
+    text, title, number = HEADER, "", 0
+    starts: list[tuple[int, str]] = []
     for cell in jupytext.read(lesson).cells:
         if cell.cell_type == "markdown":
             match = re.search(r"^#+ (.+)$", cell.source, re.M)
