@@ -43,11 +43,7 @@ def hub_reachable(timeout: float = 4.0) -> bool:
 
 
 def prepare_hub() -> bool:
-    """Probe the hub once; when it does not answer (or offline mode was asked for), go offline in this process.
-
-    Returns:
-        True when the hub is reachable, False when only the local cache can be used.
-    """
+    """Whether the hub is reachable; if not (or offline mode was asked for), use the local cache only from now on."""
     if not hub_offline_requested() and hub_reachable():
         return True
     for name in _OFFLINE_VARIABLES:
