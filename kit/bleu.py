@@ -1,14 +1,8 @@
-"""``python -m kit bleu HYP REF``: corpus BLEU of two line-aligned files, computed as the program and
-lesson 04 compute it (``sacrebleu.BLEU(tokenize=...).corpus_score``), with chrF beside it.
+"""``python -m kit bleu HYP REF``: corpus BLEU of two line-aligned files, as the program and lesson 04 compute
+it (``sacrebleu.BLEU(tokenize=...).corpus_score``), with chrF beside it.
 
-The original workshop used ``evaluate.load("bleu")``, which downloads the metric at run time (and
-so fails offline) and reports BLEU on a 0-1 scale: the output gives both scales (the original's
-0.2734 is 27.34 on sacrebleu's usual 0-100 scale).
-
-Tokenisation matters as much as the model. ``--tokenize auto`` (the default) picks ``none`` for
-Japanese already split into words with spaces (ALT's ``jp_tokenized``, the program's outputs),
-``ja-mecab`` (when mecab-python3 and ipadic are installed) or else ``char`` for raw Japanese, and
-sacrebleu's default ``13a`` for anything else.
+The original workshop's ``evaluate.load("bleu")`` downloads the metric at run time (so fails offline)
+and reports BLEU on a 0-1 scale: the output gives both scales (its 0.2734 is sacrebleu's 27.34).
 """
 
 from __future__ import annotations
@@ -31,16 +25,9 @@ def looks_tokenized(sentences: Sequence[str]) -> bool:
     Raw Japanese has (almost) no spaces between CJK characters; pre-tokenised
     text has one every word or two.
     """
-    count = spaced = 0
-    for sentence in sentences:
-        if not _CJK.search(sentence):
-            continue
-        count += 1
-        tokens = sentence.split()
-        spaced += len(tokens) >= max(2, len(sentence) // 8)
-        if count >= 200:
-            break
-    return count > 0 and spaced / count >= 0.5
+    japanese = [sentence for sentence in sentences if _CJK.search(sentence)][:200]
+    spaced = sum(len(sentence.split()) >= max(2, len(sentence) // 8) for sentence in japanese)
+    return bool(japanese) and spaced >= len(japanese) / 2
 
 
 def mecab_available() -> bool:
@@ -49,7 +36,8 @@ def mecab_available() -> bool:
 
 
 def choose_tokenize(refs: Sequence[str]) -> str:
-    """The sacrebleu tokeniser for these references (``auto``: see the module's docstring)."""
+    """``--tokenize auto``: ``none`` for Japanese already split into words with spaces (ALT, the program's
+    outputs), ``ja-mecab`` (when installed) or else ``char`` for raw Japanese, sacrebleu's ``13a`` otherwise."""
     japanese = [ref for ref in refs if _CJK.search(ref)]
     if not japanese or len(japanese) < len(refs) / 2:
         return "13a"

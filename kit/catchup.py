@@ -1,18 +1,9 @@
-"""Catch-up points: bring a participant's work folder to the start of a lesson.
+"""``python -m kit catchup NN``: bring a participant's work folder to the start of lesson NN.
 
-Each lesson declares in its front matter what it leaves in the work folder::
-
-    jupyter:
-      kit:
-        leaves: [bart_finetuning.py]
-
-``python -m kit catchup 03`` places what lessons 00 to 02 leave, from a known-good source, and says what
-it placed: the program and the job script are the kit's own copies (an edited copy is kept, as always:
-:mod:`litmarp.workfiles`); ``logs/`` is made; the image is built from ``env.def`` with the site's runtime
-(nothing on a site without one: the host Python stands in), or linked from ``--image`` (a presenter's
-shared ``env.sif``; building pulls the base image, gigabytes, the first time); a finished run is a run of
-the tiny model on the sample data (profile ``smoke``, under a minute on a laptop's CPU: no GPU, no hub; the
-site's own where that is a tiny one, as the rehearsal's ``brief``), trained once and copied after.
+Each lesson declares in its front matter what it leaves (``jupyter: kit: leaves: [bart_finetuning.py]``);
+catch-up places it from a known-good source and says what it placed. An edited copy is kept, as always
+(:mod:`litmarp.workfiles`); a finished run is the tiny model's on the sample data (profile ``smoke``, or
+the site's own tiny one), trained once and copied after.
 """
 
 from __future__ import annotations
@@ -34,9 +25,6 @@ from litmarp.source import find_lessons
 
 STORE = PROJECT_ROOT / "build" / "catchup"  # the known-good runs, one per program and arguments
 
-# What a lesson can leave, and how catch-up places it (each returns one line saying what it did).
-Placer = Callable[[Site, "Path | None"], str]
-
 
 def _image(cfg: Site, image: Path | None) -> str:
     if container.program(cfg) is None:
@@ -53,7 +41,7 @@ def _image(cfg: Site, image: Path | None) -> str:
         target.symlink_to(image.resolve())
         return f"image: {cfg.container.sif} → {image} (linked, not copied)"
     container.install_def(cfg)
-    container.pull(site=cfg)  # (skipped when the base image is there)
+    container.pull(site=cfg)  # skipped when the base image is there; else gigabytes, the first time
     container.build(site=cfg)
     return f"image: built {cfg.container.sif} from env.def (as lesson 01 does)"
 
@@ -86,7 +74,8 @@ def _finished_run(cfg: Site, image: Path | None) -> str:
     return f"finished run: {out.relative_to(cfg.work_dir)} ({what})"
 
 
-PLACERS: dict[str, Placer] = {
+# What a lesson can leave, and how catch-up places it (each returns one line saying what it did).
+PLACERS: dict[str, Callable[[Site, Path | None], str]] = {
     "env.sif": _image, "bart_finetuning.py": _program, "train.sbatch": _script, "logs/": _script,
     "runs/": _finished_run,
 }
@@ -118,7 +107,7 @@ def catch_up(number: str, site: str | Site | None = None, *, image: Path | None 
         raise LessonError(f"no lesson {number}", hint=f"the lessons: {', '.join(x.name for x in lessons)}")
     cfg.work_dir.mkdir(parents=True, exist_ok=True)
     said: list[str] = []
-    done: set[Placer] = set()
+    done: set[Callable[..., str]] = set()
     for lesson in lessons:
         if lesson.name.split("-")[0] >= prefix:
             break

@@ -150,7 +150,7 @@ def _register_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("source", nargs="?", default="sample",
                    help="sample | DIR (train/dev[/test].{en,ja}); ALT is loaded by bart_finetuning.py itself")
     p.add_argument("--preview", type=int, default=3, help="pairs to show")
-    p.add_argument("--split", default="train", help="train | validation | test")
+    p.add_argument("--split", default="train", choices=("train", "validation", "test"))
 
 
 # --- slurm (kit.slurm) ---------------------------------------------------------

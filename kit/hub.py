@@ -1,8 +1,6 @@
 """The Hugging Face hub: probe it once, and switch to offline mode when it does not answer.
 
-:mod:`kit.model` calls :func:`prepare_hub` before loading a hub id, so that on a
-machine without internet a load fails in a second or two (from the local cache
-only) instead of retrying for most of a minute.
+Offline, a load from the local cache fails in a second or two instead of retrying for most of a minute.
 """
 
 from __future__ import annotations
@@ -10,13 +8,11 @@ from __future__ import annotations
 import logging
 import os
 import sys
-import time
 import urllib.error
 import urllib.request
 
 log = logging.getLogger("kit.hub")
 
-HUB_TIMEOUT_S = 4.0
 _OFFLINE_VARIABLES = ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_OFFLINE")
 
 
@@ -30,33 +26,29 @@ def hub_offline_requested() -> bool:
     return any(os.environ.get(name, "").upper() in {"1", "ON", "YES", "TRUE"} for name in _OFFLINE_VARIABLES)
 
 
-def hub_reachable(timeout: float = HUB_TIMEOUT_S) -> bool:
+def hub_reachable(timeout: float = 4.0) -> bool:
     """Whether the hub answers at all (any HTTP status counts), within ``timeout`` seconds.
 
     Uses urllib, so ``HTTPS_PROXY`` and friends are honoured like the HF libraries do.
     """
     request = urllib.request.Request(f"{hub_endpoint()}/api/whoami-v2", method="HEAD")
-    started = time.monotonic()
     try:
         urllib.request.urlopen(request, timeout=timeout).close()
     except urllib.error.HTTPError:
         pass  # the server answered (401 without a token): it is reachable
     except (OSError, ValueError) as exc:
-        log.info("hub %s unreachable after %.1f s: %s", hub_endpoint(), time.monotonic() - started, exc)
+        log.info("hub %s unreachable: %s", hub_endpoint(), exc)
         return False
     return True
 
 
-def go_offline() -> None:
-    """Switch the Hugging Face libraries to offline mode in this process.
-
-    Without it a load from an unreachable hub retries for 25-50 s before failing;
-    with it, loads use the local cache only and fail in a second or two. The
-    libraries read the variables at import time, so already-imported modules
-    are updated too.
-    """
+def prepare_hub() -> bool:
+    """Whether the hub is reachable; if not (or offline mode was asked for), use the local cache only from now on."""
+    if not hub_offline_requested() and hub_reachable():
+        return True
     for name in _OFFLINE_VARIABLES:
         os.environ[name] = "1"
+    # The libraries read the variables at import time: update the modules already imported too.
     patches = {
         "huggingface_hub.constants": ("HF_HUB_OFFLINE",),
         "datasets.config": ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"),
@@ -67,18 +59,4 @@ def go_offline() -> None:
         for name in names:
             if module is not None and hasattr(module, name):
                 setattr(module, name, True)
-
-
-def prepare_hub() -> bool:
-    """Probe the hub once; go offline when it does not answer.
-
-    Returns:
-        True when the hub is reachable, False when only the local cache can be used.
-    """
-    if hub_offline_requested():
-        go_offline()
-        return False
-    if hub_reachable():
-        return True
-    go_offline()
     return False

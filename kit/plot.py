@@ -1,9 +1,7 @@
 """``python -m kit plot RUN_DIR``: lesson 04's loss curves, from ``trainer_state.json``, as a PNG.
 
-``trainer_state.json`` keeps every logged value in ``log_history``: training entries carry
-``loss``, evaluation entries ``eval_loss``; both carry ``step`` and ``epoch``. The program writes
-it into the run folder when training ends (``trainer.save_state()``) and the Trainer into each
-``checkpoint-*/``, so a run still going (or stopped) is plotted from its newest checkpoint.
+The program writes ``trainer_state.json`` into the run folder when training ends and the Trainer into
+each ``checkpoint-*/``, so a run still going (or stopped) is plotted from its newest checkpoint.
 """
 
 from __future__ import annotations
@@ -13,50 +11,35 @@ import os
 from pathlib import Path
 
 from kit.errors import ConfigError, DataError
+from kit.model import checkpoints
 from kit.pathio import make_dirs, user_path
 
 
-def find_trainer_state(path: str | os.PathLike[str]) -> Path:
-    """Locate ``trainer_state.json`` for a run folder, a checkpoint folder or the file itself.
-
-    A run folder without its own copy falls back to its newest ``checkpoint-*``.
-
-    Raises:
-        DataError: nothing found.
-    """
-    path = Path(path)
+def find_trainer_state(path: Path) -> Path:
+    """``trainer_state.json`` of a run folder (else of its newest ``checkpoint-N``), a checkpoint, or the file."""
     if path.is_file():
         return path
-    direct = path / "trainer_state.json"
-    if direct.is_file():
-        return direct
-    checkpoints = sorted(path.glob("checkpoint-*/trainer_state.json"),
-                         key=lambda p: int(p.parent.name.split("-")[-1]) if p.parent.name.split("-")[-1].isdigit()
-                         else -1)
-    if checkpoints:
-        return checkpoints[-1]
+    if (path / "trainer_state.json").is_file():
+        return path / "trainer_state.json"
+    found = checkpoints(path, "trainer_state.json")
+    if found:
+        return found[-1] / "trainer_state.json"
     raise DataError(f"no trainer_state.json in {path} (nor in a checkpoint-*/ folder inside it)",
                     hint="pass a training run folder or one of its checkpoint-* folders")
 
 
 def plot_loss(run_dir: str | os.PathLike[str], out: str | os.PathLike[str] | None = None, *,
               x: str = "auto") -> Path:
-    """Plot training and evaluation loss and save the PNG.
+    """Plot training and evaluation loss of a run, a checkpoint or a ``trainer_state.json``; return the PNG.
 
-    Args:
-        run_dir: A run folder, a ``checkpoint-*`` folder, or a ``trainer_state.json``.
-        out: PNG path (default: ``loss.png`` next to the trainer_state.json; ``.png`` added to a
-            name without a suffix).
-        x: ``step``, ``epoch`` or ``auto`` (epochs when the run has at least two, else steps).
-
-    Returns:
-        The PNG path.
+    ``out`` defaults to ``loss.png`` beside the ``trainer_state.json`` (``.png`` is added to a name without
+    a suffix); ``x`` is ``step``, ``epoch`` or ``auto`` (epochs when the run has at least two, else steps).
 
     Raises:
         DataError: no trainer_state.json, a damaged one, or no losses in it.
         ConfigError: ``out`` is a folder, or cannot be written.
     """
-    state_path = find_trainer_state(run_dir)
+    state_path = find_trainer_state(Path(run_dir))
     try:
         history = json.loads(state_path.read_text(encoding="utf-8"))["log_history"]
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:

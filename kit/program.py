@@ -1,11 +1,8 @@
 """The participant's training program, ``bart_finetuning.py``, written literately in lesson 02.
 
-The lesson is the one source: its code cells tagged ``program`` are the program,
-in order (as nbdev exports a notebook). :func:`render_program` joins them under
-a short header and adds the ``if __name__ == "__main__"`` guard (a notebook
-kernel's ``__name__`` is ``"__main__"`` too, so the guard cannot live in a cell).
-``make program`` writes the file; :func:`check_program` (run by ``make check``)
-fails naming the lesson cell where the committed file and the lesson differ.
+The lesson is the one source: its code cells tagged ``program`` are the program, in order (as nbdev
+exports a notebook), under a short header and with the ``if __name__ == "__main__"`` guard added (a
+notebook kernel's ``__name__`` is ``"__main__"`` too, so the guard cannot live in a cell).
 """
 
 from __future__ import annotations
@@ -14,7 +11,6 @@ import difflib
 import importlib.util
 import re
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
@@ -33,11 +29,7 @@ FOOTER = '\n\nif __name__ == "__main__":\n    main()\n'
 
 
 def load_program() -> ModuleType:
-    """The program as a module, imported once (its ``main()`` is behind the ``__main__`` guard).
-
-    The kit reads parallel text with its ``read_text_pairs``; tests and ``bench/throughput.py`` call
-    its functions too.
-    """
+    """The program as a module, imported once (its ``main()`` is behind the ``__main__`` guard)."""
     module = sys.modules.get("bart_finetuning")
     if module is None:
         spec = importlib.util.spec_from_file_location("bart_finetuning", PROGRAM)
@@ -51,54 +43,31 @@ class ProgramDrift(LessonError):
     """The committed program and the lesson's program cells differ."""
 
 
-@dataclass(frozen=True)
-class ProgramCell:
-    """One exported cell: its position in the lesson, its slide title, its code."""
-
-    number: int  # 1-based index among the lesson's code cells
-    title: str
-    source: str
-
-
-def program_cells(lesson: Path = LESSON) -> list[ProgramCell]:
-    """The lesson's code cells tagged ``program``, in order.
-
-    Raises:
-        LessonError: the lesson has no such cell.
-    """
+def _layout(lesson: Path) -> tuple[str, list[tuple[int, str]]]:
+    """The program text, and where each cell starts in it: (0-based line, "code cell N (slide 「title」)")."""
     import jupytext
 
-    nb = jupytext.read(lesson)
-    cells, title, number = [], "", 0
-    for cell in nb.cells:
+    text, title, number = HEADER, "", 0
+    starts: list[tuple[int, str]] = []
+    for cell in jupytext.read(lesson).cells:
         if cell.cell_type == "markdown":
             match = re.search(r"^#+ (.+)$", cell.source, re.M)
             title = match.group(1).strip() if match else title
-            continue
-        if cell.cell_type != "code":
-            continue
-        number += 1
-        if TAG in cell.metadata.get("tags", []):
-            cells.append(ProgramCell(number, title, cell.source.strip("\n")))
-    if not cells:
+        elif cell.cell_type == "code":
+            number += 1
+            if TAG in cell.metadata.get("tags", []):
+                text += "\n\n" if starts else "\n"  # one blank line under the header, two between definitions
+                starts.append((text.count("\n"), f"code cell {number} (slide 「{title}」)"))
+                text += cell.source.strip("\n") + "\n"
+    if not starts:
         raise LessonError(f"{lesson} has no code cell tagged {TAG!r}",
                           hint=f'tag the program\'s cells: ```python tags=["{TAG}"]')
-    return cells
-
-
-def _layout(cells: list[ProgramCell]) -> tuple[str, list[tuple[int, ProgramCell]]]:
-    """The program text, and the line (0-based) where each cell starts in it."""
-    text, starts = HEADER, []
-    for cell in cells:
-        text += "\n\n" if starts else "\n"  # one blank line under the header, two between definitions
-        starts.append((text.count("\n"), cell))
-        text += cell.source + "\n"
     return text.rstrip("\n") + "\n" + FOOTER, starts
 
 
 def render_program(lesson: Path = LESSON) -> str:
     """The program as the lesson defines it."""
-    return _layout(program_cells(lesson))[0]
+    return _layout(lesson)[0]
 
 
 def write_program(lesson: Path = LESSON, path: Path = PROGRAM) -> Path:
@@ -109,15 +78,13 @@ def write_program(lesson: Path = LESSON, path: Path = PROGRAM) -> Path:
 
 
 def check_program(lesson: Path = LESSON, path: Path = PROGRAM) -> None:
-    """Fail unless ``path`` is exactly what the lesson's program cells make.
+    """Fail unless ``path`` is exactly what the lesson's program cells make (``make check``).
 
     Raises:
         ProgramDrift: naming the lesson cell (number and slide title) at the first difference.
     """
-    expected, starts = _layout(program_cells(lesson))
+    expected, starts = _layout(lesson)
     shown = path.relative_to(PROJECT_ROOT) if path.is_relative_to(PROJECT_ROOT) else path
-    fix = ("if the lesson is right, run `make program` to regenerate the file; if you edited the file, "
-           f"copy the change into that cell of {lesson.name} and run `make program`")
     if not path.is_file():
         raise ProgramDrift(f"{shown} is missing", hint="run `make program` to write it from the lesson")
     actual = path.read_text(encoding="utf-8")
@@ -125,11 +92,9 @@ def check_program(lesson: Path = LESSON, path: Path = PROGRAM) -> None:
         return
     want, have = expected.splitlines(), actual.splitlines()
     first = next((i for i, (a, b) in enumerate(zip(want, have, strict=False)) if a != b), min(len(want), len(have)))
-    owner = None
-    for start, cell in starts:
-        if start <= first:
-            owner = cell
-    where = (f"lesson {lesson.stem}, code cell {owner.number} (slide 「{owner.title}」)" if owner
-             else "the generated header")
+    owners = [cell for start, cell in starts if start <= first]
+    where = f"lesson {lesson.stem}, {owners[-1]}" if owners else "the generated header"
     diff = "\n".join(list(difflib.unified_diff(want, have, "lesson", str(shown), lineterm="", n=1))[:14])
-    raise ProgramDrift(f"{shown} differs from {where} at line {first + 1}", details=diff, hint=fix)
+    raise ProgramDrift(f"{shown} differs from {where} at line {first + 1}", details=diff,
+                       hint="if the lesson is right, run `make program` to regenerate the file; if you edited the "
+                            f"file, copy the change into that cell of {lesson.name} and run `make program`")

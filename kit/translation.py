@@ -1,9 +1,5 @@
-"""``python -m kit translate``: translate with a trained run, as lesson 04 does (``from_pretrained`` on
-the run folder, ``generate``, ``batch_decode``), batch by batch, one output line per input line.
-
-The model is loaded through :func:`kit.model.load_model`: a run folder, a ``checkpoint-*`` folder,
-any ``save_pretrained`` folder or a hub id, with errors that name the folder (a path is never sent
-to the hub). An input longer than the model reads is cut, with a note naming its line.
+"""``python -m kit translate``: translate with a trained run as lesson 04 does (``from_pretrained`` on the
+run folder, ``generate``, ``batch_decode``), batch by batch, one output line per input line.
 """
 
 from __future__ import annotations
@@ -20,18 +16,9 @@ log = logging.getLogger("kit.translation")
 
 def translate(model_dir: str | os.PathLike[str], sentences: Sequence[str], *, beam: int = 1, batch_size: int = 32,
               max_length: int = 120) -> list[str]:
-    """Translate English sentences with a trained run (or any seq2seq model folder / hub id).
+    """Translate English sentences with a run, a checkpoint, any ``save_pretrained`` folder or a hub id.
 
-    Args:
-        model_dir: The program's ``--output_dir``, a ``checkpoint-*`` folder, any ``save_pretrained``
-            folder, or a hub id.
-        sentences: English sentences; an empty one gives an empty line.
-        beam: Beam width (1 = greedy).
-        batch_size: Sentences per ``generate`` call.
-        max_length: Longest output, in tokens.
-
-    Returns:
-        One Japanese line per input sentence, in order.
+    An empty sentence gives an empty line; one longer than the model reads is cut, with a note naming its line.
     """
     if beam < 1 or batch_size < 1 or max_length < 2:
         raise ConfigError(f"beam ({beam}), batch_size ({batch_size}) must be >= 1 and max_length ({max_length}) >= 2")
@@ -43,7 +30,7 @@ def translate(model_dir: str | os.PathLike[str], sentences: Sequence[str], *, be
     # The most input tokens the model reads: its position embeddings, or the tokenizer's limit if lower.
     limits = [getattr(model.config, "max_position_embeddings", None), getattr(tokenizer, "model_max_length", None)]
     limit = min([int(n) for n in limits if n and n < 1_000_000] or [1024])
-    todo = [i for i, sentence in enumerate(sentences) if sentence.strip()]  # empty lines stay empty
+    todo = [i for i, sentence in enumerate(sentences) if sentence.strip()]
     lengths = [len(ids) for ids in tokenizer([sentences[i] for i in todo], verbose=False)["input_ids"]] if todo else []
     long = [i + 1 for i, n in zip(todo, lengths, strict=True) if n > limit]
     if long:
