@@ -1,9 +1,7 @@
 """Runs in a site's work folder: starting a new one with a profile's arguments, finding finished ones.
 
-Every training run gets its own folder under ``<work_dir>/runs/`` (a job's is
-``runs/job-<SLURM_JOB_ID>``, the program's default; a notebook's is
-``runs/notebook-<timestamp>``), so a rerun never overwrites an earlier result.
-``python -m kit train`` is :func:`train_profile`; lesson 04 reads :func:`results_run`.
+Every training run gets its own folder under ``<work_dir>/runs/`` (a job's is ``runs/job-<SLURM_JOB_ID>``,
+a notebook's ``runs/notebook-<timestamp>``), so a rerun never overwrites an earlier result.
 """
 
 from __future__ import annotations
@@ -64,13 +62,6 @@ def finished_runs(work_dir: str | os.PathLike[str]) -> list[Path]:
     return sorted(found, key=lambda p: (p / METRICS_FILE).stat().st_mtime)
 
 
-def _job_state(job_id: str) -> str | None:
-    try:
-        return slurm.status(job_id).state
-    except KitError:
-        return None
-
-
 def results_run(site: str | Site | None = None, *, fallback_minutes: float = 3.0) -> Path:
     """The run lesson 04 reads, saying which and why.
 
@@ -84,7 +75,10 @@ def results_run(site: str | Site | None = None, *, fallback_minutes: float = 3.0
     jobs = sorted(runs.glob("job-*"), key=lambda p: p.stat().st_mtime) if runs.is_dir() else []
     if jobs and not (jobs[-1] / METRICS_FILE).is_file():
         job_id = jobs[-1].name.removeprefix("job-")
-        state = _job_state(job_id) or "不明"
+        try:
+            state = slurm.status(job_id).state
+        except KitError:
+            state = "不明"
         print(f"ジョブ {job_id} の結果はまだありません（状態: {state}）。")
         if state in ("PENDING", "RUNNING", "CONFIGURING", "COMPLETING"):
             print(f"終わるのを待つ: squeue -j {job_id}（または python -m kit slurm wait {job_id}）、"

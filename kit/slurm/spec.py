@@ -1,10 +1,4 @@
-"""Batch scripts: the job spec, its rendering (pure, every value quoted), writing, reading back.
-
-:func:`render_script` turns a :class:`JobSpec` into script text and :func:`write_script` writes it;
-:func:`hello_spec` is the smallest job (``echo "Hello Slurm!"``). :func:`parse_directives`,
-:func:`expand_pattern` and :func:`parse_time_limit` read a script's ``#SBATCH`` options the way
-sbatch does (both executors use them).
-"""
+"""Batch scripts: the job spec, its rendering (pure, every value quoted), writing, reading back as sbatch does."""
 
 from __future__ import annotations
 
@@ -25,27 +19,10 @@ HELLO_BODY = 'echo "Hello Slurm!"'
 
 @dataclass
 class JobSpec:
-    """Everything that goes into a batch script.
+    """Everything that goes into a batch script: unset options are left out (Slurm's defaults apply).
 
-    Unset (``None`` or empty) options are left out of the script, so Slurm's
-    defaults apply. ``extra`` holds further options such as ``"--exclusive"`` or
-    ``"--constraint=a100"``; ``body`` holds the shell lines after the
-    ``#SBATCH`` block, written as they are.
-
-    Attributes:
-        body: The commands the job runs, one line each.
-        job_name: ``--job-name`` (``%x`` in log paths); default: the script's file name.
-        output: ``--output`` pattern; default ``slurm-%j.out``.
-        error: ``--error`` pattern; default: same file as ``output``.
-        nodes: ``--nodes``.
-        gpus: ``--gpus``, e.g. ``"tesla:1"``.
-        time: ``--time``, e.g. ``"24:00:00"``.
-        partition: ``--partition``.
-        cpus_per_task: ``--cpus-per-task``.
-        mem: ``--mem``, e.g. ``"8G"``.
-        extra: More options, one per ``#SBATCH`` line (``"--opt=value"``, ``"--opt value"`` or ``"--flag"``).
-        shell: The interpreter on the ``#!`` line.
-        script_name: File name used when :func:`submit` writes the script itself.
+    ``extra`` holds more options, one per ``#SBATCH`` line (``"--exclusive"``, ``"--constraint=a100"``);
+    ``body`` the shell lines after the ``#SBATCH`` block, as they are.
     """
 
     body: list[str] = field(default_factory=list)
@@ -59,7 +36,6 @@ class JobSpec:
     cpus_per_task: int | None = None
     mem: str | None = None
     extra: list[str] = field(default_factory=list)
-    shell: str = "/bin/bash"
     script_name: str = "job.sbatch"
 
 
@@ -79,7 +55,6 @@ def _check_value(option: str, value: str) -> str:
 
 
 def _split_option(entry: str) -> tuple[str, str | None]:
-    """Split an extra option ``"--opt=value"`` / ``"--opt value"`` / ``"--flag"``."""
     text = _check_value("extra", entry.strip())
     if not text.startswith("-"):
         raise ConfigError(f"extra #SBATCH option {entry!r} does not start with '-'",
@@ -92,18 +67,12 @@ def _split_option(entry: str) -> tuple[str, str | None]:
 
 
 def render_script(spec: JobSpec) -> str:
-    """Render a job spec as batch-script text (pure; every value shell-quoted).
-
-    Args:
-        spec: The job spec.
-
-    Returns:
-        The script, ending with a newline.
+    """The batch script's text (pure; every value shell-quoted).
 
     Raises:
         ConfigError: a value spans lines or an extra option is malformed.
     """
-    lines = [f"#!{spec.shell}"]
+    lines = ["#!/bin/bash"]
     for attr, option in _SPEC_OPTIONS:
         value = getattr(spec, attr)
         if value is None or value == "":
@@ -117,26 +86,13 @@ def render_script(spec: JobSpec) -> str:
 
 
 def hello_spec(body: list[str] | None = None, output: str = "./%x-%j.log") -> JobSpec:
-    """The workshop's first job: ``#SBATCH --output ./%x-%j.log`` and ``echo "Hello Slurm!"``.
-
-    Args:
-        body: Commands to run instead of the echo (e.g. a ``python -m kit ...`` line).
-        output: The ``--output`` pattern.
-    """
+    """The workshop's first job: ``#SBATCH --output ./%x-%j.log`` and ``echo "Hello Slurm!"`` (or ``body``)."""
     return JobSpec(body=list(body) if body is not None else [HELLO_BODY], output=output,
                    script_name="hello.sbatch")
 
 
 def write_script(spec: JobSpec | str, path: str | os.PathLike[str], *, force: bool = False) -> Path:
-    """Write a job script, refusing to overwrite a different file unless ``force``.
-
-    Args:
-        spec: A job spec, or script text.
-        path: Where to write it (parent folders are created).
-        force: Overwrite a file with different content.
-
-    Returns:
-        The path written (unchanged when it already held the same text).
+    """Write a job spec (or script text), refusing to overwrite a different file unless ``force``.
 
     Raises:
         ConfigError: ``path`` exists with other content and ``force`` is false.
@@ -163,8 +119,6 @@ def write_script(spec: JobSpec | str, path: str | os.PathLike[str], *, force: bo
     return target
 
 
-# --- reading scripts: directives, patterns, time limits ----------------------------
-
 _SHORT_OPTIONS = {
     "-J": "--job-name", "-o": "--output", "-e": "--error", "-N": "--nodes", "-G": "--gpus",
     "-t": "--time", "-p": "--partition", "-c": "--cpus-per-task", "-D": "--chdir",
@@ -173,16 +127,9 @@ _FLAG_OPTIONS = {"--exclusive", "--hold", "-H", "--requeue", "--no-requeue", "--
 
 
 def parse_directives(text: str) -> dict[str, str]:
-    """Read the ``#SBATCH`` options of a script as sbatch does (pure).
+    """A script's ``#SBATCH`` options as sbatch reads them, up to the first command (pure).
 
-    Options are read up to the first line that is neither blank nor a comment.
-    Short options are mapped to their long names; flags map to ``""``.
-
-    Args:
-        text: The script.
-
-    Returns:
-        Long option name (e.g. ``"--job-name"``) to value; the last one wins.
+    Long option name (short ones mapped) to value, ``""`` for a flag; the last one wins.
     """
     options: dict[str, str] = {}
     for raw in text.splitlines()[1:] if text.startswith("#!") else text.splitlines():
@@ -223,11 +170,7 @@ _PATTERN = re.compile(r"%(\d*)([%AaJjNnstux])")
 
 
 def expand_pattern(pattern: str, *, job_id: str, job_name: str, user: str | None = None) -> str:
-    """Expand sbatch filename patterns known before the job runs (pure).
-
-    ``%j``/``%A``/``%J`` become the job id, ``%x`` the job name, ``%u`` the user,
-    ``%%`` a percent sign; node/step/task patterns stay as they are.
-    """
+    """Expand the sbatch filename patterns known before the job runs (``%j %A %J %x %u %%``) (pure)."""
     user = user or getpass.getuser()
 
     def repl(m: re.Match[str]) -> str:
@@ -242,9 +185,6 @@ def expand_pattern(pattern: str, *, job_id: str, job_name: str, user: str | None
 
 def parse_time_limit(text: str) -> int | None:
     """Seconds in an sbatch ``--time`` value, None for no limit (pure).
-
-    Accepts ``MM``, ``MM:SS``, ``HH:MM:SS``, ``D-HH``, ``D-HH:MM``, ``D-HH:MM:SS``,
-    ``UNLIMITED``/``INFINITE``.
 
     Raises:
         ConfigError: not a valid time.
