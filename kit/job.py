@@ -20,6 +20,7 @@ from kit.errors import ConfigError, WaitTimeout
 from kit.profiles import site_program_args
 from kit.sites import Site, load_site
 from kit.slurm.gpus import gpu_count
+from kit.slurm.spec import SPEC_OPTIONS
 from kit.textutil import shell_line
 from kit.train import PROGRAM_NAME, program_path
 from litmarp.workfiles import Written, write_unless_edited
@@ -66,20 +67,8 @@ def train_spec(site: Site, program_args: Sequence[str] | None = None, *,
     if body is None:
         args = site_program_args(site) if program_args is None else [str(a) for a in program_args]
         body = [body_line(site, args)]
-    return slurm.JobSpec(
-        body=list(body),
-        job_name=s.job_name,
-        output=s.output or None,
-        error=s.error or None,
-        nodes=s.nodes or None,
-        gpus=s.gpus or None,
-        time=s.time or None,
-        partition=s.partition or None,
-        cpus_per_task=s.cpus_per_task or None,
-        mem=s.mem or None,
-        extra=list(s.extra),
-        script_name=SCRIPT_NAME,
-    )
+    options = {attr: getattr(s, attr) or None for attr, _ in SPEC_OPTIONS}  # site fields of the same names
+    return slurm.JobSpec(body=list(body), extra=list(s.extra), script_name=SCRIPT_NAME, **options)
 
 
 def workshop_spec(kind: str, *, site: Site | str | None = None, program_args: Sequence[str] = ()) -> slurm.JobSpec:

@@ -35,12 +35,6 @@ class Profile:
     group_by_length: bool = True
 
 
-def _with(args: tuple[str, ...], option: str, value: str) -> tuple[str, ...]:
-    """``args`` with the value after ``option`` replaced."""
-    i = args.index(option)
-    return (*args[: i + 1], value, *args[i + 2:])
-
-
 # smoke: CI, the lessons and login nodes, a tiny BART built here from the shipped sample corpus (no download).
 # lr 1e-3 with batch 32 is what this small post-LN model tolerates (at 2e-3 its encoder collapses); 12 epochs
 # reach BLEU ~45 on the sample corpus's test set in about a minute on 2 CPU cores.
@@ -58,7 +52,7 @@ PROFILES: dict[str, Profile] = {
     "smoke": SMOKE,
     # The rehearsal's Slurm job (sites/rehearsal.toml): the smoke model and data for 2 epochs, half a minute.
     # That job checks the real site's command lines, folders and result files, not the translations.
-    "brief": replace(SMOKE, name="brief", args=_with(SMOKE.args, "--num_train_epochs", "2")),
+    "brief": replace(SMOKE, name="brief", args=("--num_train_epochs", "2", *SMOKE.args[2:])),
     # bench/quality.py: the best dev BLEU in 10 minutes on 2 CPU cores (it adds --max_steps from a measured rate, so
     # the linear decay ends with the budget). Post-LN BART at lr 5e-4 (at 1e-3 from scratch its encoder can collapse:
     # the outputs stop depending on the input); random batches learn faster per step here than length-grouped

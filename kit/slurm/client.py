@@ -147,24 +147,28 @@ class SlurmExecutor(Executor):
         log.info("submitted %s", job)
         return job
 
-    def get_job(self, job_id: str) -> Job:
-        """A :class:`Job` from ``scontrol show job`` (or accounting, once Slurm forgot it)."""
+    def _show(self, job_id: str) -> tuple[dict[str, str], dict[str, str]]:
+        """``scontrol show job``'s fields, else (``{}`` and) the accounting row, once Slurm forgot the job."""
         res = _run(commands.show_job(job_id), check=False)
         fields = parse_scontrol_job(res.stdout) if res.returncode == 0 else {}
-        if fields:
-            command = fields.get("Command")
-            return Job(id=job_id, name=fields.get("JobName", ""),
-                       script=Path(command) if command not in (None, "", "None", "(null)") else None,
-                       stdout=Path(fields["StdOut"]) if fields.get("StdOut") else None,
-                       stderr=Path(fields["StdErr"]) if fields.get("StdErr") else None,
-                       cwd=Path(fields.get("WorkDir") or "."), executor="slurm")
-        row = self.accounting_row(job_id)
+        row = self.accounting_row(job_id) if not fields.get("JobState") else {}
         if row is None:
             raise SlurmError(f"Slurm knows no job {job_id}",
                              hint="check the id with `python -m kit slurm queue`; finished jobs are forgotten "
                                   "after MinJobAge", details=res.stderr.strip() or None)
-        return Job(id=job_id, name=row.get("JobName", ""), script=None, stdout=None, stderr=None,
-                   cwd=Path(row.get("WorkDir") or "."), executor="slurm")
+        return fields, row
+
+    def get_job(self, job_id: str) -> Job:
+        fields, row = self._show(job_id)
+        if row:
+            return Job(id=job_id, name=row.get("JobName", ""), script=None, stdout=None, stderr=None,
+                       cwd=Path(row.get("WorkDir") or "."), executor="slurm")
+        command = fields.get("Command")
+        return Job(id=job_id, name=fields.get("JobName", ""),
+                   script=Path(command) if command not in (None, "", "None", "(null)") else None,
+                   stdout=Path(fields["StdOut"]) if fields.get("StdOut") else None,
+                   stderr=Path(fields["StdErr"]) if fields.get("StdErr") else None,
+                   cwd=Path(fields.get("WorkDir") or "."), executor="slurm")
 
     def accounting_row(self, job_id: str) -> dict[str, str] | None:
         """The finished job's record in sacct's column names: ``sacct``, else the ``jobcomp/filetxt`` file
@@ -196,14 +200,8 @@ class SlurmExecutor(Executor):
             raise SlurmError(f"squeue failed for job {job.id}", details=(res.stderr or res.stdout).strip(),
                              hint=DOWN_HINT)
         # Finished (or unknown to squeue): scontrol has the exit code and reason.
-        res = _run(commands.show_job(job.id), check=False)
-        fields = parse_scontrol_job(res.stdout) if res.returncode == 0 else {}
-        if fields.get("JobState"):
-            return status_from_scontrol(fields)
-        row = self.accounting_row(job.id)
-        if row is None:
-            raise SlurmError(f"Slurm knows no job {job.id}", hint="check the id with `python -m kit slurm queue`")
-        return status_from_sacct(row)
+        fields, row = self._show(job.id)
+        return status_from_sacct(row) if row else status_from_scontrol(fields)
 
     def cancel(self, job: Job) -> None:
         _run(commands.scancel(job.id))

@@ -44,9 +44,7 @@ def squeue_user(user: str | None) -> list[str]:
 
 def sacct_job(job_id: str, *, completion_file: bool = False) -> list[str]:
     """``completion_file``: ``sacct -c`` (reads the jobcomp file)."""
-    if completion_file:
-        return ["sacct", "-c", "-P", "-j", job_id, "-o", SACCT_FIELDS]
-    return ["sacct", "-X", "-P", "-j", job_id, "-o", SACCT_FIELDS]
+    return ["sacct", "-c" if completion_file else "-X", "-P", "-j", job_id, "-o", SACCT_FIELDS]
 
 
 def scancel(job_id: str) -> list[str]:

@@ -124,12 +124,8 @@ def _local_status(job: Job, record: dict | None = None) -> JobStatus:
         state = record.get("state", "PENDING")
         if state not in TERMINAL_STATES:
             return JobStatus(job.id, "FAILED", reason="the local executor's watcher died", source="local")
-    elapsed = None
-    if record.get("started"):
-        seconds = int((record.get("ended") or time.time()) - record["started"])
-        elapsed = f"{seconds // 60}:{seconds % 60:02d}"
     return JobStatus(job.id, state, reason=record.get("reason"), exit_code=record.get("exit_code"),
-                     signal=record.get("signal"), elapsed=elapsed, nodes="localhost", source="local")
+                     signal=record.get("signal"), nodes="localhost", source="local")
 
 
 def watcher_command(job_id: str, python: str | None = None) -> list[str]:

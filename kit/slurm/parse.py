@@ -122,7 +122,6 @@ class JobStatus:
     reason: str | None = None
     exit_code: int | None = None
     signal: int | None = None
-    elapsed: str | None = None
     nodes: str | None = None
     source: str = ""
 
@@ -157,7 +156,7 @@ def status_from_scontrol(fields: dict[str, str]) -> JobStatus:
     return JobStatus(
         job_id=fields.get("JobId", ""), state=normalize_state(fields.get("JobState", "")),
         reason=_none_if_null(fields.get("Reason")), exit_code=code, signal=sig,
-        elapsed=fields.get("RunTime"), nodes=_none_if_null(fields.get("NodeList")), source="scontrol",
+        nodes=_none_if_null(fields.get("NodeList")), source="scontrol",
     )
 
 
@@ -177,8 +176,7 @@ def status_from_sacct(row: dict[str, str], source: str = "sacct") -> JobStatus:
 
 def status_from_queue_row(row: QueueRow) -> JobStatus:
     """A :class:`JobStatus` from one squeue row (no exit code: squeue does not show it) (pure)."""
-    return JobStatus(job_id=row.job_id, state=row.state, reason=row.reason, elapsed=row.time,
-                     nodes=row.nodelist, source="squeue")
+    return JobStatus(job_id=row.job_id, state=row.state, reason=row.reason, nodes=row.nodelist, source="squeue")
 
 
 def parse_show_config(text: str) -> dict[str, str]:

@@ -40,7 +40,7 @@ class JobSpec:
 
 
 # The workshop's order: name, logs, then resources.
-_SPEC_OPTIONS = (
+SPEC_OPTIONS = (
     ("job_name", "--job-name"), ("output", "--output"), ("error", "--error"), ("nodes", "--nodes"),
     ("gpus", "--gpus"), ("time", "--time"), ("partition", "--partition"),
     ("cpus_per_task", "--cpus-per-task"), ("mem", "--mem"),
@@ -73,7 +73,7 @@ def render_script(spec: JobSpec) -> str:
         ConfigError: a value spans lines or an extra option is malformed.
     """
     lines = ["#!/bin/bash"]
-    for attr, option in _SPEC_OPTIONS:
+    for attr, option in SPEC_OPTIONS:
         value = getattr(spec, attr)
         if value is None or value == "":
             continue
