@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterable
+from contextlib import nullcontext, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -151,9 +152,7 @@ def run_local(job_id: str) -> int:
     stdout, stderr = Path(record["stdout"]), Path(record["stderr"])
     env = {**os.environ, "SLURM_JOB_ID": job_id, "SLURM_JOBID": job_id, "SLURM_JOB_NAME": record["name"],
            "SLURM_SUBMIT_DIR": record["cwd"], "SLURM_JOB_NUM_NODES": "1", "KIT_LOCAL_EXECUTOR": "1"}
-    same = stderr == stdout
-    with stdout.open("wb") as out, (open(os.devnull, "wb") if same else stderr.open("wb")) as err:
-        errors = out if same else err
+    with stdout.open("wb") as out, (nullcontext(out) if stderr == stdout else stderr.open("wb")) as errors:
         with open(record["script"], errors="replace") as script:
             argv = interpreter_command(script.readline(), record["script"])
         child = subprocess.Popen(argv, cwd=record["cwd"], env=env,
@@ -176,10 +175,8 @@ def run_local(job_id: str) -> int:
             except subprocess.TimeoutExpired:
                 os.killpg(child.pid, signal.SIGKILL)
                 rc = child.wait()
-    try:  # leftovers of the job's process group go with it, as under Slurm
+    with suppress(ProcessLookupError, PermissionError):  # leftovers of the job's process group go with it
         os.killpg(child.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
     exit_code, sig = (0, -rc) if rc < 0 else (rc, 0)
     if cancel_flag.exists():
         state, reason = "CANCELLED", None
@@ -235,12 +232,9 @@ class LocalExecutor(Executor):
         if record.get("state") in TERMINAL_STATES:
             return
         _record_path(job.id).with_suffix(".cancel").touch()
-        pgid = record.get("pgid")
-        if pgid:
-            try:
-                os.killpg(pgid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
+        if record.get("pgid"):
+            with suppress(ProcessLookupError):
+                os.killpg(record["pgid"], signal.SIGTERM)
 
     def get_job(self, job_id: str) -> Job:
         return _local_job(_load_record(job_id))
