@@ -59,10 +59,7 @@ def body_line(site: Site, program_args: Sequence[str] = ()) -> str:
 
 def train_spec(site: Site, program_args: Sequence[str] | None = None, *,
                body: list[str] | None = None) -> slurm.JobSpec:
-    """The site's ``train.sbatch``: its profile's ``#SBATCH`` values and the program line (or ``body``).
-
-    ``program_args`` default to the site's training profile's.
-    """
+    """The site's ``train.sbatch``: its ``#SBATCH`` values and the program line (default: its profile's arguments)."""
     s = site.slurm
     if body is None:
         args = site_program_args(site) if program_args is None else [str(a) for a in program_args]
@@ -122,7 +119,7 @@ def follow(job: slurm.Job | str, *, minutes: float = 15.0, out: TextIO | None = 
 
 
 def script_rows(site: Site) -> list[tuple[str, str]]:
-    """What each line of the site's ``train.sbatch`` means, for the lesson's table (pure; Japanese, as the slides).
+    """What each line of the site's ``train.sbatch`` means, for the lesson's table (Japanese, as the slides).
 
     Made from the same spec as the script, so the table never disagrees with the script above it.
     """

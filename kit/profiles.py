@@ -117,10 +117,8 @@ def prepare_model(profile: Profile, work_dir: Path, data_dir: Path | None) -> st
 
 def program_args(profile: str | Profile, work_dir: str | os.PathLike[str], *, data: str | None = None,
                  relative_to: str | os.PathLike[str] | None = None) -> list[str]:
-    """The arguments of ``bart_finetuning.py`` for a profile, building what it needs in ``work_dir`` first.
-
-    Paths are relative to ``relative_to`` (the job's working directory) when given, else absolute.
-    """
+    """The arguments of ``bart_finetuning.py`` for a profile, building what it needs in ``work_dir`` first;
+    paths relative to ``relative_to`` (the job's working directory) when given, else absolute."""
     prof = get_profile(profile) if isinstance(profile, str) else profile
     work = Path(work_dir).expanduser().resolve()
     data_dir = prepare_data(prof, work, data)

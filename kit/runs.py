@@ -63,10 +63,8 @@ def finished_runs(work_dir: str | os.PathLike[str]) -> list[Path]:
 
 
 def results_run(site: str | Site | None = None, *, fallback_minutes: float = 3.0) -> Path:
-    """The run lesson 04 reads, saying which and why.
+    """The run lesson 04 reads, saying which and why: the newest finished run (lesson 03's job when it finished).
 
-    The newest job folder (``runs/job-<id>``, lesson 03's job) when its job finished; when that job is still
-    running, was cancelled or timed out, say so and how to go on, and use the newest finished run instead.
     With no finished run at all, train the *smoke* profile here for at most ``fallback_minutes`` (never the
     workshop's bart-base: that belongs in a job).
     """
@@ -102,10 +100,7 @@ def results_run(site: str | Site | None = None, *, fallback_minutes: float = 3.0
 
 def train_profile(site: str | None = None, *, profile: str | None = None, data: str | None = None,
                   extra_args: Sequence[str] = (), nproc: int = 1) -> None:
-    """``python -m kit train``: the program with a profile's arguments, in the site's work folder.
-
-    Without ``--output_dir`` among ``extra_args`` the run goes to ``runs/<profile>-<timestamp>``.
-    """
+    """``python -m kit train``: the program with a profile's arguments, by default into ``runs/<profile>-<time>``."""
     cfg = load_site(site)
     name = profile or cfg.train.profile
     extra = [a for a in extra_args if a != "--"]

@@ -15,11 +15,7 @@ if TYPE_CHECKING:
 
 
 def gpu_count(gpus: str) -> int:
-    """GPUs a ``--gpus`` value asks for: ``tesla:2`` → 2, ``2`` → 2, ``tesla`` → 1, ``""`` → 0 (pure).
-
-    Raises:
-        ConfigError: a value Slurm would not take.
-    """
+    """GPUs a ``--gpus`` value asks for: ``tesla:2`` → 2, ``2`` → 2, ``tesla`` → 1, ``""`` → 0 (pure)."""
     if not gpus:
         return 0
     match = re.fullmatch(r"(?:[A-Za-z0-9_.-]+:)?(\d+)|([A-Za-z][A-Za-z0-9_.-]*)", gpus.strip())

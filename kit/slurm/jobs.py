@@ -61,9 +61,8 @@ def submit(spec_or_path: JobSpec | str | os.PathLike[str], *, site: Site | None 
            cwd: str | os.PathLike[str] | None = None) -> Job:
     """Submit a job spec (written to ``cwd/.kit-jobs/<n>/``) or script (relative to ``cwd``) from ``cwd``.
 
-    The folders of ``--output``/``--error`` are created first: Slurm accepts a job
-    whose log folder is missing and then fails it (``JobLaunchFailure``) without
-    writing a log anywhere. ``site`` picks the executor and names the GPU setting in errors.
+    The log folders are made first: Slurm accepts a job whose log folder is missing and then fails it
+    (``JobLaunchFailure``) without writing a log anywhere. ``site`` picks the executor.
     """
     workdir = Path(cwd).resolve() if cwd is not None else Path.cwd()
     if isinstance(spec_or_path, JobSpec):
@@ -236,11 +235,8 @@ def wait(job: Job | str | int, timeout: float = 3600, follow: bool = True, poll:
          out: TextIO | None = None, raise_on_failure: bool = True) -> JobStatus:
     """Wait for a job to end, showing state changes and (``follow``) new log lines; poll backs off from 0.2 s.
 
-    ``out`` defaults to ``sys.stdout`` at call time, so notebooks show it.
-
-    Raises:
-        JobFailed: the job ended other than ``COMPLETED`` (unless not ``raise_on_failure``), with both logs' tails.
-        WaitTimeout: it was still not finished after ``timeout`` seconds.
+    ``out`` defaults to ``sys.stdout`` at call time, so notebooks show it. An end other than ``COMPLETED``
+    raises :class:`JobFailed` unless not ``raise_on_failure``.
     """
     job = _as_job(job)
     out = out if out is not None else sys.stdout

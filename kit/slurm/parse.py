@@ -16,11 +16,7 @@ TERMINAL_STATES = frozenset({
 
 
 def parse_sbatch_parsable(text: str) -> tuple[str, str | None]:
-    """``(job_id, cluster or None)`` from ``sbatch --parsable``'s ``jobid[;cluster]`` (pure).
-
-    Raises:
-        SlurmError: the text is not such a line.
-    """
+    """``(job_id, cluster or None)`` from ``sbatch --parsable``'s ``jobid[;cluster]`` (pure)."""
     line = text.strip().splitlines()[-1].strip() if text.strip() else ""
     m = re.fullmatch(r"(\d+)(?:;(\S+))?", line)
     if not m:

@@ -21,8 +21,7 @@ HELLO_BODY = 'echo "Hello Slurm!"'
 class JobSpec:
     """Everything that goes into a batch script: unset options are left out (Slurm's defaults apply).
 
-    ``extra`` holds more options, one per ``#SBATCH`` line (``"--exclusive"``, ``"--constraint=a100"``);
-    ``body`` the shell lines after the ``#SBATCH`` block, as they are.
+    ``extra``: more options, one per line (``"--exclusive"``); ``body``: the shell lines after them, as they are.
     """
 
     body: list[str] = field(default_factory=list)
@@ -67,11 +66,7 @@ def _split_option(entry: str) -> tuple[str, str | None]:
 
 
 def render_script(spec: JobSpec) -> str:
-    """The batch script's text (pure; every value shell-quoted).
-
-    Raises:
-        ConfigError: a value spans lines or an extra option is malformed.
-    """
+    """The batch script's text (pure; every value shell-quoted)."""
     lines = ["#!/bin/bash"]
     for attr, option in SPEC_OPTIONS:
         value = getattr(spec, attr)
@@ -85,19 +80,15 @@ def render_script(spec: JobSpec) -> str:
     return "\n".join(lines) + "\n"
 
 
-def hello_spec(body: list[str] | None = None, output: str = "./%x-%j.log") -> JobSpec:
+def hello_spec(body: list[str] | None = None) -> JobSpec:
     """The workshop's first job: ``#SBATCH --output ./%x-%j.log`` and ``echo "Hello Slurm!"`` (or ``body``)."""
-    return JobSpec(body=list(body) if body is not None else [HELLO_BODY], output=output,
+    return JobSpec(body=list(body) if body is not None else [HELLO_BODY], output="./%x-%j.log",
                    script_name="hello.sbatch")
 
 
-def write_script(spec: JobSpec | str, path: str | os.PathLike[str], *, force: bool = False) -> Path:
-    """Write a job spec (or script text), refusing to overwrite a different file unless ``force``.
-
-    Raises:
-        ConfigError: ``path`` exists with other content and ``force`` is false.
-    """
-    text = spec if isinstance(spec, str) else render_script(spec)
+def write_script(spec: JobSpec, path: str | os.PathLike[str], *, force: bool = False) -> Path:
+    """Write a job script, refusing to overwrite a different file unless ``force``."""
+    text = render_script(spec)
     target = Path(path)
     with user_path(target, "write the job script"):
         if target.exists():
@@ -184,11 +175,7 @@ def expand_pattern(pattern: str, *, job_id: str, job_name: str, user: str | None
 
 
 def parse_time_limit(text: str) -> int | None:
-    """Seconds in an sbatch ``--time`` value, None for no limit (pure).
-
-    Raises:
-        ConfigError: not a valid time.
-    """
+    """Seconds in an sbatch ``--time`` value, None for no limit (pure)."""
     value = text.strip()
     if value.upper() in {"", "UNLIMITED", "INFINITE", "NONE"}:
         return None
