@@ -123,11 +123,9 @@ def parse_directives(text: str) -> dict[str, str]:
     Long option name (short ones mapped) to value, ``""`` for a flag; the last one wins.
     """
     options: dict[str, str] = {}
-    for raw in text.splitlines()[1:] if text.startswith("#!") else text.splitlines():
+    for raw in text.splitlines():  # the #! line is a comment like any other
         line = raw.strip()
-        if not line:
-            continue
-        if not line.startswith("#"):
+        if line and not line.startswith("#"):
             break
         if not line.startswith("#SBATCH"):
             continue
