@@ -76,13 +76,6 @@ def get_profile(name: str) -> Profile:
     return PROFILES[name]
 
 
-def _relative(path: Path, base: Path) -> str:
-    try:
-        return os.path.relpath(path, base)
-    except ValueError:  # another drive (Windows): keep it absolute
-        return str(path)
-
-
 def prepare_data(profile: Profile, work_dir: Path, data: str | None = None) -> Path | None:
     """The data folder the program reads (the sample corpus is copied into the work folder), or None for ALT."""
     source = data or profile.data
@@ -125,7 +118,10 @@ def program_args(profile: str | Profile, work_dir: str | os.PathLike[str], *, da
     model = prepare_model(prof, work, data_dir)
 
     def shown(path: str | Path) -> str:
-        return _relative(Path(path), Path(relative_to).resolve()) if relative_to else str(path)
+        try:
+            return os.path.relpath(path, Path(relative_to).resolve()) if relative_to else str(path)
+        except ValueError:  # another drive (Windows): keep it absolute
+            return str(path)
 
     argv: list[str] = []
     if model != PROFILES["workshop"].model:

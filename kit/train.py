@@ -58,39 +58,12 @@ def run_program_within(args: Sequence[str], minutes: float, output_dir: str | os
 
 
 @dataclass
-class Sample:
-    """One test translation: source, reference, model output."""
-
-    source: str
-    reference: str
-    output: str
-
-
-def parse_samples(text: str) -> list[Sample]:
-    """Read back the program's samples.txt."""
-    samples, current = [], {}
-    for line in text.splitlines():
-        for key, prefix in (("source", "入力: "), ("reference", "正解: "), ("output", "生成文: ")):
-            if line.startswith(prefix):
-                current[key] = line[len(prefix):]
-        if len(current) == 3:
-            samples.append(Sample(**current))
-            current = {}
-    return samples
-
-
-@dataclass
 class RunSummary:
     """A finished run read back from disk: see :func:`load_run`."""
 
     run_dir: Path
     metrics: dict[str, Any]
-    samples: list[Sample]
-
-    @property
-    def samples_text(self) -> str:
-        """入力 (input) / 正解 (reference) / 生成文 (output), blank line between."""
-        return "".join(f"入力: {s.source}\n正解: {s.reference}\n生成文: {s.output}\n\n" for s in self.samples)
+    samples_text: str  # samples.txt as the program wrote it: 入力 / 正解 / 生成文, a blank line between
 
     def __str__(self) -> str:
         m = self.metrics
@@ -117,5 +90,5 @@ def load_run(run_dir: str | os.PathLike[str]) -> RunSummary:
         raise TrainError(f"{metrics_path} is not the program's metrics (a JSON object with bleu, train_loss ...)",
                          hint="train again into a new --output_dir")
     samples_path = run / SAMPLES_FILE
-    samples = parse_samples(samples_path.read_text(encoding="utf-8")) if samples_path.is_file() else []
+    samples = samples_path.read_text(encoding="utf-8") if samples_path.is_file() else ""
     return RunSummary(run, metrics, samples)

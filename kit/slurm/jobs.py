@@ -70,8 +70,7 @@ def submit(spec_or_path: JobSpec | str | os.PathLike[str], *, site: Site | None 
         with user_path(folder, "write the job script"):
             script = write_script(spec_or_path, Path(tempfile.mkdtemp(dir=folder)) / spec_or_path.script_name)
     else:
-        script = Path(spec_or_path)
-        script = (workdir / script) if not script.is_absolute() else script
+        script = workdir / spec_or_path  # an absolute path stays as it is
         if not script.is_file():
             raise ConfigError(f"job script {script} does not exist",
                               hint="check the path, or write one with kit.slurm.write_script()")
