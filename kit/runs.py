@@ -70,7 +70,7 @@ def results_run(site: str | Site | None = None, *, fallback_minutes: float = 3.0
     """
     cfg = site if isinstance(site, Site) else load_site(site)
     runs = cfg.work_dir / RUNS_DIR
-    jobs = sorted(runs.glob("job-*"), key=lambda p: p.stat().st_mtime) if runs.is_dir() else []
+    jobs = sorted(runs.glob("job-*"), key=lambda p: p.stat().st_mtime)
     if jobs and not (jobs[-1] / METRICS_FILE).is_file():
         job_id = jobs[-1].name.removeprefix("job-")
         try:
