@@ -267,6 +267,7 @@ def wait(job: Job | str | int, timeout: float = 3600, follow: bool = True, poll:
 
 
 _FAIL_HINTS = {
+    "FAILED": "the script exited with an error: read the log tail above, fix the cause and submit again",
     "TIMEOUT": "the job hit its --time limit: raise slurm.time in the site profile (or #SBATCH --time), "
                "or make the job shorter",
     "OUT_OF_MEMORY": "the job ran out of memory: ask for more with --mem (slurm.mem in the site profile)",
@@ -284,14 +285,11 @@ def job_failed(job: Job, st: JobStatus) -> JobFailed:
     for label, path in (("output", job.stdout), ("error", job.stderr)):
         if path is None or (label == "error" and path == job.stdout):
             continue
-        text = _read_tail(path, 20)
         lines.append(f"--- last lines of {label} {path} ---")
-        lines.append(text if path.is_file() else "(no such file: the job wrote nothing there)")
+        lines.append(_read_tail(path, 20) if path.is_file() else "(no such file: the job wrote nothing there)")
     if st.reason == "JobLaunchFailure":
         hint = ("Slurm could not start the job, usually because the folder of --output/--error does not exist "
                 "on the node: create it (kit.slurm.submit does this for you) and submit again")
-    elif st.state == "FAILED":
-        hint = "the script exited with an error: read the log tail above, fix the cause and submit again"
     else:
         hint = _FAIL_HINTS.get(st.state, "read the log tail above")
     code = f"exit code {st.exit_code}" if st.exit_code is not None else "no exit code"
