@@ -81,8 +81,7 @@ def _results(args: argparse.Namespace) -> None:
 
     summary = load_run(args.run_dir)
     print(summary)
-    if summary.samples:
-        print(summary.samples_text, end="")
+    print(summary.samples_text, end="")
 
 
 def _data(args: argparse.Namespace) -> None:

@@ -1,24 +1,11 @@
 """The training job: the workshop's ``train.sbatch``, written by this module and no other.
 
-Its spec (the site profile's ``#SBATCH`` values: :func:`train_spec`), its body (:func:`body_line`), the
-table that explains each line on the slide (:func:`script_table`) and writing it into the work folder
-(:func:`write_train_script`) are all here; :mod:`kit.slurm` only renders, submits and watches a
-:class:`~kit.slurm.JobSpec` and knows nothing of the program.
-
-The job runs in the site's work folder, where the participant keeps the program,
-``env.sif``, ``train.sbatch`` and ``logs/``. Its body is the workshop's line::
-
-    exec singularity exec --nv env.sif python3 bart_finetuning.py
-
+It runs in the site's work folder; its body is the workshop's line
+``exec singularity exec --nv env.sif python3 bart_finetuning.py`` plus the site's training profile's arguments.
 ``exec`` makes the program the job's own process: at ``--time`` (or ``scancel``) Slurm's SIGTERM
 reaches it, and the job ends only when the program has saved its checkpoint. Without ``exec``
 bash dies at the SIGTERM, Slurm reports the job over while the program is still saving, and
 cleans up the rest of the job, the half-written checkpoint included.
-
-plus the site's training profile's arguments (none for the workshop itself), and
-``torchrun --nproc_per_node N`` instead of ``python3`` when the site asks for N GPUs.
-Nothing the participant edited (``train.sbatch``, ``bart_finetuning.py``) is overwritten
-unless they say so; the difference is shown instead.
 """
 
 from __future__ import annotations
@@ -33,6 +20,7 @@ from kit.errors import ConfigError, WaitTimeout
 from kit.profiles import site_program_args
 from kit.sites import Site, load_site
 from kit.slurm.gpus import gpu_count
+from kit.slurm.spec import SPEC_OPTIONS
 from kit.textutil import shell_line
 from kit.train import PROGRAM_NAME, program_path
 from litmarp.workfiles import Written, write_unless_edited
@@ -71,41 +59,17 @@ def body_line(site: Site, program_args: Sequence[str] = ()) -> str:
 
 def train_spec(site: Site, program_args: Sequence[str] | None = None, *,
                body: list[str] | None = None) -> slurm.JobSpec:
-    """The site's ``train.sbatch``: the ``#SBATCH`` values of its profile and the program line.
-
-    Args:
-        site: A loaded site profile (its ``[slurm]`` and ``[container]`` tables).
-        program_args: The program's arguments; default the site's training profile's
-            (:func:`kit.profiles.site_program_args`).
-        body: The job's lines, used as they are instead of the program line.
-    """
+    """The site's ``train.sbatch``: its ``#SBATCH`` values and the program line (default: its profile's arguments)."""
     s = site.slurm
     if body is None:
         args = site_program_args(site) if program_args is None else [str(a) for a in program_args]
         body = [body_line(site, args)]
-    return slurm.JobSpec(
-        body=list(body),
-        job_name=s.job_name,
-        output=s.output or None,
-        error=s.error or None,
-        nodes=s.nodes or None,
-        gpus=s.gpus or None,
-        time=s.time or None,
-        partition=s.partition or None,
-        cpus_per_task=s.cpus_per_task or None,
-        mem=s.mem or None,
-        extra=list(s.extra),
-        script_name=SCRIPT_NAME,
-    )
+    options = {attr: getattr(s, attr) or None for attr, _ in SPEC_OPTIONS}  # site fields of the same names
+    return slurm.JobSpec(body=list(body), extra=list(s.extra), script_name=SCRIPT_NAME, **options)
 
 
 def workshop_spec(kind: str, *, site: Site | str | None = None, program_args: Sequence[str] = ()) -> slurm.JobSpec:
-    """One of the workshop's scripts by name (``kit slurm script``): ``train`` (:func:`train_spec` for the site)
-    or ``hello`` (:func:`kit.slurm.hello_spec`).
-
-    Raises:
-        ConfigError: another name.
-    """
+    """One of the workshop's scripts by name (``kit slurm script``): ``train`` or ``hello``."""
     if kind == "hello":
         return slurm.hello_spec()
     if kind != "train":
@@ -155,10 +119,9 @@ def follow(job: slurm.Job | str, *, minutes: float = 15.0, out: TextIO | None = 
 
 
 def script_rows(site: Site) -> list[tuple[str, str]]:
-    """What each line of the site's ``train.sbatch`` means, for the lesson's table (pure; Japanese, as the slides).
+    """What each line of the site's ``train.sbatch`` means, for the lesson's table (Japanese, as the slides).
 
-    Generated from the same spec as the script, so the table shows the site's own values (its ``--time``,
-    GPU type, runtime) and never disagrees with the script above it.
+    Made from the same spec as the script, so the table never disagrees with the script above it.
     """
     spec = train_spec(site, body=[])  # the #SBATCH values only: no program arguments to prepare
     rows = [(f"--job-name {spec.job_name}", "`squeue` とログ名（`%x`）に出る名前")]

@@ -1,18 +1,4 @@
-"""Training profiles: which model, which data and which extra options ``bart_finetuning.py`` gets.
-
-A profile is plumbing around the participant's program, never a second training
-loop: it resolves to the program's own command-line arguments.
-
-``workshop``
-    The workshop as taught: ``facebook/bart-base`` on ALT from the hub, the
-    program's defaults (lr 5e-5, 1 epoch, batch 16, max length 120). No extra arguments.
-``smoke``
-    CI, the lessons and login nodes: a tiny BART built here from the shipped
-    sample corpus (no download); about a minute on two CPU cores.
-``brief``
-    The rehearsal site's job in ``make check``: the smoke model and data, 2 epochs.
-``quality``
-    ``bench/quality.py``: a larger tiny BART on a real corpus (``--data DIR``).
+"""Training profiles: which model, data and extra options ``bart_finetuning.py`` gets (never a second training loop).
 
 Paths in the arguments are relative to the site's work folder, where the job runs
 (``models/tiny-…``, ``data/sample``), so the job script reads like one a participant writes.
@@ -49,12 +35,7 @@ class Profile:
     group_by_length: bool = True
 
 
-def _with(args: tuple[str, ...], option: str, value: str) -> tuple[str, ...]:
-    """``args`` with the value after ``option`` replaced."""
-    i = args.index(option)
-    return (*args[: i + 1], value, *args[i + 2:])
-
-
+# smoke: CI, the lessons and login nodes, a tiny BART built here from the shipped sample corpus (no download).
 # lr 1e-3 with batch 32 is what this small post-LN model tolerates (at 2e-3 its encoder collapses); 12 epochs
 # reach BLEU ~45 on the sample corpus's test set in about a minute on 2 CPU cores.
 SMOKE = Profile(
@@ -67,11 +48,11 @@ SMOKE = Profile(
 
 
 PROFILES: dict[str, Profile] = {
-    "workshop": Profile("workshop", "facebook/bart-base", None),
+    "workshop": Profile("workshop", "facebook/bart-base", None),  # as taught: bart-base on ALT, the program's defaults
     "smoke": SMOKE,
     # The rehearsal's Slurm job (sites/rehearsal.toml): the smoke model and data for 2 epochs, half a minute.
     # That job checks the real site's command lines, folders and result files, not the translations.
-    "brief": replace(SMOKE, name="brief", args=_with(SMOKE.args, "--num_train_epochs", "2")),
+    "brief": replace(SMOKE, name="brief", args=("--num_train_epochs", "2", *SMOKE.args[2:])),
     # bench/quality.py: the best dev BLEU in 10 minutes on 2 CPU cores (it adds --max_steps from a measured rate, so
     # the linear decay ends with the budget). Post-LN BART at lr 5e-4 (at 1e-3 from scratch its encoder can collapse:
     # the outputs stop depending on the input); random batches learn faster per step here than length-grouped
@@ -89,21 +70,10 @@ PROFILES: dict[str, Profile] = {
 
 
 def get_profile(name: str) -> Profile:
-    """The named profile.
-
-    Raises:
-        ConfigError: unknown name (lists the known ones).
-    """
+    """The named profile (ConfigError listing the known ones)."""
     if name not in PROFILES:
         raise ConfigError(f"no training profile {name!r}", hint=f"use one of: {', '.join(PROFILES)}")
     return PROFILES[name]
-
-
-def _relative(path: Path, base: Path) -> str:
-    try:
-        return os.path.relpath(path, base)
-    except ValueError:  # another drive (Windows): keep it absolute
-        return str(path)
 
 
 def prepare_data(profile: Profile, work_dir: Path, data: str | None = None) -> Path | None:
@@ -140,21 +110,18 @@ def prepare_model(profile: Profile, work_dir: Path, data_dir: Path | None) -> st
 
 def program_args(profile: str | Profile, work_dir: str | os.PathLike[str], *, data: str | None = None,
                  relative_to: str | os.PathLike[str] | None = None) -> list[str]:
-    """The arguments of ``bart_finetuning.py`` for a profile, building what it needs first.
-
-    Args:
-        profile: A profile or its name.
-        work_dir: The site's work folder (the tiny model and the sample data go there).
-        data: A data folder instead of the profile's.
-        relative_to: Write paths relative to this folder (the job's working directory); default absolute.
-    """
+    """The arguments of ``bart_finetuning.py`` for a profile, building what it needs in ``work_dir`` first;
+    paths relative to ``relative_to`` (the job's working directory) when given, else absolute."""
     prof = get_profile(profile) if isinstance(profile, str) else profile
     work = Path(work_dir).expanduser().resolve()
     data_dir = prepare_data(prof, work, data)
     model = prepare_model(prof, work, data_dir)
 
     def shown(path: str | Path) -> str:
-        return _relative(Path(path), Path(relative_to).resolve()) if relative_to else str(path)
+        try:
+            return os.path.relpath(path, Path(relative_to).resolve()) if relative_to else str(path)
+        except ValueError:  # another drive (Windows): keep it absolute
+            return str(path)
 
     argv: list[str] = []
     if model != PROFILES["workshop"].model:
@@ -188,10 +155,8 @@ def tiny_profile(cfg: Site) -> str:
 def lesson_inputs(site: str | Site | None = None) -> list[str]:
     """For a lesson notebook: move into the site's work folder and return a tiny profile's arguments.
 
-    Notebooks always use the tiny model and the sample data, on a laptop and on a cluster's login node alike
-    (heavy work belongs in a job): the smoke profile, or the site's own training profile where that is a
-    tiny one too (the rehearsal's brief). Prints where the cells run, so every number on a slide says where
-    it came from.
+    Notebooks use the tiny model on a login node too (heavy work belongs in a job). Prints where the cells
+    run, so every number on a slide says where it came from.
     """
     import torch  # seconds to import: only in a notebook
 

@@ -1,9 +1,7 @@
 """Runs in a site's work folder: starting a new one with a profile's arguments, finding finished ones.
 
-Every training run gets its own folder under ``<work_dir>/runs/`` (a job's is
-``runs/job-<SLURM_JOB_ID>``, the program's default; a notebook's is
-``runs/notebook-<timestamp>``), so a rerun never overwrites an earlier result.
-``python -m kit train`` is :func:`train_profile`; lesson 04 reads :func:`results_run`.
+Every training run gets its own folder under ``<work_dir>/runs/`` (a job's is ``runs/job-<SLURM_JOB_ID>``,
+a notebook's ``runs/notebook-<timestamp>``), so a rerun never overwrites an earlier result.
 """
 
 from __future__ import annotations
@@ -64,27 +62,21 @@ def finished_runs(work_dir: str | os.PathLike[str]) -> list[Path]:
     return sorted(found, key=lambda p: (p / METRICS_FILE).stat().st_mtime)
 
 
-def _job_state(job_id: str) -> str | None:
-    try:
-        return slurm.status(job_id).state
-    except KitError:
-        return None
-
-
 def results_run(site: str | Site | None = None, *, fallback_minutes: float = 3.0) -> Path:
-    """The run lesson 04 reads, saying which and why.
+    """The run lesson 04 reads, saying which and why: the newest finished run (lesson 03's job when it finished).
 
-    The newest job folder (``runs/job-<id>``, lesson 03's job) when its job finished; when that job is still
-    running, was cancelled or timed out, say so and how to go on, and use the newest finished run instead.
     With no finished run at all, train the *smoke* profile here for at most ``fallback_minutes`` (never the
     workshop's bart-base: that belongs in a job).
     """
     cfg = site if isinstance(site, Site) else load_site(site)
     runs = cfg.work_dir / RUNS_DIR
-    jobs = sorted(runs.glob("job-*"), key=lambda p: p.stat().st_mtime) if runs.is_dir() else []
+    jobs = sorted(runs.glob("job-*"), key=lambda p: p.stat().st_mtime)
     if jobs and not (jobs[-1] / METRICS_FILE).is_file():
         job_id = jobs[-1].name.removeprefix("job-")
-        state = _job_state(job_id) or "不明"
+        try:
+            state = slurm.status(job_id).state
+        except KitError:
+            state = "不明"
         print(f"ジョブ {job_id} の結果はまだありません（状態: {state}）。")
         if state in ("PENDING", "RUNNING", "CONFIGURING", "COMPLETING"):
             print(f"終わるのを待つ: squeue -j {job_id}（または python -m kit slurm wait {job_id}）、"
@@ -108,10 +100,7 @@ def results_run(site: str | Site | None = None, *, fallback_minutes: float = 3.0
 
 def train_profile(site: str | None = None, *, profile: str | None = None, data: str | None = None,
                   extra_args: Sequence[str] = (), nproc: int = 1) -> None:
-    """``python -m kit train``: the program with a profile's arguments, in the site's work folder.
-
-    Without ``--output_dir`` among ``extra_args`` the run goes to ``runs/<profile>-<timestamp>``.
-    """
+    """``python -m kit train``: the program with a profile's arguments, by default into ``runs/<profile>-<time>``."""
     cfg = load_site(site)
     name = profile or cfg.train.profile
     extra = [a for a in extra_args if a != "--"]

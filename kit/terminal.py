@@ -1,14 +1,8 @@
 """The lessons' terminal: command cells (:mod:`litmarp.shell`) set up for a site.
 
-A lesson's setup cell calls :func:`open_terminal`; from then on its ```` ```bash ```` cells run in the
-site's work folder (``~/workshop2024`` on the department server), with this environment's Python first
-on PATH (a job submitted from there inherits it: on a site without a container, the job's ``python3``
-must be the one that has transformers). ``sbatch``'s ``Submitted batch job N`` sets ``JOB=N``.
-
-A command that cannot run on the site is shown as not run, with the reason (:func:`why_not_here`):
-the container runtime on a site without one, Slurm's commands where there is no Slurm, ``sacct``
-where the cluster keeps no accounting, a pull or build whose result is already there. A site that
-declares a runtime or Slurm that is missing is an error, as everywhere in the kit.
+The cells run in the site's work folder, with this environment's Python first on PATH (a job submitted from
+there inherits it: on a site without a container, the job's ``python3`` must be the one that has transformers).
+``sbatch``'s ``Submitted batch job N`` sets ``JOB=N``. A command that cannot run on the site is shown as not run.
 """
 
 from __future__ import annotations
@@ -55,8 +49,7 @@ def open_terminal(site: str | Site) -> Site:
 def why_not_here(cfg: Site, words: list[str]) -> str | None:
     """Why a command cannot run on this site (Japanese, for the slide), or None to run it.
 
-    Raises:
-        ContainerError, SlurmError: the site declares a runtime or Slurm that is not on PATH.
+    A site that declares a runtime or Slurm that is missing is an error (ContainerError, SlurmError).
     """
     if not words:
         return None

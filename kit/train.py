@@ -1,10 +1,4 @@
-"""The participant's program, ``bart_finetuning.py``: running it, and reading back what it wrote.
-
-The training itself lives in the program (built up in lesson 02); the kit only
-starts it (:func:`run_program`; with a profile's arguments: :mod:`kit.runs`) and reads
-a run folder back: ``metrics.json``, ``samples.txt`` (入力 / 正解 / 生成文) and
-``trainer_state.json``.
-"""
+"""The participant's program, ``bart_finetuning.py`` (lesson 02): running it, and reading back what it wrote."""
 
 from __future__ import annotations
 
@@ -33,12 +27,7 @@ def program_path() -> Path:
 
 
 def run_program(args: Sequence[str], *, cwd: str | os.PathLike[str] | None = None, nproc: int = 1) -> None:
-    """Run the program with this Python (``torchrun`` for ``nproc`` processes) in the foreground, its output
-    on this terminal.
-
-    Raises:
-        CommandError: it exited non-zero (its own output, above, says why).
-    """
+    """Run the program with this Python (``torchrun`` for ``nproc`` processes), its output on this terminal."""
     runner = [sys.executable]
     if nproc > 1:
         runner += ["-m", "torch.distributed.run", "--nproc_per_node", str(nproc)]
@@ -53,13 +42,7 @@ def run_program_within(args: Sequence[str], minutes: float, output_dir: str | os
     ``args`` hold ``--output_dir`` (``output_dir``, as this process sees it). When the budget stops the
     program (it leaves a checkpoint and no results), it runs again with ``--max_steps`` at that
     checkpoint's step: it resumes there, trains no further, and goes straight to translation and BLEU.
-
-    Returns:
-        The step the budget stopped training at; None when training ended within the budget.
-
-    Raises:
-        TrainError: the budget stopped it before its first checkpoint.
-        CommandError: a run exited non-zero.
+    Returns the step the budget stopped training at, None when training ended within the budget.
     """
     run_program([*args, "--max_minutes", f"{minutes:g}"], cwd=cwd)
     out = Path(output_dir)
@@ -75,43 +58,12 @@ def run_program_within(args: Sequence[str], minutes: float, output_dir: str | os
 
 
 @dataclass
-class Sample:
-    """One test translation: source, reference, model output."""
-
-    source: str
-    reference: str
-    output: str
-
-
-def format_samples(samples: Sequence[Sample]) -> str:
-    """The workshop's sample block: 入力 (input) / 正解 (reference) / 生成文 (output), blank line between."""
-    return "".join(f"入力: {s.source}\n正解: {s.reference}\n生成文: {s.output}\n\n" for s in samples)
-
-
-def parse_samples(text: str) -> list[Sample]:
-    """Read back the program's samples.txt."""
-    samples, current = [], {}
-    for line in text.splitlines():
-        for key, prefix in (("source", "入力: "), ("reference", "正解: "), ("output", "生成文: ")):
-            if line.startswith(prefix):
-                current[key] = line[len(prefix):]
-        if len(current) == 3:
-            samples.append(Sample(**current))
-            current = {}
-    return samples
-
-
-@dataclass
 class RunSummary:
     """A finished run read back from disk: see :func:`load_run`."""
 
     run_dir: Path
     metrics: dict[str, Any]
-    samples: list[Sample]
-
-    @property
-    def samples_text(self) -> str:
-        return format_samples(self.samples)
+    samples_text: str  # samples.txt as the program wrote it: 入力 / 正解 / 生成文, a blank line between
 
     def __str__(self) -> str:
         m = self.metrics
@@ -120,11 +72,7 @@ class RunSummary:
 
 
 def load_run(run_dir: str | os.PathLike[str]) -> RunSummary:
-    """Read a run folder's metrics.json and samples.txt.
-
-    Raises:
-        TrainError: no metrics.json (not a finished run) or an unreadable one.
-    """
+    """Read a run folder's metrics.json and samples.txt (TrainError: none, or an unreadable one)."""
     run = Path(run_dir)
     metrics_path = run / METRICS_FILE
     if not metrics_path.is_file():
@@ -142,5 +90,5 @@ def load_run(run_dir: str | os.PathLike[str]) -> RunSummary:
         raise TrainError(f"{metrics_path} is not the program's metrics (a JSON object with bleu, train_loss ...)",
                          hint="train again into a new --output_dir")
     samples_path = run / SAMPLES_FILE
-    samples = parse_samples(samples_path.read_text(encoding="utf-8")) if samples_path.is_file() else []
+    samples = samples_path.read_text(encoding="utf-8") if samples_path.is_file() else ""
     return RunSummary(run, metrics, samples)

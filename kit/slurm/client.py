@@ -1,8 +1,4 @@
-"""The Slurm executor: sbatch, squeue, scontrol, sacct and scancel through :func:`litmarp.proc.run`.
-
-Every argv comes from :mod:`kit.slurm.commands`; every output goes through the pure
-parsers of :mod:`kit.slurm.parse`.
-"""
+"""The Slurm executor: the argvs of :mod:`kit.slurm.commands` through :func:`litmarp.proc.run`."""
 
 from __future__ import annotations
 
@@ -15,11 +11,11 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kit.errors import CommandError, CommandNotFound, SlurmError, SubmissionError
+from kit.errors import CommandError, CommandNotFound, KitError, SlurmError, SubmissionError
 from kit.pathio import make_dirs
 from kit.slurm import commands
 from kit.slurm.executor import Executor, Job
-from kit.slurm.gpus import gpu_hint, partitions_or_empty
+from kit.slurm.gpus import gpu_hint, partitions
 from kit.slurm.parse import (
     JobStatus,
     QueueRow,
@@ -58,12 +54,8 @@ def check_controller(timeout: float = PING_TIMEOUT) -> None:
     """Ask Slurm's controller once (``scontrol ping``) before the process's first Slurm command.
 
     A controller that is down fails at once, instead of after Slurm's own retries with nothing printed;
-    one that does not answer within ``timeout`` seconds gets a line on stderr saying the command waits
-    for it, and the command goes on. Without ``scontrol`` nothing is checked (the command that follows
-    says what is missing).
-
-    Raises:
-        SlurmError: the controller answered that it is down, or scontrol cannot reach it at all.
+    one that does not answer within ``timeout`` seconds gets a line on stderr and the command goes on.
+    Without ``scontrol`` nothing is checked (the command that follows says what is missing).
     """
     global _controller_answered
     if _controller_answered:
@@ -97,12 +89,17 @@ def _run(cmd: list[str], *, check: bool = True, timeout: float = SLURM_TIMEOUT,
 
 
 def submission_hint(stderr: str, directives: dict[str, str], site: Site | None,
-                    partitions: list | None = None) -> str:  # type: ignore[type-arg]
+                    found: list | None = None) -> str:  # type: ignore[type-arg]
     """What to do when sbatch refused a script, from its stderr (pure but for ``sinfo`` on a GPU refusal)."""
     gpus = directives.get("--gpus") or directives.get("--gres")
     if gpus is not None and re.search(r"gres|node configuration is not available", stderr, re.I):
         request = gpus.split("gpu:", 1)[-1] if gpus.startswith("gpu:") else gpus
-        return gpu_hint(request, partitions if partitions is not None else partitions_or_empty(), site)
+        if found is None:
+            try:
+                found = partitions()
+            except KitError:  # no sinfo, or it failed: the hint names no offer
+                found = []
+        return gpu_hint(request, found, site)
     if re.search(r"configuration (source|file)|Unable to contact slurm controller|Connection refused", stderr):
         return "Slurm is installed but not reachable: " + DOWN_HINT
     return "read sbatch's message above, fix the #SBATCH line it names and submit again"
@@ -150,36 +147,32 @@ class SlurmExecutor(Executor):
         log.info("submitted %s", job)
         return job
 
-    def get_job(self, job_id: str) -> Job:
-        """A :class:`Job` from ``scontrol show job`` (or accounting, once Slurm forgot it).
-
-        Raises:
-            SlurmError: Slurm does not know the job (any more).
-        """
+    def _show(self, job_id: str) -> tuple[dict[str, str], dict[str, str]]:
+        """``scontrol show job``'s fields, else (``{}`` and) the accounting row, once Slurm forgot the job."""
         res = _run(commands.show_job(job_id), check=False)
         fields = parse_scontrol_job(res.stdout) if res.returncode == 0 else {}
-        if fields:
-            command = fields.get("Command")
-            return Job(id=job_id, name=fields.get("JobName", ""),
-                       script=Path(command) if command not in (None, "", "None", "(null)") else None,
-                       stdout=Path(fields["StdOut"]) if fields.get("StdOut") else None,
-                       stderr=Path(fields["StdErr"]) if fields.get("StdErr") else None,
-                       cwd=Path(fields.get("WorkDir") or "."), executor="slurm")
-        row = self.accounting_row(job_id)
+        row = self.accounting_row(job_id) if not fields.get("JobState") else {}
         if row is None:
             raise SlurmError(f"Slurm knows no job {job_id}",
                              hint="check the id with `python -m kit slurm queue`; finished jobs are forgotten "
                                   "after MinJobAge", details=res.stderr.strip() or None)
-        return Job(id=job_id, name=row.get("JobName", ""), script=None, stdout=None, stderr=None,
-                   cwd=Path(row.get("WorkDir") or "."), executor="slurm")
+        return fields, row
+
+    def get_job(self, job_id: str) -> Job:
+        fields, row = self._show(job_id)
+        if row:
+            return Job(id=job_id, name=row.get("JobName", ""), script=None, stdout=None, stderr=None,
+                       cwd=Path(row.get("WorkDir") or "."), executor="slurm")
+        command = fields.get("Command")
+        return Job(id=job_id, name=fields.get("JobName", ""),
+                   script=Path(command) if command not in (None, "", "None", "(null)") else None,
+                   stdout=Path(fields["StdOut"]) if fields.get("StdOut") else None,
+                   stderr=Path(fields["StdErr"]) if fields.get("StdErr") else None,
+                   cwd=Path(fields.get("WorkDir") or "."), executor="slurm")
 
     def accounting_row(self, job_id: str) -> dict[str, str] | None:
-        """The finished job's record, in sacct's column names (``JobID``, ``JobName``, ``State``, ...).
-
-        Asks ``sacct`` (slurmdbd); without accounting storage, reads the
-        ``jobcomp/filetxt`` file (``sacct -c`` reads it too, but splits job names
-        that contain spaces and then loses the state).
-        """
+        """The finished job's record in sacct's column names: ``sacct``, else the ``jobcomp/filetxt`` file
+        (``sacct -c`` reads it too, but splits job names that contain spaces and then loses the state)."""
         res = _run(commands.sacct_job(job_id), check=False)
         if res.returncode == 0:
             rows = [r for r in parse_sacct(res.stdout) if r.get("JobID") == job_id]
@@ -197,11 +190,7 @@ class SlurmExecutor(Executor):
         return rows[-1] if rows else None
 
     def status(self, job: Job) -> JobStatus:
-        """``squeue``, then ``scontrol show job``, then accounting (``sacct``/jobcomp).
-
-        Raises:
-            SlurmError: Slurm does not answer, or does not know the job.
-        """
+        """``squeue``, then ``scontrol show job``, then accounting (``sacct``/jobcomp)."""
         res = _run(commands.squeue_job(job.id), check=False)
         if res.returncode == 0:
             rows = [r for r in parse_squeue(res.stdout) if r.job_id == job.id]
@@ -211,17 +200,10 @@ class SlurmExecutor(Executor):
             raise SlurmError(f"squeue failed for job {job.id}", details=(res.stderr or res.stdout).strip(),
                              hint=DOWN_HINT)
         # Finished (or unknown to squeue): scontrol has the exit code and reason.
-        res = _run(commands.show_job(job.id), check=False)
-        fields = parse_scontrol_job(res.stdout) if res.returncode == 0 else {}
-        if fields.get("JobState"):
-            return status_from_scontrol(fields)
-        row = self.accounting_row(job.id)
-        if row is None:
-            raise SlurmError(f"Slurm knows no job {job.id}", hint="check the id with `python -m kit slurm queue`")
-        return status_from_sacct(row)
+        fields, row = self._show(job.id)
+        return status_from_sacct(row) if row else status_from_scontrol(fields)
 
     def cancel(self, job: Job) -> None:
-        """``scancel``."""
         _run(commands.scancel(job.id))
 
     def active(self, *, all_users: bool = False) -> list[QueueRow]:

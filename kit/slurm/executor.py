@@ -1,9 +1,4 @@
-"""The executor interface: Slurm and the local stand-in do the same five things.
-
-As submitit's executors do, both implement one interface (:class:`Executor`):
-``submit`` a script, ``status``/``cancel``/``get_job`` a job, list the ``active`` jobs.
-:mod:`kit.slurm.jobs` picks one (:func:`kit.slurm.jobs.executor_for`).
-"""
+"""The executor interface Slurm and the local stand-in both implement (as submitit's executors do)."""
 
 from __future__ import annotations
 
@@ -23,17 +18,7 @@ LOCAL_PREFIX = "local-"
 
 @dataclass(frozen=True)
 class Job:
-    """A submitted job.
-
-    Attributes:
-        id: Slurm's job id, or ``local-N`` for the local executor.
-        name: The job name (``%x``).
-        script: The batch script submitted.
-        stdout: The ``--output`` file (patterns expanded, absolute).
-        stderr: The ``--error`` file (same as ``stdout`` when not set).
-        cwd: The folder the job runs in.
-        executor: ``"slurm"`` or ``"local"``.
-    """
+    """A submitted job: ``id`` is Slurm's, or ``local-N``; ``stdout``/``stderr`` are the expanded log paths."""
 
     id: str
     name: str
@@ -56,8 +41,7 @@ class Job:
 class Executor(ABC):
     """Runs batch scripts: through Slurm, or with bash in the background (the local executor)."""
 
-    #: ``"slurm"`` or ``"local"`` (``Job.executor``).
-    name: ClassVar[str]
+    name: ClassVar[str]  # Job.executor
 
     @abstractmethod
     def submit(self, script: Path, directives: dict[str, str], *, name: str, workdir: Path,
@@ -65,20 +49,15 @@ class Executor(ABC):
         """Start ``script`` (its ``#SBATCH`` options already read into ``directives``) from ``workdir``."""
 
     @abstractmethod
-    def status(self, job: Job) -> JobStatus:
-        """Where the job stands."""
+    def status(self, job: Job) -> JobStatus: ...
 
     @abstractmethod
     def cancel(self, job: Job) -> None:
         """Stop the job (nothing happens to a finished one)."""
 
     @abstractmethod
-    def get_job(self, job_id: str) -> Job:
-        """Rebuild a :class:`Job` from its id."""
+    def get_job(self, job_id: str) -> Job: ...
 
     @abstractmethod
     def active(self, *, all_users: bool = False) -> list[QueueRow]:
         """Pending and running jobs (the current user's unless ``all_users``)."""
-
-    def __repr__(self) -> str:
-        return f"<{type(self).__name__} {self.name!r}>"

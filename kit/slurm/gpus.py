@@ -1,11 +1,4 @@
-"""The one GPU-request check: can this cluster's partitions serve ``--gpus [TYPE:]COUNT``?
-
-:func:`gpu_count` reads a ``--gpus`` value; :func:`parse_sinfo_gres` reads ``sinfo -o '%P %G'``;
-:func:`check_gpu_request` says which partitions serve a request (pure); :func:`gpu_hint` words the
-advice when sbatch refuses one, naming the request that was made and where the site profile's
-value differs. :func:`partitions` runs sinfo. ``kit doctor`` and ``kit.slurm.submit`` both
-use these.
-"""
+"""The one GPU-request check (``kit doctor`` and ``kit.slurm.submit``): can the partitions serve ``--gpus``?"""
 
 from __future__ import annotations
 
@@ -13,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from kit.errors import ConfigError, KitError
+from kit.errors import ConfigError
 from kit.slurm import commands
 from litmarp import proc
 
@@ -22,11 +15,7 @@ if TYPE_CHECKING:
 
 
 def gpu_count(gpus: str) -> int:
-    """GPUs a ``--gpus`` value asks for: ``tesla:2`` → 2, ``2`` → 2, ``tesla`` → 1, ``""`` → 0 (pure).
-
-    Raises:
-        ConfigError: a value Slurm would not take.
-    """
+    """GPUs a ``--gpus`` value asks for: ``tesla:2`` → 2, ``2`` → 2, ``tesla`` → 1, ``""`` → 0 (pure)."""
     if not gpus:
         return 0
     match = re.fullmatch(r"(?:[A-Za-z0-9_.-]+:)?(\d+)|([A-Za-z][A-Za-z0-9_.-]*)", gpus.strip())
@@ -45,10 +34,9 @@ class Partition:
 
 
 def parse_sinfo_gres(text: str) -> list[Partition]:
-    """Parse ``sinfo -o '%P %G'`` output (header optional; a partition may span several lines) (pure).
+    """Parse ``sinfo -o '%P %G'`` (header optional; a partition may span several lines) (pure).
 
-    ``debug* gpu:tesla:1`` -> ``Partition("debug", True, ("gpu:tesla:1",))``. Socket
-    annotations such as ``(S:0-1)`` are dropped; ``(null)`` means no gres.
+    ``debug* gpu:tesla:1`` -> ``Partition("debug", True, ("gpu:tesla:1",))``; ``(S:0-1)`` is dropped.
     """
     parts: dict[str, Partition] = {}
     for line in text.splitlines():
@@ -67,12 +55,7 @@ def parse_sinfo_gres(text: str) -> list[Partition]:
 
 
 def gpu_request_matches(request: str, gres: str) -> bool:
-    """Whether a node gres (``gpu:tesla:4``) can serve a ``--gpus`` request (``tesla:1``, ``2``) (pure).
-
-    Args:
-        request: A ``--gpus`` value: ``[TYPE:]COUNT``.
-        gres: One gres entry of a node: ``gpu[:TYPE]:COUNT``.
-    """
+    """Whether a node gres (``gpu:tesla:4``) can serve a ``--gpus`` request (``tesla:1``, ``2``) (pure)."""
     m = re.fullmatch(r"gpu(?::([^:]+))?:(\d+)", gres)
     if not m:
         return False
@@ -89,20 +72,10 @@ def check_gpu_request(request: str, partitions: list[Partition], partition: str 
     return [p.name for p in pool if any(gpu_request_matches(request, g) for g in p.gres)]
 
 
-def offered(partitions: list[Partition]) -> str:
-    """The GPUs the partitions offer, for messages: ``gpu:tesla:1`` (``no GPUs`` when none) (pure)."""
-    found = sorted({g for p in partitions for g in p.gres if g.startswith("gpu")})
-    return ", ".join(found) or "no GPUs"
-
-
 def gpu_hint(request: str, partitions: list[Partition], site: Site | None = None) -> str:
-    """What to do when sbatch refuses ``--gpus request`` (pure).
-
-    The message names the request that was made. It blames the site profile only
-    when the request is the profile's own ``slurm.gpus`` value; a request written in the
-    script (or on the command line) is named as such.
-    """
-    have = offered(partitions)
+    """What to do when sbatch refuses ``--gpus request`` (pure): the site profile is blamed only when the
+    request is its own ``slurm.gpus``."""
+    have = ", ".join(sorted({g for p in partitions for g in p.gres if g.startswith("gpu")})) or "no GPUs"
     ask = "a type:count it offers, or \"\" to ask for no GPU"
     if site is not None and site.slurm.gpus == request:
         where = f"slurm.gpus = {request!r} in {site.files[-1]}"
@@ -115,18 +88,5 @@ def gpu_hint(request: str, partitions: list[Partition], site: Site | None = None
 
 
 def partitions(timeout: float = 30) -> list[Partition]:
-    """This cluster's partitions and their gres (``sinfo``).
-
-    Raises:
-        CommandNotFound: no sinfo here.
-        CommandError: sinfo failed (the controller is down).
-    """
+    """This cluster's partitions and their gres (``sinfo``; CommandNotFound, CommandError)."""
     return parse_sinfo_gres(proc.run(commands.sinfo_gres(), timeout=timeout).stdout)
-
-
-def partitions_or_empty(timeout: float = 30) -> list[Partition]:
-    """:func:`partitions`, or ``[]`` when sinfo is missing or fails (for hints)."""
-    try:
-        return partitions(timeout)
-    except KitError:
-        return []

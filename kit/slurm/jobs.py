@@ -1,10 +1,4 @@
-"""Jobs from Python: submit a script, watch it, read its logs, whichever executor runs it.
-
-Every function here works on a :class:`Job` of either executor (Slurm or local),
-through the :class:`kit.slurm.executor.Executor` interface. :func:`executor_for` picks one
-for a site profile (``slurm.executor``: ``auto`` means Slurm if sbatch exists);
-:func:`executor_of` finds the one that owns a job id.
-"""
+"""Jobs from Python: submit a script, watch it, read its logs, whichever executor runs it."""
 
 from __future__ import annotations
 
@@ -13,6 +7,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, List, TextIO  # noqa: UP035 (Python 3.8, see Queue)
@@ -38,9 +33,6 @@ def executor_name(site: Site | None = None) -> str:
     A site that declares ``slurm`` gets Slurm or an error, never the local stand-in: on a cluster, a
     missing ``sbatch`` (a kernel started without the cluster's modules) must not mean training on the
     login node.
-
-    Raises:
-        SlurmError: the site declares ``executor = "slurm"`` and ``sbatch`` is not on PATH.
     """
     choice = site.slurm.executor if site is not None else "auto"
     if choice == "auto":
@@ -55,45 +47,23 @@ def executor_name(site: Site | None = None) -> str:
     return choice
 
 
-def executor_named(name: str) -> Executor:
-    """The executor called ``name`` (``slurm`` or ``local``)."""
-    return LocalExecutor() if name == "local" else SlurmExecutor()
-
-
 def executor_for(site: Site | None = None) -> Executor:
     """The executor a site profile asks for (see :func:`executor_name`)."""
-    return executor_named(executor_name(site))
+    return LocalExecutor() if executor_name(site) == "local" else SlurmExecutor()
 
 
 def executor_of(job: Job | str) -> Executor:
     """The executor that owns a job (``local-N`` ids belong to the local executor)."""
-    if isinstance(job, Job):
-        return executor_named(job.executor)
-    return executor_named("local" if job.startswith(LOCAL_PREFIX) else "slurm")
+    local = job.executor == "local" if isinstance(job, Job) else job.startswith(LOCAL_PREFIX)
+    return LocalExecutor() if local else SlurmExecutor()
 
 
 def submit(spec_or_path: JobSpec | str | os.PathLike[str], *, site: Site | None = None,
            cwd: str | os.PathLike[str] | None = None) -> Job:
-    """Submit a job with ``sbatch --parsable`` (or the local executor).
+    """Submit a job spec (written to ``cwd/.kit-jobs/<n>/``) or script (relative to ``cwd``) from ``cwd``.
 
-    The folders of ``--output``/``--error`` are created first: Slurm accepts a job
-    whose log folder is missing and then fails it (``JobLaunchFailure``) without
-    writing a log anywhere.
-
-    Args:
-        spec_or_path: A job spec (written to ``cwd/.kit-jobs/<n>/<script_name>``)
-            or the path of a batch script (relative to ``cwd``).
-        site: Site profile: picks the executor and names the GPU setting in errors.
-            None: ``auto`` (Slurm if sbatch exists).
-        cwd: The folder to submit from (the job's working folder); default the current one.
-
-    Returns:
-        The job.
-
-    Raises:
-        ConfigError: the script does not exist.
-        SubmissionError: sbatch refused the job (its stderr, and for GPU
-            requests the site profile's GPU setting).
+    The log folders are made first: Slurm accepts a job whose log folder is missing and then fails it
+    (``JobLaunchFailure``) without writing a log anywhere. ``site`` picks the executor.
     """
     workdir = Path(cwd).resolve() if cwd is not None else Path.cwd()
     if isinstance(spec_or_path, JobSpec):
@@ -101,8 +71,7 @@ def submit(spec_or_path: JobSpec | str | os.PathLike[str], *, site: Site | None 
         with user_path(folder, "write the job script"):
             script = write_script(spec_or_path, Path(tempfile.mkdtemp(dir=folder)) / spec_or_path.script_name)
     else:
-        script = Path(spec_or_path)
-        script = (workdir / script) if not script.is_absolute() else script
+        script = workdir / spec_or_path  # an absolute path stays as it is
         if not script.is_file():
             raise ConfigError(f"job script {script} does not exist",
                               hint="check the path, or write one with kit.slurm.write_script()")
@@ -114,11 +83,7 @@ def submit(spec_or_path: JobSpec | str | os.PathLike[str], *, site: Site | None 
 
 
 def get_job(job_id: str | int) -> Job:
-    """Rebuild a :class:`Job` from its id (``scontrol show job``, or the local executor's record).
-
-    Raises:
-        SlurmError: Slurm does not know the job (any more).
-    """
+    """Rebuild a :class:`Job` from its id (``scontrol show job``, or the local executor's record)."""
     job_id = str(job_id)
     return executor_of(job_id).get_job(job_id)
 
@@ -128,17 +93,11 @@ def _as_job(job: Job | str | int) -> Job:
 
 
 def status(job: Job | str | int) -> JobStatus:
-    """The job's state (Slurm: ``squeue``, then ``scontrol show job``, then ``sacct``/jobcomp).
-
-    Raises:
-        SlurmError: Slurm does not answer, or does not know the job.
-    """
     job = _as_job(job)
     return executor_of(job).status(job)
 
 
 def cancel(job: Job | str | int) -> None:
-    """Cancel a job (``scancel``; the local executor signals the job's process group)."""
     job = _as_job(job)
     executor_of(job).cancel(job)
 
@@ -195,21 +154,14 @@ def _missing_note(path: Path | None, finished: bool) -> str:
 
 
 def logs(job: Job | str | int, lines: int = 20) -> JobLogs:
-    """The job's log paths and their last ``lines`` lines.
-
-    A log file that is missing is reported as not written yet while the job may still
-    write it, and as missing (deleted or moved) once the job has ended.
-    """
+    """The job's log paths and their last ``lines`` lines (a missing one: not written yet, or deleted)."""
     job = _as_job(job)
     finished = False
     if any(p is None or not p.exists() for p in (job.stdout, job.stderr)):
-        try:
+        with suppress(KitError):  # Slurm unreachable: the note says "not written yet"
             finished = status(job).terminal
-        except KitError:
-            finished = False
     return JobLogs(job.stdout, job.stderr, _read_tail(job.stdout, lines),
                    _read_tail(job.stderr, lines) if job.stderr != job.stdout else "", finished, job.cwd)
-
 
 
 
@@ -239,12 +191,9 @@ class Queue(List[QueueRow]):  # noqa: UP006 - a base is evaluated at import: kit
 def queue(*, all_users: bool = False) -> Queue:
     """Pending and running jobs (the current user's unless ``all_users``), Slurm's and local ones."""
     rows: list[QueueRow] = []
-    for name in ("slurm", "local"):
-        rows.extend(executor_named(name).active(all_users=all_users))
+    for executor in (SlurmExecutor(), LocalExecutor()):
+        rows.extend(executor.active(all_users=all_users))
     return Queue(rows, all_users=all_users)
-
-
-# --- wait --------------------------------------------------------------------------------------
 
 
 class _Follower:
@@ -282,25 +231,10 @@ class _Follower:
 
 def wait(job: Job | str | int, timeout: float = 3600, follow: bool = True, poll: float = 5.0,
          out: TextIO | None = None, raise_on_failure: bool = True) -> JobStatus:
-    """Wait for a job to end, showing state changes and (``follow``) new log lines.
+    """Wait for a job to end, showing state changes and (``follow``) new log lines; poll backs off from 0.2 s.
 
-    Polls with backoff from 0.2 s up to ``poll`` seconds.
-
-    Args:
-        job: The job (or its id).
-        timeout: Seconds to wait at most.
-        follow: Print lines as they are added to the logs.
-        poll: Longest pause between two looks.
-        out: Where to print (default ``sys.stdout`` at call time, so notebooks show it).
-        raise_on_failure: Raise :class:`JobFailed` for an end other than ``COMPLETED``
-            (False: return that status, e.g. to show a cancelled job).
-
-    Returns:
-        The final status (``COMPLETED`` unless ``raise_on_failure`` is false).
-
-    Raises:
-        JobFailed: the job ended in any other state (with exit code, reason and both logs' tails).
-        WaitTimeout: it was still not finished after ``timeout`` seconds.
+    ``out`` defaults to ``sys.stdout`` at call time, so notebooks show it. An end other than ``COMPLETED``
+    raises :class:`JobFailed` unless not ``raise_on_failure``.
     """
     job = _as_job(job)
     out = out if out is not None else sys.stdout
@@ -333,6 +267,7 @@ def wait(job: Job | str | int, timeout: float = 3600, follow: bool = True, poll:
 
 
 _FAIL_HINTS = {
+    "FAILED": "the script exited with an error: read the log tail above, fix the cause and submit again",
     "TIMEOUT": "the job hit its --time limit: raise slurm.time in the site profile (or #SBATCH --time), "
                "or make the job shorter",
     "OUT_OF_MEMORY": "the job ran out of memory: ask for more with --mem (slurm.mem in the site profile)",
@@ -345,23 +280,19 @@ _FAIL_HINTS = {
 
 
 def job_failed(job: Job, st: JobStatus) -> JobFailed:
-    """Build the :class:`JobFailed` error for a job that ended in ``st`` (reads both logs' tails)."""
+    """The :class:`JobFailed` error for a job that ended in ``st``, with both logs' tails."""
     lines = []
     for label, path in (("output", job.stdout), ("error", job.stderr)):
         if path is None or (label == "error" and path == job.stdout):
             continue
-        text = _read_tail(path, 20)
         lines.append(f"--- last lines of {label} {path} ---")
-        lines.append(text if path.is_file() else "(no such file: the job wrote nothing there)")
+        lines.append(_read_tail(path, 20) if path.is_file() else "(no such file: the job wrote nothing there)")
     if st.reason == "JobLaunchFailure":
         hint = ("Slurm could not start the job, usually because the folder of --output/--error does not exist "
                 "on the node: create it (kit.slurm.submit does this for you) and submit again")
-    elif st.state == "FAILED":
-        hint = "the script exited with an error: read the log tail above, fix the cause and submit again"
     else:
         hint = _FAIL_HINTS.get(st.state, "read the log tail above")
     code = f"exit code {st.exit_code}" if st.exit_code is not None else "no exit code"
     reason = f", reason {st.reason}" if st.reason else ""
     return JobFailed(f"{job} ended {st.state} ({code}{reason})", state=st.state, exit_code=st.exit_code,
                      reason=st.reason, hint=hint, details="\n".join(lines))
-

@@ -1,12 +1,8 @@
-"""The local executor: the same batch script, run with bash in the background, not through Slurm.
+"""The local executor: the same batch script, run in the background, not through Slurm (ids ``local-N``).
 
-Where Slurm is absent (no ``sbatch`` on PATH) or the site profile says
-``slurm.executor = "local"``, a job is its script run with its ``#!`` interpreter
-in its own session, watched by a small Python process (``python -m kit.slurm
---run-local ID``) that enforces ``--time`` and writes the final state into a JSON
-record, so ``status()`` works from any process. ``SLURM_JOB_ID``/``SLURM_JOB_NAME``
-are set and ``%x``/``%j`` expanded in the log paths. It says clearly that it is not
-Slurm: its job ids look like ``local-3``.
+A job is its script run with its ``#!`` interpreter in its own session, watched by a small Python process
+(``python -m kit.slurm --run-local ID``) that enforces ``--time`` and writes the final state into a JSON
+record, so ``status()`` works from any process.
 """
 
 from __future__ import annotations
@@ -20,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterable
+from contextlib import nullcontext, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -67,16 +64,11 @@ def _save_record(record: dict) -> None:
 
 
 def _local_records() -> Iterable[dict]:
-    folder = local_jobs_dir()
-    if not folder.is_dir():
-        return []
-    records = []
-    for path in sorted(folder.glob("*.json"), key=lambda p: int(p.stem) if p.stem.isdigit() else 0):
+    for path in sorted(local_jobs_dir().glob("*.json"), key=lambda p: int(p.stem) if p.stem.isdigit() else 0):
         try:
-            records.append(json.loads(path.read_text()))
+            yield json.loads(path.read_text())
         except (OSError, ValueError):
             continue
-    return records
 
 
 def _new_local_id() -> str:
@@ -133,12 +125,8 @@ def _local_status(job: Job, record: dict | None = None) -> JobStatus:
         state = record.get("state", "PENDING")
         if state not in TERMINAL_STATES:
             return JobStatus(job.id, "FAILED", reason="the local executor's watcher died", source="local")
-    elapsed = None
-    if record.get("started"):
-        seconds = int((record.get("ended") or time.time()) - record["started"])
-        elapsed = f"{seconds // 60}:{seconds % 60:02d}"
     return JobStatus(job.id, state, reason=record.get("reason"), exit_code=record.get("exit_code"),
-                     signal=record.get("signal"), elapsed=elapsed, nodes="localhost", source="local")
+                     signal=record.get("signal"), nodes="localhost", source="local")
 
 
 def watcher_command(job_id: str, python: str | None = None) -> list[str]:
@@ -153,11 +141,6 @@ def interpreter_command(first_line: str, script: str | os.PathLike[str]) -> list
     return [*(words or ["bash"]), os.fspath(script)]
 
 
-def _interpreter(script: Path) -> list[str]:
-    with script.open(errors="replace") as fh:
-        return interpreter_command(fh.readline(), script)
-
-
 def run_local(job_id: str) -> int:
     """The watcher behind one local job (run as ``python -m kit.slurm --run-local ID``)."""
     _save_record_field(job_id, wrapper_pid=os.getpid())
@@ -169,10 +152,10 @@ def run_local(job_id: str) -> int:
     stdout, stderr = Path(record["stdout"]), Path(record["stderr"])
     env = {**os.environ, "SLURM_JOB_ID": job_id, "SLURM_JOBID": job_id, "SLURM_JOB_NAME": record["name"],
            "SLURM_SUBMIT_DIR": record["cwd"], "SLURM_JOB_NUM_NODES": "1", "KIT_LOCAL_EXECUTOR": "1"}
-    same = stderr == stdout
-    with stdout.open("wb") as out, (open(os.devnull, "wb") if same else stderr.open("wb")) as err:
-        errors = out if same else err
-        child = subprocess.Popen(_interpreter(Path(record["script"])), cwd=record["cwd"], env=env,
+    with stdout.open("wb") as out, (nullcontext(out) if stderr == stdout else stderr.open("wb")) as errors:
+        with open(record["script"], errors="replace") as script:
+            argv = interpreter_command(script.readline(), record["script"])
+        child = subprocess.Popen(argv, cwd=record["cwd"], env=env,
                                  stdin=subprocess.DEVNULL,
                                  stdout=out, stderr=errors, start_new_session=True)
         _save_record_field(job_id, state="RUNNING", pgid=child.pid, started=time.time())
@@ -192,10 +175,8 @@ def run_local(job_id: str) -> int:
             except subprocess.TimeoutExpired:
                 os.killpg(child.pid, signal.SIGKILL)
                 rc = child.wait()
-    try:  # leftovers of the job's process group go with it, as under Slurm
+    with suppress(ProcessLookupError, PermissionError):  # leftovers of the job's process group go with it
         os.killpg(child.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
     exit_code, sig = (0, -rc) if rc < 0 else (rc, 0)
     if cancel_flag.exists():
         state, reason = "CANCELLED", None
@@ -244,28 +225,18 @@ class LocalExecutor(Executor):
         return _local_job(record)
 
     def status(self, job: Job) -> JobStatus:
-        """From the job's record (the watcher writes the final state)."""
         return _local_status(job)
 
     def cancel(self, job: Job) -> None:
-        """SIGTERM to the job's process group."""
         record = _load_record(job.id)
         if record.get("state") in TERMINAL_STATES:
             return
         _record_path(job.id).with_suffix(".cancel").touch()
-        pgid = record.get("pgid")
-        if pgid:
-            try:
-                os.killpg(pgid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
+        if record.get("pgid"):
+            with suppress(ProcessLookupError):
+                os.killpg(record["pgid"], signal.SIGTERM)
 
     def get_job(self, job_id: str) -> Job:
-        """From the job's record.
-
-        Raises:
-            SlurmError: no such local job.
-        """
         return _local_job(_load_record(job_id))
 
     def active(self, *, all_users: bool = False) -> list[QueueRow]:

@@ -1,9 +1,4 @@
-"""Pure parsers for what Slurm prints, tested on captured real output (``tests/data/slurm``).
-
-``sbatch --parsable``, ``squeue -o QUEUE_FORMAT``, ``scontrol show job -o``,
-``scontrol show config``, the ``jobcomp/filetxt`` file and ``sacct -P``; and the
-:class:`JobStatus` each of them becomes.
-"""
+"""Pure parsers for what Slurm prints (tested on captured real output, ``tests/data/slurm``), and :class:`JobStatus`."""
 
 from __future__ import annotations
 
@@ -21,14 +16,7 @@ TERMINAL_STATES = frozenset({
 
 
 def parse_sbatch_parsable(text: str) -> tuple[str, str | None]:
-    """``sbatch --parsable`` prints ``jobid`` or ``jobid;cluster`` (pure).
-
-    Returns:
-        ``(job_id, cluster or None)``.
-
-    Raises:
-        SlurmError: the text is not such a line.
-    """
+    """``(job_id, cluster or None)`` from ``sbatch --parsable``'s ``jobid[;cluster]`` (pure)."""
     line = text.strip().splitlines()[-1].strip() if text.strip() else ""
     m = re.fullmatch(r"(\d+)(?:;(\S+))?", line)
     if not m:
@@ -73,11 +61,8 @@ _KEY = re.compile(r"(?:^|(?<=\s))([A-Za-z][\w:/.]*)=")
 
 
 def parse_key_values(line: str) -> dict[str, str]:
-    """Split ``Key=value Key=value`` text (``scontrol show job -o``, jobcomp lines) (pure).
-
-    A value runs until the next ``Key=`` that follows whitespace, so values with
-    spaces (``JobName=my job``) and with ``=`` (``TRES=cpu=1,mem=1G``) survive.
-    """
+    """Split ``Key=value Key=value`` text (pure): a value runs until the next ``Key=`` after whitespace, so
+    ``JobName=my job`` and ``TRES=cpu=1,mem=1G`` survive."""
     matches = list(_KEY.finditer(line))
     out: dict[str, str] = {}
     for m, nxt in zip(matches, [*matches[1:], None]):  # noqa: B905 (equal lengths; 3.8: kit doctor imports this)
@@ -126,36 +111,22 @@ def normalize_state(text: str) -> str:
 
 @dataclass(frozen=True)
 class JobStatus:
-    """Where a job stands.
-
-    Attributes:
-        job_id: The job.
-        state: Slurm's state name (``PENDING``, ``RUNNING``, ``COMPLETED``, ...).
-        reason: Why it waits or ended (``Priority``, ``NonZeroExitCode``, ...), if any.
-        exit_code: The script's exit code once known.
-        signal: The signal that ended it, if any.
-        elapsed: Run time as Slurm prints it.
-        nodes: Where it ran.
-        source: What answered: squeue, scontrol, sacct, jobcomp or local.
-    """
+    """Where a job stands; ``source`` says what answered (squeue, scontrol, sacct, jobcomp or local)."""
 
     job_id: str
     state: str
     reason: str | None = None
     exit_code: int | None = None
     signal: int | None = None
-    elapsed: str | None = None
     nodes: str | None = None
     source: str = ""
 
     @property
     def terminal(self) -> bool:
-        """True once the job can no longer change."""
         return self.state in TERMINAL_STATES
 
     @property
     def ok(self) -> bool:
-        """True when the job completed successfully."""
         return self.state == "COMPLETED"
 
     def __str__(self) -> str:
@@ -181,7 +152,7 @@ def status_from_scontrol(fields: dict[str, str]) -> JobStatus:
     return JobStatus(
         job_id=fields.get("JobId", ""), state=normalize_state(fields.get("JobState", "")),
         reason=_none_if_null(fields.get("Reason")), exit_code=code, signal=sig,
-        elapsed=fields.get("RunTime"), nodes=_none_if_null(fields.get("NodeList")), source="scontrol",
+        nodes=_none_if_null(fields.get("NodeList")), source="scontrol",
     )
 
 
@@ -201,8 +172,7 @@ def status_from_sacct(row: dict[str, str], source: str = "sacct") -> JobStatus:
 
 def status_from_queue_row(row: QueueRow) -> JobStatus:
     """A :class:`JobStatus` from one squeue row (no exit code: squeue does not show it) (pure)."""
-    return JobStatus(job_id=row.job_id, state=row.state, reason=row.reason, elapsed=row.time,
-                     nodes=row.nodelist, source="squeue")
+    return JobStatus(job_id=row.job_id, state=row.state, reason=row.reason, nodes=row.nodelist, source="squeue")
 
 
 def parse_show_config(text: str) -> dict[str, str]:
@@ -213,5 +183,3 @@ def parse_show_config(text: str) -> dict[str, str]:
         if m:
             out[m.group(1)] = m.group(2).strip()
     return out
-
-

@@ -1,10 +1,4 @@
-"""Batch scripts: the job spec, its rendering (pure, every value quoted), writing, reading back.
-
-:func:`render_script` turns a :class:`JobSpec` into script text and :func:`write_script` writes it;
-:func:`hello_spec` is the smallest job (``echo "Hello Slurm!"``). :func:`parse_directives`,
-:func:`expand_pattern` and :func:`parse_time_limit` read a script's ``#SBATCH`` options the way
-sbatch does (both executors use them).
-"""
+"""Batch scripts: the job spec, its rendering (pure, every value quoted), writing, reading back as sbatch does."""
 
 from __future__ import annotations
 
@@ -25,27 +19,9 @@ HELLO_BODY = 'echo "Hello Slurm!"'
 
 @dataclass
 class JobSpec:
-    """Everything that goes into a batch script.
+    """Everything that goes into a batch script: unset options are left out (Slurm's defaults apply).
 
-    Unset (``None`` or empty) options are left out of the script, so Slurm's
-    defaults apply. ``extra`` holds further options such as ``"--exclusive"`` or
-    ``"--constraint=a100"``; ``body`` holds the shell lines after the
-    ``#SBATCH`` block, written as they are.
-
-    Attributes:
-        body: The commands the job runs, one line each.
-        job_name: ``--job-name`` (``%x`` in log paths); default: the script's file name.
-        output: ``--output`` pattern; default ``slurm-%j.out``.
-        error: ``--error`` pattern; default: same file as ``output``.
-        nodes: ``--nodes``.
-        gpus: ``--gpus``, e.g. ``"tesla:1"``.
-        time: ``--time``, e.g. ``"24:00:00"``.
-        partition: ``--partition``.
-        cpus_per_task: ``--cpus-per-task``.
-        mem: ``--mem``, e.g. ``"8G"``.
-        extra: More options, one per ``#SBATCH`` line (``"--opt=value"``, ``"--opt value"`` or ``"--flag"``).
-        shell: The interpreter on the ``#!`` line.
-        script_name: File name used when :func:`submit` writes the script itself.
+    ``extra``: more options, one per line (``"--exclusive"``); ``body``: the shell lines after them, as they are.
     """
 
     body: list[str] = field(default_factory=list)
@@ -59,12 +35,11 @@ class JobSpec:
     cpus_per_task: int | None = None
     mem: str | None = None
     extra: list[str] = field(default_factory=list)
-    shell: str = "/bin/bash"
     script_name: str = "job.sbatch"
 
 
 # The workshop's order: name, logs, then resources.
-_SPEC_OPTIONS = (
+SPEC_OPTIONS = (
     ("job_name", "--job-name"), ("output", "--output"), ("error", "--error"), ("nodes", "--nodes"),
     ("gpus", "--gpus"), ("time", "--time"), ("partition", "--partition"),
     ("cpus_per_task", "--cpus-per-task"), ("mem", "--mem"),
@@ -79,7 +54,6 @@ def _check_value(option: str, value: str) -> str:
 
 
 def _split_option(entry: str) -> tuple[str, str | None]:
-    """Split an extra option ``"--opt=value"`` / ``"--opt value"`` / ``"--flag"``."""
     text = _check_value("extra", entry.strip())
     if not text.startswith("-"):
         raise ConfigError(f"extra #SBATCH option {entry!r} does not start with '-'",
@@ -92,19 +66,9 @@ def _split_option(entry: str) -> tuple[str, str | None]:
 
 
 def render_script(spec: JobSpec) -> str:
-    """Render a job spec as batch-script text (pure; every value shell-quoted).
-
-    Args:
-        spec: The job spec.
-
-    Returns:
-        The script, ending with a newline.
-
-    Raises:
-        ConfigError: a value spans lines or an extra option is malformed.
-    """
-    lines = [f"#!{spec.shell}"]
-    for attr, option in _SPEC_OPTIONS:
+    """The batch script's text (pure; every value shell-quoted)."""
+    lines = ["#!/bin/bash"]
+    for attr, option in SPEC_OPTIONS:
         value = getattr(spec, attr)
         if value is None or value == "":
             continue
@@ -116,32 +80,15 @@ def render_script(spec: JobSpec) -> str:
     return "\n".join(lines) + "\n"
 
 
-def hello_spec(body: list[str] | None = None, output: str = "./%x-%j.log") -> JobSpec:
-    """The workshop's first job: ``#SBATCH --output ./%x-%j.log`` and ``echo "Hello Slurm!"``.
-
-    Args:
-        body: Commands to run instead of the echo (e.g. a ``python -m kit ...`` line).
-        output: The ``--output`` pattern.
-    """
-    return JobSpec(body=list(body) if body is not None else [HELLO_BODY], output=output,
+def hello_spec(body: list[str] | None = None) -> JobSpec:
+    """The workshop's first job: ``#SBATCH --output ./%x-%j.log`` and ``echo "Hello Slurm!"`` (or ``body``)."""
+    return JobSpec(body=list(body) if body is not None else [HELLO_BODY], output="./%x-%j.log",
                    script_name="hello.sbatch")
 
 
-def write_script(spec: JobSpec | str, path: str | os.PathLike[str], *, force: bool = False) -> Path:
-    """Write a job script, refusing to overwrite a different file unless ``force``.
-
-    Args:
-        spec: A job spec, or script text.
-        path: Where to write it (parent folders are created).
-        force: Overwrite a file with different content.
-
-    Returns:
-        The path written (unchanged when it already held the same text).
-
-    Raises:
-        ConfigError: ``path`` exists with other content and ``force`` is false.
-    """
-    text = spec if isinstance(spec, str) else render_script(spec)
+def write_script(spec: JobSpec, path: str | os.PathLike[str], *, force: bool = False) -> Path:
+    """Write a job script, refusing to overwrite a different file unless ``force``."""
+    text = render_script(spec)
     target = Path(path)
     with user_path(target, "write the job script"):
         if target.exists():
@@ -163,8 +110,6 @@ def write_script(spec: JobSpec | str, path: str | os.PathLike[str], *, force: bo
     return target
 
 
-# --- reading scripts: directives, patterns, time limits ----------------------------
-
 _SHORT_OPTIONS = {
     "-J": "--job-name", "-o": "--output", "-e": "--error", "-N": "--nodes", "-G": "--gpus",
     "-t": "--time", "-p": "--partition", "-c": "--cpus-per-task", "-D": "--chdir",
@@ -173,23 +118,14 @@ _FLAG_OPTIONS = {"--exclusive", "--hold", "-H", "--requeue", "--no-requeue", "--
 
 
 def parse_directives(text: str) -> dict[str, str]:
-    """Read the ``#SBATCH`` options of a script as sbatch does (pure).
+    """A script's ``#SBATCH`` options as sbatch reads them, up to the first command (pure).
 
-    Options are read up to the first line that is neither blank nor a comment.
-    Short options are mapped to their long names; flags map to ``""``.
-
-    Args:
-        text: The script.
-
-    Returns:
-        Long option name (e.g. ``"--job-name"``) to value; the last one wins.
+    Long option name (short ones mapped) to value, ``""`` for a flag; the last one wins.
     """
     options: dict[str, str] = {}
-    for raw in text.splitlines()[1:] if text.startswith("#!") else text.splitlines():
+    for raw in text.splitlines():  # the #! line is a comment like any other
         line = raw.strip()
-        if not line:
-            continue
-        if not line.startswith("#"):
+        if line and not line.startswith("#"):
             break
         if not line.startswith("#SBATCH"):
             continue
@@ -223,11 +159,7 @@ _PATTERN = re.compile(r"%(\d*)([%AaJjNnstux])")
 
 
 def expand_pattern(pattern: str, *, job_id: str, job_name: str, user: str | None = None) -> str:
-    """Expand sbatch filename patterns known before the job runs (pure).
-
-    ``%j``/``%A``/``%J`` become the job id, ``%x`` the job name, ``%u`` the user,
-    ``%%`` a percent sign; node/step/task patterns stay as they are.
-    """
+    """Expand the sbatch filename patterns known before the job runs (``%j %A %J %x %u %%``) (pure)."""
     user = user or getpass.getuser()
 
     def repl(m: re.Match[str]) -> str:
@@ -241,14 +173,7 @@ def expand_pattern(pattern: str, *, job_id: str, job_name: str, user: str | None
 
 
 def parse_time_limit(text: str) -> int | None:
-    """Seconds in an sbatch ``--time`` value, None for no limit (pure).
-
-    Accepts ``MM``, ``MM:SS``, ``HH:MM:SS``, ``D-HH``, ``D-HH:MM``, ``D-HH:MM:SS``,
-    ``UNLIMITED``/``INFINITE``.
-
-    Raises:
-        ConfigError: not a valid time.
-    """
+    """Seconds in an sbatch ``--time`` value, None for no limit (pure)."""
     value = text.strip()
     if value.upper() in {"", "UNLIMITED", "INFINITE", "NONE"}:
         return None
