@@ -77,5 +77,5 @@ def load_corpus(source: str | os.PathLike[str] = "sample") -> Corpus:
         splits = load_program().read_text_pairs(folder)
     except SystemExit as exc:  # the program's one-line "error: ..."
         raise DataError(str(exc.code).split("error: ", 1)[-1]) from None
-    return Corpus(*(list(zip(splits[s]["en"], splits[s]["ja"], strict=True)) for s in _SPLITS),
-                  source=text if text == "sample" else str(folder))
+    train, validation, test = (list(zip(splits[s]["en"], splits[s]["ja"], strict=True)) for s in _SPLITS)
+    return Corpus(train, validation, test, source=text if text == "sample" else str(folder))

@@ -33,6 +33,7 @@ def load_program() -> ModuleType:
     module = sys.modules.get("bart_finetuning")
     if module is None:
         spec = importlib.util.spec_from_file_location("bart_finetuning", PROGRAM)
+        assert spec is not None and spec.loader is not None  # a .py file always gets a source loader
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         sys.modules["bart_finetuning"] = module

@@ -183,8 +183,11 @@ def build(
     ``result.warnings``). An existing .sif is kept unless ``force``.
     """
     site = site or load_site()
-    installed = install_def(site) if def_file is None else None
-    def_path = Path(os.path.abspath(def_file if installed is None else installed.path))
+    installed = None
+    if def_file is None:
+        installed = install_def(site)
+        def_file = installed.path
+    def_path = Path(os.path.abspath(def_file))
     out = Path(os.path.abspath(sif if sif is not None else site_sif_path(site)))
     deffile = DefFile.read(def_path)
     rt = detect_runtime(site)

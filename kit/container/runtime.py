@@ -35,7 +35,7 @@ class Runtime:
         """One line such as ``apptainer 1.3.4 (/usr/bin/apptainer)`` or ``host Python (...)``."""
         if self.is_host:
             return f"host Python {sys.version.split()[0]} ({self.reason})"
-        return f"{self.flavor or self.name} {self.version or '(version unknown)'} ({shown_path(self.path)})"
+        return f"{self.flavor or self.name} {self.version or '(version unknown)'} ({shown_path(self.path or '?')})"
 
 
 def parse_version_output(text: str) -> tuple[str | None, str | None]:
