@@ -124,22 +124,23 @@ def open_cache(path: Path | None = None) -> Any:
     return LessonCache(str(folder))
 
 
-def damage(exc: BaseException) -> bool:
-    """Whether ``exc`` says the cache's files are damaged (its database, or a stored notebook)."""
+def repaired(cache: Any, report: Callable[[str], None], step: Callable[..., Any], *args: Any,
+             **kwargs: Any) -> tuple[Any, Any]:
+    """``(cache, step(cache, *args, **kwargs))``; a damaged cache (its database, or a stored notebook) is moved
+    out of the way (``<cache>.damaged-<time>``) and the step done again in a new, empty one (a lookup misses)."""
     from nbformat.reader import NotJSONError
     from sqlalchemy.exc import DatabaseError
 
-    return isinstance(exc, (DatabaseError, NotJSONError, json.JSONDecodeError))
-
-
-def set_aside(cache: Any, exc: BaseException, report: Callable[[str], None]) -> Any:
-    """Move a damaged cache out of the way (``<cache>.damaged-<time>``) and open a new, empty one."""
-    folder = Path(cache.path)
-    aside = folder.with_name(f"{folder.name}.damaged-{datetime.now():%Y%m%d-%H%M%S}")
-    folder.rename(aside)
-    report(f"the execution cache {folder} was damaged ({type(exc).__name__}: {str(exc).splitlines()[0][:80]}); "
-           f"moved it to {aside.name} and started a new one (lessons execute again)")
-    return open_cache(folder)
+    try:
+        return cache, step(cache, *args, **kwargs)
+    except (DatabaseError, NotJSONError, json.JSONDecodeError) as exc:
+        folder = Path(cache.path)
+        aside = folder.with_name(f"{folder.name}.damaged-{datetime.now():%Y%m%d-%H%M%S}")
+        folder.rename(aside)
+        report(f"the execution cache {folder} was damaged ({type(exc).__name__}: {str(exc).splitlines()[0][:80]}); "
+               f"moved it to {aside.name} and started a new one (lessons execute again)")
+        cache = open_cache(folder)
+        return cache, step(cache, *args, **kwargs)
 
 
 def lookup(cache: Any, nb: Any) -> tuple[Any, CachedRun] | None:

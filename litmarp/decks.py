@@ -24,7 +24,7 @@ from litmarp.handout import add_handout
 from litmarp.labels import label, lang
 from litmarp.marp import BUILTIN_THEMES, check_theme, deck_html, deck_theme, deck_themes, front_matter, marp_batch
 from litmarp.outfolder import check_out_folder, render_lock
-from litmarp.render import PARAMETER_TAGS, RenderOptions, notebook_to_marp, relink_images
+from litmarp.render import RenderOptions, lesson_code, notebook_to_marp, relink_images
 from litmarp.source import Lesson, find_lessons
 
 Report = Callable[[str], None]
@@ -145,9 +145,7 @@ def _stamp_fits(nb: Any) -> bool:
     """Whether the output stamp may be the title slide's footer: something the deck shows ran (not the
     parameters cell alone), and the deck has no footer of its own there (front matter, or a ``footer``
     directive on the title slide)."""
-    shown = [c for c in nb.cells if c.cell_type == "code" and c.source.strip()
-             and not PARAMETER_TAGS & set(c.metadata.get("tags", []))]
-    if not shown:
+    if not lesson_code(nb.cells):
         return False
     title: list[str] = []
     for cell in nb.cells:

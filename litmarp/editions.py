@@ -26,17 +26,13 @@ from typing import Any
 
 from litmarp.errors import LessonError
 from litmarp.labels import label
-from litmarp.render import cell_source, starts_slide
+from litmarp.render import cell_source, cell_tags, starts_slide
 from litmarp.workfiles import write_unless_edited
 
 EDITIONS = ("instructor", "learner")
 EXERCISE, SOLUTION = "exercise", "solution"
 SKIP = "skip-execution"  # nbclient's tag: a cell it does not run
 DEFAULT_MINUTES = 5
-
-
-def _tags(cell: Any) -> set[str]:
-    return set(cell.get("metadata", {}).get("tags", []))
 
 
 class ExerciseError(LessonError, ValueError):
@@ -58,14 +54,14 @@ def exercises(nb: Any) -> list[tuple[int, int]]:
     cells = nb["cells"]
     code = [i for i, c in enumerate(cells) if c["cell_type"] == "code"]
     for k, i in enumerate(code):
-        if EXERCISE in _tags(cells[i]):
+        if EXERCISE in cell_tags(cells[i]):
             nxt = code[k + 1] if k + 1 < len(code) else None
-            if nxt is None or SOLUTION not in _tags(cells[nxt]):
+            if nxt is None or SOLUTION not in cell_tags(cells[nxt]):
                 raise ExerciseError(f"the exercise cell starting {_first_line(cells[i])!r} has no solution cell "
                                     f"right after it", hint=f"put the cell that solves it right after it, tagged "
                                     f'{SOLUTION!r}: ```python tags=["{SOLUTION}"]```')
             pairs.append((i, nxt))
-        elif SOLUTION in _tags(cells[i]) and not (k and EXERCISE in _tags(cells[code[k - 1]])):
+        elif SOLUTION in cell_tags(cells[i]) and not (k and EXERCISE in cell_tags(cells[code[k - 1]])):
             raise ExerciseError(f"the solution cell starting {_first_line(cells[i])!r} follows no exercise cell",
                                 hint=f'put the exercise (tagged {EXERCISE!r}, blanks written ____) right before it, '
                                      f"or remove its {SOLUTION!r} tag")

@@ -1,24 +1,11 @@
-"""Executed notebook → Marp Markdown → HTML/PDF.
+"""Executed notebook → Marp Markdown: markdown cells as they are (they already are Marp slides), each code
+cell followed by its outputs (text clipped in an ````` ```output ````` fence, PNG images written beside the
+deck, ``text/markdown`` inlined).
 
-A lesson's markdown cells are copied as they are (they already are Marp
-slides); each code cell is followed by its outputs:
-
-- text (streams, ``text/plain`` results, errors) in an ````` ```output `````
-  fence, clipped to ``max_lines`` with an "… N lines omitted" marker;
-- images written as PNG files next to the deck and referenced with a Marp
-  size (``![w:600](...)``);
-- ``text/markdown`` results inlined, so a lesson can show a table.
-
-Cell tags ``remove-cell``, ``remove-input`` and ``remove-output`` work as in
-Jupyter Book; cell metadata ``clip=N`` and ``width=N`` override the defaults
-for one cell. The executed notebook is only read, never written back.
-
-The parameters cell (papermill's ``parameters`` tag, and the cell papermill
-injects) is never shown; a slide that holds nothing else to run is dropped
-with it. Python warnings a library prints to stderr are left out of the slide
-unless the cell is tagged ``show-warnings``. Relative references in the
-markdown (images, links, media, CSS ``url(…)``) are rewritten so they still resolve
-from where the deck is written; marp-cli gets ``--html`` where the deck asks for it.
+Cell tags ``remove-cell``, ``remove-input`` and ``remove-output`` work as in Jupyter Book; cell metadata
+``clip=N`` and ``width=N`` override the defaults for one cell; ``show-warnings`` keeps the Python warnings a
+library prints to stderr. The parameters cells are never shown. Relative references in the markdown are
+rewritten so they still resolve from where the deck is written.
 """
 
 from __future__ import annotations
@@ -49,7 +36,6 @@ _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 
 @dataclass(frozen=True)
 class RenderOptions:
-    """Knobs for :func:`notebook_to_marp`."""
 
     max_lines: int = DEFAULT_MAX_LINES
     image_width: int = DEFAULT_IMAGE_WIDTH
@@ -131,11 +117,10 @@ def _fence(text: str, lang: str) -> str:
 
 def cell_source(cell: Any) -> str:
     """A cell's source as one string (nbformat nodes and raw notebook JSON alike)."""
-    src = cell.get("source", "")
-    return "".join(src) if isinstance(src, list) else src
+    return _join(cell.get("source", ""))
 
 
-def _tags(cell: Any) -> set[str]:
+def cell_tags(cell: Any) -> set[str]:
     return set(cell.get("metadata", {}).get("tags", []))
 
 
@@ -321,6 +306,12 @@ def _join(value: str | list[str]) -> str:
 PARAMETER_TAGS = frozenset({"parameters", "injected-parameters"})
 
 
+def lesson_code(cells: list[Any], skip: frozenset[str] = PARAMETER_TAGS) -> list[int]:
+    """Indices of the code cells that run the lesson's own code: not its parameters cells (no slide shows them)."""
+    return [i for i, c in enumerate(cells)
+            if c["cell_type"] == "code" and cell_source(c).strip() and not skip & cell_tags(c)]
+
+
 def is_command_cell(source: str) -> bool:
     """A command cell: a ```bash fence in the lesson, ``%%bash`` in the notebook (:mod:`litmarp.shell`)."""
     return source.lstrip().startswith(COMMAND_MAGIC + "\n") or source.strip() == COMMAND_MAGIC
@@ -339,7 +330,7 @@ def starts_slide(cell: Any) -> bool:
 def parameter_slide_cells(cells: list[Any]) -> set[int]:
     """Indices of the cells to drop: every parameters cell, and the slide holding one when
     nothing else on it runs (the deck's first slide always stays)."""
-    drop = {i for i, c in enumerate(cells) if c["cell_type"] == "code" and PARAMETER_TAGS & _tags(c)}
+    drop = {i for i, c in enumerate(cells) if c["cell_type"] == "code" and PARAMETER_TAGS & cell_tags(c)}
     groups: list[list[int]] = [[]]
     for i, cell in enumerate(cells):
         if starts_slide(cell):
@@ -355,19 +346,9 @@ def parameter_slide_cells(cells: list[Any]) -> set[int]:
 
 def notebook_to_marp(nb: Any, deck_path: Path, *, options: RenderOptions = RenderOptions(),
                      stamp: str | None = None, source_dir: Path | None = None) -> str:
-    """Render an (executed) notebook as a Marp deck and write its images.
-
-    Args:
-        nb: A notebook (nbformat node or the parsed JSON dict).
-        deck_path: Where the Markdown deck will be written; images go to
-            ``<deck stem>/`` beside it and are referenced relatively.
-        options: Clipping and image-size defaults.
-        stamp: Where the outputs come from (site, time): the title slide's footer.
-        source_dir: The folder of the lesson source, for relative image links.
-
-    Returns:
-        The Markdown text of the deck.
-    """
+    """The Markdown deck of an (executed) notebook to be written at ``deck_path``; its images are written to
+    ``<deck stem>/`` beside it. ``stamp`` (site and time of the outputs) is the title slide's footer;
+    ``source_dir`` is the lesson's folder, for relative references."""
     assets_dir = deck_path.parent / deck_path.stem
     assets_ref = deck_path.stem
     cells = list(nb["cells"])
@@ -375,7 +356,7 @@ def notebook_to_marp(nb: Any, deck_path: Path, *, options: RenderOptions = Rende
     parts: list[str] = []
     stamped = stamp is None
     for index, cell in enumerate(cells):
-        tags = _tags(cell)
+        tags = cell_tags(cell)
         source = cell_source(cell)
         if "remove-cell" in tags or index in dropped:
             continue
