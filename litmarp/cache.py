@@ -1,26 +1,12 @@
-"""The execution cache: a lesson is re-executed only when its outputs could change.
+"""The execution cache (`jupyter-cache <https://jupyter-cache.readthedocs.io/>`_, MyST-NB's store): a lesson is
+re-executed only when its outputs could change.
 
-Built on `jupyter-cache <https://jupyter-cache.readthedocs.io/>`_ (the store
-MyST-NB uses). jupyter-cache keys an executed notebook by a hash of its code
-cells; a markdown edit changes no key, so a text-only edit re-renders from the
-cached outputs. What else determines a lesson's outputs is written into the
-notebook's metadata under ``litmarp_execution`` before hashing:
-
-- the parameters papermill injects (the site), as the injected cell's code;
-- the files the project's ``inputs`` name (:mod:`litmarp.project`: its environment's lock
-  file, its site profiles, the code its lessons import), and the engine's command cells
-  (:mod:`litmarp.shell`, which runs in the kernel);
-- files the lesson declares it reads, in its front matter::
-
-      jupyter:
-        litmarp:
-          reads: [container/env.def]
-
-Of a code cell's metadata only the tags that change execution count
-(``parameters``, ``injected-parameters``, ``raises-exception``,
-``skip-execution``); render metadata (``clip``, ``width``, ``remove-*`` tags)
-does not, so changing how an output is shown re-renders without re-running.
-A lesson that fails is never stored.
+jupyter-cache keys a notebook by a hash of its code cells, so a markdown edit re-renders from the cached
+outputs. What else determines the outputs is written into the notebook's metadata (``litmarp_execution``)
+before hashing: the site, the files the project's ``inputs`` name, the engine's command cells
+(:mod:`litmarp.shell`, which runs in the kernel) and the files the lesson's front matter says it reads
+(``jupyter: litmarp: reads: [container/env.def]``). Of a code cell's metadata only :data:`EXEC_TAGS` count:
+how an output is shown (``clip``, ``remove-*``) re-renders without re-running. A failed lesson is never stored.
 """
 
 from __future__ import annotations

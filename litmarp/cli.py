@@ -63,8 +63,7 @@ def _slides(args: argparse.Namespace) -> int:
         for slide in bad:
             print(f"does not fit: {slide.describe()}", file=sys.stderr)
         if bad and args.fit == "fail":
-            raise fit.FitError(f"{len(bad)} slide(s) do not fit", details="\n".join(s.describe() for s in bad),
-                               hint=fit.FIT_HINT)
+            raise fit.unfit_error(bad)
     print("Rendered decks:")
     for build in builds:
         for path in build.outputs:

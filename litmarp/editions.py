@@ -1,21 +1,9 @@
 """Editions of a lesson: the instructor's (solutions shown and run) and the learner's (exercises, no solutions).
 
-A lesson marks an exercise as two cells in a row: the task, tagged ``exercise`` (blanks written ``____``,
-planned minutes as ``minutes=N``), then the cell that solves it, tagged ``solution``::
-
-    ```python minutes=5 tags=["exercise"]
-    score = sacrebleu.BLEU(tokenize=____).corpus_score(____, [____])
-    ```
-
-    ```python tags=["solution"]
-    score = sacrebleu.BLEU(tokenize="none").corpus_score(outputs, [references])
-    ```
-
-Only solutions run (an exercise cell is never executed: it has blanks), so one execution serves both
-editions. The instructor's deck shows the solution and its output; the learner's deck and notebook show
-the exercise in its place, and no solution text at all. Both mark the slide (``exercise`` class) and the
-instructor's notes say how many minutes to pause. A ``program`` cell can be a solution: the program
-(``kit program write``) is made of the solutions.
+An exercise is two cells in a row: the task, tagged ``exercise`` (blanks written ``____``, planned minutes as
+``minutes=N``), then the cell that solves it, tagged ``solution``. Only solutions run, so one execution
+serves both editions; the learner's deck and notebook show the exercise in its place and no solution text.
+Both mark the slide (``exercise`` class); the instructor's notes say how many minutes to pause.
 """
 
 from __future__ import annotations

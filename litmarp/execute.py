@@ -1,10 +1,8 @@
 """Executing a lesson: papermill from the Markdown source, with progress, quietly, cached.
 
-The kernel's working directory is ``notebooks/`` (as for a participant in
-Jupyter); outputs go to ``build/`` and never over the sources. While a lesson
-runs, one line per code cell says where it is (lesson, cell n/N, slide title,
-elapsed). The kernel's own start-up chatter (ipykernel's "running over TCP
-without encryption" warning) is not printed.
+The kernel's working directory is ``notebooks/`` (as for a participant in Jupyter); outputs go to
+``build/`` and never over the sources. One line per code cell says where it is (lesson, cell n/N, slide
+title, elapsed).
 """
 
 from __future__ import annotations

@@ -1,8 +1,5 @@
-"""marp-cli and Chromium: the pinned marp-cli, the themes a deck may use, and drawing decks (HTML, PDF
-with notes, notes text) in as few processes as possible.
-
-What a presenter's ``marp`` would do is what happens here: the deck's own theme is found where marp-cli
-would look (``--theme-set``), ``--html`` is passed where the deck or its marp-cli configuration asks for it.
+"""marp-cli and Chromium: the pinned marp-cli, the themes a deck may use (found where marp-cli would look),
+``--html`` where the deck or its marp-cli configuration asks for it, and drawing many decks per process.
 """
 
 from __future__ import annotations
@@ -179,22 +176,14 @@ def deck_html(source: Path) -> bool:
     return asked is True
 
 
-def _flags(kind: str, html: bool) -> list[str]:
+def marp_batch_command(marp_bin: Path | str, decks: Sequence[Path], *, kind: str = "html",
+                       themes: Sequence[Path], html: bool = False) -> list[str]:
+    """marp-cli over several decks at once (one process, and for PDF one browser: much faster than one each),
+    each output beside its deck: ``<deck>.html``, ``.pdf`` or ``.txt`` (notes). Pure; golden-tested."""
     if kind not in MARP_KINDS:
         raise ValueError(f"kind must be one of {MARP_KINDS}, not {kind!r}")
     flags = ["--pdf", "--pdf-notes", "--allow-local-files"] if kind == "pdf" else ["--notes"] if kind == "notes" else []
-    return [*flags, *(["--html"] if html else [])]
-
-
-def marp_batch_command(marp_bin: Path | str, decks: Sequence[Path], *, kind: str = "html",
-                       themes: Sequence[Path], html: bool = False) -> list[str]:
-    """marp-cli over several decks at once, each output beside its deck (pure; golden-tested).
-
-    One process (and for PDF one browser) for all decks: much faster than one each.
-    Outputs: ``<deck>.html``, ``<deck>.pdf`` or ``<deck>.txt`` (notes).
-    """
-    flags = _flags(kind, html)
-    return [str(marp_bin), *map(str, decks), "--theme-set", *map(str, themes), *flags]
+    return [str(marp_bin), *map(str, decks), "--theme-set", *map(str, themes), *flags, *(["--html"] if html else [])]
 
 
 def marp_env(*, pdf: bool) -> dict[str, str]:

@@ -1,9 +1,5 @@
-"""Where a build writes its decks: never over a lesson, and one build at a time.
-
-A rendered deck is ``<out>/<lesson>.md``: with ``--out slides`` it would replace the lesson itself (its
-jupytext header and parameters cell gone). :func:`check_out_folder` refuses such a folder before
-anything is written. :func:`render_lock` makes two builds into the same folder take turns, and says
-who holds it: they would write the same decks, images and executed notebooks at once.
+"""Where a build writes its decks: never over a lesson (``--out slides`` would replace the lessons with
+rendered decks), and one build per folder at a time (saying who holds it).
 """
 
 from __future__ import annotations

@@ -79,33 +79,26 @@ def clip_text(text: str, max_lines: int, width: int = 0) -> str:
     if max_lines <= 0 or sum(map(len, parts)) <= max_lines:
         return "\n".join(p for group in parts for p in group)
     budget = max(max_lines - 1, 1)
-    head: list[list[str]] = []
-    tail: list[list[str]] = []
-    i, j = 0, len(parts) - 1
+    head, tail = 0, len(parts)  # shown: parts[:head] and parts[tail:]
     used = 0
-    while i <= j:  # alternate: a line from the tail, then one from the head, while they fit
-        sides = (True, False) if len(tail) <= len(head) else (False, True)
-        take_tail = next((t for t in sides if used + len(parts[j] if t else parts[i]) <= budget), None)
-        if take_tail is None:
+    while head < tail:  # alternate: a line from the tail, then one from the head, while they fit
+        order = (tail - 1, head) if len(parts) - tail <= head else (head, tail - 1)
+        pick = next((k for k in order if used + len(parts[k]) <= budget), None)
+        if pick is None:
             break
-        group = parts[j] if take_tail else parts[i]
-        used += len(group)
-        if take_tail:
-            tail.insert(0, group)
-            j -= 1
+        used += len(parts[pick])
+        if pick == tail - 1:
+            tail -= 1
         else:
-            head.append(group)
-            i += 1
-    if not head and not tail:  # one line longer than the whole budget: show its first and last parts
-        flat = [p for group in parts for p in group]
+            head += 1
+    flat = [p for group in parts for p in group]
+    if head == 0 and tail == len(parts):  # one line longer than the whole budget: show its first and last parts
         keep_head = budget // 2
         keep_tail = budget - keep_head
         return "\n".join([*flat[:keep_head], f"… {len(flat) - budget} wrapped lines omitted",
                           *flat[len(flat) - keep_tail:]])
-    omitted = j - i + 1
-    shown = [p for group in head for p in group]
-    shown.append(f"… {omitted} lines omitted")
-    return "\n".join([*shown, *(p for group in tail for p in group)])
+    return "\n".join([*(p for group in parts[:head] for p in group), f"… {tail - head} lines omitted",
+                      *(p for group in parts[tail:] for p in group)])
 
 
 def _fence(text: str, lang: str) -> str:
@@ -160,7 +153,7 @@ _HTML_REF = re.compile(r"(<(?:img|source|video|audio|track|iframe|embed|object|a
 # CSS url(…): backgroundImage directives, style attributes, <style> blocks, themes in front matter.
 _CSS_URL = re.compile(r"(url\(\s*)(\"[^\"\n]*\"|'[^'\n]*'|&quot;.*?&quot;|[^\s\"')]+)(?=\s*\))", re.I)
 _CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`).+?(?<!`)\1(?!`)")
-FRONT_MATTER = re.compile(r"^---[ \t]*\n(?:.*?\n)?---[ \t]*(?:\n|$)", re.S)
+FRONT_MATTER = re.compile(r"^---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|$)", re.S)  # group 1: the YAML
 
 
 @functools.lru_cache(maxsize=1)
