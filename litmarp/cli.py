@@ -36,9 +36,7 @@ def _say(line: str) -> None:
 def _slides(args: argparse.Namespace) -> int:
     from litmarp import decks, fit
 
-    refresh: bool | list[str] = False
-    if args.refresh is not None:
-        refresh = True if args.refresh == [] else args.refresh
+    refresh: bool | list[str] = False if args.refresh is None else args.refresh or True  # --refresh alone: all
     worker = fit.FitWorker() if args.fit != "off" else None  # Chromium starts now, measures each deck as drawn
     builds = decks.build_decks(
         args.lessons or None, site=args.site, out_dir=Path(args.out), pdf=args.pdf,

@@ -60,12 +60,8 @@ def deck_outputs(deck: Path, *, pdf: bool, notes: bool) -> list[Path]:
 
 def draw_decks(decks: Sequence[Path], *, pdf: bool, notes: bool, themes: Sequence[Path],
                on_html: Callable[[Path], None] | None = None, html: bool | Sequence[bool] = False) -> None:
-    """Draw rendered Markdown decks with marp-cli, all decks in one process per kind (two where some decks
-    get ``--html``: ``html``, one flag per deck, :func:`litmarp.marp.deck_html`).
-
-    The kinds are drawn at the same time; as soon as the HTML is written ``on_html``
-    is called for each deck (the fit check starts measuring while the PDF is drawn).
-    """
+    """Draw rendered Markdown decks with marp-cli, every kind at once (:func:`litmarp.marp.marp_batch`);
+    ``on_html`` gets each deck's HTML as soon as it is written (the fit check measures while the PDF is drawn)."""
     from concurrent.futures import ThreadPoolExecutor
 
     kinds = ["html", *(["pdf"] if pdf else []), *(["notes"] if notes else [])]
@@ -165,15 +161,10 @@ def build_decks(names: Sequence[str] | None = None, *, site: str | None = None,
                 execute: bool = True, max_lines: int | None = None, refresh: bool | Sequence[str] = False,
                 cache_path: Path | None = None, slides_dir: Path | None = None,
                 notebooks_dir: Path | None = None, report: Report | None = None,
-                force_render: bool = False, on_html: Callable[[Path], None] | None = None) -> list[DeckBuild]:
-    """Execute (from the cache when possible) and render lessons, reporting each as it goes.
-
-    Args:
-        refresh: True, or the lesson names, to execute even when the cache holds the outputs.
-        notes: Also write ``<name>.notes.txt`` (default: with ``pdf``).
-        report: Called with one line per lesson and per executed cell.
-        on_html: Called with each deck's HTML as soon as it is (re-)rendered (the fit check).
-    """
+                on_html: Callable[[Path], None] | None = None) -> list[DeckBuild]:
+    """Execute (from the cache when possible) and render lessons, reporting each as it goes. ``refresh``: True,
+    or the lesson names, to execute even when the cache holds the outputs; ``notes`` defaults to ``pdf``;
+    ``on_html`` gets each deck's HTML as soon as it is drawn (the fit check)."""
     say = report or (lambda line: None)
     notes = pdf if notes is None else notes
     wanted_refresh = set() if refresh is False else None if refresh is True else \
@@ -207,8 +198,7 @@ def build_decks(names: Sequence[str] | None = None, *, site: str | None = None,
                 say(f"warning: {lesson.name}: slide {number} shows {where}, which does not exist (a broken image)")
             wanted = {deck: deck_outputs(deck, pdf=pdf, notes=notes) for deck in decks}
             build = DeckBuild(lesson, status, [p for deck, w in wanted.items() for p in (deck, *w)], run,
-                              rendered=force_render or not all(_is_fresh(lesson, *pair) for pair in wanted.items()),
-                              decks=decks)
+                              rendered=not all(_is_fresh(lesson, *pair) for pair in wanted.items()), decks=decks)
             say(build.line())
             builds.append(build)
         stale = [b for b in builds if b.rendered]

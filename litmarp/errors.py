@@ -10,13 +10,8 @@ from collections.abc import Sequence
 
 
 class Error(Exception):
-    """Base class: a failure the user can act on.
-
-    Args:
-        message: One line saying what went wrong.
-        hint: What to do next (printed after ``What to do:``).
-        details: Evidence such as stderr or a log tail, printed indented.
-    """
+    """Base class: a failure the user can act on: ``message`` (one line), ``details`` (evidence such as stderr,
+    printed indented) and ``hint`` (what to do next)."""
 
     exit_code = 1
 

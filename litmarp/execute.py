@@ -187,8 +187,7 @@ def run_notebook(lesson: Lesson, nb: Any, *, site: str, out_dir: Path, report: R
     """Execute an already parameterized notebook with papermill; return the executed copy.
 
     Raises:
-        CellError: a cell raised, or ran past its time limit (:func:`cell_timeout`); names the lesson, the
-            slide, the cell and the error or the limit.
+        CellError: a cell raised, or ran past its time limit (:func:`cell_timeout`).
     """
     import nbformat
     import papermill
@@ -243,11 +242,8 @@ def run_notebook(lesson: Lesson, nb: Any, *, site: str, out_dir: Path, report: R
 
 def executed_lesson(lesson: Lesson, *, site: str | None = None, out_dir: Path, refresh: bool = False,
                     cache_path: Path | None = None, report: Report | None = None) -> tuple[Path, CachedRun | None]:
-    """The lesson's executed notebook: from the cache when nothing that determines it changed.
-
-    Returns the executed (or cache-merged) notebook at ``out_dir/<name>.ipynb`` and
-    where its outputs come from (None for a lesson without code).
-    """
+    """The lesson's executed notebook (from the cache when nothing that determines it changed) and where its
+    outputs come from (None for a lesson without code)."""
     import nbformat
 
     site = project.current().site(site)

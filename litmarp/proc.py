@@ -41,7 +41,6 @@ def run(
     cwd: str | os.PathLike[str] | None = None,
     env: Mapping[str, str] | None = None,
     timeout: float | None = None,
-    input: str | None = None,
     capture: bool = True,
     hint: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
@@ -59,10 +58,9 @@ def run(
             cwd=cwd,
             env=_env(env),
             timeout=timeout,
-            input=input,
             text=True,
             capture_output=capture,
-            stdin=None if input is not None else subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
         )
     except FileNotFoundError as exc:
         raise _not_found(argv, exc, hint) from None
@@ -87,15 +85,13 @@ def stream(
     cmd: Sequence[str | os.PathLike[str]],
     *,
     cwd: str | os.PathLike[str] | None = None,
-    env: Mapping[str, str] | None = None,
     out: TextIO | None = None,
     hint: str | None = None,
-    tail_lines: int = 200,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``cmd`` like :func:`run`, printing its output line by line to ``out`` (default: ``sys.stdout`` at
     call time, which Jupyter and papermill capture) while it runs: a multi-GB pull or a build shows its
     progress as it happens. stderr is merged into stdout (the runtimes print their progress on stderr), so
-    the lines keep their order; a failure's error carries the last ``tail_lines``.
+    the lines keep their order; a failure's error carries the last 200.
 
     Raises:
         CommandNotFound: the program is not on PATH.
@@ -104,7 +100,7 @@ def stream(
     argv = _argv(cmd)
     sink = out if out is not None else sys.stdout
     try:
-        child = subprocess.Popen(argv, cwd=cwd, env=_env(env),
+        child = subprocess.Popen(argv, cwd=cwd,
                                  stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     except FileNotFoundError as exc:
         raise _not_found(argv, exc, hint) from None
@@ -125,7 +121,7 @@ def stream(
         child.stdout.close()
         child.wait()
     if child.returncode != 0:
-        raise CommandError(argv, child.returncode, "".join(deque(lines, maxlen=tail_lines)), hint=hint)
+        raise CommandError(argv, child.returncode, "".join(deque(lines, maxlen=200)), hint=hint)
     return subprocess.CompletedProcess(argv, child.returncode, "".join(lines), "")
 
 

@@ -128,14 +128,9 @@ class Session:
         self._proc = None
 
     def run(self, command: str, out: TextIO) -> tuple[int, str]:
-        """Run one command in the session, streaming its output (stdout and stderr, in order) to ``out``.
-
-        Returns its exit status and output. The folder it ends in becomes :attr:`cwd`: a shell started again
-        later (an interrupt, a time limit, an ``exit``) starts there.
-
-        Raises:
-            CommandTimeout: it ran past :attr:`timeout`; the next command starts a new shell (with :attr:`kept`).
-        """
+        """Run one command in the session, streaming its output (stdout and stderr, in order) to ``out``; return
+        its exit status and output. The folder it ends in becomes :attr:`cwd`, where a new shell (after an
+        interrupt, a :class:`CommandTimeout` or an ``exit``) starts."""
         proc = self._start()
         assert proc.stdin is not None and proc.stdout is not None
         marker = f"__kit_done_{uuid.uuid4().hex}__"
