@@ -229,10 +229,8 @@ class Session:
             for name, pattern in self.captures.items():
                 found = re.findall(pattern, output, re.M)
                 if found:
-                    assignment = f"{name}={shlex.quote(found[-1])}"
-                    out.write(echo_lines(assignment) + "\n")
-                    self.run(assignment, out)
-                    self.kept[name] = found[-1]
+                    out.write(echo_lines(f"{name}={shlex.quote(found[-1])}") + "\n")
+                    self.assign(name, found[-1])
 
     def _show_not_run(self, command: str, reason: str, out: TextIO,
                       display: Callable[[dict[str, Any]], None] | None) -> None:
