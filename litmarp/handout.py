@@ -56,8 +56,8 @@ def rasterize(pdf: Path, dpi: int = 60) -> list[bytes]:
     """The PDF's pages as PNG bytes (poppler's pdftoppm)."""
     with tempfile.TemporaryDirectory() as tmp:
         proc.run(["pdftoppm", "-png", "-r", str(dpi), str(pdf), f"{tmp}/p"], timeout=300,
-                 hint="the handout needs it: install poppler-utils (`apt-get install poppler-utils`, or `make setup` "
-                      "as root)")
+                 hint="the handout needs pdftoppm, from poppler-utils (`apt-get install poppler-utils`, or `make "
+                      "setup` as root)")
         return [p.read_bytes() for p in sorted(Path(tmp).glob("p-*.png"))]
 
 
