@@ -16,15 +16,13 @@ from typing import Any
 
 from litmarp import editions, project
 from litmarp.cache import CachedRun
-from litmarp.execute import executed_lesson
+from litmarp.execute import Report, executed_lesson
 from litmarp.handout import add_handout
 from litmarp.labels import label, lang
 from litmarp.marp import BUILTIN_THEMES, check_theme, deck_html, deck_theme, deck_themes, front_matter, marp_batch
 from litmarp.outfolder import check_out_folder, render_lock
 from litmarp.render import RenderOptions, lesson_code, notebook_to_marp, relink_images
 from litmarp.source import Lesson, find_lessons
-
-Report = Callable[[str], None]
 
 
 @dataclass

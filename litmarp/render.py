@@ -208,16 +208,13 @@ def map_references(markdown: str, fix: Callable[[str], str | None], *, document:
             new = f"&quot;{new}&quot;"
         return f"{quote_char}{new}{'>' if quote_char == '<' else quote_char}" if quote_char else new
 
-    def in_text(text: str) -> str:
-        text = _MD_REF.sub(lambda m: m.group(1) + rewrite(m.group(2)), text)
-        text = _HTML_REF.sub(lambda m: m.group(1) + rewrite(m.group(2)), text)
-        return _CSS_URL.sub(lambda m: m.group(1) + rewrite(m.group(2)), text)
+    def relinked(match: re.Match[str]) -> str:
+        return match.group(1) + rewrite(match.group(2))
 
     head = ""
     front = FRONT_MATTER.match(markdown) if document else None
     if front:
-        head, markdown = _CSS_URL.sub(lambda m: m.group(1) + rewrite(m.group(2)), front.group(0)), \
-            markdown[front.end():]
+        head, markdown = _CSS_URL.sub(relinked, front.group(0)), markdown[front.end():]
     lines = markdown.split("\n")
     shown: list[str] = []  # code, held out while the rest is rewritten
 
@@ -228,7 +225,9 @@ def map_references(markdown: str, fix: Callable[[str], str | None], *, document:
     code = code_lines(markdown)
     masked = "\n".join(hold(line) if n in code else _CODE_SPAN.sub(lambda m: hold(m.group(0)), line)
                        for n, line in enumerate(lines))
-    return head + re.sub(r"\x00(\d+)\x00", lambda m: shown[int(m.group(1))], in_text(masked))
+    for pattern in (_MD_REF, _HTML_REF, _CSS_URL):
+        masked = pattern.sub(relinked, masked)
+    return head + re.sub(r"\x00(\d+)\x00", lambda m: shown[int(m.group(1))], masked)
 
 
 def relink_images(markdown: str, source_dir: Path, deck_dir: Path, *, document: bool = True) -> str:

@@ -7,15 +7,13 @@ from __future__ import annotations
 
 import signal
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from litmarp import proc, project
-from litmarp.decks import build_decks
+from litmarp.decks import Report, build_decks
 from litmarp.marp import deck_html, marp_executable
 from litmarp.source import find_lessons
-
-Report = Callable[[str], None]
 
 
 def marp_server_command(marp_bin: Path | str, folder: Path, *, themes: Path,
