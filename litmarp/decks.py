@@ -56,25 +56,6 @@ def deck_outputs(deck: Path, *, pdf: bool, notes: bool) -> list[Path]:
     return [deck.with_suffix(suffix) for suffix in suffixes]
 
 
-def draw_decks(decks: Sequence[Path], *, pdf: bool, notes: bool, themes: Sequence[Path],
-               on_html: Callable[[Path], None] | None = None, html: bool | Sequence[bool] = False) -> None:
-    """Draw rendered Markdown decks with marp-cli, every kind at once (:func:`litmarp.marp.marp_batch`);
-    ``on_html`` gets each deck's HTML as soon as it is written (the fit check measures while the PDF is drawn)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    kinds = ["html", *(["pdf"] if pdf else []), *(["notes"] if notes else [])]
-    with ThreadPoolExecutor(max_workers=len(kinds)) as pool:
-        futures = {kind: pool.submit(marp_batch, decks, kind=kind, themes=themes, html=html) for kind in kinds}
-        for page in futures["html"].result():
-            if on_html is not None:
-                on_html(page)
-        for future in futures.values():
-            future.result()
-    if notes:
-        for deck in decks:
-            deck.with_suffix(".txt").replace(deck.with_suffix(".notes.txt"))
-
-
 def deck_name(lesson: Lesson, edition: str = "instructor") -> str:
     """The file stem of a lesson's deck in an edition: ``03-slurm``, ``03-slurm.learner``."""
     return lesson.name if edition == "instructor" else f"{lesson.name}.{edition}"
@@ -205,7 +186,8 @@ def build_decks(names: Sequence[str] | None = None, *, site: str | None = None,
             say(f"drawing {sum(len(b.decks) for b in stale)} deck(s) with marp-cli ({kinds}) …")
             own = project.current().themes  # the project's theme set first
             themes = sorted({t for b in stale for t in deck_themes(b.lesson.source)}, key=lambda t: (t != own, str(t)))
-            draw_decks([d for b in stale for d in b.decks], pdf=pdf, notes=notes, themes=themes, on_html=on_html,
+            marp_batch([d for b in stale for d in b.decks], themes=themes, on_html=on_html,
+                       kinds=["html", *(["pdf"] if pdf else []), *(["notes"] if notes else [])],
                        html=[deck_html(b.lesson.source) for b in stale for _ in b.decks])
         if pdf:
             say("writing the handouts (slides beside their notes, then the exercises) …")
