@@ -50,7 +50,7 @@ def _slides(args: argparse.Namespace) -> int:
                     worker.submit(next(p for p in build.outputs if p.suffix == ".html"))
         try:
             measured = worker.results()
-            bad = fit.overflowing(measured)
+            bad = [slide for slide in measured if not slide.fits]
             if measured and not bad:
                 print(f"fit: all {len(measured)} slide(s) drawn fit, no text under {fit.MIN_TEXT_PX:.0f} px")
         except LessonError as exc:

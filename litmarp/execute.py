@@ -70,12 +70,6 @@ def parameterized(lesson: Lesson, site: str, parameters: dict[str, Any] | None =
     return nb
 
 
-def has_code(nb: Any) -> bool:
-    """Whether anything besides the parameters runs (an imported deck whose fences are shown only starts no
-    kernel)."""
-    return bool(lesson_code(nb.cells, PARAMETER_TAGS | {"skip-execution"}))
-
-
 # A cell's time limit unless the lesson's front matter (jupyter: litmarp: cell_timeout: N) or the cell
 # (```python timeout=N```, ```bash timeout=N```) says otherwise: lesson 03 follows a job for up to 15 min.
 DEFAULT_CELL_TIMEOUT = 1200
@@ -250,7 +244,7 @@ def executed_lesson(lesson: Lesson, *, site: str | None = None, out_dir: Path, r
     nb = parameterized(lesson, site)
     output = out_dir / f"{lesson.name}.ipynb"
     out_dir.mkdir(parents=True, exist_ok=True)
-    if not has_code(nb):
+    if not lesson_code(nb.cells, PARAMETER_TAGS | {"skip-execution"}):  # fences only shown: no kernel to start
         nbformat.write(nb, output)
         return output, None
     store = cache.open_cache(cache_path)

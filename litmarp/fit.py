@@ -227,10 +227,6 @@ def _settled(page: Any, tries: int = 40) -> list[dict[str, Any]]:
                       hint="a slide's layout does not settle (an animation?); check it in a browser")
 
 
-def overflowing(fits: Iterable[SlideFit]) -> list[SlideFit]:
-    return [f for f in fits if not f.fits]
-
-
 def unfit_error(bad: Sequence[SlideFit]) -> FitError:
     return FitError(f"{len(bad)} slide(s) do not fit", details="\n".join(f.describe() for f in bad), hint=FIT_HINT)
 
@@ -238,7 +234,7 @@ def unfit_error(bad: Sequence[SlideFit]) -> FitError:
 def check_fit(html_files: Sequence[Path]) -> list[SlideFit]:
     """Measure the decks; raise :class:`FitError` naming every slide that does not fit."""
     measured = measure_decks(html_files)
-    bad = overflowing(measured)
+    bad = [slide for slide in measured if not slide.fits]
     if bad:
         raise unfit_error(bad)
     return measured
