@@ -1,26 +1,12 @@
-"""The execution cache: a lesson is re-executed only when its outputs could change.
+"""The execution cache (`jupyter-cache <https://jupyter-cache.readthedocs.io/>`_, MyST-NB's store): a lesson is
+re-executed only when its outputs could change.
 
-Built on `jupyter-cache <https://jupyter-cache.readthedocs.io/>`_ (the store
-MyST-NB uses). jupyter-cache keys an executed notebook by a hash of its code
-cells; a markdown edit changes no key, so a text-only edit re-renders from the
-cached outputs. What else determines a lesson's outputs is written into the
-notebook's metadata under ``litmarp_execution`` before hashing:
-
-- the parameters papermill injects (the site), as the injected cell's code;
-- the files the project's ``inputs`` name (:mod:`litmarp.project`: its environment's lock
-  file, its site profiles, the code its lessons import), and the engine's command cells
-  (:mod:`litmarp.shell`, which runs in the kernel);
-- files the lesson declares it reads, in its front matter::
-
-      jupyter:
-        litmarp:
-          reads: [container/env.def]
-
-Of a code cell's metadata only the tags that change execution count
-(``parameters``, ``injected-parameters``, ``raises-exception``,
-``skip-execution``); render metadata (``clip``, ``width``, ``remove-*`` tags)
-does not, so changing how an output is shown re-renders without re-running.
-A lesson that fails is never stored.
+jupyter-cache keys a notebook by a hash of its code cells, so a markdown edit re-renders from the cached
+outputs. What else determines the outputs is written into the notebook's metadata (``litmarp_execution``)
+before hashing: the site, the files the project's ``inputs`` name, the engine's command cells
+(:mod:`litmarp.shell`, which runs in the kernel) and the files the lesson's front matter says it reads
+(``jupyter: litmarp: reads: [container/env.def]``). Of a code cell's metadata only :data:`EXEC_TAGS` count:
+how an output is shown (``clip``, ``remove-*``) re-renders without re-running. A failed lesson is never stored.
 """
 
 from __future__ import annotations
@@ -43,11 +29,6 @@ EXEC_TAGS = frozenset({"parameters", "injected-parameters", "raises-exception", 
 ENGINE_CODE = Path(__file__).with_name("shell.py")
 
 
-def cache_dir() -> Path:
-    """``$LITMARP_CACHE_DIR``, else the project's ``cache`` folder."""
-    return project.current().cache
-
-
 def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16] if path.is_file() else "missing"
 
@@ -59,19 +40,15 @@ def _rel(path: Path, root: Path) -> str:
         return str(path)
 
 
-def declared_reads(nb: Any) -> list[str]:
-    """The files (globs, relative to the project) a lesson's front matter says it reads."""
-    reads = nb.get("metadata", {}).get("litmarp", {}).get("reads", [])
-    return [reads] if isinstance(reads, str) else list(reads)
-
-
-def execution_inputs(nb: Any, *, site: str, workshop: project.Project | None = None) -> dict[str, Any]:
+def execution_inputs(nb: Any, *, site: str) -> dict[str, Any]:
     """Everything outside the code cells that determines a lesson's outputs (JSON-able): the site, the
-    project's ``inputs`` for that site, the engine's kernel-side code and the files the lesson reads."""
-    workshop = workshop or project.current()
+    project's ``inputs`` for that site, the engine's kernel-side code and the files (globs, relative to the
+    project) the lesson's front matter says it reads."""
+    workshop = project.current()
     root = workshop.root
     reads: dict[str, str] = {}
-    for pattern in declared_reads(nb):
+    declared = nb.get("metadata", {}).get("litmarp", {}).get("reads", [])
+    for pattern in [declared] if isinstance(declared, str) else declared:
         matches = sorted(root.glob(pattern)) or [root / pattern]
         reads.update({_rel(p, root): _digest(p) for p in matches})
     return {
@@ -119,35 +96,32 @@ def open_cache(path: Path | None = None) -> Any:
             return super().create_hashed_notebook(_hashable_copy(nb), nb_metadata=nb_metadata,
                                                   cell_metadata=cell_metadata)
 
-    folder = path or cache_dir()
+    folder = path or project.current().cache
     folder.mkdir(parents=True, exist_ok=True)
     return LessonCache(str(folder))
 
 
-def damage(exc: BaseException) -> bool:
-    """Whether ``exc`` says the cache's files are damaged (its database, or a stored notebook)."""
+def repaired(cache: Any, report: Callable[[str], None], step: Callable[..., Any], *args: Any,
+             **kwargs: Any) -> tuple[Any, Any]:
+    """``(cache, step(cache, *args, **kwargs))``; a damaged cache (its database, or a stored notebook) is moved
+    out of the way (``<cache>.damaged-<time>``) and the step done again in a new, empty one (a lookup misses)."""
     from nbformat.reader import NotJSONError
     from sqlalchemy.exc import DatabaseError
 
-    return isinstance(exc, (DatabaseError, NotJSONError, json.JSONDecodeError))
-
-
-def set_aside(cache: Any, exc: BaseException, report: Callable[[str], None]) -> Any:
-    """Move a damaged cache out of the way (``<cache>.damaged-<time>``) and open a new, empty one."""
-    folder = Path(cache.path)
-    aside = folder.with_name(f"{folder.name}.damaged-{datetime.now():%Y%m%d-%H%M%S}")
-    folder.rename(aside)
-    report(f"the execution cache {folder} was damaged ({type(exc).__name__}: {str(exc).splitlines()[0][:80]}); "
-           f"moved it to {aside.name} and started a new one (lessons execute again)")
-    return open_cache(folder)
+    try:
+        return cache, step(cache, *args, **kwargs)
+    except (DatabaseError, NotJSONError, json.JSONDecodeError) as exc:
+        folder = Path(cache.path)
+        aside = folder.with_name(f"{folder.name}.damaged-{datetime.now():%Y%m%d-%H%M%S}")
+        folder.rename(aside)
+        report(f"the execution cache {folder} was damaged ({type(exc).__name__}: {str(exc).splitlines()[0][:80]}); "
+               f"moved it to {aside.name} and started a new one (lessons execute again)")
+        cache = open_cache(folder)
+        return cache, step(cache, *args, **kwargs)
 
 
 def lookup(cache: Any, nb: Any) -> tuple[Any, CachedRun] | None:
-    """The notebook with cached outputs merged in (markdown from ``nb``), or None on a miss.
-
-    Raises:
-        sqlalchemy's DatabaseError, nbformat's NotJSONError, …: the cache is damaged (:func:`damage`).
-    """
+    """The notebook with cached outputs merged in (markdown from ``nb``), or None on a miss."""
     try:
         pk, merged = cache.merge_match_into_notebook(nb, cell_meta=())
     except KeyError:
@@ -159,12 +133,11 @@ def lookup(cache: Any, nb: Any) -> tuple[Any, CachedRun] | None:
     return merged, CachedRun(False, str(data.get("site", "?")), when, data.get("seconds"))
 
 
-def with_outputs(nb: Any, executed_nb: Any) -> Any:
-    """``nb`` with the outputs of ``executed_nb`` (same code cells, in order).
+def store(cache: Any, nb: Any, executed_nb: Any, *, uri: str, site: str, seconds: float) -> CachedRun:
+    """Store ``nb`` (as looked up: papermill rewrites the kernelspec and cell metadata of the copy it executes,
+    which would change the key) with the outputs of ``executed_nb``; return their provenance."""
+    from jupyter_cache.base import CacheBundleIn
 
-    What is stored is the notebook as it was looked up (papermill rewrites the
-    kernelspec and cell metadata of the copy it executes, which would change the key).
-    """
     merged = copy.deepcopy(nb)
     done = [c for c in executed_nb.cells if c.cell_type == "code"]
     todo = [c for c in merged.cells if c.cell_type == "code"]
@@ -173,15 +146,7 @@ def with_outputs(nb: Any, executed_nb: Any) -> Any:
     for cell, ran in zip(todo, done, strict=True):
         cell.outputs = ran.outputs
         cell.execution_count = ran.execution_count
-    return merged
-
-
-def store(cache: Any, nb: Any, executed_nb: Any, *, uri: str, site: str, seconds: float) -> CachedRun:
-    """Store a successfully executed notebook (keyed by ``nb``, as looked up); return its provenance."""
-    from jupyter_cache.base import CacheBundleIn
-
-    executed_nb = with_outputs(nb, executed_nb)
     when = datetime.now(timezone.utc).replace(microsecond=0)
     data = {"site": site, "executed_at": when.isoformat(), "seconds": round(seconds, 1)}
-    cache.cache_notebook_bundle(CacheBundleIn(executed_nb, uri, data=data), check_validity=False, overwrite=True)
+    cache.cache_notebook_bundle(CacheBundleIn(merged, uri, data=data), check_validity=False, overwrite=True)
     return CachedRun(True, site, when, seconds)

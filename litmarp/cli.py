@@ -36,9 +36,7 @@ def _say(line: str) -> None:
 def _slides(args: argparse.Namespace) -> int:
     from litmarp import decks, fit
 
-    refresh: bool | list[str] = False
-    if args.refresh is not None:
-        refresh = True if args.refresh == [] else args.refresh
+    refresh: bool | list[str] = False if args.refresh is None else args.refresh or True  # --refresh alone: all
     worker = fit.FitWorker() if args.fit != "off" else None  # Chromium starts now, measures each deck as drawn
     builds = decks.build_decks(
         args.lessons or None, site=args.site, out_dir=Path(args.out), pdf=args.pdf,
@@ -52,7 +50,7 @@ def _slides(args: argparse.Namespace) -> int:
                     worker.submit(next(p for p in build.outputs if p.suffix == ".html"))
         try:
             measured = worker.results()
-            bad = fit.overflowing(measured)
+            bad = [slide for slide in measured if not slide.fits]
             if measured and not bad:
                 print(f"fit: all {len(measured)} slide(s) drawn fit, no text under {fit.MIN_TEXT_PX:.0f} px")
         except LessonError as exc:
@@ -63,8 +61,7 @@ def _slides(args: argparse.Namespace) -> int:
         for slide in bad:
             print(f"does not fit: {slide.describe()}", file=sys.stderr)
         if bad and args.fit == "fail":
-            raise fit.FitError(f"{len(bad)} slide(s) do not fit", details="\n".join(s.describe() for s in bad),
-                               hint=fit.FIT_HINT)
+            raise fit.unfit_error(bad)
     print("Rendered decks:")
     for build in builds:
         for path in build.outputs:

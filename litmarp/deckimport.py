@@ -1,30 +1,14 @@
-"""Turn an existing Marp deck into a paired lesson that renders as the deck did.
+"""Turn an existing Marp deck into a paired lesson that renders as the deck did
+(``python -m litmarp import talk.md``: ``slides/<name>.md`` and its notebook).
 
-``python -m litmarp import talk.md`` writes ``slides/<name>.md`` and its notebook. Nothing the
-deck shows changes; what the import does:
-
-- jupytext's ``jupyter:`` block is added to the front matter (with the kernel the project's lessons
-  name, as in every lesson);
-- every slide break gets two blank lines before it, so each slide is its own cell and the
-  md → ipynb → md round trip is stable. Breaks are found as Marp finds them (markdown-it with marp-core's
-  rules, :func:`litmarp.render.markdown_parser`): a ``---`` under a line of text is a heading (setext), and one
-  inside a fence, a note or a math block is text;
-- the files the deck refers to (images, ``<img src>``, ``<source>``, CSS ``url(…)`` in directives and
-  styles, linked files) are copied to ``slides/assets/<name>/`` and the references rewritten, so the lesson
-  no longer needs the deck's folder; a reference to a file that does not exist is left as written (and
-  reported);
-- the deck's theme, when it is a CSS file beside the deck or in its ``themes/`` folder (and each theme it
-  imports), is copied to ``slides/themes/``; a theme found nowhere is an error naming the places looked in,
-  and one that would replace another of that name is refused;
-- **no fence runs**: a fence jupytext would make a code cell (``python``, ``bash``, ``js``, ``markdown``,
-  ``html``, …) gets jupytext's ``.noeval`` attribute after its language (```` ```python .noeval ````), which
-  keeps it a Markdown fence. Marp reads only the first word of a fence's info, so the slide shows it as
-  before, highlighted in its language. To make a ``python`` or ``bash`` fence run, delete its ``.noeval``
-  (it becomes a code cell, a command cell), or import with ``run_python``/``run_bash``
-  (``--run-python``/``--run-bash``) for all of them. Fences in other languages are imported shown-only
-  whatever the options (without ``.noeval`` jupytext would make a ``js`` fence a ``%%js`` cell);
-- a ``parameters`` cell (``site = os.environ.get("KIT_SITE", "local")``: the project's site variable and
-  default) is added to the title slide, as every lesson has; no slide shows it.
+- jupytext's ``jupyter:`` block goes into the front matter, and two blank lines before each slide break
+  (found as Marp finds them, :func:`litmarp.render.markdown_parser`), so each slide is its own cell and the
+  md → ipynb → md round trip is stable;
+- the files the deck refers to are copied to ``slides/assets/<name>/`` and the references rewritten; its
+  theme (and the themes it imports) to ``slides/themes/``, never over another of that name;
+- **no fence runs**: a fence jupytext would make a code cell gets jupytext's ``.noeval`` after its language
+  (Marp reads only the first word, so the slide is unchanged), unless ``run_python``/``run_bash`` say so;
+- a ``parameters`` cell (the project's site variable and default) goes on the title slide, as in every lesson.
 """
 
 from __future__ import annotations
@@ -42,7 +26,7 @@ from litmarp import project
 from litmarp.errors import ConfigError, LessonError
 from litmarp.marp import BUILTIN_THEMES, check_theme, css_theme_name, deck_html, deck_theme, deck_themes, theme_files
 from litmarp.paths import shown_path
-from litmarp.render import map_references, markdown_parser
+from litmarp.render import FRONT_MATTER, map_references, markdown_parser
 from litmarp.source import Lesson, find_lessons
 
 SHOWN_ONLY = ".noeval"  # jupytext: a fence with this attribute stays Markdown (jupytext #347)
@@ -84,10 +68,8 @@ class DeckParts:
 
 def split_front_matter(text: str) -> tuple[str, str]:
     """(YAML between the ``---`` lines, body); an empty YAML when the deck has none."""
-    match = re.match(r"^---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|$)", text, re.S)
-    if not match:
-        return "", text
-    return (match.group(1) or "").rstrip("\n"), text[match.end():]
+    match = FRONT_MATTER.match(text)
+    return ((match.group(1) or "").rstrip("\n"), text[match.end():]) if match else ("", text)
 
 
 def _cell_fence(line: str) -> re.Match[str] | None:
@@ -241,11 +223,7 @@ def import_deck(deck: Path, *, name: str | None = None, slides_dir: Path | None 
                 notebooks_dir: Path | None = None, force: bool = False, run_python: bool = False,
                 run_bash: bool = False, report: Report | None = None) -> Lesson:
     """Write ``slides_dir/<name>.md`` from a Marp deck, with its files and theme, and pair it with
-    ``notebooks_dir/<name>.ipynb``.
-
-    Args:
-        run_python, run_bash: Make every ``python`` (``bash``) fence run; by default none runs.
-        report: Called with a line for what was copied, left out or kept shown-only.
+    ``notebooks_dir/<name>.ipynb``; ``run_python``/``run_bash``: make every such fence run (by default none).
 
     Raises:
         LessonError: the deck is missing, the lesson exists (without ``force``), its theme is nowhere.

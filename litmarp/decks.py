@@ -1,9 +1,6 @@
-"""Building the decks: each lesson (:mod:`litmarp.source`) executed (:mod:`litmarp.execute`,
-papermill, into ``build/``, never over the sources) unless the execution cache
-(:mod:`litmarp.cache`) holds its outputs, then rendered (:mod:`litmarp.render`) to HTML,
-PDF with notes and a notes text file by marp-cli, which runs only when the
-rendered Markdown changed. Any other Marp deck can be given as a path; one
-without a jupytext header is rendered as it is.
+"""Building the decks: each lesson executed (:mod:`litmarp.execute`, or its outputs from the cache), rendered
+(:mod:`litmarp.render`) in both editions, then drawn by marp-cli (HTML, PDF with notes, notes text) only when
+the rendered Markdown changed. A Marp deck without a jupytext header is rendered as it is.
 """
 
 from __future__ import annotations
@@ -19,15 +16,13 @@ from typing import Any
 
 from litmarp import editions, project
 from litmarp.cache import CachedRun
-from litmarp.execute import executed_lesson
+from litmarp.execute import Report, executed_lesson
 from litmarp.handout import add_handout
 from litmarp.labels import label, lang
 from litmarp.marp import BUILTIN_THEMES, check_theme, deck_html, deck_theme, deck_themes, front_matter, marp_batch
 from litmarp.outfolder import check_out_folder, render_lock
-from litmarp.render import PARAMETER_TAGS, RenderOptions, notebook_to_marp, relink_images
+from litmarp.render import RenderOptions, lesson_code, notebook_to_marp, relink_images
 from litmarp.source import Lesson, find_lessons
-
-Report = Callable[[str], None]
 
 
 @dataclass
@@ -50,51 +45,15 @@ class DeckBuild:
         return f"{self.lesson.name}: {what}{when}{again}"
 
 
-def _write_if_changed(path: Path, text: str) -> bool:
-    if path.exists() and path.read_text(encoding="utf-8") == text:
-        return False
-    path.write_text(text, encoding="utf-8")
-    return True
+def _write_if_changed(path: Path, text: str) -> None:
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        path.write_text(text, encoding="utf-8")
 
 
-def _up_to_date(outputs: Sequence[Path], inputs: Sequence[Path]) -> bool:
-    if not all(p.exists() for p in outputs):
-        return False
-    newest = max(p.stat().st_mtime for p in inputs if p.exists())
-    return all(p.stat().st_mtime >= newest for p in outputs)
-
-
-def deck_outputs(name: str, out_dir: Path, *, pdf: bool, notes: bool) -> dict[str, Path]:
-    """The files marp-cli writes for one deck, by kind."""
-    wanted = {"html": out_dir / f"{name}.html"}
-    if pdf:
-        wanted["pdf"] = out_dir / f"{name}.pdf"
-    if notes:
-        wanted["notes"] = out_dir / f"{name}.notes.txt"
-    return wanted
-
-
-def draw_decks(decks: Sequence[Path], *, pdf: bool, notes: bool, themes: Sequence[Path],
-               on_html: Callable[[Path], None] | None = None, html: bool | Sequence[bool] = False) -> None:
-    """Draw rendered Markdown decks with marp-cli, all decks in one process per kind (two where some decks
-    get ``--html``: ``html``, one flag per deck, :func:`litmarp.marp.deck_html`).
-
-    The kinds are drawn at the same time; as soon as the HTML is written ``on_html``
-    is called for each deck (the fit check starts measuring while the PDF is drawn).
-    """
-    from concurrent.futures import ThreadPoolExecutor
-
-    kinds = ["html", *(["pdf"] if pdf else []), *(["notes"] if notes else [])]
-    with ThreadPoolExecutor(max_workers=len(kinds)) as pool:
-        futures = {kind: pool.submit(marp_batch, decks, kind=kind, themes=themes, html=html) for kind in kinds}
-        for page in futures["html"].result():
-            if on_html is not None:
-                on_html(page)
-        for future in futures.values():
-            future.result()
-    if notes:
-        for deck in decks:
-            deck.with_suffix(".txt").replace(deck.with_suffix(".notes.txt"))
+def deck_outputs(deck: Path, *, pdf: bool, notes: bool) -> list[Path]:
+    """The files marp-cli writes for one deck."""
+    suffixes = [".html", *([".pdf"] if pdf else []), *([".notes.txt"] if notes else [])]
+    return [deck.with_suffix(suffix) for suffix in suffixes]
 
 
 def deck_name(lesson: Lesson, edition: str = "instructor") -> str:
@@ -145,9 +104,7 @@ def _stamp_fits(nb: Any) -> bool:
     """Whether the output stamp may be the title slide's footer: something the deck shows ran (not the
     parameters cell alone), and the deck has no footer of its own there (front matter, or a ``footer``
     directive on the title slide)."""
-    shown = [c for c in nb.cells if c.cell_type == "code" and c.source.strip()
-             and not PARAMETER_TAGS & set(c.metadata.get("tags", []))]
-    if not shown:
+    if not lesson_code(nb.cells):
         return False
     title: list[str] = []
     for cell in nb.cells:
@@ -161,9 +118,13 @@ def _stamp_fits(nb: Any) -> bool:
     return not any(re.search(r"^\s*_?footer\s*:", comment, re.M) for comment in comments)
 
 
-def _is_fresh(lesson: Lesson, deck: Path, wanted: dict[str, Path]) -> bool:
+def _is_fresh(lesson: Lesson, deck: Path, outputs: list[Path]) -> bool:
+    """Whether every output is newer than the deck and the themes it may use."""
+    if not all(p.exists() for p in outputs):
+        return False
     inputs = [deck, *project.current().themes.glob("*.css"), *deck_themes(lesson.source)[1:]]
-    return _up_to_date(list(wanted.values()), inputs)
+    newest = max(p.stat().st_mtime for p in inputs if p.exists())
+    return all(p.stat().st_mtime >= newest for p in outputs)
 
 
 def _prune_assets(assets: Path, deck_text: str) -> None:
@@ -179,15 +140,10 @@ def build_decks(names: Sequence[str] | None = None, *, site: str | None = None,
                 execute: bool = True, max_lines: int | None = None, refresh: bool | Sequence[str] = False,
                 cache_path: Path | None = None, slides_dir: Path | None = None,
                 notebooks_dir: Path | None = None, report: Report | None = None,
-                force_render: bool = False, on_html: Callable[[Path], None] | None = None) -> list[DeckBuild]:
-    """Execute (from the cache when possible) and render lessons, reporting each as it goes.
-
-    Args:
-        refresh: True, or the lesson names, to execute even when the cache holds the outputs.
-        notes: Also write ``<name>.notes.txt`` (default: with ``pdf``).
-        report: Called with one line per lesson and per executed cell.
-        on_html: Called with each deck's HTML as soon as it is (re-)rendered (the fit check).
-    """
+                on_html: Callable[[Path], None] | None = None) -> list[DeckBuild]:
+    """Execute (from the cache when possible) and render lessons, reporting each as it goes. ``refresh``: True,
+    or the lesson names, to execute even when the cache holds the outputs; ``notes`` defaults to ``pdf``;
+    ``on_html`` gets each deck's HTML as soon as it is drawn (the fit check)."""
     say = report or (lambda line: None)
     notes = pdf if notes is None else notes
     wanted_refresh = set() if refresh is False else None if refresh is True else \
@@ -198,9 +154,48 @@ def build_decks(names: Sequence[str] | None = None, *, site: str | None = None,
     chosen = find_lessons(names, slides_dir=slides_dir, notebooks_dir=notebooks_dir)
     check_out_folder(out_dir, [lesson.source for lesson in chosen], [slides_dir, notebooks_dir])
     with render_lock(out_dir, say):
-        return _build(chosen, site=site, out_dir=out_dir, pdf=pdf, notes=notes, execute=execute,
-                      max_lines=max_lines, wanted_refresh=wanted_refresh, cache_path=cache_path, say=say,
-                      force_render=force_render, on_html=on_html)
+        builds: list[DeckBuild] = []
+        for lesson in chosen:
+            run = None
+            executed = None
+            if lesson.plain:
+                status = "plain Marp"
+            elif not execute:
+                status = "not executed"
+            else:
+                again = wanted_refresh is None or lesson.name in wanted_refresh
+                say(f"{lesson.name}: {'executing (--refresh)' if again else 'checking the cache'} …")
+                executed, run = executed_lesson(lesson, site=site, out_dir=out_dir / "executed", refresh=again,
+                                                cache_path=cache_path, report=say)
+                status = "no code" if run is None else "ran" if run.executed else "cache"
+            # A lesson gets both editions (litmarp.editions); a plain Marp deck is one deck.
+            decks = [write_deck(lesson, out_dir=out_dir, executed=executed, max_lines=max_lines,
+                                stamp=run.stamp() if run else None, edition=which)
+                     for which in (editions.EDITIONS if not lesson.plain else editions.EDITIONS[:1])]
+            for number, ref in missing_images(decks[0].read_text(encoding="utf-8"), out_dir):
+                where = os.path.relpath(out_dir / ref)  # from here, not from the output folder
+                say(f"warning: {lesson.name}: slide {number} shows {where}, which does not exist (a broken image)")
+            wanted = {deck: deck_outputs(deck, pdf=pdf, notes=notes) for deck in decks}
+            build = DeckBuild(lesson, status, [p for deck, w in wanted.items() for p in (deck, *w)], run,
+                              rendered=not all(_is_fresh(lesson, *pair) for pair in wanted.items()), decks=decks)
+            say(build.line())
+            builds.append(build)
+        stale = [b for b in builds if b.rendered]
+        if stale:
+            kinds = ", ".join(["HTML", *(["PDF with notes"] if pdf else []), *(["notes text"] if notes else [])])
+            say(f"drawing {sum(len(b.decks) for b in stale)} deck(s) with marp-cli ({kinds}) …")
+            own = project.current().themes  # the project's theme set first
+            themes = sorted({t for b in stale for t in deck_themes(b.lesson.source)}, key=lambda t: (t != own, str(t)))
+            marp_batch([d for b in stale for d in b.decks], themes=themes, on_html=on_html,
+                       kinds=["html", *(["pdf"] if pdf else []), *(["notes"] if notes else [])],
+                       html=[deck_html(b.lesson.source) for b in stale for _ in b.decks])
+        if pdf:
+            say("writing the handouts (slides beside their notes, then the exercises) …")
+            for build in builds:
+                if not build.lesson.plain:
+                    build.outputs.append(add_handout(build.lesson, build.decks[-1], out_dir, redraw=build.rendered))
+        write_index(builds, out_dir)
+        return builds
 
 
 _IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)>?")
@@ -217,54 +212,7 @@ def missing_images(deck: str, folder: Path) -> list[tuple[int, str]]:
     return found
 
 
-def _build(chosen: Sequence[Lesson], *, site: str, out_dir: Path, pdf: bool, notes: bool, execute: bool,
-           max_lines: int | None, wanted_refresh: set[str] | None, cache_path: Path | None, say: Report,
-           force_render: bool, on_html: Callable[[Path], None] | None) -> list[DeckBuild]:
-    builds: list[DeckBuild] = []
-    for lesson in chosen:
-        run = None
-        executed = None
-        if lesson.plain:
-            status = "plain Marp"
-        elif not execute:
-            status = "not executed"
-        else:
-            again = wanted_refresh is None or lesson.name in wanted_refresh
-            say(f"{lesson.name}: {'executing (--refresh)' if again else 'checking the cache'} …")
-            executed, run = executed_lesson(lesson, site=site, out_dir=out_dir / "executed", refresh=again,
-                                            cache_path=cache_path, report=say)
-            status = "no code" if run is None else "ran" if run.executed else "cache"
-        # A lesson gets both editions (litmarp.editions); a plain Marp deck is one deck.
-        decks = [write_deck(lesson, out_dir=out_dir, executed=executed, max_lines=max_lines,
-                            stamp=run.stamp() if run else None, edition=which)
-                 for which in (editions.EDITIONS if not lesson.plain else editions.EDITIONS[:1])]
-        for number, ref in missing_images(decks[0].read_text(encoding="utf-8"), out_dir):
-            where = os.path.relpath(out_dir / ref)  # from here, not from the output folder
-            say(f"warning: {lesson.name}: slide {number} shows {where}, which does not exist (a broken image)")
-        wanted = [deck_outputs(deck.stem, out_dir, pdf=pdf, notes=notes) for deck in decks]
-        pairs = list(zip(decks, wanted, strict=True))
-        build = DeckBuild(lesson, status, [p for deck, w in pairs for p in (deck, *w.values())], run,
-                          rendered=force_render or not all(_is_fresh(lesson, d, w) for d, w in pairs), decks=decks)
-        say(build.line())
-        builds.append(build)
-    stale = [b for b in builds if b.rendered]
-    if stale:
-        kinds = ", ".join(["HTML", *(["PDF with notes"] if pdf else []), *(["notes text"] if notes else [])])
-        say(f"drawing {sum(len(b.decks) for b in stale)} deck(s) with marp-cli ({kinds}) …")
-        own = project.current().themes  # the project's theme set first
-        themes = sorted({t for b in stale for t in deck_themes(b.lesson.source)}, key=lambda t: (t != own, str(t)))
-        draw_decks([d for b in stale for d in b.decks], pdf=pdf, notes=notes, themes=themes, on_html=on_html,
-                   html=[deck_html(b.lesson.source) for b in stale for _ in b.decks])
-    if pdf:
-        say("writing the handouts (slides beside their notes, then the exercises) …")
-        for build in builds:
-            if not build.lesson.plain:
-                build.outputs.append(add_handout(build.lesson, build.decks[-1], out_dir, redraw=build.rendered))
-    write_index(builds, out_dir)
-    return builds
-
-
-def write_index(builds: Sequence[DeckBuild], out_dir: Path) -> Path:
+def write_index(builds: Sequence[DeckBuild], out_dir: Path) -> None:
     """``index.html``: every lesson in every edition (decks, PDFs, handout), with where its outputs came from.
 
     The lessons built before into ``out_dir`` stay listed (``index.json`` remembers them) while their files
@@ -292,7 +240,4 @@ def write_index(builds: Sequence[DeckBuild], out_dir: Path) -> Path:
             f"<tr><th>{label('lesson')}</th><th>{label('editions')}</th><th>{label('source')}</th></tr>"
             + "".join(lines) + "</table></html>\n")
     record.write_text(json.dumps(rows, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    index = out_dir / "index.html"
-    if not index.exists() or index.read_text(encoding="utf-8") != page:
-        index.write_text(page, encoding="utf-8")
-    return index
+    _write_if_changed(out_dir / "index.html", page)

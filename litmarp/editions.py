@@ -1,21 +1,9 @@
 """Editions of a lesson: the instructor's (solutions shown and run) and the learner's (exercises, no solutions).
 
-A lesson marks an exercise as two cells in a row: the task, tagged ``exercise`` (blanks written ``____``,
-planned minutes as ``minutes=N``), then the cell that solves it, tagged ``solution``::
-
-    ```python minutes=5 tags=["exercise"]
-    score = sacrebleu.BLEU(tokenize=____).corpus_score(____, [____])
-    ```
-
-    ```python tags=["solution"]
-    score = sacrebleu.BLEU(tokenize="none").corpus_score(outputs, [references])
-    ```
-
-Only solutions run (an exercise cell is never executed: it has blanks), so one execution serves both
-editions. The instructor's deck shows the solution and its output; the learner's deck and notebook show
-the exercise in its place, and no solution text at all. Both mark the slide (``exercise`` class) and the
-instructor's notes say how many minutes to pause. A ``program`` cell can be a solution: the program
-(``kit program write``) is made of the solutions.
+An exercise is two cells in a row: the task, tagged ``exercise`` (blanks written ``____``, planned minutes as
+``minutes=N``), then the cell that solves it, tagged ``solution``. Only solutions run, so one execution
+serves both editions; the learner's deck and notebook show the exercise in its place and no solution text.
+Both mark the slide (``exercise`` class); the instructor's notes say how many minutes to pause.
 """
 
 from __future__ import annotations
@@ -26,17 +14,13 @@ from typing import Any
 
 from litmarp.errors import LessonError
 from litmarp.labels import label
-from litmarp.render import cell_source, starts_slide
+from litmarp.render import cell_source, cell_tags, starts_slide
 from litmarp.workfiles import write_unless_edited
 
 EDITIONS = ("instructor", "learner")
 EXERCISE, SOLUTION = "exercise", "solution"
 SKIP = "skip-execution"  # nbclient's tag: a cell it does not run
 DEFAULT_MINUTES = 5
-
-
-def _tags(cell: Any) -> set[str]:
-    return set(cell.get("metadata", {}).get("tags", []))
 
 
 class ExerciseError(LessonError, ValueError):
@@ -58,14 +42,14 @@ def exercises(nb: Any) -> list[tuple[int, int]]:
     cells = nb["cells"]
     code = [i for i, c in enumerate(cells) if c["cell_type"] == "code"]
     for k, i in enumerate(code):
-        if EXERCISE in _tags(cells[i]):
+        if EXERCISE in cell_tags(cells[i]):
             nxt = code[k + 1] if k + 1 < len(code) else None
-            if nxt is None or SOLUTION not in _tags(cells[nxt]):
+            if nxt is None or SOLUTION not in cell_tags(cells[nxt]):
                 raise ExerciseError(f"the exercise cell starting {_first_line(cells[i])!r} has no solution cell "
                                     f"right after it", hint=f"put the cell that solves it right after it, tagged "
                                     f'{SOLUTION!r}: ```python tags=["{SOLUTION}"]```')
             pairs.append((i, nxt))
-        elif SOLUTION in _tags(cells[i]) and not (k and EXERCISE in _tags(cells[code[k - 1]])):
+        elif SOLUTION in cell_tags(cells[i]) and not (k and EXERCISE in cell_tags(cells[code[k - 1]])):
             raise ExerciseError(f"the solution cell starting {_first_line(cells[i])!r} follows no exercise cell",
                                 hint=f'put the exercise (tagged {EXERCISE!r}, blanks written ____) right before it, '
                                      f"or remove its {SOLUTION!r} tag")

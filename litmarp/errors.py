@@ -1,8 +1,6 @@
-"""The engine's errors, and the base class of every error a user can meet (the workshop's too).
-
-Every error derives from :class:`Error`. Its text says what went wrong, shows
-the evidence (the command, its stderr, a log tail) and ends with what to do
-next. A command line maps each class to its ``exit_code`` in one place.
+"""The engine's errors, and the base class of every error a user can meet (the workshop's too): its text
+says what went wrong, shows the evidence and ends with what to do next; a command line maps each class to
+its ``exit_code`` in one place.
 """
 
 from __future__ import annotations
@@ -12,13 +10,8 @@ from collections.abc import Sequence
 
 
 class Error(Exception):
-    """Base class: a failure the user can act on.
-
-    Args:
-        message: One line saying what went wrong.
-        hint: What to do next (printed after ``What to do:``).
-        details: Evidence such as stderr or a log tail, printed indented.
-    """
+    """Base class: a failure the user can act on: ``message`` (one line), ``details`` (evidence such as stderr,
+    printed indented) and ``hint`` (what to do next)."""
 
     exit_code = 1
 

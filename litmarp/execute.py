@@ -1,10 +1,8 @@
 """Executing a lesson: papermill from the Markdown source, with progress, quietly, cached.
 
-The kernel's working directory is ``notebooks/`` (as for a participant in
-Jupyter); outputs go to ``build/`` and never over the sources. While a lesson
-runs, one line per code cell says where it is (lesson, cell n/N, slide title,
-elapsed). The kernel's own start-up chatter (ipykernel's "running over TCP
-without encryption" warning) is not printed.
+The kernel's working directory is ``notebooks/`` (as for a participant in Jupyter); outputs go to
+``build/`` and never over the sources. One line per code cell says where it is (lesson, cell n/N, slide
+title, elapsed).
 """
 
 from __future__ import annotations
@@ -20,12 +18,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from litmarp import cache, project
 from litmarp.cache import METADATA_KEY, CachedRun, execution_inputs
 from litmarp.editions import for_execution
 from litmarp.errors import CellError
 from litmarp.paths import shown_path
-from litmarp.render import clean_text, starts_slide
+from litmarp.render import PARAMETER_TAGS, clean_text, lesson_code, starts_slide
 from litmarp.source import Lesson
 
 # ipykernel logs a warning on every start when it listens on TCP (the local default). --ext: ```bash cells
@@ -70,14 +70,6 @@ def parameterized(lesson: Lesson, site: str, parameters: dict[str, Any] | None =
     return nb
 
 
-def has_code(nb: Any) -> bool:
-    """Whether anything besides the parameters runs (an imported deck whose fences are shown only starts no
-    kernel)."""
-    return any(c.cell_type == "code" and c.source.strip()
-               and not {"parameters", "injected-parameters", "skip-execution"} & set(c.metadata.get("tags", []))
-               for c in nb.cells)
-
-
 # A cell's time limit unless the lesson's front matter (jupyter: litmarp: cell_timeout: N) or the cell
 # (```python timeout=N```, ```bash timeout=N```) says otherwise: lesson 03 follows a job for up to 15 min.
 DEFAULT_CELL_TIMEOUT = 1200
@@ -97,9 +89,7 @@ class _Progress:
     def __init__(self, lesson: str, nb: Any, report: Report | None) -> None:
         self.lesson = lesson
         self.cells = nb.cells
-        # The lesson's own cells: not its parameters cell nor the one papermill injects (no slide shows them).
-        self.code = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.source.strip()
-                     and not {"parameters", "injected-parameters"} & set(c.metadata.get("tags", []))]
+        self.code = lesson_code(nb.cells)
         self.report = report
         self.start = time.monotonic()
         self.current: tuple[int, float] | None = None  # (cell index, when it started)
@@ -147,23 +137,6 @@ class _Progress:
                 self.report(f"  {self.where(index)}  … still running, {ran:4.0f} s in this cell")
 
 
-def _descendants(pid: int) -> list[int]:
-    """The processes below ``pid`` (Linux's /proc), deepest last."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found, todo = [], list(children.get(pid, []))
-    while todo:
-        child = todo.pop()
-        found.append(child)
-        todo += children.get(child, [])
-    return found
-
-
 def _stop_kernels_on_ctrl_c() -> Callable[[], None]:
     """On Ctrl-C, kill the kernel and everything it started, then stop as Python does (KeyboardInterrupt).
 
@@ -173,9 +146,9 @@ def _stop_kernels_on_ctrl_c() -> Callable[[], None]:
         return lambda: None
 
     def interrupted(signum: int, frame: Any) -> None:
-        for pid in _descendants(os.getpid()):
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
+        for child in psutil.Process().children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                child.kill()
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGINT, interrupted)
@@ -186,25 +159,29 @@ def _stop_kernels_on_ctrl_c() -> Callable[[], None]:
     return restore
 
 
-def _timeout_error(lesson: Lesson, nb: Any, index: int) -> CellError:
+def _cell_error(lesson: Lesson, cells: list[Any], index: int, source: str, what: str, evidence: str = "", *,
+                hint: str) -> CellError:
+    """A cell's failure, named by lesson, slide and cell, with the cell's first line."""
+    title = _slide_title_before(cells, index) if cells else None
+    first_line = next((line for line in source.splitlines() if line.strip()), "")
+    return CellError(f"lesson {lesson.name} ({shown_path(lesson.source)}): cell {index}"
+                     + (f" on slide '{title}'" if title else "") + f" {what}",
+                     details=f"cell starts: {first_line}" + evidence, hint=hint)
 
-    limit = cell_timeout(nb, nb.cells[index])
-    title = _slide_title_before(nb.cells, index)
-    return CellError(
-        f"lesson {lesson.name} ({shown_path(lesson.source)}): cell {index}"
-        + (f" on slide '{title}'" if title else "") + f" ran past its time limit of {limit} s and was stopped",
-        details="cell starts: " + next((x for x in nb.cells[index].source.splitlines() if x.strip()), ""),
-        hint="make the cell shorter, or give it more time: timeout=N in its fence (```python timeout=1800```), "
-             "or cell_timeout under jupyter: litmarp: in the lesson's front matter",
-    )
+
+def _timeout_error(lesson: Lesson, nb: Any, index: int) -> CellError:
+    return _cell_error(lesson, nb.cells, index, nb.cells[index].source,
+                       f"ran past its time limit of {cell_timeout(nb, nb.cells[index])} s and was stopped",
+                       hint="make the cell shorter, or give it more time: timeout=N in its fence "
+                            "(```python timeout=1800```), or cell_timeout under jupyter: litmarp: in the lesson's "
+                            "front matter")
 
 
 def run_notebook(lesson: Lesson, nb: Any, *, site: str, out_dir: Path, report: Report | None = None) -> Path:
     """Execute an already parameterized notebook with papermill; return the executed copy.
 
     Raises:
-        CellError: a cell raised, or ran past its time limit (:func:`cell_timeout`); names the lesson, the
-            slide, the cell and the error or the limit.
+        CellError: a cell raised, or ran past its time limit (:func:`cell_timeout`).
     """
     import nbformat
     import papermill
@@ -240,16 +217,10 @@ def run_notebook(lesson: Lesson, nb: Any, *, site: str, out_dir: Path, report: R
         # papermill adds its own error banner cells; the cell index counts without them.
         cells = [c for c in (nbformat.read(output, as_version=4).cells if output.exists() else [])
                  if "papermill-error-cell-tag" not in c.metadata.get("tags", [])]
-        title = _slide_title_before(cells, exc.cell_index) if cells else None
-        where = f"cell {exc.cell_index}" + (f" on slide '{title}'" if title else "")
-        first_line = next((line for line in exc.source.splitlines() if line.strip()), "")
-        raise CellError(
-            f"lesson {lesson.name} ({shown_path(lesson.source)}): {where} raised "
-            f"{exc.ename}: {exc.evalue}",
-            details=f"cell starts: {first_line}\n" + clean_text("\n".join(exc.traceback[-8:])),
-            hint=f"open notebooks/{lesson.name}.ipynb, run it with site={site!r}, fix the cell "
-                 f"and sync; the executed copy is {output}",
-        ) from None
+        raise _cell_error(lesson, cells, exc.cell_index, exc.source, f"raised {exc.ename}: {exc.evalue}",
+                          "\n" + clean_text("\n".join(exc.traceback[-8:])),
+                          hint=f"open notebooks/{lesson.name}.ipynb, run it with site={site!r}, fix the cell "
+                               f"and sync; the executed copy is {output}") from None
     except CellTimeoutError:  # the kernel did not answer the interrupt either
         raise _timeout_error(lesson, nb, progress.current[0] if progress.current else 0) from None
     finally:
@@ -265,28 +236,19 @@ def run_notebook(lesson: Lesson, nb: Any, *, site: str, out_dir: Path, report: R
 
 def executed_lesson(lesson: Lesson, *, site: str | None = None, out_dir: Path, refresh: bool = False,
                     cache_path: Path | None = None, report: Report | None = None) -> tuple[Path, CachedRun | None]:
-    """The lesson's executed notebook: from the cache when nothing that determines it changed.
-
-    Returns the executed (or cache-merged) notebook at ``out_dir/<name>.ipynb`` and
-    where its outputs come from (None for a lesson without code).
-    """
+    """The lesson's executed notebook (from the cache when nothing that determines it changed) and where its
+    outputs come from (None for a lesson without code)."""
     import nbformat
 
     site = project.current().site(site)
     nb = parameterized(lesson, site)
     output = out_dir / f"{lesson.name}.ipynb"
     out_dir.mkdir(parents=True, exist_ok=True)
-    if not has_code(nb):
+    if not lesson_code(nb.cells, PARAMETER_TAGS | {"skip-execution"}):  # fences only shown: no kernel to start
         nbformat.write(nb, output)
         return output, None
     store = cache.open_cache(cache_path)
-    try:
-        hit = None if refresh else cache.lookup(store, nb)
-    except Exception as exc:
-        if not cache.damage(exc):
-            raise
-        store = cache.set_aside(store, exc, report or print)
-        hit = None
+    store, hit = (store, None) if refresh else cache.repaired(store, report or print, cache.lookup, nb)
     if hit is not None:
         merged, run = hit
         nbformat.write(merged, output)
@@ -294,11 +256,6 @@ def executed_lesson(lesson: Lesson, *, site: str | None = None, out_dir: Path, r
     started = time.monotonic()
     executed = run_notebook(lesson, nb, site=site, out_dir=out_dir, report=report)
     outputs, seconds = nbformat.read(executed, as_version=4), time.monotonic() - started
-    try:
-        run = cache.store(store, nb, outputs, uri=str(lesson.source), site=site, seconds=seconds)
-    except Exception as exc:
-        if not cache.damage(exc):
-            raise
-        store = cache.set_aside(store, exc, report or print)
-        run = cache.store(store, nb, outputs, uri=str(lesson.source), site=site, seconds=seconds)
+    _, run = cache.repaired(store, report or print, cache.store, nb, outputs, uri=str(lesson.source), site=site,
+                            seconds=seconds)
     return executed, run

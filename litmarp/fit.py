@@ -1,18 +1,14 @@
-"""Does every slide fit? Measured in a real browser.
+"""Does every slide fit? Measured in a real browser (Playwright driving the system Chromium).
 
-A rendered deck's HTML is opened in Chromium (Playwright's Python package
-driving the system browser, ``executable_path``). For every slide the
-bounding boxes of its content are measured against the slide's content box
-(the 1280×720 slide less the theme's padding); a slide whose content reaches
-below or beyond it loses its bottom or right edge on the projector, silently.
-
-The measurement is in slide pixels (the deck's own coordinates, whatever the
-browser window's size), so the numbers in a report mean the same on every
-machine with the same fonts.
+Each slide's content is measured against its content box (the 1280×720 slide less the theme's padding), in
+slide pixels whatever the window's size, so a report means the same on every machine with the same fonts.
 """
 
 from __future__ import annotations
 
+import contextlib
+import queue
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,11 +23,6 @@ FIT_HINT = ("split the slide, print fewer or shorter lines, clip the output (```
 TOLERANCE_PX = 2.0
 # The smallest text a room can read on a 1280x720 slide as presented (Marp's auto-scaling included).
 MIN_TEXT_PX = 16.0
-
-CHROMIUM_ARGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-)
 
 # Runs in the page: one record per slide. Header and footer are absolutely
 # positioned by the theme and excluded; an element that clips its own content
@@ -139,37 +130,42 @@ class SlideFit:
 
 def chromium_launch_args() -> list[str]:
     """The switches the fit check starts Chromium with (pure; a golden test pins them)."""
-    return list(CHROMIUM_ARGS)
+    return ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
-def measure_decks(html_files: Iterable[Path]) -> list[SlideFit]:
-    """Measure every slide of every deck in one browser.
-
-    ``html_files`` may be a generator that yields decks as they are rendered: the
-    browser starts at once and measures each deck as it arrives.
+@contextlib.contextmanager
+def chromium_page(what: str, **page: Any) -> Iterator[Any]:
+    """A Playwright page in the system Chromium, closed after.
 
     Raises:
-        LessonError: Chromium or Playwright is missing.
+        LessonError: Chromium or Playwright is missing (``what`` needs it).
     """
     chrome = chrome_path()
     if chrome is None:
-        raise LessonError("the fit check needs Chromium, which was not found",
+        raise LessonError(f"{what} needs Chromium, which was not found",
                           hint="install it (`apt-get install chromium`) or set CHROME_PATH")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        raise LessonError("the fit check needs Playwright's Python package",
+        raise LessonError(f"{what} needs Playwright's Python package",
                           hint="install it: `pip install playwright` (a workshop's set-up may do it: `make setup`)") \
             from None
-    results: list[SlideFit] = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chrome, args=chromium_launch_args())
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 720})
-            for html in html_files:
-                results.extend(_measure(page, Path(html)))
+            yield browser.new_page(**page)
         finally:
             browser.close()
+
+
+def measure_decks(html_files: Iterable[Path]) -> list[SlideFit]:
+    """Measure every slide of every deck in one browser. ``html_files`` may be a generator that yields decks
+    as they are rendered: the browser starts at once and measures each deck as it arrives."""
+    results: list[SlideFit] = []
+    with chromium_page("the fit check", viewport={"width": 1280, "height": 720}) as page:
+        for html in html_files:
+            results.extend(_measure(page, Path(html)))
     return results
 
 
@@ -187,36 +183,23 @@ def _measure(page: Any, html: Path) -> list[SlideFit]:
 
 
 class FitWorker:
-    """Measures decks in a background thread while the build goes on.
-
-    ``submit(html)`` as each deck's HTML is written (the first starts the browser);
-    ``results()`` waits for the measurements (and re-raises an error the worker met).
-    """
+    """Measures decks in a background thread while the build goes on: ``submit(html)`` as each deck's HTML is
+    written (the first starts the browser: a build that renders nothing starts none); ``results()`` waits for
+    the measurements (and re-raises an error the worker met)."""
 
     def __init__(self) -> None:
-        import queue
-        import threading
-
         self._queue: queue.Queue[Path | None] = queue.Queue()
-        self._results: list[SlideFit] = []
-        self._error: BaseException | None = None
-        # Started by the first deck: a build that renders nothing starts no browser.
+        self._done: list[list[SlideFit] | BaseException] = []
         self._thread = threading.Thread(target=self._run, name="fit-check", daemon=True)
-
-    def _items(self) -> Iterator[Path]:
-        while (item := self._queue.get()) is not None:
-            yield item
 
     def _run(self) -> None:
         try:
-            self._results = measure_decks(self._items())
+            self._done.append(measure_decks(iter(self._queue.get, None)))  # type: ignore[arg-type]
         except BaseException as exc:  # noqa: BLE001 - handed to the caller in results()
-            self._error = exc
-            while self._queue.get() is not None:  # let submit() callers finish
-                pass
+            self._done.append(exc)
 
     def submit(self, html: Path) -> None:
-        if not self._thread.is_alive() and self._thread.ident is None:
+        if self._thread.ident is None:
             self._thread.start()
         self._queue.put(html)
 
@@ -225,9 +208,9 @@ class FitWorker:
             return []
         self._queue.put(None)
         self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._results
+        if isinstance(self._done[0], BaseException):
+            raise self._done[0]
+        return self._done[0]
 
 
 def _settled(page: Any, tries: int = 40) -> list[dict[str, Any]]:
@@ -244,18 +227,14 @@ def _settled(page: Any, tries: int = 40) -> list[dict[str, Any]]:
                       hint="a slide's layout does not settle (an animation?); check it in a browser")
 
 
-def overflowing(fits: Iterable[SlideFit]) -> list[SlideFit]:
-    return [f for f in fits if not f.fits]
+def unfit_error(bad: Sequence[SlideFit]) -> FitError:
+    return FitError(f"{len(bad)} slide(s) do not fit", details="\n".join(f.describe() for f in bad), hint=FIT_HINT)
 
 
 def check_fit(html_files: Sequence[Path]) -> list[SlideFit]:
     """Measure the decks; raise :class:`FitError` naming every slide that does not fit."""
     measured = measure_decks(html_files)
-    bad = overflowing(measured)
+    bad = [slide for slide in measured if not slide.fits]
     if bad:
-        raise FitError(
-            f"{len(bad)} slide(s) do not fit",
-            details="\n".join(f.describe() for f in bad),
-            hint=FIT_HINT,
-        )
+        raise unfit_error(bad)
     return measured

@@ -1,9 +1,5 @@
-"""What a presenter hands out: the handout (each slide beside its notes, then the lesson's exercises, no
-solutions).
-
-Marp has no handout of its own (its PDF puts the notes in annotations). The handout is an HTML page,
-printed to PDF by Chromium (Playwright, as the fit check drives it): each page of the learner's deck PDF
-as a picture (poppler's ``pdftoppm``), its notes beside it, and the exercises' tasks at the end.
+"""The learner's handout PDF: each page of the learner's deck (poppler's ``pdftoppm``) beside its notes, then
+the exercises, printed by Chromium (Playwright). Marp has none: its PDF puts the notes in annotations.
 """
 
 from __future__ import annotations
@@ -11,16 +7,13 @@ from __future__ import annotations
 import base64
 import html
 import re
-import subprocess
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from litmarp import editions
-from litmarp.errors import LessonError
-from litmarp.fit import chromium_launch_args
+from litmarp import editions, proc
+from litmarp.fit import chromium_page
 from litmarp.labels import label, lang
-from litmarp.proc import chrome_path
 from litmarp.source import Lesson
 
 PAGE_CSS = """
@@ -62,38 +55,19 @@ def handout_html(title: str, pages: Sequence[bytes], notes: Sequence[str], exerc
 def rasterize(pdf: Path, dpi: int = 60) -> list[bytes]:
     """The PDF's pages as PNG bytes (poppler's pdftoppm)."""
     with tempfile.TemporaryDirectory() as tmp:
-        try:
-            subprocess.run(["pdftoppm", "-png", "-r", str(dpi), str(pdf), f"{tmp}/p"], check=True,
-                           capture_output=True, timeout=300)
-        except FileNotFoundError:
-            raise LessonError("the handout needs pdftoppm, which was not found",
-                              hint="install poppler-utils (`apt-get install poppler-utils`, or `make setup` as root)") \
-                from None
+        proc.run(["pdftoppm", "-png", "-r", str(dpi), str(pdf), f"{tmp}/p"], timeout=300,
+                 hint="the handout needs pdftoppm, from poppler-utils (`apt-get install poppler-utils`, or `make "
+                      "setup` as root)")
         return [p.read_bytes() for p in sorted(Path(tmp).glob("p-*.png"))]
 
 
 def write_handout(deck_pdf: Path, notes_txt: Path, exercises: Sequence[str], out: Path, *, title: str) -> Path:
-    """Write ``out`` (PDF): the deck's slides beside their notes, then the exercises.
-
-    Raises:
-        LessonError: Chromium, Playwright or pdftoppm is missing.
-    """
+    """Write ``out`` (PDF): the deck's slides beside their notes, then the exercises."""
     pages = rasterize(deck_pdf)
     notes = split_notes(notes_txt.read_text(encoding="utf-8") if notes_txt.exists() else "", len(pages))
-    chrome = chrome_path()
-    if chrome is None:
-        raise LessonError("the handout needs Chromium, which was not found",
-                          hint="install it (`apt-get install chromium`) or set CHROME_PATH")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chrome, args=chromium_launch_args())
-        try:
-            page = browser.new_page()
-            page.set_content(handout_html(title, pages, notes, exercises), wait_until="load")
-            page.pdf(path=str(out), format="A4", print_background=True)
-        finally:
-            browser.close()
+    with chromium_page("the handout") as page:
+        page.set_content(handout_html(title, pages, notes, exercises), wait_until="load")
+        page.pdf(path=str(out), format="A4", print_background=True)
     return out
 
 

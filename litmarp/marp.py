@@ -1,8 +1,5 @@
-"""marp-cli and Chromium: the pinned marp-cli, the themes a deck may use, and drawing decks (HTML, PDF
-with notes, notes text) in as few processes as possible.
-
-What a presenter's ``marp`` would do is what happens here: the deck's own theme is found where marp-cli
-would look (``--theme-set``), ``--html`` is passed where the deck or its marp-cli configuration asks for it.
+"""marp-cli and Chromium: the pinned marp-cli, the themes a deck may use (found where marp-cli would look),
+``--html`` where the deck or its marp-cli configuration asks for it, and drawing many decks per process.
 """
 
 from __future__ import annotations
@@ -10,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -179,22 +176,14 @@ def deck_html(source: Path) -> bool:
     return asked is True
 
 
-def _flags(kind: str, html: bool) -> list[str]:
+def marp_batch_command(marp_bin: Path | str, decks: Sequence[Path], *, kind: str = "html",
+                       themes: Sequence[Path], html: bool = False) -> list[str]:
+    """marp-cli over several decks at once (one process, and for PDF one browser: much faster than one each),
+    each output beside its deck: ``<deck>.html``, ``.pdf`` or ``.txt`` (notes). Pure; golden-tested."""
     if kind not in MARP_KINDS:
         raise ValueError(f"kind must be one of {MARP_KINDS}, not {kind!r}")
     flags = ["--pdf", "--pdf-notes", "--allow-local-files"] if kind == "pdf" else ["--notes"] if kind == "notes" else []
-    return [*flags, *(["--html"] if html else [])]
-
-
-def marp_batch_command(marp_bin: Path | str, decks: Sequence[Path], *, kind: str = "html",
-                       themes: Sequence[Path], html: bool = False) -> list[str]:
-    """marp-cli over several decks at once, each output beside its deck (pure; golden-tested).
-
-    One process (and for PDF one browser) for all decks: much faster than one each.
-    Outputs: ``<deck>.html``, ``<deck>.pdf`` or ``<deck>.txt`` (notes).
-    """
-    flags = _flags(kind, html)
-    return [str(marp_bin), *map(str, decks), "--theme-set", *map(str, themes), *flags]
+    return [str(marp_bin), *map(str, decks), "--theme-set", *map(str, themes), *flags, *(["--html"] if html else [])]
 
 
 def marp_env(*, pdf: bool) -> dict[str, str]:
@@ -215,27 +204,35 @@ def marp_env(*, pdf: bool) -> dict[str, str]:
     return env
 
 
-def marp_batch(decks: Sequence[Path], *, themes: Sequence[Path], kind: str = "html",
-               html: bool | Sequence[bool] = False) -> list[Path]:
-    """Run :func:`marp_batch_command` (one process for the decks that get ``--html``, one for the others);
-    return the outputs (checked to exist). ``html``: for all decks, or one flag per deck."""
-    env = marp_env(pdf=kind == "pdf")
-    suffix = {"html": ".html", "pdf": ".pdf", "notes": ".txt"}[kind]
-    outputs = [deck.with_suffix(suffix) for deck in decks]
-    started = max((p.stat().st_mtime for p in outputs if p.exists()), default=0.0)
+def marp_batch(decks: Sequence[Path], *, themes: Sequence[Path], kinds: Sequence[str] = ("html",),
+               html: bool | Sequence[bool] = False, on_html: Callable[[Path], None] | None = None) -> list[Path]:
+    """Draw decks with marp-cli, every kind at once (a browser mostly waits), each output beside its deck:
+    ``.html``, ``.pdf``, notes ``.notes.txt``. Per kind, one process for the decks that get ``--html`` (``html``:
+    for all decks, or one flag per deck) and one for the others. ``on_html`` gets each HTML page as soon as
+    they are written (the fit check measures while the PDF is drawn). Returns the HTML pages."""
     flags = [html] * len(decks) if isinstance(html, bool) else list(html)
     groups = {wanted: [deck for deck, flag in zip(decks, flags, strict=True) if flag == wanted]
               for wanted in (False, True)}
+    suffixes = {"html": ".html", "pdf": ".pdf", "notes": ".txt"}
+    outputs = {kind: [deck.with_suffix(suffixes[kind]) for deck in decks] for kind in kinds}
+    started = max((p.stat().st_mtime for paths in outputs.values() for p in paths if p.exists()), default=0.0)
 
-    def draw(wanted: bool) -> None:
+    def draw(kind: str, wanted: bool) -> None:
         proc.run(marp_batch_command(marp_executable(), groups[wanted], kind=kind, themes=themes, html=wanted),
-                 env=env, timeout=120 + 60 * len(groups[wanted]),
+                 env=marp_env(pdf=kind == "pdf"), timeout=120 + 60 * len(groups[wanted]),
                  hint="see the marp-cli message above; `npm ci` reinstalls it")
 
-    with ThreadPoolExecutor(max_workers=2) as pool:  # the two processes at once: a browser mostly waits
-        for done in [pool.submit(draw, wanted) for wanted, group in groups.items() if group]:
-            done.result()
-    missing = [p for p in outputs if not p.exists() or p.stat().st_mtime < started]
-    if missing:
-        raise LessonError(f"marp-cli reported success but did not write {', '.join(map(str, missing))}")
-    return outputs
+    with ThreadPoolExecutor(max_workers=2 * len(kinds)) as pool:
+        jobs = {kind: [pool.submit(draw, kind, wanted) for wanted, group in groups.items() if group] for kind in kinds}
+        for kind in kinds:  # the HTML first
+            for job in jobs[kind]:
+                job.result()
+            missing = [p for p in outputs[kind] if not p.exists() or p.stat().st_mtime < started]
+            if missing:
+                raise LessonError(f"marp-cli reported success but did not write {', '.join(map(str, missing))}")
+            if kind == "html" and on_html is not None:
+                for page in outputs[kind]:
+                    on_html(page)
+    for notes in outputs.get("notes", []):
+        notes.replace(notes.with_suffix(".notes.txt"))
+    return outputs.get("html", [])

@@ -1,9 +1,5 @@
-"""Where a build writes its decks: never over a lesson, and one build at a time.
-
-A rendered deck is ``<out>/<lesson>.md``: with ``--out slides`` it would replace the lesson itself (its
-jupytext header and parameters cell gone). :func:`check_out_folder` refuses such a folder before
-anything is written. :func:`render_lock` makes two builds into the same folder take turns, and says
-who holds it: they would write the same decks, images and executed notebooks at once.
+"""Where a build writes its decks: never over a lesson (``--out slides`` would replace the lessons with
+rendered decks), and one build per folder at a time (saying who holds it).
 """
 
 from __future__ import annotations
@@ -24,16 +20,8 @@ LOCK_NAME = ".litmarp-render.lock"
 
 
 def check_out_folder(out_dir: Path, sources: Sequence[Path], source_dirs: Sequence[Path]) -> None:
-    """Refuse an output folder that is a file, or where a rendered deck would replace a source.
-
-    Args:
-        out_dir: The ``--out`` folder.
-        sources: The lesson and deck files of this build.
-        source_dirs: Folders that hold sources only (``slides/``, ``notebooks/``).
-
-    Raises:
-        LessonError: naming the folder, what would be overwritten and the fix.
-    """
+    """Raise :class:`LessonError` for an ``--out`` folder that is a file, is inside ``source_dirs`` (``slides/``,
+    ``notebooks/``) or holds one of this build's ``sources`` (a rendered deck would replace it)."""
     fix = "render into a folder of its own: leave --out out (build/slides) or name a new one"
     if out_dir.exists() and not out_dir.is_dir():
         raise LessonError(f"--out {out_dir} is a file, not a folder", hint=fix)

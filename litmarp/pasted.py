@@ -1,15 +1,8 @@
 """Nothing pasted: a lesson shows only output that its cells produced.
 
-A transcript typed into a lesson's Markdown (```` ```text ```` with ``$ sbatch train.sbatch`` and then
-``Submitted batch job 1234``) shows a job that never ran beside the real ones, and nobody can tell
-which is which. Commands that run belong in ```` ```bash ```` cells (:mod:`litmarp.shell`), whose
-transcript is what really happened. This check finds what was written by hand instead:
-
-- a fence in a Markdown cell with a command line (``$ …``) followed by lines that look like its output
-  (commands alone, without output, are fine: a recap, a command to try at home);
-- a job ID written by hand (``Submitted batch job 1234``, ``runs/job-1234``, ``scancel 1234``,
-  ``JOB=1234``, ``…-1234.log``): placeholders (``<ID>``, ``$JOB``) are fine;
-- a code cell that prints a command line (``print("$ …")``): the command did not run as shown.
+A transcript typed into a lesson (``$ sbatch train.sbatch`` then ``Submitted batch job 1234``) shows a job
+that never ran beside the real ones. This finds a fence with a command line and its output, a job ID written
+by hand (placeholders such as ``<ID>`` and ``$JOB`` are fine) and a code cell that prints a command line.
 """
 
 from __future__ import annotations

@@ -17,13 +17,7 @@ def shown_path(path: str | os.PathLike[str], root: Path | None = None, *,
                home: str | os.PathLike[str] | None = None) -> str:
     """A path as people know it: a project file relative to the project (``sites/ci.toml``,
     ``build/work/ci``), else ``~/...`` under the home folder, else absolute. Slides and messages then never
-    show where the presenter happened to clone the project.
-
-    Args:
-        path: The path.
-        root: The project (default: the one :func:`litmarp.project.find_root` finds; none: no project path).
-        home: The home folder (default: this user's).
-    """
+    show where the presenter happened to clone the project. ``root`` defaults to the current project's."""
     if root is None:
         root = find_root()
     p = Path(path)
@@ -35,19 +29,10 @@ def shown_path(path: str | os.PathLike[str], root: Path | None = None, *,
 
 
 def home_path(path: str | os.PathLike[str], home: str | os.PathLike[str] | None = None) -> str:
-    """A path with the home folder written ``~`` (``~/workshop2024``); any other path as it is.
-
-    Args:
-        path: The path.
-        home: The home folder (default: this user's).
-    """
+    """A path with the home folder (default: this user's) written ``~`` (``~/workshop2024``); any other path as
+    it is."""
     p = Path(path)
     root = Path(home) if home is not None else Path(os.path.expanduser("~"))
-    if p.is_absolute() and str(root) not in ("", "/"):
-        if p == root:
-            return "~"
-        try:
-            return "~/" + str(p.relative_to(root))
-        except ValueError:
-            pass
+    if p.is_absolute() and str(root) not in ("", "/") and inside(p, root):
+        return "~" if p == root else "~/" + str(p.relative_to(root))
     return str(p)

@@ -2,9 +2,7 @@
 
 Commands are ``list[str]``; each run is logged (as a shell-quoted line) and a
 failure raises :class:`litmarp.errors.CommandError` carrying the command and its
-stderr, so callers never have to check return codes by hand. :func:`run` captures
-the output; :func:`stream` also prints it line by line while the command runs
-(long pulls and builds).
+stderr, so callers never have to check return codes by hand.
 """
 
 from __future__ import annotations
@@ -25,6 +23,17 @@ from litmarp.errors import CommandError, CommandNotFound
 log = logging.getLogger("litmarp.proc")
 
 
+def _argv(cmd: Sequence[str | os.PathLike[str]], suffix: str = "") -> list[str]:
+    argv = [os.fspath(c) for c in cmd]
+    log.info("$ %s%s", shlex.join(argv), suffix)
+    return argv
+
+
+def _env(env: Mapping[str, str] | None) -> dict[str, str] | None:
+    """Extra variables layered over ``os.environ``."""
+    return {**os.environ, **env} if env is not None else None
+
+
 def run(
     cmd: Sequence[str | os.PathLike[str]],
     *,
@@ -32,41 +41,26 @@ def run(
     cwd: str | os.PathLike[str] | None = None,
     env: Mapping[str, str] | None = None,
     timeout: float | None = None,
-    input: str | None = None,
     capture: bool = True,
     hint: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``cmd`` and return its completed process (text mode).
-
-    Args:
-        cmd: Program and arguments; never a shell string.
-        check: Raise :class:`CommandError` when the exit code is non-zero.
-        cwd: Working directory.
-        env: Extra environment variables, layered over ``os.environ``.
-        timeout: Seconds before the command is killed (raises CommandError).
-        input: Text sent to stdin.
-        capture: Capture stdout/stderr (otherwise they go to the terminal).
-        hint: What to do next, attached to the error on failure.
+    """Run ``cmd`` (never a shell string) and return its completed process (text mode); ``hint`` (what to do
+    next) goes with the error.
 
     Raises:
         CommandNotFound: the program is not on PATH.
         CommandError: non-zero exit (with ``check``) or timeout.
     """
-    argv = [os.fspath(c) for c in cmd]
-    log.info("$ %s", shlex.join(argv))
-    full_env = None
-    if env is not None:
-        full_env = {**os.environ, **env}
+    argv = _argv(cmd)
     try:
         proc = subprocess.run(
             argv,
             cwd=cwd,
-            env=full_env,
+            env=_env(env),
             timeout=timeout,
-            input=input,
             text=True,
             capture_output=capture,
-            stdin=None if input is not None else subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
         )
     except FileNotFoundError as exc:
         raise _not_found(argv, exc, hint) from None
@@ -91,38 +85,22 @@ def stream(
     cmd: Sequence[str | os.PathLike[str]],
     *,
     cwd: str | os.PathLike[str] | None = None,
-    env: Mapping[str, str] | None = None,
     out: TextIO | None = None,
     hint: str | None = None,
-    tail_lines: int = 200,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``cmd`` like :func:`run`, printing its output line by line while it runs.
-
-    For long steps (a multi-GB ``singularity pull``, a build) whose progress should show in
-    the terminal and in a notebook cell as it happens, not only at the end. stderr is merged
-    into stdout (the runtimes print their progress on stderr), so the lines keep their order.
-
-    Args:
-        cmd: Program and arguments; never a shell string.
-        cwd: Working directory.
-        env: Extra environment variables, layered over ``os.environ``.
-        out: Where the lines go, flushed after each (default: ``sys.stdout`` at call time,
-            which Jupyter and papermill capture).
-        hint: What to do next, attached to the error on failure.
-        tail_lines: How many of the last lines a failure's error carries.
-
-    Returns:
-        The completed process; ``stdout`` holds the whole output, ``stderr`` is empty.
+    """Run ``cmd`` like :func:`run`, printing its output line by line to ``out`` (default: ``sys.stdout`` at
+    call time, which Jupyter and papermill capture) while it runs: a multi-GB pull or a build shows its
+    progress as it happens. stderr is merged into stdout (the runtimes print their progress on stderr), so
+    the lines keep their order; a failure's error carries the last 200.
 
     Raises:
         CommandNotFound: the program is not on PATH.
-        CommandError: non-zero exit; its ``stderr`` is the output's last ``tail_lines`` lines.
+        CommandError: non-zero exit.
     """
-    argv = [os.fspath(c) for c in cmd]
-    log.info("$ %s", shlex.join(argv))
+    argv = _argv(cmd)
     sink = out if out is not None else sys.stdout
     try:
-        child = subprocess.Popen(argv, cwd=cwd, env={**os.environ, **env} if env is not None else None,
+        child = subprocess.Popen(argv, cwd=cwd,
                                  stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     except FileNotFoundError as exc:
         raise _not_found(argv, exc, hint) from None
@@ -142,11 +120,9 @@ def stream(
     finally:
         child.stdout.close()
         child.wait()
-    text = "".join(lines)
     if child.returncode != 0:
-        tail = "".join(deque(lines, maxlen=tail_lines))
-        raise CommandError(argv, child.returncode, tail, hint=hint)
-    return subprocess.CompletedProcess(argv, child.returncode, text, "")
+        raise CommandError(argv, child.returncode, "".join(deque(lines, maxlen=200)), hint=hint)
+    return subprocess.CompletedProcess(argv, child.returncode, "".join(lines), "")
 
 
 CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
@@ -170,18 +146,14 @@ def which(program: str) -> Path | None:
     return Path(found) if found else None
 
 
-def start(cmd: Sequence[str | os.PathLike[str]], *, env: Mapping[str, str] | None = None,
-          cwd: str | os.PathLike[str] | None = None) -> subprocess.Popen[bytes]:
+def start(cmd: Sequence[str | os.PathLike[str]], *, env: Mapping[str, str] | None = None) -> subprocess.Popen[bytes]:
     """Start a long-running ``cmd`` (a server) and return it; the caller stops it.
 
     Raises:
         CommandNotFound: the program is not on PATH.
     """
-    argv = [os.fspath(c) for c in cmd]
-    log.info("$ %s &", shlex.join(argv))
+    argv = _argv(cmd, " &")
     try:
-        return subprocess.Popen(argv, cwd=cwd, env={**os.environ, **env} if env else None,
-                                stdin=subprocess.DEVNULL)
+        return subprocess.Popen(argv, env=_env(env), stdin=subprocess.DEVNULL)
     except FileNotFoundError as exc:
-        raise CommandNotFound(argv, None, str(exc), message=f"{argv[0]!r} is not installed or not on PATH",
-                              hint=f"install {argv[0]} or fix PATH") from None
+        raise _not_found(argv, exc, None) from None

@@ -133,7 +133,8 @@ def current(start: Path | None = None) -> Project:
 
 @functools.lru_cache(maxsize=8)
 def _load(path: Path, mtime: int) -> Project:  # mtime: an edited table is read again
-    table = _table(path) or {}
+    table = read_toml(path).get("tool", {}).get(TABLE) if path.is_file() else {}
+    table = table if isinstance(table, dict) else {}
     unknown = sorted(set(table) - set(_DEFAULTS))
     if unknown:
         raise ConfigError(f"{path}: [tool.litmarp] has no key {unknown[0]!r}",
@@ -210,10 +211,3 @@ def read_toml(path: str | os.PathLike[str]) -> dict[str, Any]:
             from None
     except toml.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}", hint="fix the syntax at the line shown") from None
-
-
-def _table(path: Path) -> dict | None:
-    if not path.is_file():
-        return None
-    table = read_toml(path).get("tool", {}).get(TABLE)
-    return table if isinstance(table, dict) else None

@@ -1,24 +1,11 @@
-"""Executed notebook → Marp Markdown → HTML/PDF.
+"""Executed notebook → Marp Markdown: markdown cells as they are (they already are Marp slides), each code
+cell followed by its outputs (text clipped in an ````` ```output ````` fence, PNG images written beside the
+deck, ``text/markdown`` inlined).
 
-A lesson's markdown cells are copied as they are (they already are Marp
-slides); each code cell is followed by its outputs:
-
-- text (streams, ``text/plain`` results, errors) in an ````` ```output `````
-  fence, clipped to ``max_lines`` with an "… N lines omitted" marker;
-- images written as PNG files next to the deck and referenced with a Marp
-  size (``![w:600](...)``);
-- ``text/markdown`` results inlined, so a lesson can show a table.
-
-Cell tags ``remove-cell``, ``remove-input`` and ``remove-output`` work as in
-Jupyter Book; cell metadata ``clip=N`` and ``width=N`` override the defaults
-for one cell. The executed notebook is only read, never written back.
-
-The parameters cell (papermill's ``parameters`` tag, and the cell papermill
-injects) is never shown; a slide that holds nothing else to run is dropped
-with it. Python warnings a library prints to stderr are left out of the slide
-unless the cell is tagged ``show-warnings``. Relative references in the
-markdown (images, links, media, CSS ``url(…)``) are rewritten so they still resolve
-from where the deck is written; marp-cli gets ``--html`` where the deck asks for it.
+Cell tags ``remove-cell``, ``remove-input`` and ``remove-output`` work as in Jupyter Book; cell metadata
+``clip=N`` and ``width=N`` override the defaults for one cell; ``show-warnings`` keeps the Python warnings a
+library prints to stderr. The parameters cells are never shown. Relative references in the markdown are
+rewritten so they still resolve from where the deck is written.
 """
 
 from __future__ import annotations
@@ -49,7 +36,6 @@ _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 
 @dataclass(frozen=True)
 class RenderOptions:
-    """Knobs for :func:`notebook_to_marp`."""
 
     max_lines: int = DEFAULT_MAX_LINES
     image_width: int = DEFAULT_IMAGE_WIDTH
@@ -93,33 +79,26 @@ def clip_text(text: str, max_lines: int, width: int = 0) -> str:
     if max_lines <= 0 or sum(map(len, parts)) <= max_lines:
         return "\n".join(p for group in parts for p in group)
     budget = max(max_lines - 1, 1)
-    head: list[list[str]] = []
-    tail: list[list[str]] = []
-    i, j = 0, len(parts) - 1
+    head, tail = 0, len(parts)  # shown: parts[:head] and parts[tail:]
     used = 0
-    while i <= j:  # alternate: a line from the tail, then one from the head, while they fit
-        sides = (True, False) if len(tail) <= len(head) else (False, True)
-        take_tail = next((t for t in sides if used + len(parts[j] if t else parts[i]) <= budget), None)
-        if take_tail is None:
+    while head < tail:  # alternate: a line from the tail, then one from the head, while they fit
+        order = (tail - 1, head) if len(parts) - tail <= head else (head, tail - 1)
+        pick = next((k for k in order if used + len(parts[k]) <= budget), None)
+        if pick is None:
             break
-        group = parts[j] if take_tail else parts[i]
-        used += len(group)
-        if take_tail:
-            tail.insert(0, group)
-            j -= 1
+        used += len(parts[pick])
+        if pick == tail - 1:
+            tail -= 1
         else:
-            head.append(group)
-            i += 1
-    if not head and not tail:  # one line longer than the whole budget: show its first and last parts
-        flat = [p for group in parts for p in group]
+            head += 1
+    flat = [p for group in parts for p in group]
+    if head == 0 and tail == len(parts):  # one line longer than the whole budget: show its first and last parts
         keep_head = budget // 2
         keep_tail = budget - keep_head
         return "\n".join([*flat[:keep_head], f"… {len(flat) - budget} wrapped lines omitted",
                           *flat[len(flat) - keep_tail:]])
-    omitted = j - i + 1
-    shown = [p for group in head for p in group]
-    shown.append(f"… {omitted} lines omitted")
-    return "\n".join([*shown, *(p for group in tail for p in group)])
+    return "\n".join([*(p for group in parts[:head] for p in group), f"… {tail - head} lines omitted",
+                      *(p for group in parts[tail:] for p in group)])
 
 
 def _fence(text: str, lang: str) -> str:
@@ -131,11 +110,10 @@ def _fence(text: str, lang: str) -> str:
 
 def cell_source(cell: Any) -> str:
     """A cell's source as one string (nbformat nodes and raw notebook JSON alike)."""
-    src = cell.get("source", "")
-    return "".join(src) if isinstance(src, list) else src
+    return _join(cell.get("source", ""))
 
 
-def _tags(cell: Any) -> set[str]:
+def cell_tags(cell: Any) -> set[str]:
     return set(cell.get("metadata", {}).get("tags", []))
 
 
@@ -175,7 +153,7 @@ _HTML_REF = re.compile(r"(<(?:img|source|video|audio|track|iframe|embed|object|a
 # CSS url(…): backgroundImage directives, style attributes, <style> blocks, themes in front matter.
 _CSS_URL = re.compile(r"(url\(\s*)(\"[^\"\n]*\"|'[^'\n]*'|&quot;.*?&quot;|[^\s\"')]+)(?=\s*\))", re.I)
 _CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`).+?(?<!`)\1(?!`)")
-FRONT_MATTER = re.compile(r"^---[ \t]*\n(?:.*?\n)?---[ \t]*(?:\n|$)", re.S)
+FRONT_MATTER = re.compile(r"^---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|$)", re.S)  # group 1: the YAML
 
 
 @functools.lru_cache(maxsize=1)
@@ -230,16 +208,13 @@ def map_references(markdown: str, fix: Callable[[str], str | None], *, document:
             new = f"&quot;{new}&quot;"
         return f"{quote_char}{new}{'>' if quote_char == '<' else quote_char}" if quote_char else new
 
-    def in_text(text: str) -> str:
-        text = _MD_REF.sub(lambda m: m.group(1) + rewrite(m.group(2)), text)
-        text = _HTML_REF.sub(lambda m: m.group(1) + rewrite(m.group(2)), text)
-        return _CSS_URL.sub(lambda m: m.group(1) + rewrite(m.group(2)), text)
+    def relinked(match: re.Match[str]) -> str:
+        return match.group(1) + rewrite(match.group(2))
 
     head = ""
     front = FRONT_MATTER.match(markdown) if document else None
     if front:
-        head, markdown = _CSS_URL.sub(lambda m: m.group(1) + rewrite(m.group(2)), front.group(0)), \
-            markdown[front.end():]
+        head, markdown = _CSS_URL.sub(relinked, front.group(0)), markdown[front.end():]
     lines = markdown.split("\n")
     shown: list[str] = []  # code, held out while the rest is rewritten
 
@@ -250,7 +225,9 @@ def map_references(markdown: str, fix: Callable[[str], str | None], *, document:
     code = code_lines(markdown)
     masked = "\n".join(hold(line) if n in code else _CODE_SPAN.sub(lambda m: hold(m.group(0)), line)
                        for n, line in enumerate(lines))
-    return head + re.sub(r"\x00(\d+)\x00", lambda m: shown[int(m.group(1))], in_text(masked))
+    for pattern in (_MD_REF, _HTML_REF, _CSS_URL):
+        masked = pattern.sub(relinked, masked)
+    return head + re.sub(r"\x00(\d+)\x00", lambda m: shown[int(m.group(1))], masked)
 
 
 def relink_images(markdown: str, source_dir: Path, deck_dir: Path, *, document: bool = True) -> str:
@@ -321,6 +298,12 @@ def _join(value: str | list[str]) -> str:
 PARAMETER_TAGS = frozenset({"parameters", "injected-parameters"})
 
 
+def lesson_code(cells: list[Any], skip: frozenset[str] = PARAMETER_TAGS) -> list[int]:
+    """Indices of the code cells that run the lesson's own code: not its parameters cells (no slide shows them)."""
+    return [i for i, c in enumerate(cells)
+            if c["cell_type"] == "code" and cell_source(c).strip() and not skip & cell_tags(c)]
+
+
 def is_command_cell(source: str) -> bool:
     """A command cell: a ```bash fence in the lesson, ``%%bash`` in the notebook (:mod:`litmarp.shell`)."""
     return source.lstrip().startswith(COMMAND_MAGIC + "\n") or source.strip() == COMMAND_MAGIC
@@ -339,7 +322,7 @@ def starts_slide(cell: Any) -> bool:
 def parameter_slide_cells(cells: list[Any]) -> set[int]:
     """Indices of the cells to drop: every parameters cell, and the slide holding one when
     nothing else on it runs (the deck's first slide always stays)."""
-    drop = {i for i, c in enumerate(cells) if c["cell_type"] == "code" and PARAMETER_TAGS & _tags(c)}
+    drop = {i for i, c in enumerate(cells) if c["cell_type"] == "code" and PARAMETER_TAGS & cell_tags(c)}
     groups: list[list[int]] = [[]]
     for i, cell in enumerate(cells):
         if starts_slide(cell):
@@ -355,19 +338,9 @@ def parameter_slide_cells(cells: list[Any]) -> set[int]:
 
 def notebook_to_marp(nb: Any, deck_path: Path, *, options: RenderOptions = RenderOptions(),
                      stamp: str | None = None, source_dir: Path | None = None) -> str:
-    """Render an (executed) notebook as a Marp deck and write its images.
-
-    Args:
-        nb: A notebook (nbformat node or the parsed JSON dict).
-        deck_path: Where the Markdown deck will be written; images go to
-            ``<deck stem>/`` beside it and are referenced relatively.
-        options: Clipping and image-size defaults.
-        stamp: Where the outputs come from (site, time): the title slide's footer.
-        source_dir: The folder of the lesson source, for relative image links.
-
-    Returns:
-        The Markdown text of the deck.
-    """
+    """The Markdown deck of an (executed) notebook to be written at ``deck_path``; its images are written to
+    ``<deck stem>/`` beside it. ``stamp`` (site and time of the outputs) is the title slide's footer;
+    ``source_dir`` is the lesson's folder, for relative references."""
     assets_dir = deck_path.parent / deck_path.stem
     assets_ref = deck_path.stem
     cells = list(nb["cells"])
@@ -375,7 +348,7 @@ def notebook_to_marp(nb: Any, deck_path: Path, *, options: RenderOptions = Rende
     parts: list[str] = []
     stamped = stamp is None
     for index, cell in enumerate(cells):
-        tags = _tags(cell)
+        tags = cell_tags(cell)
         source = cell_source(cell)
         if "remove-cell" in tags or index in dropped:
             continue

@@ -1,31 +1,20 @@
 """Command cells: a lesson's ```` ```bash ```` fences run as a participant types them in a terminal.
 
-jupytext turns a ```` ```bash ```` fence into a ``%%bash`` cell. :func:`load` (``%load_ext litmarp.shell``, or a
-call from a lesson's setup cell) replaces IPython's ``%%bash`` with one that behaves like one terminal
-kept open through the lesson:
+jupytext turns a ```` ```bash ```` fence into a ``%%bash`` cell; :func:`load` (``%load_ext litmarp.shell``)
+replaces IPython's ``%%bash`` with one bash process kept open through the lesson (a variable or a ``cd``
+holds in the next cell). Each command is echoed as a terminal shows it (``$ …``, ``> …``) before its output;
+the first that exits non-zero stops the cell (:class:`CommandFailed`); one that the configured ``check``
+says cannot run here is shown with that reason as a label, never with made-up output; ``captures`` turn
+a command's output into a shell variable (``Submitted batch job 41`` → ``$ JOB=41``).
 
-- one ``bash`` process for the whole kernel: a variable set or a ``cd`` in one cell holds in the next;
-- every command is echoed before its output as a terminal shows it (``$ sbatch train.sbatch``, a
-  continuation line after ``> ``), so the slide shows what was typed and what it printed;
-- the first command that exits non-zero stops the cell with :class:`CommandFailed`, naming it, with what
-  the configured ``explain`` makes of its output (a cell tagged ``raises-exception`` records the error
-  and the lesson goes on, as for Python cells);
-- a command runs until it ends, as in a terminal; an interrupt (Jupyter's stop button, the cell's time
-  limit when a lesson is executed) stops it and what it started. :attr:`Session.timeout` can bound each
-  command too (:class:`CommandTimeout`);
-- a command that cannot run here (the configured ``check`` gives a reason: no container runtime, no
-  Slurm) is not run: it and the rest of its cell (which may need it) are shown with that reason as a
-  label, never with made-up output;
-- ``captures`` turn a command's output into a shell variable the next commands use, the way a
-  participant copies a job ID: after ``Submitted batch job 41`` the cell runs and shows ``$ JOB=41``.
-
-The module knows nothing of any workshop: what the folder, the environment, the checks and the
-captures are comes from :func:`configure`.
+The module knows nothing of any workshop: :func:`configure` says what the folder, environment, checks and
+captures are.
 """
 
 from __future__ import annotations
 
 import atexit
+import io
 import os
 import re
 import select
@@ -42,7 +31,6 @@ from typing import Any, TextIO
 
 # The mime type of a command shown but not run; the renderer draws it as a labelled block.
 NOT_RUN_MIME = "application/x-litmarp-not-run+json"
-DEFAULT_TIMEOUT: float | None = None  # none of its own: the cell's time limit interrupts it (litmarp.execute)
 DEFAULT_NOT_RUN_LABEL = "not run here"
 
 Check = Callable[[list[str]], str | None]
@@ -117,7 +105,7 @@ class Session:
     check: Check | None = None
     explain: Explain | None = None
     captures: Mapping[str, str] = field(default_factory=dict)
-    timeout: float | None = DEFAULT_TIMEOUT
+    timeout: float | None = None  # none by default: the cell's time limit interrupts it (litmarp.execute)
     not_run_label: str = DEFAULT_NOT_RUN_LABEL
     _proc: subprocess.Popen[bytes] | None = None
     # What a new shell gets back after an interrupt, a time limit or an `exit`: the variables the session set
@@ -140,14 +128,9 @@ class Session:
         self._proc = None
 
     def run(self, command: str, out: TextIO) -> tuple[int, str]:
-        """Run one command in the session, streaming its output (stdout and stderr, in order) to ``out``.
-
-        Returns its exit status and output. The folder it ends in becomes :attr:`cwd`: a shell started again
-        later (an interrupt, a time limit, an ``exit``) starts there.
-
-        Raises:
-            CommandTimeout: it ran past :attr:`timeout`; the next command starts a new shell (with :attr:`kept`).
-        """
+        """Run one command in the session, streaming its output (stdout and stderr, in order) to ``out``; return
+        its exit status and output. The folder it ends in becomes :attr:`cwd`, where a new shell (after an
+        interrupt, a :class:`CommandTimeout` or an ``exit``) starts."""
         proc = self._start()
         assert proc.stdin is not None and proc.stdout is not None
         marker = f"__kit_done_{uuid.uuid4().hex}__"
@@ -206,20 +189,17 @@ class Session:
 
     def value(self, name: str) -> str:
         """A variable of the session ("" when unset), read without showing anything."""
-        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
-            raise ValueError(f"not a shell variable name: {name!r}")
-        import io
-
-        return self.run(f'printf "%s" "${{{name}}}"', io.StringIO())[1].rstrip("\n")
+        return self._quiet(name, f'printf "%s" "${{{name}}}"').rstrip("\n")
 
     def assign(self, name: str, value: str) -> None:
         """Set a variable of the session from Python (a lesson says on its slide what it set)."""
+        self._quiet(name, f"{name}={shlex.quote(value)}")
+        self.kept[name] = value
+
+    def _quiet(self, name: str, command: str) -> str:
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
             raise ValueError(f"not a shell variable name: {name!r}")
-        import io
-
-        self.run(f"{name}={shlex.quote(value)}", io.StringIO())
-        self.kept[name] = value
+        return self.run(command, io.StringIO())[1]
 
     def run_cell(self, text: str, out: TextIO | None = None,
                  display: Callable[[dict[str, Any]], None] | None = None) -> None:
@@ -249,10 +229,8 @@ class Session:
             for name, pattern in self.captures.items():
                 found = re.findall(pattern, output, re.M)
                 if found:
-                    assignment = f"{name}={shlex.quote(found[-1])}"
-                    out.write(echo_lines(assignment) + "\n")
-                    self.run(assignment, out)
-                    self.kept[name] = found[-1]
+                    out.write(echo_lines(f"{name}={shlex.quote(found[-1])}") + "\n")
+                    self.assign(name, found[-1])
 
     def _show_not_run(self, command: str, reason: str, out: TextIO,
                       display: Callable[[dict[str, Any]], None] | None) -> None:
@@ -288,27 +266,20 @@ def session() -> Session:
 
 def configure(*, cwd: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None,
               check: Check | None = None, explain: Explain | None = None,
-              captures: Mapping[str, str] | None = None,
-              timeout: float | None = None, not_run_label: str | None = None) -> Session:
+              captures: Mapping[str, str] | None = None, not_run_label: str | None = None) -> Session:
     """Set up the session the command cells share, and make ``%%bash`` run in it.
 
-    Args:
-        cwd: Where the first command runs (a ``cd`` in a cell moves the session, as in a terminal).
-        env: Variables added to this process's environment for the session.
-        check: Given a command's words, the reason it cannot run here, or None to run it.
-        explain: Given a failed command's words and output, what went wrong and what to do (or None).
-        captures: ``{"JOB": r"Submitted batch job (\\d+)"}``: after a command whose output matches,
-            ``JOB=<the group>`` is run and shown.
-        timeout: Seconds one command may run.
-        not_run_label: The words before the reason on a command not run (in the lesson's language).
+    ``check``: a command's words → the reason it cannot run here (None: run it); ``explain``: a failed
+    command's words and output → what went wrong (or None); ``captures``: ``{"JOB": r"Submitted batch job
+    (\\d+)"}`` runs and shows ``JOB=<the group>`` after a command whose output matches; ``not_run_label``:
+    the words before the reason on a command not run (in the lesson's language).
     """
     global _SESSION
     if _SESSION is not None:
         _SESSION.close()
     _SESSION = Session(cwd=Path(cwd) if cwd is not None else Path.cwd(),
                        env={**os.environ, **(env or {})}, check=check, explain=explain,
-                       captures=dict(captures or {}),
-                       timeout=timeout or DEFAULT_TIMEOUT, not_run_label=not_run_label or DEFAULT_NOT_RUN_LABEL)
+                       captures=dict(captures or {}), not_run_label=not_run_label or DEFAULT_NOT_RUN_LABEL)
     load()
     return _SESSION
 

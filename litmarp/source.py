@@ -70,11 +70,8 @@ def find_lessons(names: Sequence[str] | None = None, *, slides_dir: Path | None 
 
 
 def check_pair(lesson: Lesson) -> None:
-    """Raise :class:`PairingError` unless the Markdown and the notebook hold the same cells.
-
-    Compares with jupytext's own notebook comparison (sources, cell types and
-    cell metadata; outputs are ignored).
-    """
+    """Raise :class:`PairingError` unless the Markdown and the notebook hold the same cells (jupytext's own
+    comparison: sources, cell types and cell metadata; outputs are ignored)."""
     from jupytext.compare import NotebookDifference, compare_notebooks
 
     fix = f"run `jupytext --sync {shown_path(lesson.source)}` " \

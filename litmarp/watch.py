@@ -1,25 +1,19 @@
-"""``make watch``: the rendered decks served live, re-rendered from the cache on every edit.
-
-marp-cli's own server (``marp --server``) serves the rendered Markdown decks in
-the output folder and converts them on each request; this loop watches the
-lesson sources (and the themes and the project's inputs) and re-renders a deck when
-its source changes. Execution goes through the cache, so a text edit shows up
-in a second or two; a code edit re-executes that lesson only.
+"""``make watch``: marp-cli's server over the rendered decks, and a loop that re-renders a lesson when its
+source changes (all of them when a theme or an input does). Execution goes through the cache: a text edit
+shows in a second or two.
 """
 
 from __future__ import annotations
 
 import signal
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from litmarp import proc, project
-from litmarp.decks import build_decks
+from litmarp.decks import Report, build_decks
 from litmarp.marp import deck_html, marp_executable
 from litmarp.source import find_lessons
-
-Report = Callable[[str], None]
 
 
 def marp_server_command(marp_bin: Path | str, folder: Path, *, themes: Path,
