@@ -124,7 +124,7 @@ def script_rows(site: Site) -> list[tuple[str, str]]:
     Made from the same spec as the script, so the table never disagrees with the script above it.
     """
     spec = train_spec(site, body=[])  # the #SBATCH values only: no program arguments to prepare
-    rows = [(f"--job-name {spec.job_name}", "`squeue` とログ名（`%x`）に出る名前")]
+    rows = [(f"--job-name {spec.job_name}", "`squeue` とログ名（`%x`）に出る名前")] if spec.job_name else []
     if spec.output:
         example = spec.output.replace("%x", spec.job_name or "").replace("%j", "<ID>")
         rows.append(("--output / --error", f"標準出力 / 標準エラーの行き先（`{example}`、`%j` はジョブ ID）。"

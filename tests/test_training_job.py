@@ -274,3 +274,12 @@ def test_job_at_its_time_limit_checkpoints_and_a_resubmission_resumes(time_limit
     # The checkpoint leaves out the tied copies of the embeddings; resuming must not call them "missing".
     err = (site.work_dir / "logs" / f"bart-finetune-{second.id}.err").read_text()
     assert "missing keys" not in err, err[-2000:]
+
+
+def test_the_lesson_table_explains_only_the_options_the_script_has() -> None:
+    site = load_site("ie-ryukyu", overrides={"slurm": {"job_name": "", "time": ""}})
+    options = slurm.parse_directives(slurm.render_script(training.train_spec(site)))
+    explained = [line.split()[0] for line, _ in training.script_rows(site) if line.startswith("--")]
+    assert "--job-name" not in options and "--time" not in options
+    assert explained == ["--output", "--nodes", "--gpus"]
+    assert set(explained) <= set(options)
