@@ -71,14 +71,17 @@ class ImportReport:
     expected_python: str | None = None
 
     @property
+    def python_ok(self) -> bool:
+        return self.expected_python is None or self.python.startswith(self.expected_python + ".")
+
+    @property
     def ok(self) -> bool:
-        """Every module imported in the expected version (and the expected Python): no ✗ row."""
-        return not any(status.startswith("✗") for *_, status in self.rows())
+        """Every module imported in the expected version (and the expected Python)."""
+        return self.python_ok and all(m.ok for m in self.modules)
 
     def rows(self) -> list[tuple[str, str, str, str]]:
         """(name, found, expected, status) rows: python, CUDA, then each module."""
-        rows = [("python", self.python, self.expected_python or "", _status(
-            self.expected_python is None or self.python.startswith(self.expected_python + ".")))]
+        rows = [("python", self.python, self.expected_python or "", _status(self.python_ok))]
         if self.cuda is not None or any(m.name == "torch" and m.version for m in self.modules):
             avail = {True: "GPU visible", False: "no GPU visible", None: ""}[self.cuda_available]
             rows.append(("CUDA (torch)", f"{self.cuda or 'none (CPU build)'}",
@@ -94,7 +97,7 @@ class ImportReport:
     def raise_for_failure(self) -> None:
         """Raise :class:`CheckFailed` when a module is missing or differs (the table says which)."""
         if not self.ok:
-            bad = [r[0] for r in self.rows() if r[3].startswith("✗")]
+            bad = ["python"] * (not self.python_ok) + [m.name for m in self.modules if not m.ok]
             raise CheckFailed(f"{self.where}: {', '.join(bad)} missing or not the expected version",
                               hint="rebuild the image from container/env.def (python -m kit container build --force)")
 
