@@ -33,9 +33,9 @@ class Runtime:
 
     def describe(self) -> str:
         """One line such as ``apptainer 1.3.4 (/usr/bin/apptainer)`` or ``host Python (...)``."""
-        if self.is_host:
+        if self.path is None:  # the host runtime: no executable of its own
             return f"host Python {sys.version.split()[0]} ({self.reason})"
-        return f"{self.flavor or self.name} {self.version or '(version unknown)'} ({shown_path(self.path or '?')})"
+        return f"{self.flavor or self.name} {self.version or '(version unknown)'} ({shown_path(self.path)})"
 
 
 def parse_version_output(text: str) -> tuple[str | None, str | None]:
