@@ -18,7 +18,7 @@ from kit.container.diagnose import explain_failure
 from kit.container.runtime import detect_runtime
 from kit.job import python_first_path
 from kit.sites import Site, load_site
-from kit.slurm import executor_name, parse_show_config
+from kit.slurm import commands, executor_name, parse_show_config
 from kit.versions import sif_name
 from litmarp import shell
 from litmarp.proc import run, which
@@ -98,7 +98,7 @@ def _already_there(args: list[str]) -> str | None:
 @functools.cache
 def _keeps_accounting() -> bool:
     """Whether this Slurm keeps job accounting (``sacct`` says "accounting storage is disabled" otherwise)."""
-    config = parse_show_config(run(["scontrol", "show", "config"], timeout=30).stdout)
+    config = parse_show_config(run(commands.show_config(), timeout=30).stdout)
     return config.get("AccountingStorageType", "accounting_storage/none") != "accounting_storage/none"
 
 
