@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kit.container.space import cache_dir
 from kit.errors import ConfigError
 from kit.fonts import use_japanese_font
 from kit.pathio import make_dirs, user_path
@@ -105,13 +106,13 @@ def known_dirs(site: Site, *, home: str | os.PathLike[str] | None = None,
                  {"en": "models and datasets the jobs downloaded (HF_HOME in env.def); downloaded again on "
                         "next use",
                   "ja": "ジョブがダウンロードしたモデルとデータ（env.def の HF_HOME）。次回使うとき再ダウンロード"}),
-        KnownDir("singularity", _env_path(env, "SINGULARITY_CACHEDIR") or home_dir / ".singularity" / "cache",
+        KnownDir("singularity", cache_dir("singularity", env, home_dir),
                  {"en": "Singularity cache", "ja": "Singularity キャッシュ"}, True,
                  {"en": "image layers of earlier pulls and builds (`singularity cache clean` does the same); "
                         "the next pull downloads them again; keys in ~/.singularity are not touched",
                   "ja": "過去の pull・build のレイヤー（`singularity cache clean` と同じ）。次の pull で再取得。"
                         "~/.singularity の鍵は対象外"}),
-        KnownDir("apptainer", _env_path(env, "APPTAINER_CACHEDIR") or home_dir / ".apptainer" / "cache",
+        KnownDir("apptainer", cache_dir("apptainer", env, home_dir),
                  {"en": "Apptainer cache", "ja": "Apptainer キャッシュ"}, True,
                  {"en": "image layers of earlier pulls and builds (`apptainer cache clean` does the same); "
                         "the next pull downloads them again",
