@@ -42,7 +42,7 @@ LABELS: dict[str, dict[str, str]] = {
 def lang() -> str:
     """The project's language (``en`` outside any project)."""
     root = project.find_root()
-    return project.current().lang if root is not None else "en"
+    return project.current(root).lang if root is not None else "en"
 
 
 def label(key: str, **values: object) -> str:

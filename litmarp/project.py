@@ -157,8 +157,18 @@ def _load(path: Path, mtime: int) -> Project:  # mtime: an edited table is read 
 
 
 def _has_table(path: Path) -> bool:
-    # A regular expression, not the TOML parser: find_root reads each pyproject.toml above the current folder.
-    return path.is_file() and re.search(r"^\[tool\.litmarp\]", path.read_text(encoding="utf-8"), re.M) is not None
+    # Asked on every current(), of each pyproject.toml above the current folder: read again only when the file
+    # changes (its mtime), and with a regular expression, not the TOML parser.
+    try:
+        mtime = path.stat().st_mtime_ns
+    except OSError:
+        return False
+    return path.is_file() and _table_in(path, mtime)
+
+
+@functools.lru_cache(maxsize=32)
+def _table_in(path: Path, mtime: int) -> bool:  # mtime: an edited file is read again
+    return re.search(r"^\[tool\.litmarp\]", path.read_text(encoding="utf-8"), re.M) is not None
 
 
 def toml_module() -> Any:
