@@ -234,13 +234,12 @@ def run_notebook(lesson: Lesson, nb: Any, *, site: str, out_dir: Path, report: R
     return output
 
 
-def executed_lesson(lesson: Lesson, *, site: str | None = None, out_dir: Path, refresh: bool = False,
+def executed_lesson(lesson: Lesson, *, site: str, out_dir: Path, refresh: bool = False,
                     cache_path: Path | None = None, report: Report | None = None) -> tuple[Path, CachedRun | None]:
     """The lesson's executed notebook (from the cache when nothing that determines it changed) and where its
-    outputs come from (None for a lesson without code)."""
+    outputs come from (None for a lesson without code). ``site``: as the build checked it (``Project.site``)."""
     import nbformat
 
-    site = project.current().site(site)
     nb = parameterized(lesson, site)
     output = out_dir / f"{lesson.name}.ipynb"
     out_dir.mkdir(parents=True, exist_ok=True)
