@@ -24,7 +24,16 @@ from pathlib import Path
 
 from litmarp import project
 from litmarp.errors import ConfigError, LessonError
-from litmarp.marp import BUILTIN_THEMES, check_theme, css_theme_name, deck_html, deck_theme, deck_themes, theme_files
+from litmarp.marp import (
+    BUILTIN_THEMES,
+    check_theme,
+    css_theme_name,
+    deck_html,
+    deck_theme,
+    deck_themes,
+    theme_files,
+    theme_folders,
+)
 from litmarp.paths import shown_path
 from litmarp.render import FRONT_MATTER, map_references, markdown_parser
 from litmarp.source import Lesson, find_lessons
@@ -163,7 +172,8 @@ def bring_assets(text: str, source_dir: Path, slides_dir: Path, name: str, parts
 
 
 def bring_theme(text: str, deck: Path, slides_dir: Path, parts: DeckParts) -> None:
-    """Copy the deck's theme (and the themes it imports) from beside the deck into ``slides_dir/themes/``.
+    """Copy the deck's theme (and the themes it imports) from beside the deck to where the lessons' builds look:
+    the project's ``themes`` folder (``slides_dir/themes/`` for a folder of lessons outside the project's).
 
     Raises:
         LessonError: the theme is nowhere (naming the places looked in), or the lesson's themes hold another
@@ -183,7 +193,7 @@ def bring_theme(text: str, deck: Path, slides_dir: Path, parts: DeckParts) -> No
             wanted.append(theme)
             css = own[theme].read_text(encoding="utf-8", errors="replace")
             todo += re.findall(r"@import(?:-theme)?\s+(?:url\(\s*)?[\"']([^\"'/]+?)(?:\.css)?[\"']", css)
-    folder = slides_dir / "themes"
+    folder = theme_folders(slides_dir / "lesson.md")[-1]  # the project's themes, or slides_dir/themes
     for theme in wanted:
         source = own[theme]
         there = lesson_sets.get(theme)

@@ -14,6 +14,7 @@ from typing import Any
 
 from litmarp import proc, project
 from litmarp.errors import LessonError
+from litmarp.paths import shown_path
 from litmarp.proc import chrome_path
 from litmarp.render import FRONT_MATTER, code_lines
 
@@ -133,7 +134,7 @@ def check_theme(markdown: str, source: Path) -> None:
         f"{source.name} asks for theme '{name}', which was not found (Marp would fall back to its default "
         "theme)", details="looked in:\n" + "\n".join(f"  {place}" for place in looked),
         hint=f"put the theme's CSS (with /* @theme {name} */) beside the deck or in its themes/ folder, "
-             "or in slides/themes/ for a lesson; or fix the deck's theme:")
+             f"or in {shown_path(themes)}/ for a lesson; or fix the deck's theme:")
 
 
 def marp_config(folder: Path) -> dict[str, Any]:

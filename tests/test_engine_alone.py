@@ -163,3 +163,19 @@ def test_lint_imports_fails_on_a_cross_import(tmp_path: Path) -> None:
     broken = subprocess.run(lint, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert broken.returncode == 1, broken.stdout + broken.stderr
     assert "litmarp.render -> kit.sites" in broken.stdout and "BROKEN" in broken.stdout
+
+
+def test_an_imported_deck_brings_its_theme_to_the_projects_theme_folder(workshop: Path) -> None:
+    pyproject = workshop / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + 'themes = "themes"\n')
+    talk = workshop / "elsewhere"
+    talk.mkdir()
+    (talk / "mine.css").write_text("/* @theme mine */\n@import 'gaia';\nh1 { color: #123456; }\n")
+    (talk / "talk.md").write_text("---\nmarp: true\ntheme: mine\n---\n\n# Mine\n")
+    imported = _run(workshop, "litmarp", "import", "elsewhere/talk.md", "--name", "02-talk")
+    assert imported.returncode == 0, imported.stderr
+    assert (workshop / "themes" / "mine.css").is_file()
+    assert not (workshop / "slides" / "themes").exists()
+    built = _run(workshop, "litmarp", "slides", "02-talk", "--no-exec", "--fit", "off")
+    assert built.returncode == 0, built.stdout + built.stderr
+    assert "#123456" in (workshop / "build" / "slides" / "02-talk.html").read_text(encoding="utf-8")
