@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import html
-import re
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,6 +13,7 @@ from pathlib import Path
 from litmarp import editions, proc
 from litmarp.fit import chromium_page
 from litmarp.labels import label, lang
+from litmarp.render import cell_tags, command_text, is_command_cell
 from litmarp.source import Lesson
 
 PAGE_CSS = """
@@ -77,9 +77,9 @@ def add_handout(lesson: Lesson, learner_deck: Path, out_dir: Path, *, redraw: bo
     import jupytext
 
     out = out_dir / f"{lesson.name}.handout.pdf"
-    tasks = [re.sub(r"^%%bash\n", "", cell.source)  # a command cell as the lesson writes it
+    tasks = [command_text(cell.source) if is_command_cell(cell.source) else cell.source  # as the lesson writes it
              for cell in editions.edition(jupytext.read(lesson.source), "learner").cells
-             if editions.EXERCISE in cell.metadata.get("tags", [])]
+             if editions.EXERCISE in cell_tags(cell)]
     if redraw or not out.exists():
         write_handout(learner_deck.with_suffix(".pdf"), learner_deck.with_suffix(".notes.txt"), tasks, out,
                       title=lesson.title)
