@@ -89,7 +89,7 @@ def open_cache(path: Path | None = None) -> Any:
     from jupyter_cache.cache.main import JupyterCacheBase
 
     class LessonCache(JupyterCacheBase):  # type: ignore[misc]
-        """jupyter-cache, hashing ``kit_execution`` and only execution-relevant cell metadata."""
+        """jupyter-cache, hashing :data:`METADATA_KEY` and only execution-relevant cell metadata."""
 
         def create_hashed_notebook(self, nb, nb_metadata=("kernelspec", METADATA_KEY),  # noqa: ANN001, ANN201
                                    cell_metadata=None):
