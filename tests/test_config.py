@@ -42,6 +42,12 @@ def test_local_is_the_one_default_site(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "ie-ryukyu" in err.value.hint
 
 
+def test_the_engine_and_the_kit_pick_the_same_site() -> None:
+    # [tool.litmarp] tells the engine (make slides) what kit.sites tells `python -m kit`: one default, one variable.
+    table = read_toml(PROJECT_ROOT / "pyproject.toml")["tool"]["litmarp"]
+    assert (table["default-site"], table["site-env"]) == (sites.DEFAULT_SITE, "KIT_SITE")
+
+
 def test_site_files_and_values_come_through_the_loader() -> None:
     site = load_site("ci")
     assert site.files == (PROJECT_ROOT / "sites" / "default.toml", PROJECT_ROOT / "sites" / "ci.toml")
