@@ -6,13 +6,14 @@
 
 from __future__ import annotations
 
+import difflib
 import errno
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from kit.errors import ConfigError, DiskSpaceError, KitError
+from kit.errors import ConfigError, DiskSpaceError, KitError, tail
 
 #: Actions that read: a missing path is simply not there (for a write, its folder may take no new files).
 READ_VERBS = frozenset({"read", "open", "load", "delete"})
@@ -79,3 +80,26 @@ def read_user_text(path: str | os.PathLike[str], what: str = "file") -> str:
         raise ConfigError(f"{path} is not UTF-8 text: byte 0x{data[exc.start]:02x} on line {line} cannot be read",
                           hint=f"save it as UTF-8 (e.g. `iconv -f SHIFT_JIS -t UTF-8 {path} > utf8.txt`, "
                                "then pass utf8.txt)") from None
+
+
+def write_new(path: str | os.PathLike[str], text: str, what: str, *, force: bool = False,
+              error: type[KitError] = ConfigError) -> Path:
+    """Write ``text`` (the ``what``: ``"job script"``) to ``path``, atomically; a different file there is
+    kept, and ``error`` shows the difference, unless ``force``. The same text there: nothing is written."""
+    target = Path(path)
+    with user_path(target, f"write the {what}"):
+        if target.exists():
+            old = target.read_text(encoding="utf-8", errors="replace")
+            if old == text:
+                return target
+            if not force:
+                diff = "".join(difflib.unified_diff(old.splitlines(True), text.splitlines(True), str(target),
+                                                    f"new {what}"))
+                raise error(f"{target} exists and differs from the {what} the kit writes; not overwriting it",
+                            hint="pass --force (force=True) to replace it, or choose another --out",
+                            details=tail(diff, 30))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.tmp{os.getpid()}")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(target)
+    return target

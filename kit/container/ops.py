@@ -31,7 +31,7 @@ from kit.container.runtime import detect_runtime
 from kit.container.space import SpaceNeed, cache_dir, check_free_space, temp_dir
 from kit.container.validate import validate
 from kit.errors import CommandError, ConfigError, ContainerError, ExitStatus
-from kit.pathio import user_path
+from kit.pathio import write_new
 from kit.sites import Site, load_site
 from kit.textutil import format_size, shell_line, work_path
 from litmarp import proc
@@ -157,14 +157,7 @@ def render_def(site: Site | None = None, *, localimage: str | os.PathLike[str] |
 
 def write_def(path: str | os.PathLike[str], text: str, *, force: bool = False) -> Path:
     """Write a definition file; refuse to overwrite a different existing file unless ``force``."""
-    path = Path(path)
-    with user_path(path, "write the definition file"):
-        if path.exists() and path.read_text(encoding="utf-8") != text and not force:
-            raise ContainerError(f"{path} exists and differs from the generated definition",
-                                 hint="pass --force (force=True) to overwrite it, or choose another --out")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return path
+    return write_new(path, text, "definition file", force=force, error=ContainerError)
 
 
 def build(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import getpass
 import os
 import re
@@ -10,8 +9,8 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kit.errors import ConfigError, tail
-from kit.pathio import user_path
+from kit.errors import ConfigError
+from kit.pathio import write_new
 
 DEFAULT_OUTPUT = "slurm-%j.out"
 HELLO_BODY = 'echo "Hello Slurm!"'
@@ -88,26 +87,7 @@ def hello_spec(body: list[str] | None = None) -> JobSpec:
 
 def write_script(spec: JobSpec, path: str | os.PathLike[str], *, force: bool = False) -> Path:
     """Write a job script, refusing to overwrite a different file unless ``force``."""
-    text = render_script(spec)
-    target = Path(path)
-    with user_path(target, "write the job script"):
-        if target.exists():
-            old = target.read_text(errors="replace")
-            if old == text:
-                return target
-            if not force:
-                diff = "".join(difflib.unified_diff(old.splitlines(True), text.splitlines(True),
-                                                    str(target), "new script"))
-                raise ConfigError(
-                    f"{target} already exists with different content; not overwriting it",
-                    hint="pass force=True (CLI: --force) to replace it, or write to another path",
-                    details=tail(diff, 30),
-                )
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.tmp{os.getpid()}")
-        tmp.write_text(text)
-        tmp.replace(target)
-    return target
+    return write_new(path, render_script(spec), "job script", force=force)
 
 
 _SHORT_OPTIONS = {
