@@ -133,7 +133,7 @@ class Session:
         interrupt, a :class:`CommandTimeout` or an ``exit``) starts."""
         proc = self._start()
         assert proc.stdin is not None and proc.stdout is not None
-        marker = f"__kit_done_{uuid.uuid4().hex}__"
+        marker = f"__litmarp_done_{uuid.uuid4().hex}__"
         # The braces run the command in this shell (variables and cd stay); stdin is not the session's own
         # (a command that reads it would swallow the next commands). The marker line ends the output, with
         # the exit status and the folder the command left the shell in.

@@ -1,7 +1,7 @@
-"""Files the kit puts into a work folder for the participant (the program, train.sbatch, env.def).
+"""Files a workshop puts into a participant's folder (here: the program, train.sbatch, env.def, learner notebooks).
 
-They become the participant's: an edited copy is never overwritten (without ``force``); the kit shows
-the difference instead. An unedited copy of an older version of the kit's own is brought up to date.
+They become the participant's: an edited copy is never overwritten (without ``force``); the difference is
+shown instead. An unedited copy of an older version of the workshop's own is brought up to date.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 
 @dataclass
 class Written:
-    """A file the kit wrote or kept: ``kept`` with the difference when the participant's own version differs;
+    """A file written or kept: ``kept`` with the difference when the participant's own version differs;
     ``updated`` when it replaced an older version of its own that nobody had edited."""
 
     path: Path
@@ -28,17 +28,19 @@ class Written:
         if self.unchanged:
             return f"{self.path.name} is already there"
         if self.updated:
-            return f"updated {self.path.name} (the one here was the kit's older version, not edited)"
+            return f"updated {self.path.name} (the one here was the workshop's older version, not edited)"
         if not self.kept:
             return f"wrote {self.path.name}"
-        why = (f"kept your {self.path.name}: it differs from the kit's (for the kit's, rename yours and run "
-               "this again)")
+        why = (f"kept your {self.path.name}: it differs from the workshop's (for the workshop's, rename yours "
+               "and run this again)")
         return why if self.path.suffix == ".ipynb" else f"{why}:\n{self.diff}"
 
 
-# What the kit last wrote into a work folder, file name -> sha256: a file that still has that hash was not
-# edited, so a newer version of the kit's (after lesson 02 or the site changed) may replace it.
-WRITTEN_RECORD = ".kit-written.json"
+# What was last written into a folder, file name -> sha256: a file that still has that hash was not edited,
+# so a newer version (after a lesson or the site changed) may replace it. Folders written before the
+# engine left kit/ hold the record under its old name, which is still read.
+WRITTEN_RECORD = ".litmarp-written.json"
+OLD_RECORD = ".kit-written.json"
 
 
 def _sha256(text: str) -> str:
@@ -46,8 +48,9 @@ def _sha256(text: str) -> str:
 
 
 def _record(folder: Path) -> dict[str, str]:
+    record = folder / WRITTEN_RECORD
     try:
-        data = json.loads((folder / WRITTEN_RECORD).read_text(encoding="utf-8"))
+        data = json.loads((record if record.exists() else folder / OLD_RECORD).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}  # none yet, or damaged: every differing file counts as the participant's
     return data if isinstance(data, dict) else {}
@@ -56,7 +59,7 @@ def _record(folder: Path) -> dict[str, str]:
 def write_unless_edited(path: Path, text: str, *, force: bool = False) -> Written:
     """Write ``text`` to ``path`` unless the file there is the participant's own (edited) version.
 
-    A file with the hash the kit recorded when it last wrote it (``.kit-written.json`` beside it) was not
+    A file with the hash recorded when it was last written (``.litmarp-written.json`` beside it) was not
     edited, and is replaced; any other differing file is kept, and the difference returned.
     """
     record = _record(path.parent)
@@ -66,7 +69,7 @@ def write_unless_edited(path: Path, text: str, *, force: bool = False) -> Writte
         if old == text:
             return Written(path, unchanged=True)
         if record.get(path.name) != _sha256(old):
-            diff = "".join(difflib.unified_diff(text.splitlines(True), old.splitlines(True), "kit", "yours", n=1))
+            diff = "".join(difflib.unified_diff(text.splitlines(True), old.splitlines(True), "workshop", "yours", n=1))
             return Written(path, kept=True, diff=diff)
         updated = True
     path.parent.mkdir(parents=True, exist_ok=True)

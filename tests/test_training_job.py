@@ -205,7 +205,16 @@ def test_the_kits_own_older_files_are_updated_and_edited_ones_kept(tmp_path: Pat
     kept = training.write_train_script(site)
     assert kept.kept and "# my note" in kept.path.read_text() and "+# my note" in kept.diff
     program = training.install_program(site)
-    assert not program.kept and (site.work_dir / ".kit-written.json").is_file()
+    assert not program.kept and (site.work_dir / ".litmarp-written.json").is_file()
+
+
+def test_a_folder_written_under_the_records_old_name_still_counts_as_unedited(tmp_path: Path) -> None:
+    """Work folders from before the engine left kit/ hold the record as .kit-written.json."""
+    site = ci_site(tmp_path / "work")
+    training.write_train_script(site)
+    (site.work_dir / ".litmarp-written.json").rename(site.work_dir / ".kit-written.json")
+    updated = training.write_train_script(ci_site(tmp_path / "work", time="00:20:00"))
+    assert updated.updated and not updated.kept
 
 
 @pytest.mark.slurm
