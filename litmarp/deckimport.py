@@ -5,7 +5,8 @@
   (found as Marp finds them, :func:`litmarp.render.markdown_parser`), so each slide is its own cell and the
   md → ipynb → md round trip is stable;
 - the files the deck refers to are copied to ``slides/assets/<name>/`` and the references rewritten; its
-  theme (and the themes it imports) to ``slides/themes/``, never over another of that name;
+  theme (and the themes it imports) to ``slides/themes/``, never over another of that name, with the files
+  its ``url(…)`` names;
 - **no fence runs**: a fence jupytext would make a code cell gets jupytext's ``.noeval`` after its language
   (Marp reads only the first word, so the slide is unchanged), unless ``run_python``/``run_bash`` say so;
 - a ``parameters`` cell (the project's site variable and default) goes on the title slide, as in every lesson.
@@ -149,9 +150,9 @@ def _asset_path(relative: str) -> Path:
     return Path(*("_up" if part == ".." else part for part in Path(os.path.normpath(relative)).parts))
 
 
-def bring_assets(text: str, source_dir: Path, slides_dir: Path, name: str, parts: DeckParts) -> str:
-    """Copy every local file the deck refers to into ``slides_dir/assets/<name>/`` and rewrite the
-    references (relative to ``slides_dir``); a reference to nothing is left as it is."""
+def _asset_fix(source_dir: Path, slides_dir: Path, name: str, parts: DeckParts) -> Callable[[str], str | None]:
+    """For :func:`map_references`: copy a file referred to from ``source_dir`` into ``slides_dir/assets/<name>/``
+    and give its path from ``slides_dir``; None (left as written) for a reference to nothing."""
     assets = slides_dir / ASSETS / name
 
     def fix(path: str) -> str | None:
@@ -168,25 +169,33 @@ def bring_assets(text: str, source_dir: Path, slides_dir: Path, name: str, parts
             parts.copied.append(target)
         return target.relative_to(slides_dir).as_posix()
 
-    return map_references(text, fix)
+    return fix
 
 
-def bring_theme(text: str, deck: Path, slides_dir: Path, parts: DeckParts) -> None:
+def bring_assets(text: str, source_dir: Path, slides_dir: Path, name: str, parts: DeckParts) -> str:
+    """Copy every local file the deck refers to into ``slides_dir/assets/<name>/`` and rewrite the
+    references (relative to ``slides_dir``); a reference to nothing is left as it is."""
+    return map_references(text, _asset_fix(source_dir, slides_dir, name, parts))
+
+
+def bring_theme(text: str, deck: Path, slides_dir: Path, name: str, parts: DeckParts) -> None:
     """Copy the deck's theme (and the themes it imports) from beside the deck to where the lessons' builds look:
     the project's ``themes`` folder (``slides_dir/themes/`` for a folder of lessons outside the project's).
+    A file its ``url(…)`` names (from the deck's folder, where marp-cli writes the HTML) comes with the deck's
+    other files (:func:`bring_assets`, ``name``), and the copy names it from ``slides_dir``.
 
     Raises:
         LessonError: the theme is nowhere (naming the places looked in), or the lesson's themes hold another
             theme of that name or another file of that name (never replaced: other lessons may use it).
     """
-    name = deck_theme(text)
-    if name is None or name in BUILTIN_THEMES:
+    asked = deck_theme(text)
+    if asked is None or asked in BUILTIN_THEMES:
         return
     lesson_sets = theme_files(deck_themes(slides_dir / "lesson.md"))
     own = theme_files(deck_themes(deck)[1:])
-    if name not in own and name not in lesson_sets:
+    if asked not in own and asked not in lesson_sets:
         check_theme(text, deck)  # raises: the theme is nowhere
-    wanted, todo = [], [name]
+    wanted, todo = [], [asked]
     while todo:
         theme = todo.pop()
         if theme in own and theme not in wanted:
@@ -194,10 +203,12 @@ def bring_theme(text: str, deck: Path, slides_dir: Path, parts: DeckParts) -> No
             css = own[theme].read_text(encoding="utf-8", errors="replace")
             todo += re.findall(r"@import(?:-theme)?\s+(?:url\(\s*)?[\"']([^\"'/]+?)(?:\.css)?[\"']", css)
     folder = theme_folders(slides_dir / "lesson.md")[-1]  # the project's themes, or slides_dir/themes
+    fix = _asset_fix(deck.parent, slides_dir, name, parts)
     for theme in wanted:
         source = own[theme]
+        css = map_references(source.read_text(encoding="utf-8", errors="replace"), fix, css=True)
         there = lesson_sets.get(theme)
-        if there is not None and there.read_bytes() == source.read_bytes():
+        if there is not None and there.read_text(encoding="utf-8", errors="replace") == css:
             continue  # the lessons have this very theme
         target = folder / source.name
         clash = there if there is not None else target if target.exists() else None
@@ -207,7 +218,7 @@ def bring_theme(text: str, deck: Path, slides_dir: Path, parts: DeckParts) -> No
                               hint="rename one of the themes (its /* @theme NAME */ and the deck's theme:), or "
                                    f"delete {clash.name} if the deck's is the one to keep (other lessons may use it)")
         folder.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
+        target.write_text(css, encoding="utf-8")
         parts.themes.append(target)
 
 
@@ -254,7 +265,7 @@ def import_deck(deck: Path, *, name: str | None = None, slides_dir: Path | None 
     html = deck_html(deck)
     lesson_text = deck_to_lesson(text, run_python=run_python, run_bash=run_bash, html=html, parts=parts)
     _check_cells(lesson_text, parts)
-    bring_theme(text, deck, slides_dir, parts)
+    bring_theme(text, deck, slides_dir, name, parts)
     lesson_text = bring_assets(lesson_text, deck.parent, slides_dir, name, parts)
     slides_dir.mkdir(parents=True, exist_ok=True)
     notebooks_dir.mkdir(parents=True, exist_ok=True)

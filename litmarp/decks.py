@@ -19,7 +19,16 @@ from litmarp.cache import CachedRun
 from litmarp.execute import Report, executed_lesson
 from litmarp.handout import add_handout
 from litmarp.labels import label, lang
-from litmarp.marp import BUILTIN_THEMES, check_theme, deck_html, deck_theme, deck_themes, front_matter, marp_batch
+from litmarp.marp import (
+    BUILTIN_THEMES,
+    check_theme,
+    deck_html,
+    deck_theme,
+    deck_themes,
+    drawn_themes,
+    front_matter,
+    marp_batch,
+)
 from litmarp.outfolder import check_out_folder, render_lock
 from litmarp.render import RenderOptions, lesson_code, notebook_to_marp, relink_images
 from litmarp.source import Lesson, find_lessons
@@ -184,8 +193,7 @@ def build_decks(names: Sequence[str] | None = None, *, site: str | None = None,
         if stale:
             kinds = ", ".join(["HTML", *(["PDF with notes"] if pdf else []), *(["notes text"] if notes else [])])
             say(f"drawing {sum(len(b.decks) for b in stale)} deck(s) with marp-cli ({kinds}) …")
-            own = project.current().themes  # the project's theme set first
-            themes = sorted({t for b in stale for t in deck_themes(b.lesson.source)}, key=lambda t: (t != own, str(t)))
+            themes = drawn_themes([b.lesson.source for b in stale], out_dir)
             marp_batch([d for b in stale for d in b.decks], themes=themes, on_html=on_html,
                        kinds=["html", *(["pdf"] if pdf else []), *(["notes"] if notes else [])],
                        html=[deck_html(b.lesson.source) for b in stale for _ in b.decks])

@@ -16,7 +16,7 @@ from litmarp import proc, project
 from litmarp.errors import LessonError
 from litmarp.paths import shown_path
 from litmarp.proc import chrome_path
-from litmarp.render import FRONT_MATTER, code_lines
+from litmarp.render import FRONT_MATTER, code_lines, relink_images
 
 
 def marp_executable(root: Path | None = None) -> Path:
@@ -108,6 +108,36 @@ def deck_themes(source: Path) -> list[Path]:
         sets += sorted(css for css in folder.glob("*.css")
                        if css_theme_name(css.read_text(encoding="utf-8", errors="replace")))
     return sets
+
+
+def drawn_themes(sources: Sequence[Path], out_dir: Path) -> list[Path]:
+    """The theme sets for marp-cli drawing these decks into ``out_dir``, the project's first.
+
+    Marp puts a theme into each deck's HTML, so a ``url(…)`` in it resolves from the HTML, not from the CSS;
+    marp-cli writes the HTML beside its deck, so such a path means the deck's folder (``slides/`` for the
+    project's themes). A theme with one is written again into ``out_dir/.themes/``, relinked for ``out_dir``.
+    """
+    workshop = project.current()
+    bases: dict[Path, Path] = {}  # theme set -> the folder its url()s are written for
+    for source in sources:
+        for entry in deck_themes(source):
+            bases.setdefault(entry, workshop.slides if entry == workshop.themes else source.resolve().parent)
+    drawn: list[Path] = []
+    for entry, base in sorted(bases.items(), key=lambda item: (item[0] != workshop.themes, str(item[0]))):
+        files = {css: css.read_text(encoding="utf-8", errors="replace") for css in theme_files([entry]).values()}
+        moved = {css: relink_images(text, base, out_dir, css=True) for css, text in files.items()}
+        if all(moved[css] == text for css, text in files.items()):
+            drawn.append(entry)
+            continue
+        for number, (css, text) in enumerate(moved.items()):
+            if text == files[css]:
+                drawn.append(css)
+            else:
+                copy = out_dir / ".themes" / f"{len(drawn)}-{number}-{css.name}"
+                copy.parent.mkdir(parents=True, exist_ok=True)
+                copy.write_text(text, encoding="utf-8")
+                drawn.append(copy)
+    return drawn
 
 
 def check_theme(markdown: str, source: Path) -> None:

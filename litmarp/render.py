@@ -152,6 +152,7 @@ _HTML_REF = re.compile(r"(<(?:img|source|video|audio|track|iframe|embed|object|a
                        re.I)
 # CSS url(…): backgroundImage directives, style attributes, <style> blocks, themes in front matter.
 _CSS_URL = re.compile(r"(url\(\s*)(\"[^\"\n]*\"|'[^'\n]*'|&quot;.*?&quot;|[^\s\"')]+)(?=\s*\))", re.I)
+_IMPORT = re.compile(r"@import(?:-theme)?\s*$", re.I)  # searched up to a url(: is it an @import's?
 _CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`).+?(?<!`)\1(?!`)")
 FRONT_MATTER = re.compile(r"^---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|$)", re.S)  # group 1: the YAML
 
@@ -177,7 +178,8 @@ def code_lines(markdown: str) -> set[int]:
     return lines
 
 
-def map_references(markdown: str, fix: Callable[[str], str | None], *, document: bool = True) -> str:
+def map_references(markdown: str, fix: Callable[[str], str | None], *, document: bool = True,
+                   css: bool = False) -> str:
     """Rewrite every relative reference the Markdown makes outside code: ``![…](…)`` (Marp's ``![bg]`` too),
     links, ``src=``/``poster=``/``href=`` in HTML, and CSS ``url(…)`` (in directives such as
     ``backgroundImage``, ``style`` attributes and ``<style>`` blocks, and in the front matter).
@@ -185,7 +187,8 @@ def map_references(markdown: str, fix: Callable[[str], str | None], *, document:
     ``fix`` gets the path as a file path (percent-escapes decoded, ``#…``/``?…`` cut off) and returns the
     new path, or None to leave the reference as it is. Code (fences, indented blocks, inline code) is
     shown, never read: it is left alone. ``document``: the text may start with front matter (a whole deck);
-    False for a notebook's Markdown cell, where a first ``---`` is a slide break.
+    False for a notebook's Markdown cell, where a first ``---`` is a slide break. ``css``: the text is a theme's
+    stylesheet: only its ``url(…)``, never an ``@import``'s (which names a theme, not a file).
     """
     from urllib.parse import quote, unquote
 
@@ -211,6 +214,9 @@ def map_references(markdown: str, fix: Callable[[str], str | None], *, document:
     def relinked(match: re.Match[str]) -> str:
         return match.group(1) + rewrite(match.group(2))
 
+    if css:
+        return _CSS_URL.sub(lambda m: m.group(0) if _IMPORT.search(markdown, 0, m.start()) else relinked(m),
+                            markdown)
     head = ""
     front = FRONT_MATTER.match(markdown) if document else None
     if front:
@@ -230,14 +236,16 @@ def map_references(markdown: str, fix: Callable[[str], str | None], *, document:
     return head + re.sub(r"\x00(\d+)\x00", lambda m: shown[int(m.group(1))], masked)
 
 
-def relink_images(markdown: str, source_dir: Path, deck_dir: Path, *, document: bool = True) -> str:
+def relink_images(markdown: str, source_dir: Path, deck_dir: Path, *, document: bool = True,
+                  css: bool = False) -> str:
     """Rewrite the relative references written for ``source_dir`` (images, media, CSS ``url(…)``, links;
-    :func:`map_references`) so they resolve from ``deck_dir``. ``document``: as for :func:`map_references`."""
+    :func:`map_references`) so they resolve from ``deck_dir``. ``document``, ``css``: as for
+    :func:`map_references`."""
     if source_dir.resolve() == deck_dir.resolve():
         return markdown
     base, target = source_dir.resolve(), deck_dir.resolve()
     return map_references(markdown, lambda path: Path(os.path.relpath((base / path).resolve(), target)).as_posix(),
-                          document=document)
+                          document=document, css=css)
 
 
 def _outputs_to_md(outputs: list[Any], *, assets_dir: Path, assets_ref: str, stem: str,

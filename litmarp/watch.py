@@ -12,15 +12,15 @@ from pathlib import Path
 
 from litmarp import proc, project
 from litmarp.decks import Report, build_decks
-from litmarp.marp import deck_html, marp_executable
+from litmarp.marp import deck_html, drawn_themes, marp_executable
 from litmarp.source import find_lessons
 
 
-def marp_server_command(marp_bin: Path | str, folder: Path, *, themes: Path,
+def marp_server_command(marp_bin: Path | str, folder: Path, *, themes: Sequence[Path],
                         html: bool = False) -> list[str]:
     """marp-cli in server mode over ``folder`` (pure; golden-tested). The port is ``$PORT``. ``html``: a deck
     served asks for its HTML (``litmarp.marp.deck_html``); one server serves them all."""
-    return [str(marp_bin), "--server", str(folder), "--theme-set", str(themes), *(["--html"] if html else [])]
+    return [str(marp_bin), "--server", str(folder), "--theme-set", *map(str, themes), *(["--html"] if html else [])]
 
 
 def _stamps(paths: Sequence[Path]) -> dict[Path, float]:
@@ -51,7 +51,8 @@ def serve(names: Sequence[str] | None = None, *, site: str | None = None, out_di
     # SIGTERM (a terminal closing, `kill`) stops like Ctrl-C, so the server never outlives the loop.
     signal.signal(signal.SIGTERM, _interrupt)
     html = any(deck_html(lesson.source) for lesson in lessons)
-    server = proc.start(marp_server_command(marp_executable(), out_dir, themes=workshop.themes, html=html),
+    themes = drawn_themes(list(sources), out_dir)
+    server = proc.start(marp_server_command(marp_executable(), out_dir, themes=themes, html=html),
                         env={"PORT": str(port)})
     report(f"serving {out_dir} at http://localhost:{port}/ (Ctrl-C stops); watching {len(sources)} lesson(s)")
     stamps = _stamps(watched)

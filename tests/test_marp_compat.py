@@ -171,6 +171,8 @@ def test_imported_decks_bring_their_files_and_theme(compat: Compat) -> None:
     harbour = (slides / "imported-04-harbour.md").read_text(encoding="utf-8")
     assert '<img src="assets/imported-04-harbour/img/boat.svg"' in harbour
     assert "url('assets/imported-04-harbour/img/tiles.svg')" in harbour
+    theme = (slides / "themes" / "harbour.css").read_text(encoding="utf-8")  # its url() came with it
+    assert "url('assets/imported-04-harbour/img/tiles.svg')" in theme and "@import 'harbour-base'" in theme
     config = (slides / "imported-05-config.md").read_text(encoding="utf-8")
     assert "\nhtml: true\n" in config  # the folder's .marprc.yml stayed behind: the lesson says it
     assert "html: true added" in "\n".join(compat.report)

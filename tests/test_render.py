@@ -192,6 +192,16 @@ backgroundImage: url('img/bg.png')
                                                        document=False)
 
 
+def test_a_themes_urls_are_relinked_and_its_imports_left_alone(tmp_path: Path) -> None:
+    css = ("/* @theme t */\n@import 'base';\n@import url(\"gaia\");\n@import-theme url('x');\n"
+           "section { background: url(img/bg.png) } h1 { background-image: url( \"img/a b.svg\" ) }\n"
+           "h2 { background: url(https://x.org/c.png) }\n")
+    out = relink_images(css, tmp_path / "talk", tmp_path / "build", css=True)
+    assert "url(../talk/img/bg.png)" in out and 'url( "../talk/img/a b.svg" )' in out
+    for kept in ("@import 'base';", '@import url("gaia");', "@import-theme url('x');", "url(https://x.org/c.png)"):
+        assert kept in out
+
+
 def test_the_theme_a_deck_asks_for() -> None:
     assert deck_theme("---\nmarp: true\ntheme: gaia\n---\n# x\n") == "gaia"
     assert deck_theme("---\nmarp: true\n---\n<!-- theme: 'mine' -->\n# x\n") == "mine"

@@ -8,9 +8,9 @@ from litmarp.watch import changed_lessons, marp_server_command
 
 
 def test_server_command_golden() -> None:
-    assert marp_server_command("marp", Path("build/slides"), themes=Path("slides/themes")) == [
+    assert marp_server_command("marp", Path("build/slides"), themes=[Path("slides/themes")]) == [
         "marp", "--server", "build/slides", "--theme-set", "slides/themes"]
-    assert marp_server_command("marp", Path("out"), themes=Path("t"), html=True)[-1] == "--html"
+    assert marp_server_command("marp", Path("out"), themes=[Path("t")], html=True)[-1] == "--html"
 
 
 def test_a_lesson_edit_re_renders_that_lesson_and_a_shared_file_all() -> None:
