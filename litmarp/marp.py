@@ -4,7 +4,9 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 import re
 import shutil
 from collections.abc import Callable, Sequence
@@ -37,7 +39,6 @@ def marp_executable(root: Path | None = None) -> Path:
 MARP_KINDS = ("html", "pdf", "notes")
 BUILTIN_THEMES = ("default", "gaia", "uncover")
 _THEME_NAME = re.compile(r"/\*[^*]*\*+(?:[^/*][^*]*\*+)*/")  # a CSS comment, where @theme NAME is
-MARP_CONFIGS = (".marprc", ".marprc.yml", ".marprc.yaml", ".marprc.json")
 
 
 def front_matter(markdown: str) -> dict[str, Any]:
@@ -167,29 +168,37 @@ def check_theme(markdown: str, source: Path) -> None:
              f"or in {shown_path(themes)}/ for a lesson; or fix the deck's theme:")
 
 
-def marp_config(folder: Path) -> dict[str, Any]:
-    """The marp-cli configuration a user running ``marp`` in ``folder`` gets: ``.marprc`` (YAML or JSON),
-    ``.marprc.yml``/``.yaml``/``.json`` or ``package.json``'s ``marp`` key (``marp.config.js`` is code: not
-    read)."""
-    import yaml
+# marp-cli's own configuration lookup (cosmiconfig, which npm installed with it), run by node in a folder.
+_CONFIG_JS = """
+const [cli, folder] = process.argv.slice(1);
+const {cosmiconfig} = require(require.resolve("cosmiconfig", {paths: [cli]}));
+cosmiconfig("marp").search(folder).then((found) => process.stdout.write(JSON.stringify(
+  found && !found.isEmpty ? {file: found.filepath, keys: Object.keys(found.config), config: found.config} : {})),
+).catch((error) => { process.stderr.write(`${error.filepath || folder}: ${error.message}`); process.exit(1); });
+"""
 
-    for name in MARP_CONFIGS:
-        path = folder / name
-        if path.is_file():
-            try:
-                data = yaml.safe_load(path.read_text(encoding="utf-8"))  # JSON is YAML too
-            except yaml.YAMLError as exc:
-                raise LessonError(f"{path} cannot be read ({exc})",
-                                  hint="fix the marp-cli configuration file") from None
-            return data if isinstance(data, dict) else {}
-    package = folder / "package.json"
-    if package.is_file():
-        try:
-            data = json.loads(package.read_text(encoding="utf-8")).get("marp", {})
-        except (ValueError, AttributeError):
-            return {}
-        return data if isinstance(data, dict) else {}
-    return {}
+
+def marp_config(folder: Path) -> dict[str, Any]:
+    """The marp-cli configuration a user running ``marp`` in ``folder`` gets, found and read by marp-cli's own
+    loader (``.marprc*``, ``marp.config.js``/``.mjs``/``.cjs``, ``package.json``'s ``marp``...): ``{}`` when there is
+    none, else ``file`` (its path), ``keys`` (every key it sets) and ``config`` (the keys JSON can carry).
+
+    Raises:
+        LessonError: the file cannot be read (node's message), as marp-cli would stop on it.
+    """
+    names = (".marprc", "marp.config.", "package.json", ".config")
+    found = tuple((p.name, p.stat().st_mtime_ns) for p in sorted(folder.glob("*")) if p.name.startswith(names))
+    return _read_config(folder.resolve(), found) if found else {}
+
+
+@functools.lru_cache(maxsize=64)
+def _read_config(folder: Path, stamps: tuple[tuple[str, int], ...]) -> dict[str, Any]:
+    cli = Path(os.path.realpath(marp_executable()))
+    result = proc.run(["node", "-e", _CONFIG_JS, str(cli), str(folder)], check=False, timeout=60)
+    if result.returncode:
+        raise LessonError(f"marp-cli's configuration cannot be read: {result.stderr.strip()}",
+                          hint="fix that file (marp-cli run in that folder stops on it too)")
+    return json.loads(result.stdout or "{}")
 
 
 def deck_html(source: Path) -> bool:
@@ -201,7 +210,7 @@ def deck_html(source: Path) -> bool:
     asked = front_matter(text).get("html")
     if asked is None:
         for folder in dict.fromkeys([source.resolve().parent, project.current().root]):
-            asked = marp_config(folder).get("html")
+            asked = marp_config(folder).get("config", {}).get("html")
             if asked is not None:
                 break
     return asked is True

@@ -389,6 +389,16 @@ def test_import_reports_a_reference_to_nothing_and_leaves_it(plain_deck: Path, t
     assert any("img/gone.png" in line and "left as written" in line for line in said)
 
 
+def test_import_names_the_marp_cli_configuration_a_lesson_cannot_carry(plain_deck: Path, tmp_path: Path) -> None:
+    (plain_deck.parent / "marp.config.js").write_text(
+        "module.exports = { html: true, options: { markdown: { breaks: true } }, engine: (o) => o.marp };\n")
+    said: list[str] = []
+    lesson = import_deck(plain_deck, slides_dir=tmp_path / "s", notebooks_dir=tmp_path / "n", report=said.append)
+    assert "\nhtml: true\n" in lesson.source.read_text(encoding="utf-8")
+    warning = next(line for line in said if line.startswith("warning:") and "marp.config.js" in line)
+    assert "options, engine" in warning and "look at its slides" in warning
+
+
 def test_an_imported_theme_never_replaces_another_of_that_name(tmp_path: Path) -> None:
     source = tmp_path / "talk"
     (source / "themes").mkdir(parents=True)

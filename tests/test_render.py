@@ -11,6 +11,7 @@ import pytest
 from conftest import output_blocks
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output, new_raw_cell
 
+from litmarp.errors import LessonError
 from litmarp.marp import deck_html, deck_theme, deck_themes, marp_batch_command
 from litmarp.render import RenderOptions, clean_text, clip_text, notebook_to_marp, relink_images
 
@@ -222,6 +223,17 @@ def test_html_is_what_the_deck_or_its_marp_cli_configuration_asks_for(tmp_path: 
     (deck.parent / "package.json").write_text('{"marp": {"html": true}}')
     deck.write_text("---\nmarp: true\n---\n\n# x\n")
     assert deck_html(deck)
+    (deck.parent / "package.json").unlink()
+    # marp.config.js is code: marp-cli's own loader (cosmiconfig, run by node) reads it, .mjs too.
+    (deck.parent / "marp.config.js").write_text("module.exports = { html: 1 < 2 };\n")
+    assert deck_html(deck)
+    (deck.parent / "marp.config.js").unlink()
+    (deck.parent / "marp.config.mjs").write_text("export default { html: false };\n")
+    assert not deck_html(deck)
+    (deck.parent / "marp.config.mjs").write_text("export default { html: \n")
+    with pytest.raises(LessonError, match=r"configuration cannot be read: .*marp\.config\.mjs") as err:
+        deck_html(deck)
+    assert "fix that file" in err.value.hint
 
 
 def test_theme_sets_hold_only_theme_css(tmp_path: Path) -> None:
