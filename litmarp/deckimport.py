@@ -32,7 +32,7 @@ from litmarp.marp import (
     deck_html,
     deck_theme,
     deck_themes,
-    marp_config,
+    dropped_config,
     theme_files,
     theme_folders,
 )
@@ -40,8 +40,6 @@ from litmarp.paths import shown_path
 from litmarp.render import FRONT_MATTER, map_references, markdown_parser
 from litmarp.source import Lesson, find_lessons
 
-# marp-cli configuration that changes how slides are drawn, which a lesson cannot carry (html can).
-NOT_CARRIED = ("engine", "options", "theme", "template")
 SHOWN_ONLY = ".noeval"  # jupytext: a fence with this attribute stays Markdown (jupytext #347)
 ASSETS = "assets"
 Report = Callable[[str], None]
@@ -278,11 +276,9 @@ def import_deck(deck: Path, *, name: str | None = None, slides_dir: Path | None 
     jupytext.write(nb, notebooks_dir / f"{name}.ipynb")
     if html and not re.search(r"^html\s*:", split_front_matter(text)[0], re.M):
         say("html: true added to the front matter (the deck's marp-cli configuration turns HTML on)")
-    config = marp_config(deck.parent)
-    dropped = [key for key in config.get("keys", []) if key in NOT_CARRIED]
+    dropped = dropped_config(deck.parent)
     if dropped:
-        say(f"warning: {config['file']} sets {', '.join(dropped)} for marp-cli: a lesson is drawn without them "
-            "(of the configuration only html comes along), so look at its slides; a theme goes in slides/themes/")
+        say(dropped)
     if parts.copied:
         say(f"copied {len(parts.copied)} file(s) the deck refers to into {slides_dir / ASSETS / name}/")
     for css in parts.themes:

@@ -26,6 +26,7 @@ from litmarp.marp import (
     deck_theme,
     deck_themes,
     drawn_themes,
+    dropped_config,
     front_matter,
     marp_batch,
 )
@@ -169,6 +170,9 @@ def build_decks(names: Sequence[str] | None = None, *, site: str | None = None,
             executed = None
             if lesson.plain:
                 status = "plain Marp"
+                dropped = dropped_config(lesson.source.resolve().parent)
+                if dropped:
+                    say(dropped)
             elif not execute:
                 status = "not executed"
             else:

@@ -201,6 +201,20 @@ def _read_config(folder: Path, stamps: tuple[tuple[str, int], ...]) -> dict[str,
     return json.loads(result.stdout or "{}")
 
 
+# marp-cli configuration that changes how slides are drawn, which the engine does not pass on (html it does).
+NOT_CARRIED = ("engine", "options", "theme", "template")
+
+
+def dropped_config(folder: Path) -> str | None:
+    """A warning naming what the marp-cli configuration in ``folder`` sets that the engine draws without."""
+    config = marp_config(folder)
+    dropped = [key for key in config.get("keys", []) if key in NOT_CARRIED]
+    if not dropped:
+        return None
+    return (f"warning: {config['file']} sets {', '.join(dropped)} for marp-cli: the engine draws without them "
+            "(of the configuration only html comes along), so look at the slides; a theme goes in slides/themes/")
+
+
 def deck_html(source: Path) -> bool:
     """Whether marp-cli gets ``--html`` for a deck: ``html: true`` in the deck's front matter, else in the
     marp-cli configuration beside the deck, else in the project's (its root). Off by default, as in marp-cli:
