@@ -188,6 +188,12 @@ def marp_config(folder: Path) -> dict[str, Any]:
     """
     names = (".marprc", "marp.config.", "package.json", ".config")
     found = tuple((p.name, p.stat().st_mtime_ns) for p in sorted(folder.glob("*")) if p.name.startswith(names))
+    if [name for name, _ in found] == ["package.json"]:  # most projects' (ours): no node for a package without marp
+        try:
+            if "marp" not in json.loads((folder / "package.json").read_text(encoding="utf-8")):
+                return {}
+        except (ValueError, TypeError):
+            pass  # marp-cli's loader says what is wrong with it
     return _read_config(folder.resolve(), found) if found else {}
 
 
