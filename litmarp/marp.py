@@ -119,7 +119,7 @@ def drawn_themes(sources: Sequence[Path], out_dir: Path) -> list[Path]:
     project's themes). A theme with one is written again into ``out_dir/.themes/``, relinked for ``out_dir``.
     """
     workshop = project.current()
-    bases: dict[Path, Path] = {}  # theme set -> the folder its url()s are written for
+    bases = {workshop.themes: workshop.slides}  # theme set -> the folder its url()s are written for
     for source in sources:
         for entry in deck_themes(source):
             bases.setdefault(entry, workshop.slides if entry == workshop.themes else source.resolve().parent)

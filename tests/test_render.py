@@ -203,6 +203,14 @@ def test_a_themes_urls_are_relinked_and_its_imports_left_alone(tmp_path: Path) -
         assert kept in out
 
 
+def test_the_projects_theme_set_is_drawn_even_for_no_deck(tmp_path: Path) -> None:
+    """marp-cli's server starts with --theme-set before any lesson exists (an empty one is a usage error)."""
+    from litmarp import project
+    from litmarp.marp import drawn_themes
+
+    assert drawn_themes([], tmp_path) == [project.current().themes]
+
+
 def test_the_theme_a_deck_asks_for() -> None:
     assert deck_theme("---\nmarp: true\ntheme: gaia\n---\n# x\n") == "gaia"
     assert deck_theme("---\nmarp: true\n---\n<!-- theme: 'mine' -->\n# x\n") == "mine"
