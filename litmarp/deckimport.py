@@ -5,8 +5,8 @@
   (found as Marp finds them, :func:`litmarp.render.markdown_parser`), so each slide is its own cell and the
   md → ipynb → md round trip is stable;
 - the files the deck refers to are copied to ``slides/assets/<name>/`` and the references rewritten; its
-  theme (and the themes it imports) to ``slides/themes/``, never over another of that name, with the files
-  its ``url(…)`` names;
+  theme (and the themes it imports) to ``slides/themes/``, never over another of that name, and the files
+  a theme's ``url(…)`` names to ``slides/assets/themes/<theme>/``;
 - **no fence runs**: a fence jupytext would make a code cell gets jupytext's ``.noeval`` after its language
   (Marp reads only the first word, so the slide is unchanged), unless ``run_python``/``run_bash`` say so;
 - a ``parameters`` cell (the project's site variable and default) goes on the title slide, as in every lesson.
@@ -151,10 +151,10 @@ def _asset_path(relative: str) -> Path:
     return Path(*("_up" if part == ".." else part for part in Path(os.path.normpath(relative)).parts))
 
 
-def _asset_fix(source_dir: Path, slides_dir: Path, name: str, parts: DeckParts) -> Callable[[str], str | None]:
-    """For :func:`map_references`: copy a file referred to from ``source_dir`` into ``slides_dir/assets/<name>/``
-    and give its path from ``slides_dir``; None (left as written) for a reference to nothing."""
-    assets = slides_dir / ASSETS / name
+def _asset_fix(source_dir: Path, slides_dir: Path, assets: Path, parts: DeckParts,
+               plan: dict[Path, Path]) -> Callable[[str], str | None]:
+    """For :func:`map_references`: a file referred to from ``source_dir`` goes to ``assets`` (noted in ``plan``,
+    target -> source, for :func:`_copy`), named from ``slides_dir``; None (left as written) for nothing there."""
 
     def fix(path: str) -> str | None:
         found = source_dir / path
@@ -164,30 +164,40 @@ def _asset_fix(source_dir: Path, slides_dir: Path, name: str, parts: DeckParts) 
             parts.missing.append(path)
             return None
         target = assets / _asset_path(path)
-        if target not in parts.copied:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(found, target)
-            parts.copied.append(target)
+        plan[target] = found
         return target.relative_to(slides_dir).as_posix()
 
     return fix
 
 
+def _copy(plan: dict[Path, Path], parts: DeckParts) -> None:
+    for target, found in plan.items():
+        if target not in parts.copied:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(found, target)
+            parts.copied.append(target)
+
+
 def bring_assets(text: str, source_dir: Path, slides_dir: Path, name: str, parts: DeckParts) -> str:
     """Copy every local file the deck refers to into ``slides_dir/assets/<name>/`` and rewrite the
     references (relative to ``slides_dir``); a reference to nothing is left as it is."""
-    return map_references(text, _asset_fix(source_dir, slides_dir, name, parts))
+    plan: dict[Path, Path] = {}
+    text = map_references(text, _asset_fix(source_dir, slides_dir, slides_dir / ASSETS / name, parts, plan))
+    _copy(plan, parts)
+    return text
 
 
-def bring_theme(text: str, deck: Path, slides_dir: Path, name: str, parts: DeckParts) -> None:
+def bring_theme(text: str, deck: Path, slides_dir: Path, parts: DeckParts) -> None:
     """Copy the deck's theme (and the themes it imports) from beside the deck to where the lessons' builds look:
     the project's ``themes`` folder (``slides_dir/themes/`` for a folder of lessons outside the project's).
-    A file its ``url(…)`` names (from the deck's folder, where marp-cli writes the HTML) comes with the deck's
-    other files (:func:`bring_assets`, ``name``), and the copy names it from ``slides_dir``.
+    A file its ``url(…)`` names (from the deck's folder, where marp-cli writes the HTML) goes to
+    ``slides_dir/assets/themes/<theme>/``, the same for every deck that uses the theme, and the copy names it
+    from ``slides_dir``. Nothing is written when something clashes.
 
     Raises:
         LessonError: the theme is nowhere (naming the places looked in), or the lesson's themes hold another
-            theme of that name or another file of that name (never replaced: other lessons may use it).
+            theme of that name or another file of that name, or a different file where the theme's file goes
+            (never replaced: other lessons may use it).
     """
     asked = deck_theme(text)
     if asked is None or asked in BUILTIN_THEMES:
@@ -204,9 +214,13 @@ def bring_theme(text: str, deck: Path, slides_dir: Path, name: str, parts: DeckP
             css = own[theme].read_text(encoding="utf-8", errors="replace")
             todo += re.findall(r"@import(?:-theme)?\s+(?:url\(\s*)?[\"']([^\"'/]+?)(?:\.css)?[\"']", css)
     folder = theme_folders(slides_dir / "lesson.md")[-1]  # the project's themes, or slides_dir/themes
-    fix = _asset_fix(deck.parent, slides_dir, name, parts)
+    hint = ("rename one of the themes (its /* @theme NAME */ and the deck's theme:), or delete {} if the deck's is "
+            "the one to keep (other lessons may use it)")
+    writes: dict[Path, str] = {}
+    plan: dict[Path, Path] = {}
     for theme in wanted:
         source = own[theme]
+        fix = _asset_fix(deck.parent, slides_dir, slides_dir / ASSETS / "themes" / theme, parts, plan)
         css = map_references(source.read_text(encoding="utf-8", errors="replace"), fix, css=True)
         there = lesson_sets.get(theme)
         if there is not None and there.read_text(encoding="utf-8", errors="replace") == css:
@@ -215,9 +229,14 @@ def bring_theme(text: str, deck: Path, slides_dir: Path, name: str, parts: DeckP
         clash = there if there is not None else target if target.exists() else None
         if clash is not None:
             what = f"theme '{theme}'" if there is not None else f"a file named {target.name}"
-            raise LessonError(f"{clash} already holds {what}, not the deck's {source}",
-                              hint="rename one of the themes (its /* @theme NAME */ and the deck's theme:), or "
-                                   f"delete {clash.name} if the deck's is the one to keep (other lessons may use it)")
+            raise LessonError(f"{clash} already holds {what}, not the deck's {source}", hint=hint.format(clash.name))
+        writes[target] = css
+    for target, found in plan.items():
+        if target.exists() and target.read_bytes() != found.read_bytes():
+            raise LessonError(f"{target} already holds another file than the theme's {found}",
+                              hint=hint.format(target.name))
+    _copy(plan, parts)
+    for target, css in writes.items():
         folder.mkdir(parents=True, exist_ok=True)
         target.write_text(css, encoding="utf-8")
         parts.themes.append(target)
@@ -264,9 +283,12 @@ def import_deck(deck: Path, *, name: str | None = None, slides_dir: Path | None 
     parts = DeckParts()
     text = deck.read_text(encoding="utf-8").lstrip("\ufeff").replace("\r\n", "\n")
     html = deck_html(deck)
+    dropped = dropped_config(deck.parent)
+    if dropped:
+        say(dropped)
     lesson_text = deck_to_lesson(text, run_python=run_python, run_bash=run_bash, html=html, parts=parts)
     _check_cells(lesson_text, parts)
-    bring_theme(text, deck, slides_dir, name, parts)
+    bring_theme(text, deck, slides_dir, parts)
     lesson_text = bring_assets(lesson_text, deck.parent, slides_dir, name, parts)
     slides_dir.mkdir(parents=True, exist_ok=True)
     notebooks_dir.mkdir(parents=True, exist_ok=True)
@@ -276,9 +298,6 @@ def import_deck(deck: Path, *, name: str | None = None, slides_dir: Path | None 
     jupytext.write(nb, notebooks_dir / f"{name}.ipynb")
     if html and not re.search(r"^html\s*:", split_front_matter(text)[0], re.M):
         say("html: true added to the front matter (the deck's marp-cli configuration turns HTML on)")
-    dropped = dropped_config(deck.parent)
-    if dropped:
-        say(dropped)
     if parts.copied:
         say(f"copied {len(parts.copied)} file(s) the deck refers to into {slides_dir / ASSETS / name}/")
     for css in parts.themes:

@@ -172,7 +172,8 @@ def test_imported_decks_bring_their_files_and_theme(compat: Compat) -> None:
     assert '<img src="assets/imported-04-harbour/img/boat.svg"' in harbour
     assert "url('assets/imported-04-harbour/img/tiles.svg')" in harbour
     theme = (slides / "themes" / "harbour.css").read_text(encoding="utf-8")  # its url() came with it
-    assert "url('assets/imported-04-harbour/img/tiles.svg')" in theme and "@import 'harbour-base'" in theme
+    assert "url('assets/themes/harbour/img/tiles.svg')" in theme and "@import 'harbour-base'" in theme
+    assert (slides / "assets" / "themes" / "harbour" / "img" / "tiles.svg").is_file()
     config = (slides / "imported-05-config.md").read_text(encoding="utf-8")
     assert "\nhtml: true\n" in config  # the folder's .marprc.yml stayed behind: the lesson says it
     assert "html: true added" in "\n".join(compat.report)
@@ -389,6 +390,30 @@ def test_import_reports_a_reference_to_nothing_and_leaves_it(plain_deck: Path, t
     assert any("img/gone.png" in line and "left as written" in line for line in said)
 
 
+def test_two_decks_with_one_theme_and_its_files_import_side_by_side(tmp_path: Path) -> None:
+    source = tmp_path / "talks"
+    (source / "themes").mkdir(parents=True)
+    (source / "themes" / "sea.css").write_text("/* @theme sea */\n@import 'gaia';\n"
+                                               "section { background: url(wave.svg) }\n")
+    (source / "wave.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>\n')
+    slides = tmp_path / "slides"
+    for name in ("one", "two"):
+        (source / f"{name}.md").write_text(f"---\nmarp: true\ntheme: sea\n---\n\n# {name}\n")
+        import_deck(source / f"{name}.md", slides_dir=slides, notebooks_dir=tmp_path / "notebooks")
+    assert "url(assets/themes/sea/wave.svg)" in (slides / "themes" / "sea.css").read_text()
+    # Another deck whose wave.svg differs must not replace the one the lessons use: nothing is written.
+    other = tmp_path / "elsewhere"
+    (other / "themes").mkdir(parents=True)
+    shutil.copy(source / "themes" / "sea.css", other / "themes" / "sea.css")
+    (other / "wave.svg").write_text("<svg/>\n")
+    (other / "three.md").write_text("---\nmarp: true\ntheme: sea\n---\n\n# three\n")
+    with pytest.raises(LessonError, match=r"wave\.svg already holds another file"):
+        import_deck(other / "three.md", slides_dir=slides, notebooks_dir=tmp_path / "notebooks")
+    assert (slides / "assets" / "themes" / "sea" / "wave.svg").read_text().startswith("<svg xmlns")
+    assert not (slides / "three.md").exists()
+
+
+@DECKS
 def test_import_names_the_marp_cli_configuration_a_lesson_cannot_carry(plain_deck: Path, tmp_path: Path) -> None:
     (plain_deck.parent / "marp.config.js").write_text(
         "module.exports = { html: true, options: { markdown: { breaks: true } }, engine: (o) => o.marp };\n")
