@@ -168,39 +168,55 @@ def check_theme(markdown: str, source: Path) -> None:
              f"or in {shown_path(themes)}/ for a lesson; or fix the deck's theme:")
 
 
-# marp-cli's own configuration lookup (cosmiconfig, which npm installed with it), run by node in a folder.
+# marp-cli's own configuration lookup (cosmiconfig, which npm installed with it), run by node in a folder. A
+# config that prints goes to stderr; only the keys and a boolean html come back (a config holds code too).
 _CONFIG_JS = """
+console.log = console.info = (...words) => process.stderr.write(words.join(" ") + "\\n");
 const [cli, folder] = process.argv.slice(1);
-const {cosmiconfig} = require(require.resolve("cosmiconfig", {paths: [cli]}));
-cosmiconfig("marp").search(folder).then((found) => process.stdout.write(JSON.stringify(
-  found && !found.isEmpty ? {file: found.filepath, keys: Object.keys(found.config), config: found.config} : {})),
-).catch((error) => { process.stderr.write(`${error.filepath || folder}: ${error.message}`); process.exit(1); });
+let cosmiconfig;
+try {
+  ({cosmiconfig} = require(require.resolve("cosmiconfig", {paths: [cli]})));
+} catch (error) {
+  process.stderr.write(`cosmiconfig, marp-cli's configuration loader, is not beside ${cli}`);
+  process.exit(3);
+}
+cosmiconfig("marp").search(folder).then((found) => {
+  const config = found && !found.isEmpty ? found.config : undefined;
+  const object = typeof config === "object" && config !== null && !Array.isArray(config);
+  process.stdout.write(JSON.stringify(config === undefined ? {} : {file: found.filepath,
+    keys: object ? Object.keys(config) : [], html: object && typeof config.html === "boolean" ? config.html : null}));
+}).catch((error) => { process.stderr.write(`${error.filepath || folder}: ${error.message}`); process.exit(1); });
 """
 
 
 def marp_config(folder: Path) -> dict[str, Any]:
     """The marp-cli configuration a user running ``marp`` in ``folder`` gets, found and read by marp-cli's own
     loader (``.marprc*``, ``marp.config.js``/``.mjs``/``.cjs``, ``package.json``'s ``marp``...): ``{}`` when there is
-    none, else ``file`` (its path), ``keys`` (every key it sets) and ``config`` (the keys JSON can carry).
+    none, else ``file`` (its path), ``keys`` (every key it sets) and ``html`` (True, False or None).
 
     Raises:
         LessonError: the file cannot be read (node's message), as marp-cli would stop on it.
     """
     names = (".marprc", "marp.config.", "package.json", ".config")
-    found = tuple((p.name, p.stat().st_mtime_ns) for p in sorted(folder.glob("*")) if p.name.startswith(names))
-    if [name for name, _ in found] == ["package.json"]:  # most projects' (ours): no node for a package without marp
+    found = [p for p in sorted(folder.glob("*")) if p.name.startswith(names)]
+    found += sorted(folder.glob(".config/*"))  # cosmiconfig looks in .config/ too: edits there count
+    if [p.name for p in found] == ["package.json"]:  # most projects' (ours): no node for a package without marp
         try:
-            if "marp" not in json.loads((folder / "package.json").read_text(encoding="utf-8")):
+            if "marp" not in json.loads(found[0].read_text(encoding="utf-8")):
                 return {}
         except (ValueError, TypeError):
             pass  # marp-cli's loader says what is wrong with it
-    return _read_config(folder.resolve(), found) if found else {}
+    stamps = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in found)
+    return _read_config(folder.resolve(), stamps) if found else {}
 
 
 @functools.lru_cache(maxsize=64)
-def _read_config(folder: Path, stamps: tuple[tuple[str, int], ...]) -> dict[str, Any]:
+def _read_config(folder: Path, stamps: tuple[tuple[str, int, int], ...]) -> dict[str, Any]:
     cli = Path(os.path.realpath(marp_executable()))
-    result = proc.run(["node", "-e", _CONFIG_JS, str(cli), str(folder)], check=False, timeout=60)
+    result = proc.run(["node", "-e", _CONFIG_JS, str(cli), str(folder)], check=False, timeout=60,
+                      hint="marp-cli runs on node: install Node.js (the README's set-up does)")
+    if result.returncode == 3:
+        raise LessonError(result.stderr.strip(), hint="install marp-cli in the project: `npm ci`")
     if result.returncode:
         raise LessonError(f"marp-cli's configuration cannot be read: {result.stderr.strip()}",
                           hint="fix that file (marp-cli run in that folder stops on it too)")
@@ -208,7 +224,7 @@ def _read_config(folder: Path, stamps: tuple[tuple[str, int], ...]) -> dict[str,
 
 
 # marp-cli configuration that changes how slides are drawn, which the engine does not pass on (html it does).
-NOT_CARRIED = ("engine", "options", "theme", "template")
+NOT_CARRIED = ("engine", "options", "theme", "themeSet", "template")
 
 
 def dropped_config(folder: Path) -> str | None:
@@ -218,7 +234,8 @@ def dropped_config(folder: Path) -> str | None:
     if not dropped:
         return None
     return (f"warning: {config['file']} sets {', '.join(dropped)} for marp-cli: the engine draws without them "
-            "(of the configuration only html comes along), so look at the slides; a theme goes in slides/themes/")
+            "(of the configuration only html comes along), so look at the slides; a theme goes beside the deck, "
+            "in its themes/ folder or in the project's")
 
 
 def deck_html(source: Path) -> bool:
@@ -230,7 +247,7 @@ def deck_html(source: Path) -> bool:
     asked = front_matter(text).get("html")
     if asked is None:
         for folder in dict.fromkeys([source.resolve().parent, project.current().root]):
-            asked = marp_config(folder).get("config", {}).get("html")
+            asked = marp_config(folder).get("html")
             if asked is not None:
                 break
     return asked is True

@@ -215,8 +215,8 @@ def map_references(markdown: str, fix: Callable[[str], str | None], *, document:
         return match.group(1) + rewrite(match.group(2))
 
     if css:
-        return _CSS_URL.sub(lambda m: m.group(0) if _IMPORT.search(markdown, 0, m.start()) else relinked(m),
-                            markdown)
+        return _CSS_URL.sub(lambda m: m.group(0) if _IMPORT.search(markdown, max(0, m.start() - 80), m.start())
+                            else relinked(m), markdown)
     head = ""
     front = FRONT_MATTER.match(markdown) if document else None
     if front:

@@ -12,7 +12,7 @@ from conftest import output_blocks
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output, new_raw_cell
 
 from litmarp.errors import LessonError
-from litmarp.marp import deck_html, deck_theme, deck_themes, marp_batch_command
+from litmarp.marp import deck_html, deck_theme, deck_themes, marp_batch_command, marp_config
 from litmarp.render import RenderOptions, clean_text, clip_text, notebook_to_marp, relink_images
 
 # A 1x1 PNG.
@@ -218,6 +218,7 @@ def test_the_theme_a_deck_asks_for() -> None:
     assert deck_theme("---\nmarp: true\n---\n# x\n") is None
 
 
+@pytest.mark.decks  # marp-cli's configuration is read by its own loader: node and npm ci
 def test_html_is_what_the_deck_or_its_marp_cli_configuration_asks_for(tmp_path: Path) -> None:
     deck = tmp_path / "talk" / "talk.md"
     deck.parent.mkdir()
@@ -231,17 +232,40 @@ def test_html_is_what_the_deck_or_its_marp_cli_configuration_asks_for(tmp_path: 
     (deck.parent / "package.json").write_text('{"marp": {"html": true}}')
     deck.write_text("---\nmarp: true\n---\n\n# x\n")
     assert deck_html(deck)
-    (deck.parent / "package.json").unlink()
-    # marp.config.js is code: marp-cli's own loader (cosmiconfig, run by node) reads it, .mjs too.
-    (deck.parent / "marp.config.js").write_text("module.exports = { html: 1 < 2 };\n")
+
+
+@pytest.mark.decks  # node and marp-cli's loader (npm ci)
+def test_a_marp_config_js_is_read_by_marp_clis_own_loader(tmp_path: Path) -> None:
+    deck = tmp_path / "talk.md"
+    deck.write_text("---\nmarp: true\n---\n\n# x\n")
+    # Code, which may print and hold functions: only its keys and a boolean html come back.
+    (tmp_path / "marp.config.js").write_text(
+        "console.log('loading');\nmodule.exports = { html: 1 < 2, engine: ({ marp }) => marp, n: 10n };\n")
     assert deck_html(deck)
-    (deck.parent / "marp.config.js").unlink()
-    (deck.parent / "marp.config.mjs").write_text("export default { html: false };\n")
+    assert marp_config(tmp_path)["keys"] == ["html", "engine", "n"]
+    (tmp_path / "marp.config.js").unlink()
+    (tmp_path / "marp.config.mjs").write_text("export default { html: false };\n")
     assert not deck_html(deck)
-    (deck.parent / "marp.config.mjs").write_text("export default { html: \n")
+    (tmp_path / "marp.config.mjs").write_text("export default 'not an object';\n")
+    assert not deck_html(deck) and marp_config(tmp_path)["keys"] == []
+    (tmp_path / "marp.config.mjs").write_text("export default { html: \n")
     with pytest.raises(LessonError, match=r"configuration cannot be read: .*marp\.config\.mjs") as err:
         deck_html(deck)
     assert "fix that file" in err.value.hint
+
+
+def test_theme_url_paths_are_drawn_from_the_decks_folder(tmp_path: Path) -> None:
+    from litmarp import project
+    from litmarp.marp import drawn_themes
+
+    (tmp_path / "talk").mkdir()
+    deck = tmp_path / "talk" / "talk.md"
+    deck.write_text("---\nmarp: true\ntheme: mine\n---\n\n# x\n")
+    (tmp_path / "talk" / "mine.css").write_text("/* @theme mine */\nsection { background: url(img/a.png) }\n")
+    drawn = drawn_themes([deck], tmp_path / "out")
+    assert drawn[0] == project.current().themes  # no url() in the project's: the folder as it is
+    assert drawn[1].parent == tmp_path / "out" / ".themes"
+    assert "url(../talk/img/a.png)" in drawn[1].read_text()  # from out/, where the HTML is
 
 
 def test_theme_sets_hold_only_theme_css(tmp_path: Path) -> None:
