@@ -42,6 +42,7 @@ from litmarp.source import Lesson, find_lessons
 
 SHOWN_ONLY = ".noeval"  # jupytext: a fence with this attribute stays Markdown (jupytext #347)
 ASSETS = "assets"
+THEME_ASSETS = "themes"  # assets/themes/<theme>/: the files a theme's url() names
 Report = Callable[[str], None]
 
 
@@ -72,7 +73,7 @@ class DeckParts:
 
     shown: Counter[str] = field(default_factory=Counter)  # fences kept shown-only, by language
     run: Counter[str] = field(default_factory=Counter)  # fences made cells, by language
-    copied: list[Path] = field(default_factory=list)  # files brought into slides/assets/<name>/
+    copied: list[Path] = field(default_factory=list)  # files brought into slides/assets/ (<name>/, themes/)
     missing: list[str] = field(default_factory=list)  # references to files that do not exist
     themes: list[Path] = field(default_factory=list)  # theme CSS copied to slides/themes/
 
@@ -220,7 +221,7 @@ def bring_theme(text: str, deck: Path, slides_dir: Path, parts: DeckParts) -> No
     plan: dict[Path, Path] = {}
     for theme in wanted:
         source = own[theme]
-        fix = _asset_fix(deck.parent, slides_dir, slides_dir / ASSETS / "themes" / theme, parts, plan)
+        fix = _asset_fix(deck.parent, slides_dir, slides_dir / ASSETS / THEME_ASSETS / theme, parts, plan)
         css = map_references(source.read_text(encoding="utf-8", errors="replace"), fix, css=True)
         there = lesson_sets.get(theme)
         if there is not None and there.read_text(encoding="utf-8", errors="replace") == css:
@@ -277,6 +278,8 @@ def import_deck(deck: Path, *, name: str | None = None, slides_dir: Path | None 
     if not deck.is_file():
         raise LessonError(f"no such deck: {deck}", hint="give the path of a Marp Markdown file")
     name = (name or deck.stem).removesuffix(".md")
+    if name == THEME_ASSETS:  # slides/assets/themes/ holds the themes' files
+        raise LessonError(f"a lesson cannot be named {name}", hint="choose another --name")
     target = slides_dir / f"{name}.md"
     if target.exists() and not force:
         raise LessonError(f"{target} exists", hint="choose another --name, or pass --force to overwrite it")
@@ -298,8 +301,10 @@ def import_deck(deck: Path, *, name: str | None = None, slides_dir: Path | None 
     jupytext.write(nb, notebooks_dir / f"{name}.ipynb")
     if html and not re.search(r"^html\s*:", split_front_matter(text)[0], re.M):
         say("html: true added to the front matter (the deck's marp-cli configuration turns HTML on)")
-    if parts.copied:
-        say(f"copied {len(parts.copied)} file(s) the deck refers to into {slides_dir / ASSETS / name}/")
+    for folder, what in ((slides_dir / ASSETS / name, "the deck"), (slides_dir / ASSETS / THEME_ASSETS, "its theme")):
+        count = sum(folder in path.parents for path in parts.copied)
+        if count:
+            say(f"copied {count} file(s) {what} refers to into {folder}/")
     for css in parts.themes:
         say(f"theme '{css_theme_name(css.read_text(encoding='utf-8'))}': copied to {css}")
     for ref in dict.fromkeys(parts.missing):

@@ -397,10 +397,16 @@ def test_two_decks_with_one_theme_and_its_files_import_side_by_side(tmp_path: Pa
                                                "section { background: url(wave.svg) }\n")
     (source / "wave.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>\n')
     slides = tmp_path / "slides"
+    said: list[str] = []
     for name in ("one", "two"):
         (source / f"{name}.md").write_text(f"---\nmarp: true\ntheme: sea\n---\n\n# {name}\n")
-        import_deck(source / f"{name}.md", slides_dir=slides, notebooks_dir=tmp_path / "notebooks")
+        import_deck(source / f"{name}.md", slides_dir=slides, notebooks_dir=tmp_path / "notebooks",
+                    report=said.append)
     assert "url(assets/themes/sea/wave.svg)" in (slides / "themes" / "sea.css").read_text()
+    assert f"copied 1 file(s) its theme refers to into {slides / 'assets' / 'themes'}/" in said
+    assert not any("the deck refers to" in line for line in said)
+    with pytest.raises(LessonError, match="cannot be named themes"):  # its assets/ folder is the themes' files
+        import_deck(source / "one.md", name="themes", slides_dir=slides, notebooks_dir=tmp_path / "notebooks")
     # Another deck whose wave.svg differs must not replace the one the lessons use: nothing is written.
     other = tmp_path / "elsewhere"
     (other / "themes").mkdir(parents=True)
