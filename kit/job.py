@@ -102,14 +102,18 @@ def python_first_path() -> str:
 
 
 def follow(job: slurm.Job | str, *, minutes: float = 15.0, out: TextIO | None = None) -> slurm.JobStatus:
-    """Show a job's state and log lines until it ends or ``minutes`` pass; never raise for a job still running.
+    """Show a job's state and log lines until it ends or ``minutes`` pass after it started; never raise for
+    a job still running.
 
     A real training job outlives a notebook cell: then say so, and how to go on (the lesson's later
-    cells and lesson 04 check again), instead of stopping "Run All" with an exception.
+    cells and lesson 04 check again), instead of stopping "Run All" with an exception. The minutes count
+    from the job's start because the next slide reads its logs, which Slurm creates only then: a job
+    queued behind others (a busy cluster, or CI's one node) is waited for, its state line saying why.
     """
     out = out if out is not None else sys.stdout
     try:
-        return slurm.wait(job, timeout=minutes * 60, follow=True, out=out, raise_on_failure=False)
+        return slurm.wait(job, timeout=minutes * 60, follow=True, out=out, raise_on_failure=False,
+                          from_start=True)
     except WaitTimeout:
         current = slurm.status(job)
         job_id = getattr(job, "id", job)

@@ -12,6 +12,7 @@ import re
 import shlex
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -229,6 +230,27 @@ def test_following_a_job_that_outlives_the_wait_reports_instead_of_raising(slurm
         status = training.follow(job, minutes=0.05, out=out)
         assert not status.terminal and "まだ実行中です" in out.getvalue() and f"squeue -j {job.id}" in out.getvalue()
     finally:
+        slurm.cancel(job)
+
+
+@pytest.mark.slurm
+def test_following_a_queued_job_waits_for_its_start_so_the_next_slide_finds_its_logs(slurm_cluster: None,
+                                                                                    tmp_path: Path) -> None:
+    """Lesson 03 reads the logs right after following: a job still queued (a busy node) has none yet."""
+    import io
+
+    spec = slurm.JobSpec(job_name="queued", output="logs/%x-%j.log", error="logs/%x-%j.err",
+                         extra=["--hold"], body=["sleep 120"])
+    job = slurm.submit(spec, site=load_site("ci"), cwd=tmp_path)
+    release = threading.Timer(3, subprocess.run, [["scontrol", "release", job.id]], {"check": True})
+    release.start()
+    try:
+        out = io.StringIO()
+        status = training.follow(job, minutes=0.01, out=out)
+        assert "PENDING (JobHeldUser)" in out.getvalue(), out.getvalue()
+        assert status.state == "RUNNING" and job.stdout.exists() and job.stderr.exists(), out.getvalue()
+    finally:
+        release.join()
         slurm.cancel(job)
 
 

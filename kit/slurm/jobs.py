@@ -230,16 +230,19 @@ class _Follower:
 
 
 def wait(job: Job | str | int, timeout: float = 3600, follow: bool = True, poll: float = 5.0,
-         out: TextIO | None = None, raise_on_failure: bool = True) -> JobStatus:
+         out: TextIO | None = None, raise_on_failure: bool = True, from_start: bool = False) -> JobStatus:
     """Wait for a job to end, showing state changes and (``follow``) new log lines; poll backs off from 0.2 s.
 
     ``out`` defaults to ``sys.stdout`` at call time, so notebooks show it. An end other than ``COMPLETED``
-    raises :class:`JobFailed` unless not ``raise_on_failure``.
+    raises :class:`JobFailed` unless not ``raise_on_failure``. ``from_start``: ``timeout`` counts from when
+    the job has started and its logs exist; the time it waits in the queue is not limited (its state line,
+    ``PENDING (Resources)``, says why it waits).
     """
     job = _as_job(job)
     out = out if out is not None else sys.stdout
     follower = _Follower(job, out) if follow else None
     start = time.monotonic()
+    clock = None if from_start else start  # when the timeout starts counting
     delay = min(0.2, poll)
     last = ""
     while True:
@@ -252,7 +255,9 @@ def wait(job: Job | str | int, timeout: float = 3600, follow: bool = True, poll:
             follower.poll(final=st.terminal)
         if st.terminal:
             break
-        left = timeout - (time.monotonic() - start)
+        if clock is None and st.state != "PENDING" and all(p.exists() for p in (job.stdout, job.stderr) if p):
+            clock = time.monotonic()
+        left = timeout - (time.monotonic() - clock) if clock is not None else poll
         if left <= 0:
             raise WaitTimeout(
                 f"{job} is still {st.state} after {timeout:g} s",
