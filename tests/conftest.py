@@ -113,8 +113,9 @@ print("a plain deck is not executed")
 #: executed ci decks), and the longest groups are handed out first, so no worker starts a long one near
 #: the end. Seconds in a fresh clone's ``make check`` on 2 cores (2026-12-06, 617 tests, 423 s of pytest):
 #: decks ~175 to build (every lesson executed, both editions, handouts), rehearsal ~195 to build (six
-#: homes, each after ``kit catchup``), drills ~95 rows in two units (the program's rows start torch, ~10 s
-#: each), slurm_jobs ~75 (a time limit), training_job ~70, engine_alone ~45, results_run ~30; the rest is short.
+#: homes, each after ``kit catchup``), drills ~95 rows in two units (the program's rows fork from one Python
+#: that imported torch once, tests/warm.py), slurm_jobs ~75 (a time limit), training_job ~70,
+#: engine_alone ~45, results_run ~30; the rest is short.
 GROUPS = {"test_decks": "decks", "test_fit": "decks", "test_editions": "decks"}
 LONGEST_FIRST = ["decks", "test_rehearsal", "test_drills-program", "test_drills-kit", "test_program",
                  "test_training_job", "test_cache", "test_slurm_jobs", "test_engine_alone", "test_results_run"]

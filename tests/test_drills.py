@@ -37,13 +37,14 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from warm import WarmPython  # tests/ is on sys.path
 
 from kit.sites import PROJECT_ROOT
 
@@ -947,6 +948,22 @@ def slurm_conf_missing(c: Ctx) -> None:
 # --- the runner ----------------------------------------------------------------------------------------------
 
 
+def drill_env(home: Path, jobs: Path, hf_home: Path) -> dict[str, str]:
+    """A row's environment: this one without the kit's, Slurm's and make's variables, offline."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KIT_", "SLURM_", "MAKE", "MFLAGS"))}
+    env.update(HOME=str(home), PYTHONPATH=str(PROJECT_ROOT), LITMARP_ROOT=str(PROJECT_ROOT), HF_HUB_OFFLINE="1",
+               HF_HOME=str(hf_home), KIT_LOCAL_JOBS=str(jobs), MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1")
+    return env
+
+
+@pytest.fixture(scope="module")
+def warm_program(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WarmPython]:
+    root = tmp_path_factory.mktemp("warm-program")
+    server = WarmPython(PROJECT_ROOT / "bart_finetuning.py", drill_env(root, root / "jobs", root / ".hf"))
+    yield server
+    server.close()
+
+
 @pytest.fixture(scope="module")
 def assets(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A tiny BART and 8 sentence pairs (train = dev = test), built once."""
@@ -1032,10 +1049,10 @@ def test_drill(drill: Drill, tmp_path: Path, request: pytest.FixtureRequest) -> 
     shared: dict[str, Any] = request.getfixturevalue("assets") if drill.needs_assets else {}
     home = tmp_path / "home"
     home.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("KIT_", "SLURM_", "MAKE", "MFLAGS"))}
-    env.update(HOME=str(home), PYTHONPATH=str(PROJECT_ROOT), LITMARP_ROOT=str(PROJECT_ROOT), HF_HUB_OFFLINE="1",
-               HF_HOME=str(home / ".hf"), KIT_LOCAL_JOBS=str(tmp_path / "jobs"), MPLBACKEND="Agg",
-               PYTHONDONTWRITEBYTECODE="1")
+    # The program's rows run from a Python that imported its libraries once (tests/warm.py), which shares
+    # one hub cache (empty: the hub is offline) among them.
+    warm: WarmPython | None = request.getfixturevalue("warm_program") if drill.argv.startswith("program") else None
+    env = drill_env(home, tmp_path / "jobs", Path(warm.env["HF_HOME"]) if warm else home / ".hf")
     values = {"tmp": str(tmp_path), "home": str(home), "model": str(shared.get("model", "")),
               "data": str(shared.get("data", "")), "long": "the cat sat on the mat " * 60}
     with ExitStack() as stack:
@@ -1044,8 +1061,9 @@ def test_drill(drill: Drill, tmp_path: Path, request: pytest.FixtureRequest) -> 
         before = {p: fingerprint(tmp_path / p) for p in drill.unchanged}
         assert all((tmp_path / p).exists() for p in drill.unchanged), "a protected file was not made"
         started = time.monotonic()
-        proc = subprocess.run(command(drill, values), cwd=tmp_path, env=env, capture_output=True, text=True,
-                              timeout=900)
+        argv = command(drill, values)
+        proc = (warm.run(argv[2:], cwd=tmp_path, env=env, timeout=900) if warm else
+                subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900))
         took = time.monotonic() - started
     output = proc.stdout + proc.stderr
     assert "Traceback (most recent call last)" not in output, output[-4000:]
