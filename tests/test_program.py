@@ -12,9 +12,11 @@ import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from warm import WarmPython  # tests/ is on sys.path
 
 from kit import program
 from kit.data import SAMPLE_DIR, Corpus, load_corpus
@@ -44,14 +46,20 @@ def overfit(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return data, model
 
 
-def run_program(args: list[str], cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    """``python bart_finetuning.py ARGS`` with a ``kit`` that cannot be imported."""
-    poison = cwd / "poison"
-    poison.mkdir(exist_ok=True)
-    (poison / "kit.py").write_text("raise ImportError('bart_finetuning.py must not import kit')\n")
-    env = {**os.environ, "PYTHONPATH": str(poison), "HF_HUB_OFFLINE": "1"}
-    return subprocess.run([sys.executable, str(PROGRAM), *args], cwd=cwd, env=env, text=True,
-                          capture_output=True, timeout=timeout)
+@pytest.fixture(scope="module")
+def warm_program(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WarmPython]:
+    """``python bart_finetuning.py`` as a participant has it: alone in a folder, where ``import kit`` fails (the
+    folder's ``kit.py`` comes first on sys.path); its imports paid once (tests/warm.py)."""
+    folder = tmp_path_factory.mktemp("participant")
+    shutil.copy2(PROGRAM, folder / PROGRAM.name)
+    (folder / "kit.py").write_text("raise ImportError('bart_finetuning.py must not import kit')\n")
+    server = WarmPython(folder / PROGRAM.name, {**os.environ, "HF_HUB_OFFLINE": "1"})
+    yield server
+    server.close()
+
+
+def run_program(warm: WarmPython, args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return warm.run(args, cwd=cwd, env=warm.env, timeout=600)
 
 
 def test_program_file_is_generated_from_lesson_02() -> None:
@@ -165,7 +173,8 @@ def test_sigterm_and_ctrl_c_are_caught_only_while_training() -> None:
     assert signal.getsignal(signal.SIGINT) is before and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
 
 
-def test_overfits_32_pairs_to_bleu_100_then_refuses_to_overwrite(tmp_path: Path, overfit: tuple[Path, Path]) -> None:
+def test_overfits_32_pairs_to_bleu_100_then_refuses_to_overwrite(tmp_path: Path, overfit: tuple[Path, Path],
+                                                                  warm_program: WarmPython) -> None:
     # An under-trained model may emit one constant sentence; memorising 32 pairs shows that the whole
     # chain (tokenizer, text_target labels, -100 padding, generation, decoding, BLEU) is right.
     data, model = overfit
@@ -175,7 +184,7 @@ def test_overfits_32_pairs_to_bleu_100_then_refuses_to_overwrite(tmp_path: Path,
             # Random batches: length grouping (the program's default) puts the same 32 pairs in the same 4
             # batches every epoch, and the tiny model then stops short of memorising them (BLEU ~9).
             *random_batches()]
-    proc = run_program(args, tmp_path)
+    proc = run_program(warm_program, args, tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = tmp_path / "run"
     metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
@@ -189,22 +198,23 @@ def test_overfits_32_pairs_to_bleu_100_then_refuses_to_overwrite(tmp_path: Path,
     assert (out / "test_predictions.txt").read_text(encoding="utf-8").splitlines() == \
         (out / "test_references.txt").read_text(encoding="utf-8").splitlines()
     before = (out / "metrics.json").read_bytes()
-    again = run_program(args, tmp_path)
+    again = run_program(warm_program, args, tmp_path)
     assert again.returncode == 1 and "holds a finished run" in again.stderr
     assert (out / "metrics.json").read_bytes() == before
 
 
 def test_time_budget_stops_with_a_checkpoint_and_the_same_command_resumes(tmp_path: Path,
-                                                                          overfit: tuple[Path, Path]) -> None:
+                                                                          overfit: tuple[Path, Path],
+                                                                          warm_program: WarmPython) -> None:
     data, model = overfit
     args = ["--model_name_or_path", str(model), "--data_dir", str(data), "--output_dir", "run",
             "--max_steps", "12", "--per_device_train_batch_size", "8", "--logging_steps", "1",
             "--eval_strategy", "no", "--max_length", "64"]
-    first = run_program([*args, "--max_minutes", "0.000001"], tmp_path)
+    first = run_program(warm_program, [*args, "--max_minutes", "0.000001"], tmp_path)
     assert first.returncode == 0, first.stderr[-3000:]
     assert "stopped (time budget) at step 1" in first.stdout and (tmp_path / "run" / "checkpoint-1").is_dir()
     assert not (tmp_path / "run" / "metrics.json").exists()
-    second = run_program(args, tmp_path)
+    second = run_program(warm_program, args, tmp_path)
     assert second.returncode == 0, second.stderr[-3000:]
     assert "run again with --output_dir run" in first.stdout and "resuming from run/checkpoint-1" in second.stdout
     metrics = json.loads((tmp_path / "run" / "metrics.json").read_text(encoding="utf-8"))

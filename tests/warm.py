@@ -33,9 +33,13 @@ SERVER = r"""
 import ast, contextlib, json, os, runpy, socket, sys
 
 program, address = sys.argv[1], sys.argv[2]
-tree = ast.parse(open(program, encoding="utf-8").read())
-imports = [node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
-exec(compile(ast.Module(body=imports, type_ignores=[]), program, "exec"), {})
+sys.path[0] = os.path.dirname(program)  # as `python FILE` has it: its folder's modules come first
+for node in ast.parse(open(program, encoding="utf-8").read()).body:
+    if isinstance(node, (ast.Import, ast.ImportFrom)):
+        try:
+            exec(compile(ast.Module(body=[node], type_ignores=[]), program, "exec"), {})
+        except Exception:
+            pass  # the child's own import then fails as the program's would
 listener = socket.socket(socket.AF_UNIX)
 listener.bind(address)
 listener.listen()
@@ -57,7 +61,6 @@ while True:
         os.environ.clear()
         os.environ.update(request["env"])
         sys.argv = [program, *request["args"]]
-        sys.path[0] = os.path.dirname(program)
         runpy.run_path(program, run_name="__main__")
         sys.exit(0)
     for fd in fds:
