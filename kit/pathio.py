@@ -9,12 +9,12 @@ from __future__ import annotations
 import difflib
 import errno
 import os
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from kit.errors import ConfigError, DiskSpaceError, KitError, tail
+from litmarp.paths import write_atomic
 
 #: Actions that read: a missing path is simply not there (for a write, its folder may take no new files).
 READ_VERBS = frozenset({"read", "open", "load", "delete"})
@@ -99,14 +99,5 @@ def write_new(path: str | os.PathLike[str], text: str, what: str, *, force: bool
                 raise error(f"{target} exists and differs from the {what} the kit writes; not overwriting it",
                             hint="pass --force (force=True) to replace it, or choose another --out",
                             details=tail(diff, 30))
-        real = Path(os.path.realpath(target))  # a link stays a link: the file it points to gets the text
-        real.parent.mkdir(parents=True, exist_ok=True)
-        tmp = real.with_name(f".{real.name}.tmp{os.getpid()}")
-        try:
-            tmp.write_text(text, encoding="utf-8")
-            if real.exists():
-                shutil.copymode(real, tmp)  # an executable script stays executable
-            tmp.replace(real)
-        finally:
-            tmp.unlink(missing_ok=True)
+        write_atomic(target, text)
     return target

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 from litmarp.project import find_root
@@ -36,3 +37,23 @@ def home_path(path: str | os.PathLike[str], home: str | os.PathLike[str] | None 
     if p.is_absolute() and str(root) not in ("", "/") and inside(p, root):
         return "~" if p == root else "~/" + str(p.relative_to(root))
     return str(p)
+
+
+def write_atomic(path: str | os.PathLike[str], text: str) -> Path:
+    """Write ``text`` to ``path`` through a temporary file beside it, so a reader (a job's wrapper, a killed
+    build) sees the old file or the new one, never half of one; no temporary file is left on failure.
+
+    A symlink stays a link (the file it points to gets the text) and an existing file keeps its mode (an
+    executable script stays executable).
+    """
+    real = Path(os.path.realpath(path))
+    real.parent.mkdir(parents=True, exist_ok=True)
+    tmp = real.with_name(f".{real.name}.tmp{os.getpid()}")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        if real.exists():
+            shutil.copymode(real, tmp)
+        tmp.replace(real)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return Path(path)

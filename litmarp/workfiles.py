@@ -12,6 +12,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from litmarp.paths import write_atomic
+
 
 @dataclass
 class Written:
@@ -72,8 +74,7 @@ def write_unless_edited(path: Path, text: str, *, force: bool = False) -> Writte
             diff = "".join(difflib.unified_diff(text.splitlines(True), old.splitlines(True), "workshop", "yours", n=1))
             return Written(path, kept=True, diff=diff)
         updated = True
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    write_atomic(path, text)
     record[path.name] = _sha256(text)
-    (path.parent / WRITTEN_RECORD).write_text(json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    write_atomic(path.parent / WRITTEN_RECORD, json.dumps(record, indent=1, sort_keys=True) + "\n")
     return Written(path, updated=updated)

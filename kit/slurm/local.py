@@ -25,6 +25,7 @@ from kit.pathio import make_dirs
 from kit.slurm.executor import LOCAL_PREFIX, Executor, Job
 from kit.slurm.parse import TERMINAL_STATES, JobStatus, QueueRow
 from kit.slurm.spec import expand_pattern, log_patterns, parse_time_limit, run_dir
+from litmarp.paths import write_atomic
 
 if TYPE_CHECKING:
     from kit.sites import Site
@@ -57,10 +58,7 @@ def _load_record(job_id: str) -> dict:
 
 
 def _save_record(record: dict) -> None:
-    path = _record_path(record["id"])
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
-    tmp.write_text(json.dumps(record, indent=1))
-    tmp.replace(path)
+    write_atomic(_record_path(record["id"]), json.dumps(record, indent=1))
 
 
 def _local_records() -> Iterable[dict]:
