@@ -5,14 +5,18 @@ shows in a second or two.
 
 from __future__ import annotations
 
+import os
+import posixpath
 import signal
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from litmarp import proc, project
 from litmarp.decks import Report, build_decks
-from litmarp.marp import deck_html, drawn_themes, marp_executable
+from litmarp.marp import deck_html, drawn_themes, marp_executable, theme_files
+from litmarp.paths import shown_path
+from litmarp.render import map_references
 from litmarp.source import find_lessons
 
 
@@ -21,6 +25,43 @@ def marp_server_command(marp_bin: Path | str, folder: Path, *, themes: Sequence[
     """marp-cli in server mode over ``folder`` (pure; golden-tested). The port is ``$PORT``. ``html``: a deck
     served asks for its HTML (``litmarp.marp.deck_html``); one server serves them all."""
     return [str(marp_bin), "--server", str(folder), "--theme-set", *map(str, themes), *(["--html"] if html else [])]
+
+
+def served_files(out_dir: Path, texts: Iterable[tuple[str, bool]]) -> dict[str, Path]:
+    """{path under the server's root: the file} for each file that the decks and themes served from ``out_dir``
+    name outside it (``texts``: each text, and whether it is a theme's CSS).
+
+    marp-cli's server serves ``out_dir`` alone, and a browser reads ``../../slides/assets/a.png`` in
+    ``/deck.md`` as ``/slides/assets/a.png``: a URL never climbs above its root.
+    """
+    root = out_dir.resolve()
+    wanted: dict[str, Path] = {}
+
+    def note(path: str) -> None:
+        if path.split("/", 1)[0] == "..":
+            wanted[posixpath.normpath("/" + path).lstrip("/")] = Path(os.path.normpath(root / path))
+
+    for text, css in texts:
+        map_references(text, note, css=css)
+    return wanted
+
+
+def link_served_files(out_dir: Path, themes: Sequence[Path], report: Report) -> None:
+    """Put a link in ``out_dir`` where the browser asks for each file the decks there name outside it
+    (:func:`served_files`), so the server shows what the HTML and PDF files show; only those files."""
+    texts = [(deck.read_text(encoding="utf-8", errors="replace"), False) for deck in sorted(out_dir.glob("*.md"))]
+    texts += [(css.read_text(encoding="utf-8", errors="replace"), True) for css in theme_files(themes).values()]
+    for url, file in served_files(out_dir, texts).items():
+        link = out_dir / url
+        if not file.is_file() or (link.is_symlink() and Path(os.readlink(link)) == file):
+            continue
+        if link.is_symlink():
+            link.unlink()  # an earlier one of ours, for a file that moved
+        elif link.exists():
+            report(f"warning: {shown_path(link)} is in the way of {shown_path(file)}: the server shows the first")
+            continue
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(file)
 
 
 def _stamps(paths: Sequence[Path]) -> dict[Path, float]:
@@ -52,6 +93,7 @@ def serve(names: Sequence[str] | None = None, *, site: str | None = None, out_di
     signal.signal(signal.SIGTERM, _interrupt)
     html = any(deck_html(lesson.source) for lesson in lessons)
     themes = drawn_themes(list(sources), out_dir)
+    link_served_files(out_dir, themes, report)
     server = proc.start(marp_server_command(marp_executable(), out_dir, themes=themes, html=html),
                         env={"PORT": str(port)})
     report(f"serving {out_dir} at http://localhost:{port}/ (Ctrl-C stops); watching {len(sources)} lesson(s)")
@@ -65,6 +107,7 @@ def serve(names: Sequence[str] | None = None, *, site: str | None = None, out_di
             if todo:
                 try:
                     build_decks(todo, site=site, out_dir=out_dir, report=report)
+                    link_served_files(out_dir, themes, report)
                 except Exception as exc:  # noqa: BLE001 - a broken edit must not stop the server
                     report(f"error: {exc}")
     except KeyboardInterrupt:
