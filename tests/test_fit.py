@@ -8,7 +8,7 @@ import pytest
 
 from litmarp import project
 from litmarp.errors import FitError
-from litmarp.fit import check_fit, chromium_launch_args, measure_decks
+from litmarp.fit import SlideFit, check_fit, chromium_launch_args, measure_decks
 from litmarp.marp import marp_batch
 from litmarp.source import find_lessons
 
@@ -46,10 +46,16 @@ def test_chromium_switches_golden() -> None:
     ]
 
 
+@pytest.fixture(scope="module")
+def measured_decks(built_decks: Path) -> list[SlideFit]:
+    """Every slide of every built deck, measured in one browser."""
+    return measure_decks([built_decks / f"{name}.html" for name in NAMES])
+
+
 @pytest.mark.decks
 @pytest.mark.parametrize("name", NAMES)
-def test_every_slide_fits(built_decks: Path, name: str) -> None:
-    measured = measure_decks([built_decks / f"{name}.html"])
+def test_every_slide_fits(measured_decks: list[SlideFit], name: str) -> None:
+    measured = [slide for slide in measured_decks if slide.deck == name]
     assert measured, f"{name}: no slides measured"
     bad = [slide.describe() for slide in measured if not slide.fits]
     assert not bad, "slides that do not fit:\n" + "\n".join(bad)
