@@ -101,24 +101,32 @@ def python_first_path() -> str:
     return os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")])
 
 
-def follow(job: slurm.Job | str, *, minutes: float = 15.0, out: TextIO | None = None) -> slurm.JobStatus:
+def follow(job: slurm.Job | str, *, minutes: float = 15.0, queue_minutes: float = 5.0,
+           out: TextIO | None = None) -> slurm.JobStatus:
     """Show a job's state and log lines until it ends or ``minutes`` pass after it started; never raise for
-    a job still running.
+    a job still queued or running.
 
     A real training job outlives a notebook cell: then say so, and how to go on (the lesson's later
     cells and lesson 04 check again), instead of stopping "Run All" with an exception. The minutes count
     from the job's start because the next slide reads its logs, which Slurm creates only then: a job
-    queued behind others (a busy cluster, or CI's one node) is waited for, its state line saying why.
+    queued behind others (a busy cluster, or CI's one node) is waited for up to ``queue_minutes``, its state
+    line saying why.
     """
     out = out if out is not None else sys.stdout
     try:
         return slurm.wait(job, timeout=minutes * 60, follow=True, out=out, raise_on_failure=False,
-                          from_start=True)
+                          start_timeout=queue_minutes * 60)
     except WaitTimeout:
         current = slurm.status(job)
         job_id = getattr(job, "id", job)
-        print(f"ジョブ {job_id} はまだ実行中です（{current.state}）。このセルをもう一度実行して待つか、"
-              f"先に進んでください（squeue -j {job_id} で状態、tail -f でログを確認できます）。", file=out, flush=True)
+        if current.state == "PENDING":
+            print(f"ジョブ {job_id} はまだ順番待ちです（{current}）。ログは動き出してから作られます。"
+                  f"このセルをもう一度実行して待ってください（squeue -j {job_id} で状態を確認できます）。",
+                  file=out, flush=True)
+        else:
+            print(f"ジョブ {job_id} はまだ実行中です（{current.state}）。このセルをもう一度実行して待つか、"
+                  f"先に進んでください（squeue -j {job_id} で状態、tail -f でログを確認できます）。",
+                  file=out, flush=True)
         return current
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from pathlib import Path
 
 from litmarp.project import find_root
@@ -48,7 +49,7 @@ def write_atomic(path: str | os.PathLike[str], text: str) -> Path:
     """
     real = Path(os.path.realpath(path))
     real.parent.mkdir(parents=True, exist_ok=True)
-    tmp = real.with_name(f".{real.name}.tmp{os.getpid()}")
+    tmp = real.with_name(f".{real.name}.tmp{os.getpid()}-{threading.get_ident()}")
     try:
         tmp.write_text(text, encoding="utf-8")
         if real.exists():

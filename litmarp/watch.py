@@ -15,7 +15,7 @@ from pathlib import Path
 from litmarp import proc, project
 from litmarp.decks import Report, build_decks
 from litmarp.marp import deck_html, drawn_themes, marp_executable, theme_files
-from litmarp.paths import shown_path
+from litmarp.paths import inside, shown_path
 from litmarp.render import map_references
 from litmarp.source import find_lessons
 
@@ -47,21 +47,32 @@ def served_files(out_dir: Path, texts: Iterable[tuple[str, bool]]) -> dict[str, 
 
 
 def link_served_files(out_dir: Path, themes: Sequence[Path], report: Report) -> None:
-    """Put a link in ``out_dir`` where the browser asks for each file the decks there name outside it
-    (:func:`served_files`), so the server shows what the HTML and PDF files show; only those files."""
+    """Put a link in ``out_dir`` where the browser asks for each project file the decks there name outside it
+    (:func:`served_files`), so the server shows what the HTML and PDF files show; only those files (links
+    to files no deck names any more go)."""
+    root = project.current().root.resolve()
     texts = [(deck.read_text(encoding="utf-8", errors="replace"), False) for deck in sorted(out_dir.glob("*.md"))]
     texts += [(css.read_text(encoding="utf-8", errors="replace"), True) for css in theme_files(themes).values()]
-    for url, file in served_files(out_dir, texts).items():
-        link = out_dir / url
-        if not file.is_file() or (link.is_symlink() and Path(os.readlink(link)) == file):
-            continue
-        if link.is_symlink():
-            link.unlink()  # an earlier one of ours, for a file that moved
-        elif link.exists():
-            report(f"warning: {shown_path(link)} is in the way of {shown_path(file)}: the server shows the first")
-            continue
-        link.parent.mkdir(parents=True, exist_ok=True)
-        link.symlink_to(file)
+    wanted = {out_dir / url: file for url, file in served_files(out_dir, texts).items()
+              if file.is_file() and inside(file.resolve(), root)}  # never a file outside the project
+    for link in [p for p in out_dir.rglob("*") if p.is_symlink()]:
+        if link not in wanted and inside(Path(os.path.realpath(link)), root):
+            link.unlink()  # one of ours, for a file no deck names now
+    for link, file in wanted.items():
+        try:
+            if link.is_symlink() and Path(os.readlink(link)) == file:
+                continue
+            if link.is_symlink():
+                link.unlink()
+            elif link.exists():
+                if link.resolve() != file.resolve():
+                    report(f"warning: {shown_path(link)} is in the way of {shown_path(file)}: the server shows "
+                           "the first")
+                continue
+            link.parent.mkdir(parents=True, exist_ok=True)
+            link.symlink_to(file)
+        except OSError as exc:  # a file where a folder must go, a read-only folder: the rest still serves
+            report(f"warning: the server cannot show {shown_path(file)} ({exc.strerror}: {shown_path(link)})")
 
 
 def _stamps(paths: Sequence[Path]) -> dict[Path, float]:

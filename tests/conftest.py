@@ -25,6 +25,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -360,6 +361,13 @@ def plain_deck(tmp_path: Path) -> Path:
 
 
 # --- helpers the tests import (``from conftest import ...``) ----------------------------
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on (free, and closed once the probe is)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def output_blocks(deck_markdown: str) -> Iterable[str]:

@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import free_port
 from warm import WarmPython  # tests/ is on sys.path
 
 from kit.sites import PROJECT_ROOT
@@ -930,9 +931,7 @@ def kit_site_space(c: Ctx) -> None:
 @setup
 def slurm_unreachable(c: Ctx) -> None:
     """A copy of this machine's slurm.conf whose controller is a closed port on 127.0.0.1 (the real one runs on)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]  # free, and closed once the socket is
+    port = free_port()
     conf = Path(os.environ.get("SLURM_CONF", "/etc/slurm/slurm.conf")).read_text()
     conf = re.sub(r"(?im)^\s*(SlurmctldHost|ControlMachine|ControlAddr|SlurmctldPort)\s*=.*$", "", conf)
     put(c, {"slurm.conf": f"SlurmctldHost=unreachable(127.0.0.1)\nSlurmctldPort={port}\n{conf}",

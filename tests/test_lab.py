@@ -8,7 +8,6 @@ import re
 import secrets
 import shlex
 import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -16,6 +15,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import free_port
 
 from kit.sites import PROJECT_ROOT
 from litmarp import project
@@ -126,12 +126,6 @@ def test_a_value_with_a_command_runs_nothing(tmp_path: Path) -> None:
     assert not marker.exists()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _processes_with(marker: str) -> dict[int, list[str]]:
     """pid -> argv of every process whose environment holds ``marker`` (the server, its kernels)."""
     found = {}
@@ -154,7 +148,7 @@ def _environ(pid: int) -> dict[str, str]:
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="reads processes' environments from /proc")
 def test_make_lab_serves_the_kit_kernel_and_the_site_reaches_it(tmp_path: Path) -> None:
-    port, token, marker = _free_port(), secrets.token_hex(16), f"KIT_LAB_TEST={secrets.token_hex(8)}"
+    port, token, marker = free_port(), secrets.token_hex(16), f"KIT_LAB_TEST={secrets.token_hex(8)}"
     env = {k: v for k, v in os.environ.items() if k not in ("KIT_SITE", "SITE", "PORT", "MAKEFLAGS")}
     # Jupyter's config, runtime and user data in tmp_path: the user's own settings and kernels stay out.
     env.update(JUPYTER_CONFIG_DIR=str(tmp_path / "config"), JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),

@@ -246,11 +246,26 @@ def test_following_a_queued_job_waits_for_its_start_so_the_next_slide_finds_its_
     release.start()
     try:
         out = io.StringIO()
-        status = training.follow(job, minutes=0.01, out=out)
+        status = training.follow(job, minutes=0.01, queue_minutes=1, out=out)
         assert "PENDING (JobHeldUser)" in out.getvalue(), out.getvalue()
         assert status.state == "RUNNING" and job.stdout.exists() and job.stderr.exists(), out.getvalue()
     finally:
         release.join()
+        slurm.cancel(job)
+
+
+@pytest.mark.slurm
+def test_a_job_that_stays_queued_is_reported_not_waited_for_forever(slurm_cluster: None, tmp_path: Path) -> None:
+    import io
+
+    spec = slurm.JobSpec(job_name="held", output="logs/%x-%j.log", extra=["--hold"], body=["sleep 120"])
+    job = slurm.submit(spec, site=load_site("ci"), cwd=tmp_path)
+    try:
+        out = io.StringIO()
+        status = training.follow(job, minutes=0.01, queue_minutes=0.02, out=out)
+        assert status.state == "PENDING" and f"ジョブ {job.id} はまだ順番待ちです（PENDING (JobHeldUser)）" in \
+            out.getvalue(), out.getvalue()
+    finally:
         slurm.cancel(job)
 
 

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import free_port
 
 from litmarp.watch import changed_lessons, marp_server_command, served_files
 
@@ -41,7 +42,6 @@ def test_the_server_shows_a_decks_image_from_the_slides_folder(tmp_path: Path) -
     """marp-cli's server serves the output folder alone: an image beside the lesson must still be there."""
     import base64
     import re
-    import socket
     import urllib.request
     from urllib.parse import urljoin
 
@@ -52,9 +52,7 @@ def test_the_server_shows_a_decks_image_from_the_slides_folder(tmp_path: Path) -
                            "AAAABJRU5ErkJggg==")  # one pixel
     (tmp_path / "slides" / "assets" / "dot.png").write_bytes(png)
     (tmp_path / "slides" / "pic.md").write_text("---\nmarp: true\n---\n\n# 図\n\n![w:200](assets/dot.png)\n")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KIT_", "LITMARP_"))}
     server = subprocess.Popen([sys.executable, "-m", "litmarp", "watch", "--port", str(port)], cwd=tmp_path, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -68,15 +66,49 @@ def test_the_server_shows_a_decks_image_from_the_slides_folder(tmp_path: Path) -
         deck = ""
         for _ in range(100):  # marp-cli's server takes a moment to listen
             try:
-                deck = urllib.request.urlopen(f"http://127.0.0.1:{port}/pic.md", timeout=10).read().decode()
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/pic.md", timeout=10) as page:
+                    deck = page.read().decode()
                 break
             except OSError:
                 time.sleep(0.2)
         image = re.search(r'<img src="([^"]+)"', deck)
         assert image, "".join(said) + deck[-2000:]
         # Where a browser asks for it: the URL of the deck, joined with the image's (urljoin as browsers do).
-        served = urllib.request.urlopen(urljoin(f"http://127.0.0.1:{port}/pic.md", image[1]), timeout=10)
-        assert served.read() == png
+        url = urljoin(f"http://127.0.0.1:{port}/pic.md", image[1])
+        assert url.startswith(f"http://127.0.0.1:{port}/"), url  # from the server, not inlined
+        with urllib.request.urlopen(url, timeout=10) as served:
+            assert served.read() == png
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_links_follow_what_the_decks_name_and_never_break_the_server(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from litmarp.watch import link_served_files
+
+    (tmp_path / "pyproject.toml").write_text("[tool.litmarp]\n")
+    (tmp_path / "slides" / "assets").mkdir(parents=True)
+    for name in ("a.png", "b.png"):
+        (tmp_path / "slides" / "assets" / name).write_bytes(b"png")
+    (tmp_path.parent / "outside.png").write_bytes(b"png")
+    monkeypatch.chdir(tmp_path)
+    out = Path("build/slides")
+    out.mkdir(parents=True)
+    deck = out / "deck.md"
+    deck.write_text("![](../../slides/assets/a.png)\n![](../../slides/assets/b.png)\n![](../../../outside.png)\n")
+    said: list[str] = []
+    link_served_files(out, [], said.append)
+    assert sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_symlink()) == [
+        "slides/assets/a.png", "slides/assets/b.png"]  # never a file outside the project
+    deck.write_text("![](../../slides/assets/a.png)\n")
+    link_served_files(out, [], said.append)
+    assert [str(p.relative_to(out)) for p in out.rglob("*") if p.is_symlink()] == ["slides/assets/a.png"]
+    assert said == []
+    # A file where a folder of links must go: said, and the server still starts.
+    other = Path("other")
+    other.mkdir()
+    (other / "slides").write_text("mine")
+    (other / "deck.md").write_text("![](../slides/assets/a.png)\n")
+    link_served_files(other, [], said.append)
+    assert len(said) == 1 and "cannot show slides/assets/a.png" in said[0], said

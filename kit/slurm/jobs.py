@@ -196,6 +196,9 @@ def queue(*, all_users: bool = False) -> Queue:
     return Queue(rows, all_users=all_users)
 
 
+LOGS_GRACE = 30.0  # seconds a started job's logs may take to show on this host
+
+
 class _Follower:
     """Prints lines appended to the job's logs since the last look."""
 
@@ -230,19 +233,20 @@ class _Follower:
 
 
 def wait(job: Job | str | int, timeout: float = 3600, follow: bool = True, poll: float = 5.0,
-         out: TextIO | None = None, raise_on_failure: bool = True, from_start: bool = False) -> JobStatus:
+         out: TextIO | None = None, raise_on_failure: bool = True, start_timeout: float | None = None) -> JobStatus:
     """Wait for a job to end, showing state changes and (``follow``) new log lines; poll backs off from 0.2 s.
 
     ``out`` defaults to ``sys.stdout`` at call time, so notebooks show it. An end other than ``COMPLETED``
-    raises :class:`JobFailed` unless not ``raise_on_failure``. ``from_start``: ``timeout`` counts from when
-    the job has started and its logs exist; the time it waits in the queue is not limited (its state line,
-    ``PENDING (Resources)``, says why it waits).
+    raises :class:`JobFailed` unless not ``raise_on_failure``. ``start_timeout``: ``timeout`` counts from the
+    job's start (past PENDING, with its logs there), and the start is waited for up to ``start_timeout``
+    seconds (the state line, ``PENDING (Resources)``, says why it waits).
     """
     job = _as_job(job)
     out = out if out is not None else sys.stdout
     follower = _Follower(job, out) if follow else None
     start = time.monotonic()
-    clock = None if from_start else start  # when the timeout starts counting
+    clock = None if start_timeout is not None else start  # when the timeout starts counting
+    left_queue: float | None = None  # when the job was first seen past PENDING
     delay = min(0.2, poll)
     last = ""
     while True:
@@ -255,12 +259,17 @@ def wait(job: Job | str | int, timeout: float = 3600, follow: bool = True, poll:
             follower.poll(final=st.terminal)
         if st.terminal:
             break
-        if clock is None and st.state != "PENDING" and all(p.exists() for p in (job.stdout, job.stderr) if p):
-            clock = time.monotonic()
-        left = timeout - (time.monotonic() - clock) if clock is not None else poll
+        now = time.monotonic()
+        if clock is None and st.state != "PENDING":
+            left_queue = left_queue or now
+            # Slurm makes the logs as the job starts; logs on a node's own disk never show here: then go on.
+            if all(p.exists() for p in (job.stdout, job.stderr) if p) or now - left_queue > LOGS_GRACE:
+                clock = now
+        left = timeout - (now - clock) if clock is not None else (start_timeout or 0) - (now - start)
         if left <= 0:
+            limit = timeout if clock is not None else start_timeout
             raise WaitTimeout(
-                f"{job} is still {st.state} after {timeout:g} s",
+                f"{job} is still {st.state} after {limit:g} s",
                 hint=f"wait again (kit.slurm.wait), or cancel it (python -m kit slurm cancel {job.id})",
                 details=str(logs(job, 10)),
             )
