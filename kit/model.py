@@ -132,10 +132,11 @@ def load_model(name_or_dir: str | os.PathLike[str]) -> tuple[Any, Any]:
         HubUnreachable: a hub id while offline and not cached.
         TrainError: the model could not be loaded (a damaged file: names it).
     """
+    name = os.fspath(name_or_dir)
+    model_folder(name)  # a wrong path is said at once, not after seconds of torch's and transformers' imports
     from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
     quiet_hf()
-    name = os.fspath(name_or_dir)
     return _from_pretrained(AutoTokenizer, name, "tokenizer"), _from_pretrained(AutoModelForSeq2SeqLM, name, "model")
 
 

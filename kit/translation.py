@@ -9,7 +9,7 @@ import os
 from collections.abc import Sequence
 
 from kit.errors import ConfigError
-from kit.model import load_model, model_folder
+from kit.model import load_model
 
 log = logging.getLogger("kit.translation")
 
@@ -24,10 +24,8 @@ def translate(model_dir: str | os.PathLike[str], sentences: Sequence[str], *, be
         raise ConfigError(f"beam ({beam}), batch_size ({batch_size}) must be >= 1 and max_length ({max_length}) >= 2")
     if not sentences:
         return []
-    model_folder(os.fspath(model_dir))  # a wrong path is said at once, not after seconds of torch's imports
-    import torch
-
     tokenizer, model = load_model(model_dir)
+    import torch
     # The most input tokens the model reads: its position embeddings, or the tokenizer's limit if lower.
     limits = [getattr(model.config, "max_position_embeddings", None), getattr(tokenizer, "model_max_length", None)]
     limit = min([int(n) for n in limits if n and n < 1_000_000] or [1024])
