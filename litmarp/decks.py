@@ -165,14 +165,16 @@ def build_decks(names: Sequence[str] | None = None, *, site: str | None = None,
     check_out_folder(out_dir, [lesson.source for lesson in chosen], [slides_dir, notebooks_dir])
     with render_lock(out_dir, say):
         builds: list[DeckBuild] = []
+        # Once per folder: the plain decks beside one another share marp-cli's configuration.
+        for dropped in dict.fromkeys(dropped_config(lesson.source.resolve().parent) for lesson in chosen
+                                     if lesson.plain):
+            if dropped:
+                say(dropped)
         for lesson in chosen:
             run = None
             executed = None
             if lesson.plain:
                 status = "plain Marp"
-                dropped = dropped_config(lesson.source.resolve().parent)
-                if dropped:
-                    say(dropped)
             elif not execute:
                 status = "not executed"
             else:
